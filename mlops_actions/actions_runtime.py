@@ -1,0 +1,102 @@
+"""The GitHub Actions side: workflow commands (escaped once, right), outputs, job summary, groups.
+
+Built once by the CLI from the environment and handed down; nothing else reads ``GITHUB_*`` variables.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+MAX_SUMMARY_BYTES = 1024 * 1024
+
+
+def escape_data(value: str) -> str:
+    """Escape the message part of a workflow command (``::cmd ...::<data>``)."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a property value of a workflow command (``file=<value>,line=...``)."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(name: str, message: str = "", **properties: object) -> str:
+    """``::name key=value,...::message`` with GitHub's escaping; None-valued properties are left out."""
+    props = ",".join(f"{k}={escape_property(str(v))}" for k, v in properties.items() if v is not None)
+    head = f"::{name} {props}" if props else f"::{name}"
+    return f"{head}::{escape_data(message)}"
+
+
+@dataclass(frozen=True)
+class ActionsRuntime:
+    """Where outputs and summaries go. ``active`` is False outside Actions (then writes are no-ops)."""
+
+    active: bool = False
+    output_file: Path | None = None
+    summary_file: Path | None = None
+    stream: TextIO | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], stream: TextIO | None = None) -> ActionsRuntime:
+        out = env.get("GITHUB_OUTPUT")
+        summary = env.get("GITHUB_STEP_SUMMARY")
+        return cls(active=env.get("GITHUB_ACTIONS") == "true", output_file=Path(out) if out else None,
+                   summary_file=Path(summary) if summary else None, stream=stream)
+
+    @property
+    def out(self) -> TextIO:
+        return self.stream or sys.stdout
+
+    def command(self, name: str, message: str = "", **properties: object) -> None:
+        if self.active:
+            print(workflow_command(name, message, **properties), file=self.out, flush=True)
+
+    def mask(self, secret: str) -> None:
+        if secret:
+            self.command("add-mask", secret)
+
+    def set_output(self, name: str, value: str) -> None:
+        """Append ``name`` to ``$GITHUB_OUTPUT`` with a random heredoc delimiter (safe for any value)."""
+        if self.output_file is None:
+            return
+        delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
+        with self.output_file.open("a", encoding="utf-8") as fh:
+            fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+    def append_summary(self, markdown: str) -> None:
+        """Append Markdown to the job summary, cut to GitHub's 1 MiB limit with a note."""
+        if self.summary_file is None:
+            return
+        existing = self.summary_file.stat().st_size if self.summary_file.exists() else 0
+        room = MAX_SUMMARY_BYTES - existing
+        data = markdown.encode("utf-8")
+        if len(data) > room:
+            note = "\n\n_(summary cut: GitHub allows 1 MiB per step)_\n".encode()
+            data = data[: max(room - len(note), 0)].decode("utf-8", "ignore").encode("utf-8") + note
+        with self.summary_file.open("ab") as fh:
+            fh.write(data)
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A ``::group::`` block under Actions; a timed stage line everywhere."""
+        start = time.perf_counter()
+        if self.active:
+            print(workflow_command("group", title), file=self.out, flush=True)
+        else:
+            print(f"==> {title}", file=sys.stderr, flush=True)
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - start
+            if self.active:
+                print(f"{title}: {elapsed:.2f}s", file=self.out)
+                print("::endgroup::", file=self.out, flush=True)
+            else:
+                print(f"    {title}: {elapsed:.2f}s", file=sys.stderr, flush=True)

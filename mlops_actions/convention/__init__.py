@@ -1,0 +1,1 @@
+"""The repository convention: discovery, YAML with positions, schemas, validation."""

@@ -1,0 +1,105 @@
+"""Where the convention's files live, and which schema each one follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from mlops_actions.convention.schemas import ENVIRONMENT, MODEL_SPEC, POLICY
+from mlops_actions.errors import UsageError
+
+POLICY_FILE = "mlops.yaml"
+MODELS_DIR = "models"
+SPEC_FILE = "model.yaml"
+ENVIRONMENTS_DIR = "environments"
+
+
+@dataclass(frozen=True, order=True)
+class ConventionFile:
+    """A file of the convention: its repository-relative path (POSIX) and the schema it follows."""
+
+    relpath: str
+    schema: str
+
+    def absolute(self, root: Path) -> Path:
+        return root / self.relpath
+
+
+def kind_of(relpath: str) -> str | None:
+    """The schema a repository-relative path follows by the convention, or None."""
+    parts = PurePosixPath(relpath).parts
+    if parts == (POLICY_FILE,):
+        return POLICY
+    if len(parts) == 3 and parts[0] == MODELS_DIR and parts[2] == SPEC_FILE:
+        return MODEL_SPEC
+    if len(parts) == 2 and parts[0] == ENVIRONMENTS_DIR and parts[1].endswith((".yaml", ".yml")):
+        return ENVIRONMENT
+    return None
+
+
+def discover(root: Path) -> list[ConventionFile]:
+    """Every convention file under ``root``, policy first, then models, then environments."""
+    found: list[ConventionFile] = []
+    if (root / POLICY_FILE).is_file():
+        found.append(ConventionFile(POLICY_FILE, POLICY))
+    found.extend(ConventionFile(f"{MODELS_DIR}/{p.parent.name}/{SPEC_FILE}", MODEL_SPEC)
+                 for p in sorted((root / MODELS_DIR).glob(f"*/{SPEC_FILE}")))
+    found.extend(ConventionFile(f"{ENVIRONMENTS_DIR}/{p.name}", ENVIRONMENT)
+                 for p in sorted((root / ENVIRONMENTS_DIR).glob("*.y*ml")) if kind_of(f"{ENVIRONMENTS_DIR}/{p.name}"))
+    return found
+
+
+def model_names(root: Path) -> list[str]:
+    return sorted(p.parent.name for p in (root / MODELS_DIR).glob(f"*/{SPEC_FILE}"))
+
+
+def spec_relpath(name: str) -> str:
+    return f"{MODELS_DIR}/{name}/{SPEC_FILE}"
+
+
+def resolve_targets(root: Path, paths: list[str], schema: str | None) -> list[ConventionFile]:
+    """Files named on the command line (files or folders), each with the schema it follows."""
+    if not paths:
+        return discover(root)
+    files: list[ConventionFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(_in_folder(root, path, schema))
+        else:
+            files.append(_one_file(root, path, schema))
+    return sorted(set(files))
+
+
+def _in_folder(root: Path, folder: Path, schema: str | None) -> list[ConventionFile]:
+    if schema is not None:
+        return [ConventionFile(_rel(root, p), schema) for p in sorted(folder.rglob("*.y*ml"))]
+    found = [f for f in discover(root) if _is_under(root / f.relpath, folder)]
+    return found
+
+
+def _one_file(root: Path, path: Path, schema: str | None) -> ConventionFile:
+    rel = _rel(root, path)
+    kind = schema or kind_of(rel)
+    if kind is None:
+        raise UsageError(
+            f"{rel}: cannot tell which schema this file follows",
+            hint=f"convention files are {POLICY_FILE}, {MODELS_DIR}/<name>/{SPEC_FILE} and "
+                 f"{ENVIRONMENTS_DIR}/<env>.yaml; pass --schema NAME for other files")
+    return ConventionFile(rel, kind)
+
+
+def _rel(root: Path, path: Path) -> str:
+    absolute = path if path.is_absolute() else Path.cwd() / path
+    try:
+        return absolute.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True

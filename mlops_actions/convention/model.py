@@ -1,0 +1,210 @@
+"""Value objects of the convention, built from schema-valid data. Past this point nothing is a dict of dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+DEFAULT_ALLOWED_PREFIXES = ("sklearn.",)
+DEFAULT_ENVIRONMENTS = ("staging", "production")
+CLASSIFICATION_METRICS = frozenset(
+    {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"})
+REGRESSION_METRICS = frozenset({"mae", "rmse", "r2", "mape"})
+REGRESSION_FAIRNESS = frozenset({"mae_difference", "rmse_difference"})
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    format: str
+    target: str
+    features: Mapping[str, str]
+    path: str | None = None
+    url: str | None = None
+    sha256: str | None = None
+    positive_label: str | int | bool | None = None
+    sensitive: tuple[str, ...] = ()
+    control: tuple[str, ...] = ()
+    missing_features: str = "impute"
+    missing_sensitive: str = "error"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DataSpec:
+        missing = d.get("missing", {})
+        return cls(format=d["format"], target=d["target"], features=_frozen(d["features"]),
+                   path=d.get("path"), url=d.get("url"), sha256=d.get("sha256"),
+                   positive_label=d.get("positive_label"), sensitive=tuple(d.get("sensitive", ())),
+                   control=tuple(d.get("control", ())), missing_features=missing.get("features", "impute"),
+                   missing_sensitive=missing.get("sensitive", "error"))
+
+    @property
+    def source(self) -> str:
+        return self.path or self.url or ""
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    seed: int = 0
+    test_fraction: float = 0.25
+    stratify: bool | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> SplitSpec:
+        d = d or {}
+        return cls(seed=d.get("seed", 0), test_fraction=d.get("test_fraction", 0.25), stratify=d.get("stratify"))
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A metric gate (``kind="metric"``) or a fairness gate (``kind="fairness"``)."""
+
+    kind: str
+    name: str
+    min: float | None = None
+    max: float | None = None
+    max_regression: float | None = None
+    method: str = "between_groups"
+    action: str = "fail"
+    source: str = "spec"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], source: str = "spec") -> Gate:
+        kind = "metric" if "metric" in d else "fairness"
+        return cls(kind=kind, name=d[kind], min=d.get("min"), max=d.get("max"),
+                   max_regression=d.get("max_regression"), method=d.get("method", "between_groups"),
+                   action=d.get("action", "fail"), source=source)
+
+
+@dataclass(frozen=True)
+class EstimatorSpec:
+    class_path: str
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    task: str
+    data: DataSpec
+    split: SplitSpec
+    estimator: EstimatorSpec
+    metrics: Mapping[str, str]
+    preprocessing: Mapping[str, Any]
+    gates: tuple[Gate, ...] = ()
+    code: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    description: str = ""
+    intended_use: str = ""
+    limitations: str = ""
+    spec_path: str = ""
+    raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], spec_path: str = "") -> ModelSpec:
+        est = d["estimator"]
+        return cls(name=d["name"], task=d["task"], data=DataSpec.from_dict(d["data"]),
+                   split=SplitSpec.from_dict(d.get("split")),
+                   estimator=EstimatorSpec(est["class"], _frozen(est.get("params"))),
+                   metrics=_frozen(d["metrics"]), preprocessing=_frozen(d.get("preprocessing")),
+                   gates=tuple(Gate.from_dict(g) for g in d.get("gates", ())), code=tuple(d.get("code", ())),
+                   owners=tuple(d.get("owners", ())), description=d.get("description", ""),
+                   intended_use=d.get("intended_use", ""), limitations=d.get("limitations", ""),
+                   spec_path=spec_path, raw=_frozen(d))
+
+    @property
+    def stratify(self) -> bool:
+        if self.split.stratify is None:
+            return self.task == "classification"
+        return self.split.stratify
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    required: int = 1
+    users: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    codeowners: bool = False
+    stale_approvals_count: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None, default_required: int = 1) -> ApprovalRule:
+        d = d or {}
+        return cls(required=d.get("required", default_required), users=tuple(d.get("users", ())),
+                   teams=tuple(t.lstrip("@") for t in d.get("teams", ())),
+                   codeowners=d.get("codeowners", False),
+                   stale_approvals_count=d.get("stale_approvals_count", False))
+
+    @property
+    def restricted(self) -> bool:
+        """True when only listed reviewers count (any of users, teams, CODEOWNERS is named)."""
+        return bool(self.users or self.teams or self.codeowners)
+
+
+@dataclass(frozen=True)
+class EnvironmentPolicy:
+    name: str
+    requires: tuple[str, ...] = ()
+    approvals: ApprovalRule = field(default_factory=ApprovalRule)
+    required_contexts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    allowed_prefixes: tuple[str, ...] = DEFAULT_ALLOWED_PREFIXES
+    register: ApprovalRule = field(default_factory=ApprovalRule)
+    environments: tuple[EnvironmentPolicy, ...] = tuple(EnvironmentPolicy(n) for n in DEFAULT_ENVIRONMENTS)
+    gates: tuple[Gate, ...] = ()
+    baseline_environment: str | None = None
+    upload_predictions: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> Policy:
+        if d is None:
+            return cls()
+        envs = tuple(
+            EnvironmentPolicy(e["name"], tuple(e.get("requires", ())), ApprovalRule.from_dict(e.get("approvals")),
+                              tuple(e.get("required_contexts", ())))
+            for e in d["environments"])
+        return cls(
+            allowed_prefixes=tuple(d.get("estimators", {}).get("allowed_prefixes", DEFAULT_ALLOWED_PREFIXES)),
+            register=ApprovalRule.from_dict(d.get("approvals", {}).get("register")),
+            environments=envs,
+            gates=tuple(Gate.from_dict(g, source="policy") for g in d.get("gates", ())),
+            baseline_environment=d.get("baseline_environment"),
+            upload_predictions=d.get("artifacts", {}).get("upload_predictions", False))
+
+    def environment(self, name: str) -> EnvironmentPolicy | None:
+        return next((e for e in self.environments if e.name == name), None)
+
+    @property
+    def baseline(self) -> str:
+        return self.baseline_environment or self.environments[-1].name
+
+
+# Modules that can never provide an estimator, whatever a policy says.
+DENIED_MODULES = frozenset({
+    "builtins", "os", "posix", "nt", "sys", "subprocess", "importlib", "shutil", "pickle", "marshal",
+    "socket", "ctypes", "code", "codeop", "runpy", "pty", "multiprocessing", "io", "pathlib", "tempfile",
+    "urllib", "http", "requests", "webbrowser", "eval", "exec", "compile", "joblib", "dill", "cloudpickle",
+})
+
+
+def estimator_allowed(class_path: str, prefixes: tuple[str, ...]) -> bool:
+    """True when ``class_path`` is under one of ``prefixes`` (respecting module boundaries) and not denied.
+
+    A string check only: the path is never imported here.
+    """
+    if class_path.split(".", 1)[0] in DENIED_MODULES:
+        return False
+    for prefix in prefixes:
+        if prefix.endswith("."):
+            if class_path.startswith(prefix):
+                return True
+        elif class_path == prefix or class_path.startswith(prefix + "."):
+            return True
+    return False

@@ -1,0 +1,82 @@
+"""Turn JSON Schema errors into ``Problem``s that point at the offending node.
+
+Unknown keys point at the key (with "did you mean"), wrong values at the value, missing keys at the
+parent mapping. ``oneOf``/``anyOf`` noise is reduced with ``best_match``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import ValidationError
+from jsonschema.exceptions import best_match
+
+from mlops_actions.convention.locate import locate
+from mlops_actions.convention.problems import Problem, pointer
+from mlops_actions.convention.schemas import validator
+
+MAX_MESSAGE = 240
+
+
+def schema_errors(name: str, data: Any) -> list[ValidationError]:
+    return list(validator(name).iter_errors(data))
+
+
+def schema_problems(display: str, errors: list[ValidationError], rt_root: Any) -> list[Problem]:
+    """Problems for ``errors`` of one file, located in its round-trip tree ``rt_root``."""
+    problems: list[Problem] = []
+    for error in errors:
+        for parts, at, message in _explain(error):
+            line, col = locate(rt_root, parts, at=at)
+            problems.append(Problem(display, line, col, pointer(parts), message))
+    return sorted(set(problems))
+
+
+def _explain(error: ValidationError) -> Iterator[tuple[list[Any], str, str]]:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        error = best_match(error.context)
+        if error.validator in ("oneOf", "anyOf") and error.context:
+            error = best_match(error.context)
+    parts = list(error.absolute_path)
+    kind = error.validator
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        yield from _unknown_keys(error, parts)
+    elif kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        yield parts, "container", f"missing required key '{missing}'"
+    elif "propertyNames" in error.schema_path:
+        yield [*parts, error.instance], "key", f"invalid key {_short(error.instance)}: {_short_message(error)}"
+    elif kind == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        yield parts, "value", f"{_short(error.instance)} is not one of {options}"
+    else:
+        yield parts, "value", _short_message(error)
+
+
+def _unknown_keys(error: ValidationError, parts: list[Any]) -> Iterator[tuple[list[Any], str, str]]:
+    known = list(error.schema.get("properties", {}))
+    for key in error.instance:
+        if key in known:
+            continue
+        message = f"unknown key '{key}'"
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        if close:
+            message += f"; did you mean '{close[0]}'?"
+        elif known:
+            message += f"; allowed keys: {', '.join(known)}"
+        yield [*parts, key], "key", message
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _short_message(error: ValidationError) -> str:
+    message = error.message
+    instance_repr = repr(error.instance)
+    if len(instance_repr) > 60 and message.startswith(instance_repr):
+        message = _short(error.instance) + message[len(instance_repr):]
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."

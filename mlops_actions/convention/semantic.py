@@ -1,0 +1,206 @@
+"""Checks beyond the schema: names, paths inside the repository, columns in the data, the allow-list.
+
+Each check returns findings ``(path parts, at, message, severity)``; the caller locates them in the file.
+Nothing is imported and no data row is read: column names come from the header alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mlops_actions.convention.headers import read_columns
+from mlops_actions.convention.model import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_FAIRNESS,
+    REGRESSION_METRICS,
+    Policy,
+    estimator_allowed,
+)
+from mlops_actions.convention.problems import ERROR
+from mlops_actions.errors import InputError
+
+Finding = tuple[list[Any], str, str, str]
+
+
+@dataclass
+class Context:
+    """What semantic checks may look at: the repository root, the policy, the models that exist."""
+
+    root: Path
+    policy: Policy
+    policy_loaded: bool
+    models: frozenset[str]
+    _columns: dict[tuple[str, str], list[str] | str] = field(default_factory=dict)
+
+    def columns(self, relpath: str, fmt: str) -> list[str] | str:
+        """Header columns of a data file, cached; a string is the reason it could not be read."""
+        key = (relpath, fmt)
+        if key not in self._columns:
+            try:
+                self._columns[key] = read_columns(self.root / relpath, fmt)
+            except InputError as exc:
+                self._columns[key] = exc.message
+            except OSError as exc:
+                self._columns[key] = f"cannot read the data file: {exc.strerror or exc}"
+        return self._columns[key]
+
+
+def check_model_spec(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    """Semantic checks of a spec. Each check runs on its own, so a spec with schema errors still gets
+    every semantic problem whose inputs have the right shape."""
+    checks = (_check_name, _check_data, _check_estimator, _check_metrics_and_gates, _check_code)
+    for check in checks:
+        try:
+            findings = list(check(relpath, spec, ctx))
+        except (KeyError, TypeError, AttributeError, IndexError):
+            continue  # the schema problems already describe the shape that stopped this check
+        yield from findings
+
+
+def _check_name(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    folder = PurePosixPath(relpath).parent.name
+    if spec["name"] != folder:
+        yield (["name"], "value",
+               f"model name '{spec['name']}' does not match its folder '{folder}'; rename one of them", ERROR)
+
+
+def _check_code(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    for i, code in enumerate(spec.get("code", [])):
+        reason = repo_path_problem(ctx.root, code, must_exist=True)
+        if reason:
+            yield ["code", i], "value", f"code file {code!r}: {reason}", ERROR
+
+
+def _check_data(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    data = spec["data"]
+    features = data["features"]
+    if data["target"] in features:
+        yield (["data", "features", data["target"]], "key",
+               f"the target '{data['target']}' is listed as a feature (target leakage); remove it from features",
+               ERROR)
+    if spec["task"] == "regression" and "positive_label" in data:
+        yield ["data", "positive_label"], "key", "positive_label applies to classification only", ERROR
+    if spec["task"] == "regression" and spec.get("split", {}).get("stratify"):
+        yield ["split", "stratify"], "value", "stratify applies to classification only", ERROR
+    if "path" not in data:
+        return
+    reason = repo_path_problem(ctx.root, data["path"], must_exist=True)
+    if reason:
+        yield ["data", "path"], "value", f"data path {data['path']!r}: {reason}", ERROR
+        return
+    yield from _check_columns(data, ctx.columns(str(PurePosixPath(data["path"])), data["format"]))
+
+
+def _check_columns(data: Mapping[str, Any], columns: list[str] | str) -> Iterator[Finding]:
+    if isinstance(columns, str):
+        yield ["data", "path"], "value", f"data file {data['path']!r}: {columns}", ERROR
+        return
+    have = set(columns)
+    where = f"the header of {data['path']}"
+    if data["target"] not in have:
+        yield ["data", "target"], "value", f"target column '{data['target']}' is not in {where}", ERROR
+    for name in data["features"]:
+        if name not in have:
+            yield ["data", "features", name], "key", f"feature column '{name}' is not in {where}", ERROR
+    for role in ("sensitive", "control"):
+        for i, name in enumerate(data.get(role, [])):
+            if name not in have:
+                yield ["data", role, i], "value", f"{role} column '{name}' is not in {where}", ERROR
+
+
+def _check_estimator(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    class_path = spec["estimator"]["class"]
+    if not estimator_allowed(class_path, ctx.policy.allowed_prefixes):
+        allowed = ", ".join(ctx.policy.allowed_prefixes)
+        yield (["estimator", "class"], "value",
+               f"estimator '{class_path}' is not allowed: import paths must start with one of [{allowed}] "
+               f"(estimators.allowed_prefixes in mlops.yaml); it was not imported", ERROR)
+
+
+def _check_metrics_and_gates(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    task = spec["task"]
+    wrong = REGRESSION_METRICS if task == "classification" else CLASSIFICATION_METRICS
+    for name in spec["metrics"]:
+        if name in wrong:
+            yield ["metrics", name], "key", f"metric '{name}' does not apply to a {task} model", ERROR
+    for i, gate in enumerate(spec.get("gates", [])):
+        yield from _check_gate(i, gate, spec)
+
+
+def _check_gate(i: int, gate: Mapping[str, Any], spec: Mapping[str, Any]) -> Iterator[Finding]:
+    if "metric" in gate and gate["metric"] not in spec["metrics"]:
+        yield (["gates", i, "metric"], "value",
+               f"gate on '{gate['metric']}', which the spec's metrics do not report; add it to metrics", ERROR)
+    if "fairness" not in gate:
+        return
+    if not spec["data"].get("sensitive"):
+        yield ["gates", i, "fairness"], "value", "fairness gate, but data.sensitive names no column", ERROR
+    regression_only = gate["fairness"] in REGRESSION_FAIRNESS
+    if regression_only != (spec["task"] == "regression"):
+        yield (["gates", i, "fairness"], "value",
+               f"fairness measure '{gate['fairness']}' does not apply to a {spec['task']} model", ERROR)
+
+
+def repo_path_problem(root: Path, relpath: str, *, must_exist: bool) -> str | None:
+    """Why ``relpath`` is not a safe path inside the repository at ``root``, or None."""
+    pure = PurePosixPath(relpath)
+    if pure.is_absolute() or relpath.startswith("\\") or (len(relpath) > 1 and relpath[1] == ":"):
+        return "absolute paths are not allowed; use a path relative to the repository root"
+    if ".." in pure.parts:
+        return "'..' is not allowed; the path must stay inside the repository"
+    full = root / pure
+    try:
+        resolved = full.resolve()
+        resolved.relative_to(root.resolve())
+    except ValueError:
+        return "it resolves outside the repository (through a symlink); keep data inside the repository"
+    except OSError as exc:
+        return f"cannot resolve the path: {exc.strerror or exc}"
+    if must_exist and not full.is_file():
+        return "no such file in the repository (if it is stored with git LFS, run `git lfs pull`)"
+    return None
+
+
+def check_policy(policy: Mapping[str, Any]) -> Iterator[Finding]:
+    try:
+        findings = list(_check_policy(policy))
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return
+    yield from findings
+
+
+def _check_policy(policy: Mapping[str, Any]) -> Iterator[Finding]:
+    names = [e["name"] for e in policy["environments"]]
+    seen: set[str] = set()
+    for i, env in enumerate(policy["environments"]):
+        if env["name"] in seen:
+            yield ["environments", i, "name"], "value", f"environment '{env['name']}' is listed twice", ERROR
+        for j, required in enumerate(env.get("requires", [])):
+            if required not in names:
+                yield (["environments", i, "requires", j], "value",
+                       f"unknown environment '{required}'; known: {', '.join(names)}", ERROR)
+            elif required not in seen:
+                yield (["environments", i, "requires", j], "value",
+                       f"'{required}' must be listed before '{env['name']}' (environments are in promotion order)",
+                       ERROR)
+        seen.add(env["name"])
+    baseline = policy.get("baseline_environment")
+    if baseline is not None and baseline not in names:
+        yield (["baseline_environment"], "value",
+               f"unknown environment '{baseline}'; known: {', '.join(names)}", ERROR)
+
+
+def check_environment(relpath: str, env: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    if not isinstance(env, Mapping):
+        return
+    name = PurePosixPath(relpath).stem
+    if ctx.policy_loaded and ctx.policy.environment(name) is None:
+        known = ", ".join(e.name for e in ctx.policy.environments)
+        yield [], "value", f"environment '{name}' is not declared in mlops.yaml (known: {known})", ERROR
+    for model in env:
+        if model not in ctx.models:
+            yield ([model], "key",
+                   f"model '{model}' does not exist (no models/{model}/model.yaml)", ERROR)

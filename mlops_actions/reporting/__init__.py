@@ -1,0 +1,1 @@
+"""Rendering for people: Markdown, escaping, tables, problem reports, model cards."""

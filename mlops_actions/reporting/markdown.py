@@ -1,0 +1,42 @@
+"""Escaping of untrusted text for GitHub-flavoured Markdown.
+
+Anything that comes from users or data (model, column and group names, branch names, PR titles, messages)
+goes through ``md_text`` or ``md_cell`` before it reaches a comment, summary, release or model card: it
+cannot open HTML, break a table, mention people, or create links or images.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~^$])")
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+_URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|javascript|data|vbscript|file|mailto)(:)")
+_WWW = re.compile(r"(?i)\bwww\.")
+
+
+def md_text(value: object) -> str:
+    """Inline text safe for Markdown: HTML-escaped, Markdown punctuation escaped, no mentions or autolinks."""
+    text = str(value)
+    text = "".join(_HTML.get(ch, ch) for ch in text)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MENTION.sub("@\u200b", text)
+    text = _URL_SCHEME.sub(lambda m: m.group(1) + "&#58;", text)
+    text = _WWW.sub(lambda m: m.group(0)[:-1] + "&#46;", text)
+    return text
+
+
+def md_cell(value: object) -> str:
+    """Like ``md_text``, on one line: newlines become spaces so a table row cannot break."""
+    return md_text(str(value).replace("\r", " ").replace("\n", " "))
+
+
+def md_code(value: object) -> str:
+    """Inline code span for untrusted text: backticks, newlines and table pipes made harmless.
+
+    Code spans are never rendered as HTML, links or mentions, so only what could end the span or the
+    table row needs care.
+    """
+    text = str(value).replace("\r", " ").replace("\n", " ").replace("`", "'").replace("|", "\\|")
+    return f"`{text}`"
