@@ -78,7 +78,7 @@ class ActionsRuntime:
         room = MAX_SUMMARY_BYTES - existing
         data = markdown.encode("utf-8")
         if len(data) > room:
-            note = "\n\n_(summary cut: GitHub allows 1 MiB per step)_\n".encode()
+            note = b"\n\n_(summary cut: GitHub allows 1 MiB per step)_\n"
             data = data[: max(room - len(note), 0)].decode("utf-8", "ignore").encode("utf-8") + note
         with self.summary_file.open("ab") as fh:
             fh.write(data)

@@ -35,6 +35,10 @@ def schema_problems(display: str, errors: list[ValidationError], rt_root: Any) -
 
 
 def _explain(error: ValidationError) -> Iterator[tuple[list[Any], str, str]]:
+    alternatives = _alternative_keys(error)
+    if alternatives:
+        yield list(error.absolute_path), "container", alternatives
+        return
     if error.validator in ("oneOf", "anyOf") and error.context:
         error = best_match(error.context)
         if error.validator in ("oneOf", "anyOf") and error.context:
@@ -48,11 +52,29 @@ def _explain(error: ValidationError) -> Iterator[tuple[list[Any], str, str]]:
         yield parts, "container", f"missing required key '{missing}'"
     elif "propertyNames" in error.schema_path:
         yield [*parts, error.instance], "key", f"invalid key {_short(error.instance)}: {_short_message(error)}"
+    elif kind == "pattern":
+        what = error.schema.get("description", f"the pattern {error.validator_value}")
+        yield parts, "value", f"{_short(error.instance)} is not valid here: {what}"
     elif kind == "enum":
         options = ", ".join(repr(v) for v in error.validator_value)
         yield parts, "value", f"{_short(error.instance)} is not one of {options}"
     else:
         yield parts, "value", _short_message(error)
+
+
+def _alternative_keys(error: ValidationError) -> str:
+    """A plain message for a ``oneOf``/``anyOf`` whose branches each only require keys, else ""."""
+    if error.validator not in ("oneOf", "anyOf") or not isinstance(error.instance, dict):
+        return ""
+    branches = error.validator_value
+    if not all(set(b) == {"required"} for b in branches):
+        return ""
+    options = [" + ".join(b["required"]) for b in branches]
+    satisfied = [o for o, b in zip(options, branches, strict=True) if all(k in error.instance for k in b["required"])]
+    if len(satisfied) > 1:
+        return f"give only one of: {', or '.join(options)} (found {' and '.join(satisfied)})"
+    how = "exactly one" if error.validator == "oneOf" else "at least one"
+    return f"needs {how} of the keys: {', or '.join(options)}"
 
 
 def _unknown_keys(error: ValidationError, parts: list[Any]) -> Iterator[tuple[list[Any], str, str]]:

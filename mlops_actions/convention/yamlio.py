@@ -101,7 +101,8 @@ def parse_text(text: str, display: str) -> Loaded:
         return Loaded(display, None, (Problem(display, 1, 1, "", _bomb_message()),))
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
-        return Loaded(display, None, (Problem(display, 1, 1, "", f"the top level is {kind}; expected a mapping of keys"),))
+        problem = Problem(display, 1, 1, "", f"the top level is {kind}; expected a mapping of keys")
+        return Loaded(display, None, (problem,))
     return Loaded(display, data)
 
 
