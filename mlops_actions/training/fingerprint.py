@@ -1,0 +1,352 @@
+"""A model's fingerprint: what training depends on, hashed. Equal fingerprints train byte-identical models.
+
+fingerprint = sha256 over the canonical spec (comments and key order do not matter), the content hashes
+of its data files, the code files its spec names, and the versions of the libraries that change training
+results (scikit-learn, numpy, the estimator's distribution). Computed for the work tree or for any commit
+(git plumbing, no checkout), at O(changed) cost: file hashes are git's object ids (see ``hashing``) and
+parsed specs are cached by their blob id. No sklearn or pandas import here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import Any
+
+from mlops_actions.convention.discovery import MODELS_DIR, SPEC_FILE, model_names, spec_relpath
+from mlops_actions.convention.model import ModelSpec
+from mlops_actions.convention.yamlio import MAX_FILE_BYTES, decode, parse_text
+from mlops_actions.errors import GitError
+from mlops_actions.gitio import Git, read_batch, split_z
+from mlops_actions.training.hashing import (
+    CACHE_DIR,
+    MISSING,
+    WorktreeHasher,
+    read_json_cache,
+    tree_hashes,
+    write_json_atomic,
+)
+
+FINGERPRINT_FORMAT = 1
+BASE_LIBRARIES = ("scikit-learn", "numpy")
+KNOWN_DISTRIBUTIONS = {"sklearn": "scikit-learn", "sklego": "scikit-lego", "numpy": "numpy",
+                       "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
+NOT_INSTALLED = "not installed"
+SPEC_CACHE = "spec-cache.json"
+SPEC_CACHE_FORMAT = 1
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class DataHash:
+    """A data file (repository path, or URL) and its content hash ``git:<oid>``, ``lfs:<oid>``, ``sha256:<hex>``."""
+
+    path: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    value: str
+    spec_sha256: str
+    data: tuple[DataHash, ...]
+    code: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    libraries: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def record_fields(self) -> dict[str, Any]:
+        """The fields of a version record this fingerprint fills (schemas/version-record)."""
+        return {"fingerprint": self.value, "spec_sha256": self.spec_sha256,
+                "data": [{"path": d.path, "hash": d.hash} for d in self.data],
+                "code": dict(self.code), "libraries": dict(self.libraries)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Fingerprint:
+        """The fingerprint a (schema-valid) version record holds."""
+        return cls(value=record["fingerprint"], spec_sha256=record.get("spec_sha256", ""),
+                   data=tuple(DataHash(d["path"], d["hash"]) for d in record.get("data", ())),
+                   code=MappingProxyType(dict(record.get("code", {}))),
+                   libraries=MappingProxyType(dict(record.get("libraries", {}))))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A model as one tree (work tree or commit) has it: its parsed spec and fingerprint, or why not."""
+
+    name: str
+    raw: Mapping[str, Any] | None
+    fingerprint: Fingerprint | None
+    problem: str | None = None
+
+
+# -- canonical form ----------------------------------------------------------------------------------------
+
+def plain(value: Any) -> Any:
+    """``value`` as plain JSON data: string keys, lists, and ``str()`` for anything YAML-only (dates)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def spec_sha256(raw: Mapping[str, Any]) -> str:
+    """sha256 of the canonical spec: the parsed data, so comments, quoting and key order do not count."""
+    return sha256_text(canonical_json(raw))
+
+
+def combine(spec_hash: str, data: Iterable[DataHash], code: Mapping[str, str],
+            libraries: Mapping[str, str]) -> str:
+    payload = {"format": FINGERPRINT_FORMAT, "spec": spec_hash, "data": [[d.path, d.hash] for d in data],
+               "code": dict(code), "libraries": dict(libraries)}
+    return sha256_text(canonical_json(payload))
+
+
+# -- what a spec depends on ------------------------------------------------------------------------------
+
+def repo_path(path: Any) -> str | None:
+    """A spec's repository path in git's form (``a/b``), or None when it is not a safe relative path."""
+    if not isinstance(path, str) or not path or path.startswith(("/", "\\")):
+        return None
+    pure = PurePosixPath(path)
+    if ".." in pure.parts or pure.as_posix() == ".":
+        return None
+    return pure.as_posix()
+
+
+def data_source(raw: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """(repository path or URL, pinned hash for a URL) of the spec's data; None when the spec names none."""
+    data = raw.get("data")
+    if not isinstance(data, Mapping):
+        return None
+    if isinstance(data.get("path"), str):
+        return data["path"], None
+    if isinstance(data.get("url"), str):
+        pinned = data.get("sha256")
+        return data["url"], f"sha256:{pinned}" if isinstance(pinned, str) and _SHA256.match(pinned) else MISSING
+    return None
+
+
+def code_paths(raw: Mapping[str, Any]) -> list[str]:
+    code = raw.get("code")
+    return sorted({c for c in code if isinstance(c, str)}) if isinstance(code, list) else []
+
+
+def estimator_class(raw: Mapping[str, Any]) -> str:
+    est = raw.get("estimator")
+    cls = est.get("class") if isinstance(est, Mapping) else None
+    return cls if isinstance(cls, str) else ""
+
+
+def files_of(raw: Mapping[str, Any]) -> list[str]:
+    """The repository files a spec's fingerprint reads hashes of (data and code), in git's form."""
+    source = data_source(raw)
+    paths = [source[0]] if source and source[1] is None else []
+    paths += code_paths(raw)
+    return [p for p in (repo_path(x) for x in paths) if p]
+
+
+# -- library versions --------------------------------------------------------------------------------------
+
+@cache
+def installed_version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return NOT_INSTALLED
+
+
+@cache
+def distribution_of(module: str) -> str:
+    """The distribution that provides top-level ``module`` (``sklearn`` -> ``scikit-learn``); never imports it."""
+    if module in KNOWN_DISTRIBUTIONS:
+        return KNOWN_DISTRIBUTIONS[module]
+    found = metadata.packages_distributions().get(module)
+    return sorted(found)[0] if found else module
+
+
+def library_versions(class_path: str, versions: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Versions of scikit-learn, numpy and the estimator's distribution; ``versions`` overrides the lookup."""
+    names = list(BASE_LIBRARIES)
+    if class_path:
+        names.append(distribution_of(class_path.split(".", 1)[0]))
+    if versions is not None:
+        return {n: versions.get(n, NOT_INSTALLED) for n in sorted(set(names))}
+    return {n: installed_version(n) for n in sorted(set(names))}
+
+
+# -- fingerprints from parsed specs and file hashes ---------------------------------------------------------
+
+def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str],
+                   versions: Mapping[str, str] | None = None) -> Fingerprint:
+    """The fingerprint of a parsed spec, given the hashes of the repository files it names."""
+    data: tuple[DataHash, ...] = ()
+    source = data_source(raw)
+    if source is not None:
+        path, pinned = source
+        data = (DataHash(path, pinned or hashes.get(repo_path(path) or "", MISSING)),)
+    code = {c: hashes.get(repo_path(c) or "", MISSING) for c in code_paths(raw)}
+    libraries = library_versions(estimator_class(raw), versions)
+    spec_hash = spec_sha256(raw)
+    return Fingerprint(value=combine(spec_hash, data, code, libraries), spec_sha256=spec_hash, data=data,
+                       code=MappingProxyType(code), libraries=MappingProxyType(libraries))
+
+
+def fingerprint_worktree(root: Path, spec: ModelSpec, *, versions: Mapping[str, str] | None = None) -> Fingerprint:
+    """Fingerprint of ``spec`` with its files as they are in the work tree."""
+    raw = plain(spec.raw)
+    return fingerprint_of(raw, WorktreeHasher(Git(root)).hashes(files_of(raw)), versions)
+
+
+def fingerprint_at(root: Path, rev: str, name: str, *,
+                   versions: Mapping[str, str] | None = None) -> Fingerprint | None:
+    """Fingerprint of model ``name`` as committed in ``rev`` (no checkout); None when it does not exist there.
+
+    ``GitError`` when ``rev`` names no commit; a spec that does not parse at ``rev`` raises ``GitError`` too.
+    """
+    snap = snapshots_at(root, rev, [name], versions=versions).get(name)
+    if snap is None:
+        return None
+    if snap.fingerprint is None:
+        raise GitError(f"{spec_relpath(name)} at {rev}: {snap.problem}")
+    return snap.fingerprint
+
+
+# -- many models at once (plan) ---------------------------------------------------------------------------
+
+def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *,
+                       versions: Mapping[str, str] | None = None) -> dict[str, Snapshot]:
+    """Every model of the work tree (or those of ``names`` that exist), each parsed and fingerprinted."""
+    git = Git(root)
+    wanted = sorted(set(names) if names is not None else model_names(root))
+    specs = _SpecCache(git).worktree(wanted)
+    hasher = WorktreeHasher(git)
+    hashes = hasher.hashes(p for raw in specs.values() if isinstance(raw, Mapping) for p in files_of(raw))
+    return {n: _snapshot(n, specs[n], hashes, versions) for n in sorted(specs)}
+
+
+def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
+                 versions: Mapping[str, str] | None = None) -> dict[str, Snapshot]:
+    """Every model committed in ``rev`` (or those of ``names``), from git objects only."""
+    git = Git(root)
+    commit = git.commit_of(rev)
+    if commit is None:
+        raise GitError(f"'{rev}' is not a commit in this repository",
+                       hint="fetch it first (actions/checkout with fetch-depth: 0), or name another --base")
+    specs = _SpecCache(git).at_commit(commit, names)
+    paths = {p for raw in specs.values() if isinstance(raw, Mapping) for p in files_of(raw)}
+    hashes = tree_hashes(git, commit, paths)
+    return {n: _snapshot(n, specs[n], hashes, versions) for n in sorted(specs)}
+
+
+def _snapshot(name: str, raw: Mapping[str, Any] | str, hashes: Mapping[str, str],
+              versions: Mapping[str, str] | None) -> Snapshot:
+    if isinstance(raw, str):
+        return Snapshot(name, None, None, raw)
+    return Snapshot(name, raw, fingerprint_of(raw, hashes, versions))
+
+
+class _SpecCache:
+    """Parsed specs by blob id, kept in the git directory: an unchanged spec is never parsed twice."""
+
+    def __init__(self, git: Git) -> None:
+        self.git = git
+        self.path = git.git_path(f"{CACHE_DIR}/{SPEC_CACHE}")
+        self.entries = read_json_cache(self.path, SPEC_CACHE_FORMAT)
+        self.used: dict[str, object] = {}
+
+    def worktree(self, names: list[str]) -> dict[str, Mapping[str, Any] | str]:
+        hasher = WorktreeHasher(self.git)
+        paths = {spec_relpath(n): n for n in names}
+        index = hasher.index_entries(sorted(paths))
+        changed = hasher.modified(sorted(index))
+        specs: dict[str, Mapping[str, Any] | str] = {}
+        for path, name in paths.items():
+            oid = index.get(path) if path not in changed else None
+            cached = self.cached(oid)
+            content = None if cached is not None else _read_file(self.git.root / path)
+            if cached is not None or content is not None:
+                specs[name] = cached if cached is not None else self.parse(oid, content or b"")
+        self.save()
+        return specs
+
+    def at_commit(self, commit: str, names: Iterable[str] | None) -> dict[str, Mapping[str, Any] | str]:
+        found = _specs_in_tree(self.git, commit, names)
+        missing = sorted({oid for oid in found.values() if oid not in self.entries})
+        blobs = read_batch(self.git.run("cat-file", "--batch", stdin=_lines(missing)), missing) if missing else {}
+        specs = {name: self.cached(oid) or self.parse(oid, blobs.get(oid) or b"") for name, oid in found.items()}
+        self.save()
+        return specs
+
+    def cached(self, oid: str | None) -> Mapping[str, Any] | None:
+        entry = self.entries.get(oid) if oid is not None else None
+        if not isinstance(entry, dict):
+            return None
+        self.used[oid or ""] = entry
+        return entry
+
+    def parse(self, oid: str | None, content: bytes) -> Mapping[str, Any] | str:
+        parsed = _parse(content)
+        if oid is not None and isinstance(parsed, dict):
+            self.used[oid] = parsed
+        return parsed
+
+    def save(self) -> None:
+        if set(self.used) <= set(self.entries):
+            return
+        self.entries.update(self.used)
+        write_json_atomic(self.path, {"format": SPEC_CACHE_FORMAT, "entries": self.entries})
+
+
+def _specs_in_tree(git: Git, commit: str, names: Iterable[str] | None) -> dict[str, str]:
+    """model name -> blob id of its spec in ``commit``."""
+    wanted = None if names is None else set(names)
+    out = git.run("ls-tree", "-r", "-z", commit, "--", MODELS_DIR)
+    found: dict[str, str] = {}
+    for record in split_z(out):
+        meta, _, path = record.partition("\t")
+        parts = path.split("/")
+        _mode, kind, oid = meta.split()
+        if kind == "blob" and len(parts) == 3 and parts[2] == SPEC_FILE and (wanted is None or parts[1] in wanted):
+            found[parts[1]] = oid
+    return found
+
+
+def _read_file(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _parse(content: bytes) -> dict[str, Any] | str:
+    """The spec's data as plain JSON, or a one-line reason it does not parse."""
+    if len(content) > MAX_FILE_BYTES:
+        return f"the spec is larger than {MAX_FILE_BYTES // 1024} KiB"
+    text, problem = decode(content, "spec")
+    loaded = parse_text(text or "", "spec") if problem is None else None
+    if loaded is None or not loaded.ok:
+        first = problem or (loaded.problems[0] if loaded else None)
+        return first.message if first else "the spec does not parse"
+    result: dict[str, Any] = plain(loaded.data)
+    return result
+
+
+def _lines(items: Iterable[str]) -> bytes:
+    return "".join(f"{i}\n" for i in items).encode("utf-8", "surrogateescape")
