@@ -1,0 +1,117 @@
+"""Version records kept in git: the message of each annotated tag ``<model>@v<N>`` is a JSON record.
+
+All tags are read with ONE ``git for-each-ref`` call. A record is trusted only when it is JSON, valid
+against ``schemas/version-record`` and names the model and version of its tag; otherwise ``problem`` says
+why (a hand-edited or lightweight tag) and the record is ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from mlops_actions.convention.schemas import VERSION_RECORD, validator
+from mlops_actions.gitio import Git
+from mlops_actions.registry.tag import parse_tag
+
+_FORMAT = "%(refname:strip=2)%00%(objecttype)%00%(creatordate:iso-strict)%00%(contents)%00"
+_SIGNATURE = ("-----BEGIN PGP SIGNATURE-----", "-----BEGIN SSH SIGNATURE-----", "-----BEGIN SIGNED MESSAGE-----")
+LIGHTWEIGHT = "lightweight tag (no version record); versions are annotated tags created by `mlops-actions register`"
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    model: str
+    number: int
+    tag: str
+    record: Mapping[str, Any] | None
+    problem: str | None
+    created: str
+
+
+@dataclass(frozen=True)
+class _RawTag:
+    model: str
+    number: int
+    tag: str
+    kind: str
+    created: str
+    message: str
+
+
+def local_versions(root: Path, model: str | None = None) -> list[VersionRef]:
+    """Every version tag in the local repository (of ``model`` only, when given), sorted by model, number."""
+    return [check(raw) for raw in _raw_tags(Git(root)) if model is None or raw.model == model]
+
+
+def latest_version(root: Path, model: str) -> VersionRef | None:
+    """The highest-numbered version of ``model`` whose record is valid, or None."""
+    return latest_versions(root).get(model)
+
+
+def latest_versions(root: Path) -> dict[str, VersionRef]:
+    """model -> its highest-numbered valid version; records below the latest valid one are not checked."""
+    latest: dict[str, VersionRef] = {}
+    for raw in reversed(_raw_tags(Git(root))):
+        if raw.model in latest:
+            continue
+        ref = check(raw)
+        if ref.record is not None:
+            latest[raw.model] = ref
+    return dict(sorted(latest.items()))
+
+
+def _raw_tags(git: Git) -> list[_RawTag]:
+    out = git.run("for-each-ref", f"--format={_FORMAT}", "refs/tags/")
+    fields = out.decode("utf-8", "replace").split("\0")
+    tags = []
+    for i in range(0, len(fields) - 4, 4):
+        name, kind, created, message = fields[i].lstrip("\n"), fields[i + 1], fields[i + 2], fields[i + 3]
+        parsed = parse_tag(name)
+        if parsed is not None:
+            tags.append(_RawTag(parsed[0], parsed[1], name, kind, created, message))
+    return sorted(tags, key=lambda t: (t.model, t.number))
+
+
+def check(raw: _RawTag) -> VersionRef:
+    record, problem = (None, LIGHTWEIGHT) if raw.kind != "tag" else parse_record(raw.message, raw.model, raw.number)
+    return VersionRef(raw.model, raw.number, raw.tag, record, problem, raw.created)
+
+
+def parse_record(message: str, model: str, number: int) -> tuple[Mapping[str, Any] | None, str | None]:
+    """(record, None) when ``message`` is a valid record of ``model@v<number>``, else (None, why not)."""
+    try:
+        data = json.loads(_without_signature(message))
+    except ValueError as exc:
+        return None, f"the tag message is not JSON ({exc.msg} at line {exc.lineno}); was the tag edited by hand?"
+    problem = _record_problem(data, model, number)
+    if problem is not None:
+        return None, problem
+    return MappingProxyType(data), None
+
+
+def _record_problem(data: Any, model: str, number: int) -> str | None:
+    schema = validator(VERSION_RECORD)
+    if not schema.is_valid(data):
+        from jsonschema.exceptions import best_match
+
+        error = best_match(schema.iter_errors(data))
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        return f"the record does not follow schemas/version-record: {where}: {error.message[:200]}"
+    if data["model"] != model:
+        return f"the record is of model '{data['model']}', not '{model}'; was the tag edited by hand?"
+    if data.get("version", f"v{number}") != f"v{number}":
+        return f"the record says version {data['version']}, the tag says v{number}; was the tag edited by hand?"
+    return None
+
+
+def _without_signature(message: str) -> str:
+    for marker in _SIGNATURE:
+        at = message.find(marker)
+        if at >= 0:
+            message = message[:at]
+    return message
