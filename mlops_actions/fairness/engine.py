@@ -1,0 +1,96 @@
+"""``evaluate``: from labels and group values to a ``FairnessReport``, in a few vectorised passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlops_actions.errors import InputError
+from mlops_actions.fairness import checks
+from mlops_actions.fairness.counts import confusion_counts
+from mlops_actions.fairness.disparities import bootstrap_intervals, summary_arrays, worst_over_strata
+from mlops_actions.fairness.groups import Grouping, encode
+from mlops_actions.fairness.labels import as_column, is_positive, label_warnings, missing_count
+from mlops_actions.fairness.rates import count_table, rate_table
+from mlops_actions.fairness.regression import gaps, regression_sums, regression_table
+from mlops_actions.fairness.report import FairnessReport
+
+TASKS = ("classification", "regression")
+
+
+def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: Any = 1,
+             control_features: Any = None, task: str = "classification", min_group_size: int = 30,
+             fairlearn_compat: bool = False, bootstrap: int = 1000, seed: int = 0) -> FairnessReport:
+    """Measure group fairness of predictions; see the package docstring for definitions and keys."""
+    if task not in TASKS:
+        raise InputError(f"unknown task '{task}'", hint=f"choose one of {', '.join(TASKS)}")
+    y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    if len(y_true) != len(y_pred):
+        raise InputError(f"y_true has {len(y_true)} values but y_pred has {len(y_pred)}")
+    if len(y_true) == 0:
+        raise InputError("no predictions to evaluate (0 rows)")
+    grouping = encode(sensitive_features, control_features, len(y_true))
+    settings = {"min_group_size": min_group_size, "fairlearn_compat": fairlearn_compat}
+    if task == "regression":
+        return _regression(y_true, y_pred, grouping, settings)
+    settings |= {"pos_label": pos_label, "bootstrap": bootstrap, "seed": seed, "confidence": 0.95}
+    return _classification(y_true, y_pred, grouping, settings)
+
+
+def _labels(values: Any, name: str) -> Any:
+    column = as_column(values, name)
+    missing = missing_count(column)
+    if missing:
+        raise InputError(f"{name} has {missing} missing values", hint="drop those rows before evaluating")
+    return column
+
+
+def _classification(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str, Any]) -> FairnessReport:
+    pos_label, compat = settings["pos_label"], settings["fairlearn_compat"]
+    counts = confusion_counts(grouping.codes, is_positive(y_true, pos_label), is_positive(y_pred, pos_label),
+                              grouping.n_strata, grouping.n_groups)
+    group_table = {**count_table(counts), **rate_table(counts, compat=compat)}
+    overall_table = {**count_table(counts.sum(axis=1)), **rate_table(counts.sum(axis=1), compat=compat)}
+    per_stratum = summary_arrays(group_table, overall_table, compat=compat)
+    notes = label_warnings(y_true, y_pred, pos_label) + checks.group_warnings(
+        grouping, group_table, settings["min_group_size"], checks.CLASSIFICATION_DENOMINATORS)
+    ci = bootstrap_intervals(counts, replicates=settings["bootstrap"], seed=settings["seed"], compat=compat)
+    return _report("classification", grouping, group_table, overall_table, per_stratum, ci, notes, settings)
+
+
+def _regression(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str, Any]) -> FairnessReport:
+    truth, pred = _numeric(y_true, "y_true"), _numeric(y_pred, "y_pred")
+    sums = regression_sums(grouping.codes, truth, pred, grouping.n_strata, grouping.n_groups)
+    group_table = regression_table(sums)
+    overall_table = regression_table(sums.sum(axis=1))
+    notes = checks.group_warnings(grouping, group_table, settings["min_group_size"],
+                                  checks.REGRESSION_DENOMINATORS)
+    return _report("regression", grouping, group_table, overall_table, gaps(group_table), {}, notes, settings)
+
+
+def _numeric(values: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be numeric for a regression task: {exc}") from None
+
+
+def _report(task: str, grouping: Grouping, group_table: dict[str, np.ndarray],
+            overall_table: dict[str, np.ndarray], per_stratum: dict[str, np.ndarray],
+            ci: dict[str, tuple[float, float]], notes: list[str], settings: dict[str, Any]) -> FairnessReport:
+    by_group = pd.DataFrame({k: v.reshape(-1) for k, v in group_table.items()}, index=grouping.group_index())
+    strata = grouping.strata_index()
+    overall_frame = pd.DataFrame(overall_table, index=strata if strata is not None else [0])
+    overall_row = pd.Series({k: v.reshape(-1)[0] for k, v in overall_table.items()}, dtype=object)
+    summary = {k: float(v) for k, v in worst_over_strata(per_stratum).items()}
+    by_stratum = {} if strata is None else {
+        checks.stratum_label(grouping, i): {k: float(v[i]) for k, v in per_stratum.items()}
+        for i in range(grouping.n_strata)}
+    return FairnessReport(
+        task=task, by_group=by_group,
+        overall=overall_frame if strata is not None else overall_row,
+        summary=summary, summary_ci=ci, warnings=notes,
+        sensitive_features=grouping.sensitive_names, control_features=grouping.control_names,
+        summary_by_stratum=by_stratum, settings=settings)

@@ -1,0 +1,139 @@
+"""Sensitive and control features → one integer code per row, and the index of the groups.
+
+Each feature is factorised once (sorted values, like fairlearn's ``groupby``); the codes of several features
+combine into one code per row (control features first, then sensitive features), so groups are the cartesian
+product of the observed values of each feature: an intersection nobody falls in is a group with n = 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlops_actions.errors import InputError
+
+Column = tuple[str, Any]
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Row codes plus what they mean: ``codes[i] = stratum * n_groups + group`` (all in int64)."""
+
+    codes: np.ndarray
+    sensitive_names: tuple[str, ...]
+    control_names: tuple[str, ...]
+    sensitive_levels: tuple[pd.Index, ...]
+    control_levels: tuple[pd.Index, ...]
+
+    @property
+    def n_groups(self) -> int:
+        return int(np.prod([len(level) for level in self.sensitive_levels]))
+
+    @property
+    def n_strata(self) -> int:
+        return int(np.prod([len(level) for level in self.control_levels])) if self.control_levels else 1
+
+    def group_index(self) -> pd.Index:
+        """Index of ``by_group``, shaped like fairlearn's: control levels first, one level per feature."""
+        levels = self.control_levels + self.sensitive_levels
+        names = self.control_names + self.sensitive_names
+        if len(levels) == 1:
+            return levels[0].rename(names[0])
+        return pd.MultiIndex.from_product(levels, names=list(names))
+
+    def strata_index(self) -> pd.Index | None:
+        """Index of the control strata (like fairlearn's ``overall`` with control features), or None."""
+        if not self.control_levels:
+            return None
+        if len(self.control_levels) == 1:
+            return self.control_levels[0].rename(self.control_names[0])
+        return pd.MultiIndex.from_product(self.control_levels, names=list(self.control_names))
+
+
+def encode(sensitive: Any, control: Any, n_rows: int) -> Grouping:
+    """Factorise the features and combine them into one code per row."""
+    s_cols = feature_columns(sensitive, "sensitive_feature_", n_rows)
+    c_cols = feature_columns(control, "control_feature_", n_rows) if control is not None else []
+    _check_unique_names([name for name, _ in c_cols + s_cols])
+    codes = np.zeros(n_rows, dtype=np.int64)
+    levels: list[pd.Index] = []
+    for name, values in c_cols + s_cols:  # a handful of features, each a vectorised pass
+        feature_codes, uniques = factorize(name, values)
+        codes *= len(uniques)
+        codes += feature_codes
+        levels.append(uniques)
+    k = len(c_cols)
+    return Grouping(codes, tuple(n for n, _ in s_cols), tuple(n for n, _ in c_cols),
+                    tuple(levels[k:]), tuple(levels[:k]))
+
+
+def feature_columns(features: Any, base: str, n_rows: int) -> list[Column]:
+    """A Series, DataFrame, dict of arrays, list or array → named columns (fairlearn's naming rules)."""
+    if isinstance(features, pd.Series):
+        cols = [(_series_name(features, base), features)]
+    elif isinstance(features, pd.DataFrame):
+        cols = [(_str_name(name), features.iloc[:, i]) for i, name in enumerate(features.columns)]
+    elif isinstance(features, dict):
+        cols = [(_str_name(name), values) for name, values in features.items()]
+    else:
+        cols = _array_columns(features, base)
+    if not cols:
+        raise InputError("no sensitive features given", hint="pass at least one column of group values")
+    for name, values in cols:
+        if len(values) != n_rows:
+            raise InputError(f"feature '{name}' has {len(values)} values but there are {n_rows} predictions")
+    return cols
+
+
+def _array_columns(features: Any, base: str) -> list[Column]:
+    arr = np.asarray(features, dtype=object) if isinstance(features, list) else np.asarray(features)
+    if arr.ndim == 1:
+        return [(f"{base}0", arr)]
+    if arr.ndim == 2:
+        return [(f"{base}{i}", arr[:, i]) for i in range(arr.shape[1])]
+    raise InputError(f"features must be one- or two-dimensional, got {arr.ndim} dimensions")
+
+
+def _series_name(series: pd.Series, base: str) -> str:
+    return f"{base}0" if series.name is None else _str_name(series.name)
+
+
+def _str_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise InputError(f"feature names must be strings, got {name!r} ({type(name).__name__})")
+    return name
+
+
+def _check_unique_names(names: list[str]) -> None:
+    seen = {n for i, n in enumerate(names) if n in names[:i]}
+    if seen:
+        raise InputError(f"feature name used twice: {', '.join(sorted(seen))}")
+
+
+def factorize(name: str, values: Any) -> tuple[np.ndarray, pd.Index]:
+    """Codes 0..k-1 in the sorted order of the observed values; missing values are refused."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = _factorize_categorical(values)
+    else:
+        codes, uniques = pd.factorize(values, sort=True)
+        uniques = pd.Index(uniques)
+    missing = int(np.count_nonzero(codes < 0))
+    if missing:
+        raise InputError(f"feature '{name}' has {missing} missing values",
+                         hint="remove or replace them before measuring fairness")
+    return codes.astype(np.int64, copy=False), uniques
+
+
+def _factorize_categorical(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Categorical codes are free; keep observed categories only, in sorted order like fairlearn."""
+    raw = values.cat.codes.to_numpy()
+    cats = values.cat.categories
+    used = np.flatnonzero(np.bincount(raw[raw >= 0], minlength=len(cats)))
+    observed = cats.take(used)
+    order = observed.argsort()
+    lookup = np.full(len(cats) + 1, -1, dtype=np.int64)
+    lookup[used[order]] = np.arange(len(used))
+    return lookup[raw], pd.Index(observed.take(order).to_numpy())
