@@ -1,0 +1,220 @@
+"""The composite action's run step: its inputs (from ``env:``) → ``mlops-actions`` command lines.
+
+``action.yml`` hands every input over as an environment variable (``MLOPS_COMMAND``, ``MLOPS_MODELS``,
+``MLOPS_BASE_REF``, ...), never pasted into a script, so no input can become shell code. Like ``cli.py``
+this is a composition root: the only place that reads those variables. Each command line is run by the CLI's
+own ``main`` in this process; ``fail-on`` then decides whether a failed verdict fails the step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
+
+COMMANDS = ("validate", "plan", "train", "report", "register", "deploy", "monitor", "refresh")
+PER_MODEL = ("train", "monitor", "refresh")
+FAIL_ON = ("fail", "warn", "never")
+RESULTS_SUBDIR = "mlops-results"
+_MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_OUTPUT_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)(<<(.*)|=.*)$")
+
+Cli = Callable[[Sequence[str]], int]
+
+
+@dataclass(frozen=True)
+class ActionInputs:
+    """The action's inputs, checked: what to run, on which models, where, and how strictly."""
+
+    command: str
+    root: Path
+    results_dir: Path
+    models: tuple[str, ...] = ()
+    base_ref: str = ""
+    fail_on: str = "fail"
+    current_data: str = ""
+    environment: str = ""
+
+
+def parse_models(text: str) -> tuple[str, ...]:
+    """Model names from ``a,b`` / one per line / a JSON list / plan's matrix ``{"include": [...]}``."""
+    text = text.strip()
+    if text.startswith(("[", "{")):
+        return _models_from_json(text)
+    return tuple(name for name in re.split(r"[\s,]+", text) if name)
+
+
+def _models_from_json(text: str) -> tuple[str, ...]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"input 'models' looks like JSON but is not: {exc}") from exc
+    if isinstance(value, dict):
+        value = [item.get("model") if isinstance(item, dict) else item for item in value.get("include", [])]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError("input 'models' must be names, a JSON list of names, or plan's matrix output")
+    return tuple(value)
+
+
+def check_models(models: tuple[str, ...]) -> tuple[str, ...]:
+    for name in models:
+        if not _MODEL_NAME.match(name):
+            raise UsageError(f"input 'models': {name!r} is not a model name (lowercase letters, digits, "
+                             "'.', '_' and '-', starting with a letter or digit)")
+    return tuple(dict.fromkeys(models))
+
+
+def _choice(env: Mapping[str, str], var: str, input_name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(var, "").strip() or default
+    if value not in choices:
+        raise UsageError(f"input '{input_name}' is {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
+def _root(env: Mapping[str, str]) -> Path:
+    workspace = Path(env.get("GITHUB_WORKSPACE") or Path.cwd())
+    root = (workspace / env.get("MLOPS_WORKING_DIRECTORY", "").strip()).resolve()
+    if not root.is_dir():
+        raise UsageError(f"input 'working-directory': {root} is not a folder of the checked-out repository")
+    return root
+
+
+def _results_dir(env: Mapping[str, str]) -> Path:
+    explicit = env.get("MLOPS_RESULTS_DIR", "").strip()
+    if explicit:
+        return Path(explicit)
+    return Path(env.get("RUNNER_TEMP") or Path.cwd()) / RESULTS_SUBDIR
+
+
+def default_base(env: Mapping[str, str]) -> str:
+    """The pull request's base SHA, else the commit before the push, from the event payload; else ""."""
+    path = env.get("GITHUB_EVENT_PATH", "")
+    try:
+        event = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(event, dict):
+        return ""
+    pull = event.get("pull_request")
+    if isinstance(pull, dict) and isinstance(pull.get("base"), dict):
+        return str(pull["base"].get("sha") or "")
+    before = event.get("before")
+    return before if isinstance(before, str) and before.strip("0") else ""
+
+
+def read_inputs(env: Mapping[str, str]) -> ActionInputs:
+    """The action's inputs from the environment ``action.yml`` sets; ``UsageError`` when one is wrong."""
+    command = _choice(env, "MLOPS_COMMAND", "command", COMMANDS, "")
+    inputs = ActionInputs(
+        command=command, root=_root(env), results_dir=_results_dir(env),
+        models=check_models(parse_models(env.get("MLOPS_MODELS", ""))),
+        base_ref=env.get("MLOPS_BASE_REF", "").strip() or default_base(env),
+        fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
+        current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
+        environment=env.get("MLOPS_ENVIRONMENT", "").strip())
+    if command in PER_MODEL and not inputs.models:
+        raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
+    if command == "monitor" and not inputs.current_data:
+        raise UsageError("command 'monitor' needs input 'current-data' (a csv or parquet file of live inputs)")
+    return inputs
+
+
+def invocations(inputs: ActionInputs) -> list[list[str]]:
+    """The ``mlops-actions`` argument lists the command stands for, in order."""
+    root = ["-C", str(inputs.root)]
+    base = ["--base", inputs.base_ref] if inputs.base_ref else []
+    if inputs.command == "train":
+        return [[*root, "train", "--out", str(inputs.results_dir / m), "--", m] for m in inputs.models]
+    if inputs.command == "monitor":
+        env = ["--env", inputs.environment] if inputs.environment else []
+        return [[*root, "monitor", "--current", inputs.current_data, *env, "--", m] for m in inputs.models]
+    if inputs.command == "refresh":
+        return [[*root, "refresh", "--", m] for m in inputs.models]
+    single = {
+        "validate": ["validate", "--format", "github"],
+        "plan": ["plan", "--format", "json", *base],
+        "report": ["report", *base, "--out", str(report_path(inputs))],
+        "register": ["register"],
+        "deploy": ["deploy"],
+    }
+    return [[*root, *single[inputs.command]]]
+
+
+def report_path(inputs: ActionInputs) -> Path:
+    return inputs.results_dir / "report.md"
+
+
+def worst(codes: Sequence[int]) -> int:
+    """One exit code for several runs: internal (3) > usage (2) > invalid (1) > ok (0)."""
+    return max(codes, default=EXIT_OK)
+
+
+def apply_fail_on(code: int, fail_on: str, runtime: ActionsRuntime) -> int:
+    """``warn`` / ``never`` turn a failed verdict (exit 1) into a warning / a notice; 2 and 3 always fail."""
+    if code != EXIT_INVALID or fail_on == "fail":
+        return code
+    kind = "warning" if fail_on == "warn" else "notice"
+    runtime.command(kind, f"mlops-actions: the verdict failed; the step passes because fail-on is {fail_on}",
+                    title="mlops-actions")
+    return EXIT_OK
+
+
+def outputs_written(output_file: Path | None, offset: int) -> set[str]:
+    """Names written to ``$GITHUB_OUTPUT`` after byte ``offset`` (both ``k=v`` and heredoc forms)."""
+    if output_file is None or not output_file.exists():
+        return set()
+    with output_file.open("rb") as fh:
+        fh.seek(offset)
+        lines = fh.read().decode("utf-8", "replace").splitlines()
+    names: set[str] = set()
+    delimiter = None
+    for line in lines:
+        if delimiter is not None:
+            delimiter = None if line == delimiter else delimiter
+            continue
+        match = _OUTPUT_LINE.match(line)
+        if match:
+            names.add(match.group(1))
+            delimiter = match.group(3)
+    return names
+
+
+def _size(path: Path | None) -> int:
+    return path.stat().st_size if path is not None and path.exists() else 0
+
+
+def _call(cli: Cli, argv: list[str]) -> int:
+    print(f"$ mlops-actions {' '.join(argv)}", flush=True)
+    try:
+        return int(cli(argv))
+    except SystemExit as exc:  # argparse ends a bad command line with SystemExit(2)
+        return exc.code if isinstance(exc.code, int) else EXIT_INVALID
+
+
+def run_action(inputs: ActionInputs, runtime: ActionsRuntime, cli: Cli) -> int:
+    """Run every invocation, set the outputs the commands did not set, apply ``fail-on``."""
+    offset = _size(runtime.output_file)
+    inputs.results_dir.mkdir(parents=True, exist_ok=True)
+    codes = [_call(cli, argv) for argv in invocations(inputs)]
+    code = worst(codes)
+    written = outputs_written(runtime.output_file, offset)
+    if "verdict" not in written:
+        runtime.set_output("verdict", "pass" if code == EXIT_OK else "fail")
+    if inputs.command == "report" and "report-path" not in written and report_path(inputs).exists():
+        runtime.set_output("report-path", str(report_path(inputs)))
+    return apply_fail_on(code, inputs.fail_on, runtime)
+
+
+def main(env: Mapping[str, str] | None = None, cli: Cli | None = None) -> int:
+    env = dict(os.environ) if env is None else dict(env)
+    runtime = ActionsRuntime.from_env(env)
+    runtime.mask(env.get("GITHUB_TOKEN", ""))
+    if cli is None:
+        from mlops_actions.cli import main as cli
+    return run_guarded(lambda: run_action(read_inputs(env), runtime, cli))
