@@ -1,0 +1,68 @@
+"""``connect``: the one place that reads the GitHub-related environment variables of a workflow run.
+
+Called by the CLI's composition root with ``ctx.env``; everything below receives explicit values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from mlops_actions.errors import InputError, Place
+from mlops_actions.github.client import DEFAULT_API_URL, ClientConfig
+from mlops_actions.github.repo import GitHubRepo, RunContext
+
+
+class Masker(Protocol):
+    def mask(self, secret: str) -> None: ...
+
+
+def token_from(env: Mapping[str, str], token_input: str | None) -> str:
+    """The action's token input, else GITHUB_TOKEN; refuses to go on without one."""
+    token = (token_input or "").strip() or env.get("GITHUB_TOKEN", "").strip()
+    if not token:
+        raise InputError("no GitHub token: the `github-token` input is empty and GITHUB_TOKEN is not set",
+                         hint="pass `github-token: ${{ secrets.GITHUB_TOKEN }}` (or set env GITHUB_TOKEN) "
+                              "in the workflow step.")
+    return token
+
+
+def read_event(path: str | None) -> dict[str, Any]:
+    """The webhook payload at GITHUB_EVENT_PATH ({} when unset)."""
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the event payload: {exc.strerror}", place=Place(path)) from exc
+    except ValueError as exc:
+        raise InputError(f"the event payload is not valid JSON: {exc}", place=Place(path)) from exc
+    if not isinstance(data, dict):
+        raise InputError("the event payload is not a JSON object", place=Place(path))
+    return data
+
+
+def run_context(env: Mapping[str, str]) -> RunContext:
+    repository = env.get("GITHUB_REPOSITORY", "").strip()
+    if not repository:
+        raise InputError("GITHUB_REPOSITORY is not set", hint="run inside GitHub Actions, or set it to owner/name.")
+    server, run_id = env.get("GITHUB_SERVER_URL", "").rstrip("/"), env.get("GITHUB_RUN_ID", "")
+    run_url = f"{server}/{repository}/actions/runs/{run_id}" if server and run_id else None
+    return RunContext(repository=repository, sha=env.get("GITHUB_SHA") or None,
+                      event_name=env.get("GITHUB_EVENT_NAME") or None,
+                      event=read_event(env.get("GITHUB_EVENT_PATH")), run_url=run_url)
+
+
+def config_from(env: Mapping[str, str], token: str, repository: str) -> ClientConfig:
+    return ClientConfig(api_url=env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL, token=token,
+                        repository=repository)
+
+
+def connect(env: Mapping[str, str], token_input: str | None, runtime: Masker) -> GitHubRepo:
+    """The repository of this workflow run, with the token masked in the log before anything else."""
+    token = token_from(env, token_input)
+    runtime.mask(token)
+    context = run_context(env)
+    return GitHubRepo.open(config_from(env, token, context.repository), context)
