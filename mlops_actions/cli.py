@@ -60,7 +60,55 @@ def _run_validate(args: argparse.Namespace, ctx: Context) -> int:
     return validate(ctx.root, list(args.paths), fmt=fmt, schema=args.schema, runtime=ctx.runtime)
 
 
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_validate,)
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"'{value}' is negative")
+    return number
+
+
+def _add_fairness(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fairness", help="group fairness of a predictions file (CSV or Parquet)",
+                       description="Per-group rates with Wilson intervals and fairlearn-defined disparities "
+                                   "(demographic parity, equal opportunity, equalized odds) of any predictions "
+                                   "file, as Markdown or JSON.")
+    p.add_argument("predictions", type=Path, metavar="PREDICTIONS", help="CSV or Parquet file of predictions")
+    p.add_argument("--y-true", required=True, metavar="COL", help="column of true labels (or values)")
+    p.add_argument("--y-pred", required=True, metavar="COL", help="column of predicted labels (or values)")
+    p.add_argument("--sensitive", required=True, type=_csv_list, metavar="COL[,COL]",
+                   help="sensitive feature column(s); several give intersectional groups")
+    p.add_argument("--control", type=_csv_list, default=[], metavar="COL[,COL]",
+                   help="control feature column(s): the same measures within each stratum")
+    p.add_argument("--pos-label", default=None, metavar="V",
+                   help="the positive outcome (needed unless labels are 0/1); compared as text with the "
+                        "column values when the column does not hold text")
+    p.add_argument("--task", choices=("classification", "regression"), default="classification",
+                   help="classification (rates, disparities) or regression (MAE, RMSE, gaps)")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format")
+    p.add_argument("--min-group-size", type=_count, default=30, metavar="N",
+                   help="warn about groups with fewer rows (or positives/negatives) than N (default 30)")
+    p.add_argument("--bootstrap", type=_count, default=1000, metavar="B",
+                   help="bootstrap replicates for the disparity intervals, 0 to skip (default 1000)")
+    p.add_argument("--seed", type=_count, default=0, help="seed of the bootstrap (default 0)")
+    p.set_defaults(handler=_run_fairness)
+
+
+def _run_fairness(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.fairness import Columns, fairness
+
+    path = args.predictions if args.predictions.is_absolute() else ctx.root / args.predictions
+    columns = Columns(args.y_true, args.y_pred, tuple(args.sensitive), tuple(args.control))
+    if not columns.sensitive:
+        raise UsageError("--sensitive needs at least one column name")
+    return fairness(path, columns, pos_label=args.pos_label, fmt=args.format,
+                    min_group_size=args.min_group_size, task=args.task, bootstrap=args.bootstrap,
+                    seed=args.seed, runtime=ctx.runtime)
+
+
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_validate, _add_fairness)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,9 +35,9 @@ Regression (``task="regression"``): n, mae, rmse, mean_prediction.
 
 With control features each summary value is the worst over the strata (largest difference, smallest ratio)
 and ``report.summary_by_stratum[label]`` gives each stratum's values (what fairlearn's ``MetricFrame`` with
-``control_features`` returns). ``report.summary_ci[key] = (lower, upper)``: a 95% percentile bootstrap
-interval from ``bootstrap`` replicates of the *counts* (per group a seeded multinomial redraw of its four
-confusion cells at its own size), classification only.
+``control_features`` returns). ``report.summary_ci[key] = (lower, upper)``: a 95% basic (pivotal) bootstrap
+interval, clipped to [0, 1], from ``bootstrap`` replicates of the *counts* (per group a seeded multinomial
+redraw of its four confusion cells at its own size), classification only; ``bootstrap=0`` skips it.
 
 ``report.warnings``: groups below ``min_group_size`` on the denominator that matters (n for the selection
 rate, positives for TPR, negatives for FPR), empty intersections, labels that are not binary, labels

@@ -13,8 +13,9 @@ the same code serves one stratum, several control strata and a whole stack of bo
   undefined term makes the combination undefined (NaN), the one other place where NaN is not skipped.
 
 Bootstrap intervals resample *counts*, never rows: each group's four confusion cells are redrawn from a
-multinomial with the group's own size and observed proportions (a stratified bootstrap, seeded), and the
-disparities are recomputed from the redrawn counts for all replicates at once.
+multinomial with the group's own size and observed proportions (a stratified bootstrap, seeded), the
+disparities are recomputed from the redrawn counts for all replicates at once, and the interval is the
+basic (pivotal) one, ``[2θ − q97.5, 2θ − q2.5]`` clipped to [0, 1] (see ``basic_interval``).
 """
 
 from __future__ import annotations
@@ -92,18 +93,27 @@ def bootstrap_counts(counts: np.ndarray, replicates: int, seed: int) -> np.ndarr
     return rng.multinomial(n, pvals, size=(replicates, *n.shape))
 
 
-def bootstrap_intervals(counts: np.ndarray, *, replicates: int, seed: int, compat: bool,
-                        level: float = 0.95) -> dict[str, tuple[float, float]]:
-    """Percentile intervals of every summary disparity (worst over strata), from resampled counts."""
+def bootstrap_intervals(counts: np.ndarray, estimates: dict[str, float], *, replicates: int, seed: int,
+                        compat: bool, level: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Basic bootstrap intervals of every summary disparity (worst over strata), from resampled counts."""
     if replicates <= 0:
         return {}
     draws = bootstrap_counts(counts, replicates, seed)  # (B, strata, groups, 4)
     groups = rate_table(draws, compat=compat, intervals=False)
     overall = rate_table(draws.sum(axis=-2), compat=compat, intervals=False)
     per_stratum = summary_arrays(groups, overall, compat=compat)  # each (B, strata)
+    return {key: basic_interval(estimates[key], values, level)
+            for key, values in worst_over_strata(per_stratum).items()}
+
+
+def basic_interval(estimate: float, replicates: np.ndarray, level: float) -> tuple[float, float]:
+    """Basic (pivotal) bootstrap interval ``[2θ − q_hi, 2θ − q_lo]``, clipped to [0, 1].
+
+    A max − min over groups is biased upward under resampling (and a min/max ratio downward); the basic
+    interval corrects that bias where the plain percentile interval would inherit it, so that identical
+    groups get an interval reaching 0 (or 1 for a ratio). NaN when the estimate or every replicate is NaN.
+    """
     tail = (1 - level) / 2
-    out = {}
-    for key, values in worst_over_strata(per_stratum).items():
-        lower, upper = _quiet(np.nanquantile, values, [tail, 1 - tail])
-        out[key] = (float(lower), float(upper))
-    return out
+    q_lo, q_hi = _quiet(np.nanquantile, replicates, [tail, 1 - tail])
+    lower, upper = np.clip([2 * estimate - q_hi, 2 * estimate - q_lo], 0.0, 1.0)
+    return float(lower), float(upper)

@@ -56,7 +56,9 @@ def _classification(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict
     per_stratum = summary_arrays(group_table, overall_table, compat=compat)
     notes = label_warnings(y_true, y_pred, pos_label) + checks.group_warnings(
         grouping, group_table, settings["min_group_size"], checks.CLASSIFICATION_DENOMINATORS)
-    ci = bootstrap_intervals(counts, replicates=settings["bootstrap"], seed=settings["seed"], compat=compat)
+    summary = {k: float(v) for k, v in worst_over_strata(per_stratum).items()}
+    ci = bootstrap_intervals(counts, summary, replicates=settings["bootstrap"], seed=settings["seed"],
+                             compat=compat)
     return _report("classification", grouping, group_table, overall_table, per_stratum, ci, notes, settings)
 
 
