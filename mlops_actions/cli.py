@@ -60,6 +60,23 @@ def _run_validate(args: argparse.Namespace, ctx: Context) -> int:
     return validate(ctx.root, list(args.paths), fmt=fmt, schema=args.schema, runtime=ctx.runtime)
 
 
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train one model deterministically (skops artifact, metrics, record)",
+                       description="Check the model's data against its spec, fit the pipeline, evaluate it on "
+                                   "the held-out split and write DIR/MODEL/ (model.skops, metrics.json, "
+                                   "predictions.parquet, record.json) atomically.")
+    p.add_argument("model", metavar="MODEL", help="model name (its spec is models/MODEL/model.yaml)")
+    p.add_argument("--out", type=Path, default=Path("mlops-out"), metavar="DIR",
+                   help="output folder, relative to the repository root (default: mlops-out)")
+    p.set_defaults(handler=_run_train)
+
+
+def _run_train(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.train import train
+
+    return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime)
+
+
 def _count(value: str) -> int:
     try:
         number = int(value)
@@ -108,7 +125,7 @@ def _run_fairness(args: argparse.Namespace, ctx: Context) -> int:
                     seed=args.seed, runtime=ctx.runtime)
 
 
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_validate, _add_fairness)
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_validate, _add_train, _add_fairness)
 
 
 def build_parser() -> argparse.ArgumentParser:

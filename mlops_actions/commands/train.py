@@ -1,0 +1,77 @@
+"""``mlops-actions train MODEL [--out DIR]``: deterministic training of one model of the repository."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names, spec_relpath
+from mlops_actions.convention.model import ModelSpec, Policy
+from mlops_actions.convention.problems import Problem
+from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
+from mlops_actions.convention.validation import load_valid, validate
+from mlops_actions.errors import EXIT_OK, InputError, Place
+from mlops_actions.reporting.markdown import md_cell, md_code
+
+DEFAULT_OUT = "mlops-out"
+
+
+def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
+    """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics."""
+    from mlops_actions.training.train import train_model
+
+    spec, policy = load_model(root, name)
+    result = train_model(root, spec, policy, out, stage=runtime.group)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{name}: trained; outputs in {result.folder}")
+    print(f"  model.skops sha256 {result.artifact_sha256}")
+    for metric, value in result.metrics.items():
+        print(f"  {metric} = {_number(value)}")
+    runtime.set_output("folder", str(result.folder))
+    runtime.set_output("sha256", result.artifact_sha256)
+    runtime.append_summary(summary_markdown(name, result.artifact_sha256, result.metrics))
+    return EXIT_OK
+
+
+def load_model(root: Path, name: str) -> tuple[ModelSpec, Policy]:
+    """The spec of model ``name`` and the repository policy, both valid, or ``InputError`` with problems."""
+    relpath = spec_relpath(name)
+    if not (root / relpath).is_file():
+        known = ", ".join(model_names(root)) or "none"
+        raise InputError(f"there is no model '{name}' ({relpath} does not exist)", hint=f"models: {known}")
+    files = [ConventionFile(relpath, MODEL_SPEC)]
+    if (root / POLICY_FILE).is_file():
+        files.insert(0, ConventionFile(POLICY_FILE, POLICY))
+    errors = validate(root, files).errors
+    if errors:
+        raise _invalid(errors)
+    raw = load_valid(root, relpath, MODEL_SPEC)
+    policy_raw = load_valid(root, POLICY_FILE, POLICY) if (root / POLICY_FILE).is_file() else None
+    if raw is None:  # validation passed, so this cannot happen; a guard, not a user path
+        raise InputError(f"{relpath} could not be loaded", place=Place(relpath))
+    return ModelSpec.from_dict(raw, relpath), Policy.from_dict(policy_raw)
+
+
+def _invalid(errors: list[Problem]) -> InputError:
+    first, rest = errors[0], errors[1:]
+    message = f"{first.json_path}: {first.message}"
+    for p in rest:
+        place = p.file if p.line is None else f"{p.file}:{p.line}:{p.column}"
+        message += f"\n  also {place}: {p.json_path}: {p.message}"
+    return InputError(message, place=Place(first.file, first.line, first.column, first.pointer),
+                      hint="fix the spec first (`mlops-actions validate` lists every problem); nothing was trained")
+
+
+def _number(value: float | None) -> str:
+    return "null" if value is None else f"{value:.6g}"
+
+
+def summary_markdown(name: str, sha256: str, metrics: Mapping[str, float | None]) -> str:
+    """Job-summary Markdown: the model, its artifact hash and metrics (names escaped, no rows)."""
+    lines = [f"### Trained {md_code(name)}", "", f"model.skops sha256 {md_code(sha256)}", "",
+             "| metric | value |", "|---|---|"]
+    lines += [f"| {md_cell(k)} | {_number(v)} |" for k, v in metrics.items()]
+    return "\n".join(lines) + "\n\n"

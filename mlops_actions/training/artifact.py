@@ -1,0 +1,126 @@
+"""Model artifacts in the skops format (never pickle or joblib), written byte for byte deterministically.
+
+skops names array files after ``id()`` of the objects and stamps every zip entry with the current time, so
+two runs of the same training differ. ``canonical_skops`` rewrites a dump: object ids and file names are
+numbered in the order they first appear in ``schema.json``, entries are sorted, timestamps fixed and
+nothing is compressed (zlib builds differ between machines; stored bytes do not).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.convention.model import estimator_allowed
+from mlops_actions.errors import InputError
+
+ARTIFACT_FILE = "model.skops"
+SCHEMA_ENTRY = "schema.json"
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+# Types skops does not trust by default but that run no code when loaded: a dtype is rebuilt from an .npy.
+SAFE_TYPES = frozenset({"numpy.dtype"})
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """The bytes of a model file and what the version record says about them."""
+
+    data: bytes
+    file: str = ARTIFACT_FILE
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def to_record(self) -> dict[str, Any]:
+        return {"file": self.file, "sha256": self.sha256, "format": "skops", "size": len(self.data)}
+
+
+def dump_model(model: Any) -> Artifact:
+    """The model as canonical skops bytes."""
+    import skops.io as sio
+
+    return Artifact(canonical_skops(sio.dumps(model)))
+
+
+def canonical_skops(raw: bytes) -> bytes:
+    """Rewrite a skops dump so that the same model always gives the same bytes."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as src:
+        schema = json.loads(src.read(SCHEMA_ENTRY))
+        renames = _Renamer()
+        schema = renames.walk(schema)
+        entries = {renames.files.get(name, name): src.read(name) for name in src.namelist()}
+    entries[SCHEMA_ENTRY] = json.dumps(schema, indent=2).encode("utf-8")
+    return _write_zip(sorted(entries.items()))
+
+
+class _Renamer:
+    """Numbers ``__id__`` values and stored file names by first appearance in a depth-first walk."""
+
+    def __init__(self) -> None:
+        self.ids: dict[int, int] = {}
+        self.files: dict[str, str] = {}
+
+    def walk(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        return {key: self._value(key, value) for key, value in node.items()}
+
+    def _value(self, key: str, value: Any) -> Any:
+        if key == "__id__" and isinstance(value, int):
+            return self.ids.setdefault(value, len(self.ids) + 1)
+        if key == "file" and isinstance(value, str):
+            suffix = value.rsplit(".", 1)[-1] if "." in value else "bin"
+            return self.files.setdefault(value, f"{len(self.files) + 1:06d}.{suffix}")
+        return self.walk(value)
+
+
+def _write_zip(entries: Iterable[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as out:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_STORED
+            out.writestr(info, data)
+    return buffer.getvalue()
+
+
+def untrusted_types(data: bytes) -> list[str]:
+    """Types in a dump that skops does not trust by default."""
+    import skops.io as sio
+
+    return list(sio.get_untrusted_types(data=data))
+
+
+def refused_types(untrusted: Iterable[str], allowed_prefixes: tuple[str, ...]) -> list[str]:
+    """The untrusted types we do not accept either: not known-safe and not under the policy's prefixes."""
+    return sorted(t for t in untrusted if t not in SAFE_TYPES and not estimator_allowed(t, allowed_prefixes))
+
+
+def load_model(path: Path, allowed_prefixes: tuple[str, ...]) -> Any:
+    """Load a skops file, trusting only what skops trusts, known-safe types and the policy's prefixes."""
+    return load_trusted(path.read_bytes(), allowed_prefixes)
+
+
+def load_trusted(data: bytes, allowed_prefixes: tuple[str, ...]) -> Any:
+    """Load skops bytes; ``InputError`` naming the types when any is not trusted (nothing is run)."""
+    import skops.io as sio
+
+    untrusted = untrusted_types(data)
+    refused = refused_types(untrusted, allowed_prefixes)
+    if refused:
+        raise InputError(
+            f"the model holds types that are not trusted: {', '.join(refused)}; refusing to load it",
+            hint="only types skops trusts and types under estimators.allowed_prefixes in mlops.yaml are "
+                 "loaded; review these types and allow their module only if you trust it")
+    return sio.loads(data, trusted=untrusted)

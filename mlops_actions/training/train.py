@@ -1,0 +1,322 @@
+"""Train one model: check, fit, evaluate, and write its outputs atomically to ``<out>/<model>/``.
+
+Outputs (a contract other commands read): ``model.skops`` (canonical skops bytes, identical for the same
+fingerprint), ``metrics.json``, ``predictions.parquet`` (held-out rows: y_true, y_pred, y_score when
+defined, sensitive and control columns) and ``record.json`` (schemas/version-record; its timings vary).
+They are built in memory, written to a temporary folder next to the destination and renamed into place;
+on any failure nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlops_actions.convention.model import ModelSpec, Policy
+from mlops_actions.errors import InputError
+from mlops_actions.training.artifact import Artifact, dump_model, load_trusted
+from mlops_actions.training.data import Dataset, check_split_size, load_dataset
+from mlops_actions.training.metrics import MetricResult, Predictions, compute
+from mlops_actions.training.pipeline import build_pipeline, fit_error, make_estimator, resolve_estimator
+from mlops_actions.training.spec_places import SpecPlaces
+
+METRICS_FILE = "metrics.json"
+PREDICTIONS_FILE = "predictions.parquet"
+RECORD_FILE = "record.json"
+Stage = Callable[[str], AbstractContextManager[None]]
+
+
+def _quiet_stage(title: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass
+class _Timer:
+    """Runs each stage inside ``stage`` (progress lines / ::group::) and keeps its duration."""
+
+    stage: Stage
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, key: str, title: str) -> Iterator[None]:
+        start = time.perf_counter()
+        with self.stage(title):
+            yield
+        self.timings[key] = round(time.perf_counter() - start, 6)
+
+
+@dataclass(frozen=True)
+class Split:
+    train: np.ndarray
+    test: np.ndarray
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one training produced; the files are already in ``folder``."""
+
+    model: str
+    folder: Path
+    artifact_sha256: str
+    metrics: Mapping[str, float | None]
+    record: Mapping[str, Any]
+    notes: tuple[str, ...] = ()
+
+
+def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
+                stage: Stage = _quiet_stage) -> TrainResult:
+    """Train ``spec`` on its data in the repository at ``root``; outputs go to ``out_dir/<name>/``."""
+    timer = _Timer(stage)
+    places = SpecPlaces.load(root, spec.spec_path)
+    with timer("prepare", f"{spec.name}: resolve the estimator, fingerprint"):
+        estimator = make_estimator(resolve_estimator(spec.estimator.class_path, policy, places), spec, places)
+        fingerprint = _fingerprint(root, spec)
+    with timer("data", f"{spec.name}: load and check {spec.data.source}"):
+        dataset = load_dataset(root, spec, places)
+        check_split_size(dataset, spec, places)
+        split = split_rows(dataset, spec)
+    with timer("fit", f"{spec.name}: fit {spec.estimator.class_path} on {len(split.train)} rows"):
+        pipeline, fit_notes = fit(spec, estimator, dataset, split, places)
+    with timer("evaluate", f"{spec.name}: evaluate on {len(split.test)} held-out rows"):
+        preds = predict(pipeline, spec, dataset, split, places)
+        result = compute(spec.task, list(spec.metrics), preds)
+        fairness = fairness_summary(spec, dataset, split, preds)
+    with timer("artifact", f"{spec.name}: save the model (skops)"):
+        artifact = dump_model(pipeline)
+        _check_round_trip(artifact, pipeline, dataset, split, policy)
+    files = {
+        METRICS_FILE: metrics_json(spec, result, split),
+        PREDICTIONS_FILE: predictions_parquet(spec, dataset, split, preds),
+        artifact.file: artifact.data,
+    }
+    record = build_record(spec, fingerprint, dataset, split, artifact, pipeline, result, fairness, timer.timings)
+    files[RECORD_FILE] = _json_bytes(record)
+    with timer("write", f"{spec.name}: write outputs"):
+        folder = write_atomically(out_dir, spec.name, files)
+    notes = (*dataset.notes, *fit_notes, *result.notes)
+    return TrainResult(spec.name, folder, artifact.sha256, result.values, record, notes)
+
+
+def _fingerprint(root: Path, spec: ModelSpec) -> Any:
+    from mlops_actions.training.fingerprint import fingerprint_worktree
+
+    return fingerprint_worktree(root, spec)
+
+
+# --- split, fit, predict ----------------------------------------------------------------------------
+
+def split_rows(dataset: Dataset, spec: ModelSpec) -> Split:
+    """Seeded split of row positions; stratified by the target for classification (unless turned off)."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(dataset.rows)
+    stratify = dataset.y.to_numpy() if spec.task == "classification" and spec.stratify else None
+    train, test = train_test_split(rows, test_size=spec.split.test_fraction, random_state=spec.split.seed,
+                                   shuffle=True, stratify=stratify)
+    return Split(np.asarray(train), np.asarray(test))
+
+
+def fit(spec: ModelSpec, estimator: Any, dataset: Dataset, split: Split, places: SpecPlaces,
+        ) -> tuple[Any, tuple[str, ...]]:
+    """The fitted pipeline and notes from the warnings it raised (e.g. no convergence)."""
+    pipeline = build_pipeline(spec, estimator)
+    X, y = dataset.X.iloc[split.train], dataset.y.iloc[split.train].to_numpy()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            pipeline.fit(X, y)
+        except Exception as exc:  # the estimator is user-chosen code: any failure is the user's to fix
+            raise fit_error(exc, spec, places) from exc
+    return pipeline, _warning_notes(caught)
+
+
+def _warning_notes(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for w in caught:
+        if issubclass(w.category, (UserWarning, RuntimeWarning)) and not issubclass(w.category, DeprecationWarning):
+            seen.setdefault(f"{w.category.__name__}: {' '.join(str(w.message).split())[:300]}", None)
+    return tuple(seen)
+
+
+def predict(pipeline: Any, spec: ModelSpec, dataset: Dataset, split: Split, places: SpecPlaces) -> Predictions:
+    X = dataset.X.iloc[split.test]
+    y_true = dataset.y.iloc[split.test].to_numpy()
+    try:
+        y_pred = np.asarray(pipeline.predict(X))
+        proba = np.asarray(pipeline.predict_proba(X)) if _has_proba(pipeline, spec) else None
+    except Exception as exc:  # user-chosen estimator code
+        raise fit_error(exc, spec, places) from exc
+    classes = tuple(pipeline.classes_) if proba is not None else dataset.classes
+    return Predictions(y_true, y_pred, proba, classes, dataset.pos_label)
+
+
+def _has_proba(pipeline: Any, spec: ModelSpec) -> bool:
+    return spec.task == "classification" and hasattr(pipeline, "predict_proba")
+
+
+def _check_round_trip(artifact: Artifact, pipeline: Any, dataset: Dataset, split: Split, policy: Policy) -> None:
+    """Load the bytes back (only trusted types) and check they predict what the fitted pipeline does."""
+    loaded = load_trusted(artifact.data, policy.allowed_prefixes)
+    X = dataset.X.iloc[split.test]
+    if not np.array_equal(np.asarray(loaded.predict(X)), np.asarray(pipeline.predict(X))):
+        raise InputError("the saved model predicts differently from the trained one; it was not saved",
+                         hint="the estimator does not survive skops serialization; choose another estimator")
+
+
+# --- fairness ---------------------------------------------------------------------------------------
+
+_RENAMED = {"mae_gap": "mae_difference", "rmse_gap": "rmse_difference"}
+
+
+def fairness_summary(spec: ModelSpec, dataset: Dataset, split: Split, preds: Predictions) -> dict[str, float | None]:
+    """Between-groups disparities over the sensitive columns (empty without sensitive columns)."""
+    if not spec.data.sensitive:
+        return {}
+    from mlops_actions.fairness import evaluate
+
+    groups = dataset.groups.iloc[split.test]
+    control = groups[list(spec.data.control)] if spec.data.control else None
+    report = evaluate(preds.y_true, preds.y_pred, groups[list(spec.data.sensitive)],
+                      pos_label=preds.pos_label, control_features=control, task=spec.task, bootstrap=0)
+    return {_RENAMED.get(k, k): _finite(v) for k, v in sorted(report.summary.items()) if "@" not in k}
+
+
+def _finite(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+# --- outputs ----------------------------------------------------------------------------------------
+
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
+
+
+def metrics_json(spec: ModelSpec, result: MetricResult, split: Split) -> bytes:
+    return _json_bytes({"model": spec.name, "task": spec.task, "metrics": dict(result.values),
+                        "directions": dict(spec.metrics), "rows": _rows(split)})
+
+
+def _rows(split: Split) -> dict[str, int]:
+    return {"train": len(split.train), "test": len(split.test)}
+
+
+def predictions_frame(spec: ModelSpec, dataset: Dataset, split: Split, preds: Predictions) -> pd.DataFrame:
+    columns: dict[str, Any] = {"y_true": preds.y_true, "y_pred": preds.y_pred}
+    if preds.y_score is not None:
+        columns["y_score"] = preds.y_score
+    groups = dataset.groups.iloc[split.test]
+    for name in groups.columns:
+        columns[name] = groups[name].to_numpy()
+    return pd.DataFrame(columns)
+
+
+def predictions_parquet(spec: ModelSpec, dataset: Dataset, split: Split, preds: Predictions) -> bytes:
+    """Held-out predictions as parquet bytes: no index, fixed compression, deterministic for equal input."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = predictions_frame(spec, dataset, split, preds)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="snappy", write_statistics=True)
+    return sink.getvalue()
+
+
+def build_record(spec: ModelSpec, fingerprint: Any, dataset: Dataset, split: Split, artifact: Artifact,
+                 pipeline: Any, result: MetricResult, fairness: Mapping[str, float | None],
+                 timings: Mapping[str, float]) -> dict[str, Any]:
+    """The version record of this training, validated against schemas/version-record."""
+    record: dict[str, Any] = {
+        "record_version": 1, "model": spec.name, "task": spec.task, **fingerprint.record_fields(),
+        "artifact": artifact.to_record(), "params": estimator_params(spec, pipeline),
+        "metrics": dict(result.values), "metric_directions": dict(spec.metrics), "rows": _rows(split),
+        "timings": dict(timings),
+    }
+    record["data"] = [_data_entry(d, dataset) for d in record["data"]]
+    if spec.data.sensitive:
+        record["fairness"] = dict(fairness)
+    check_record(record)
+    return record
+
+
+def _data_entry(entry: Mapping[str, Any], dataset: Dataset) -> dict[str, Any]:
+    if entry["path"] != dataset.display:
+        return dict(entry)
+    return {**entry, "rows": dataset.rows, "columns": dict(dataset.columns)}
+
+
+def estimator_params(spec: ModelSpec, pipeline: Any) -> dict[str, Any]:
+    estimator = pipeline.named_steps["estimator"]
+    params = {k: _plain(v) for k, v in sorted(estimator.get_params(deep=False).items())}
+    return {"class": spec.estimator.class_path, "params": params}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def check_record(record: Mapping[str, Any]) -> None:
+    """Refuse (as our bug, not the user's) a record that does not follow schemas/version-record."""
+    from mlops_actions.convention.schemas import VERSION_RECORD, validator
+
+    errors = sorted(validator(VERSION_RECORD).iter_errors(record), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path)
+        raise AssertionError(f"version record does not follow the schema at '{where}': {errors[0].message}")
+
+
+def write_atomically(out_dir: Path, name: str, files: Mapping[str, bytes]) -> Path:
+    """Write ``files`` into a temporary folder next to ``out_dir/name``, then rename it into place."""
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / name
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_dir))
+    try:
+        tmp.chmod(0o755)
+        for file_name, data in sorted(files.items()):
+            (tmp / file_name).write_bytes(data)
+        _replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise
+    return final
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    if not final.exists():
+        tmp.rename(final)
+        return
+    old = final.with_name(f".{final.name}.old-{tmp.name.rsplit('-', 1)[-1]}")
+    final.rename(old)
+    try:
+        tmp.rename(final)
+    except BaseException:
+        old.rename(final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,74 @@
+"""Data-driven bad-input cases for ``train``: tests/cases/data/<case>/files overlays the _base repository;
+expected.txt holds the exit code and, per expected message, ``place: message fragment``.
+
+Each case runs the CLI in-process (scikit-learn is imported once for all cases) in a real git repository,
+and checks: the exit code, the message with its place, no traceback, and nothing left in the output folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from mlops_actions.cli import main
+
+CASES = Path(__file__).parent / "cases" / "data"
+NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def build_case(name: str, tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(CASES / "_base", root)
+    overlay = CASES / name / "files"
+    if overlay.is_dir():
+        shutil.copytree(overlay, root, dirs_exist_ok=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "case")
+    return root
+
+
+def expectations(name: str) -> tuple[int, list[str]]:
+    lines = (CASES / name / "expected.txt").read_text(encoding="utf-8").splitlines()
+    return int(lines[0].removeprefix("exit:").strip()), [line for line in lines[1:] if line.strip()]
+
+
+def test_there_are_cases() -> None:
+    assert len(NAMES) >= 25
+
+
+def test_base_trains(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The base repository of the cases is valid: each case breaks exactly one thing."""
+    root = build_case("_base", tmp_path)
+    assert main(["-C", str(root), "train", "m", "--out", "out"]) == 0
+    assert sorted(p.name for p in (root / "out" / "m").iterdir()) == [
+        "metrics.json", "model.skops", "predictions.parquet", "record.json"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_case(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = build_case(name, tmp_path)
+    exit_code, expected = expectations(name)
+    code = main(["-C", str(root), "train", "m", "--out", "out"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert code == exit_code, err
+    assert not (root / "out").exists(), "a failed training left output behind"
+    errors = _messages(err)
+    for item in expected:
+        place, fragment = item.split(": ", 1)
+        assert any(m.startswith(place + ":") and fragment in m for m in errors), f"expected {item!r} in:\n{err}"
+
+
+def _messages(err: str) -> list[str]:
+    """Each error (and each "also" problem) with its hint lines joined: ``place: message hint: ...``."""
+    messages: list[str] = []
+    for line in err.splitlines():
+        if line.startswith(("error: ", "  also ")):
+            messages.append(line.removeprefix("error: ").removeprefix("  also "))
+        elif line.startswith("  hint: ") and messages:
+            messages[-1] += " " + line.strip()
+    return messages
