@@ -125,7 +125,32 @@ def _run_fairness(args: argparse.Namespace, ctx: Context) -> int:
                     seed=args.seed, runtime=ctx.runtime)
 
 
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_validate, _add_train, _add_fairness)
+def _add_init(sub: argparse._SubParsersAction) -> None:
+    from mlops_actions.commands.init import DEFAULT_OWNER, example_names
+
+    p = sub.add_parser("init", help="scaffold a repository that follows the convention (workflows, policy, ...)",
+                       description="Write the caller workflows, mlops.yaml, CODEOWNERS and environments/ into "
+                                   "DIR; with --example also a model spec and its data. Idempotent: files that "
+                                   "already hold the same content are left alone; if any file differs, nothing "
+                                   "is written and the files are named (exit 1).")
+    p.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR",
+                   help="folder to scaffold (default: the repository root, -C or the current directory)")
+    p.add_argument("--example", choices=example_names(), default=None,
+                   help="also add this example model with its data")
+    p.add_argument("--owner", default=DEFAULT_OWNER, metavar="NAME",
+                   help=f"GitHub owner of the mlops-actions repository the workflows use (default: {DEFAULT_OWNER})")
+    p.set_defaults(handler=_run_init)
+
+
+def _run_init(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.init import init
+
+    dest = args.dir if args.dir is None or args.dir.is_absolute() else Path.cwd() / args.dir
+    return init((dest or ctx.root).resolve(), owner=args.owner, example=args.example)
+
+
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_validate, _add_train, _add_fairness, _add_init)
 
 
 def build_parser() -> argparse.ArgumentParser:
