@@ -107,7 +107,7 @@ def refused_types(untrusted: Iterable[str], allowed_prefixes: tuple[str, ...]) -
     return sorted(t for t in untrusted if t not in SAFE_TYPES and not estimator_allowed(t, allowed_prefixes))
 
 
-def load_model(path: Path, allowed_prefixes: tuple[str, ...]) -> Any:
+def load_artifact(path: Path, allowed_prefixes: tuple[str, ...]) -> Any:
     """Load a skops file, trusting only what skops trusts, known-safe types and the policy's prefixes."""
     return load_trusted(path.read_bytes(), allowed_prefixes)
 
