@@ -149,8 +149,34 @@ def _run_init(args: argparse.Namespace, ctx: Context) -> int:
     return init((dest or ctx.root).resolve(), owner=args.owner, example=args.example)
 
 
+def _add_plan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plan", help="list the models that need training, and why (a GitHub Actions matrix)",
+                       description="Compare each model's fingerprint (canonical spec, data and code hashes, "
+                                   "library versions) in the work tree with the base commit and with its latest "
+                                   "version record. Reads no data file. Default base: the merge-base of HEAD "
+                                   "with origin/$GITHUB_BASE_REF (origin/main outside pull requests); when that "
+                                   "is HEAD itself or absent, HEAD~1; in a repository without history, no base "
+                                   "(models are compared with their version records only).")
+    p.add_argument("--base", default=None, metavar="REF", help="commit, branch or tag to compare with "
+                   "(default: see above)")
+    p.add_argument("--format", choices=("text", "json", "github"), default=None,
+                   help="output format: json prints {\"include\": [...]} for strategy.matrix "
+                        "(default: github under GitHub Actions, else text)")
+    p.add_argument("--models", type=_csv_list, default=None, metavar="NAME,...",
+                   help="only plan these models (comma-separated names)")
+    p.set_defaults(handler=_run_plan)
+
+
+def _run_plan(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.plan import plan
+
+    fmt = args.format or ("github" if ctx.runtime.active else "text")
+    return plan(ctx.root, base=args.base, fmt=fmt, runtime=ctx.runtime, models=args.models,
+                base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
+
+
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_validate, _add_train, _add_fairness, _add_init)
+    _add_validate, _add_plan, _add_train, _add_fairness, _add_init)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -191,7 +191,7 @@ def test_fingerprint_module_imports_no_sklearn_or_pandas() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, mlops_actions.training.fingerprint; "
+    code = ("import sys, mlops_actions.training.fingerprint, mlops_actions.commands.plan; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -1,0 +1,318 @@
+"""Benchmark: ``mlops-actions plan`` vs ``dvc status`` on a synthetic repository.
+
+The repository has N models (default 1,000), each with its own data file (default 2 GB of tracked data in
+all), every model registered (an annotated version tag whose record holds its fingerprint), and an
+equivalent DVC pipeline (one stage per model, its data file and spec as deps). After editing 1, 10 and
+100 specs (one line each), and separately appending a row to 1, 10 and 100 data files, both tools are
+timed (median of ``--repeat`` runs, each a fresh process). Linux inotify watches the data folder during
+every ``plan`` run: the benchmark FAILS if plan opens a data file it did not have to (any file after a
+spec-only edit; any but the appended ones after data edits).
+
+    python benchmarks/bench_plan.py                          # 1,000 models, 2 GB (cached in /work/bench-cache)
+    python benchmarks/bench_plan.py --models 20 --megabytes 4 --no-dvc    # the smoke test's size
+
+dvc is looked up as ``--dvc`` (default: /work/venv-plan/bin/dvc, then ``dvc`` on PATH); without it the
+DVC half is skipped and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mlops_actions.training.fingerprint import snapshots_worktree  # noqa: E402
+
+CACHE = Path("/work/bench-cache")
+DEFAULT_DVC = Path("/work/venv-plan/bin/dvc")
+BUDGET_SECONDS = 0.5
+SPEC = """name: {name}
+task: classification
+data:
+  path: data/{name}.csv
+  format: csv
+  target: d
+  features:
+    a: categorical
+    b: categorical
+    c: categorical
+split:
+  seed: 42
+  test_fraction: 0.25
+estimator:
+  class: sklearn.linear_model.LogisticRegression
+  params:
+    C: 1.0
+metrics:
+  accuracy: higher
+"""
+GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+
+
+# -- inotify: which files of a folder any process opens ---------------------------------------------------
+
+IN_ACCESS, IN_OPEN = 0x1, 0x20
+
+
+class Watch:
+    """Linux inotify on one folder: names of the files opened or read there, by any process."""
+
+    def __init__(self, folder: Path) -> None:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK)
+        if self.fd < 0 or libc.inotify_add_watch(self.fd, str(folder).encode(), IN_OPEN | IN_ACCESS) < 0:
+            raise OSError(ctypes.get_errno(), "inotify is not available")
+
+    def drain(self) -> set[str]:
+        names: set[str] = set()
+        while True:
+            try:
+                buf = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return names
+            pos = 0
+            while pos < len(buf):
+                _wd, _mask, _cookie, size = struct.unpack_from("iIII", buf, pos)
+                names.add(buf[pos + 16:pos + 16 + size].rstrip(b"\0").decode())
+                pos += 16 + size
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+# -- the synthetic repository --------------------------------------------------------------------------------
+
+def git(root: Path, *args: str, stdin: str | None = None) -> str:
+    env = {**os.environ, **GIT_ENV}
+    return subprocess.run(["git", *args], cwd=root, input=stdin, text=True, check=True, capture_output=True,
+                          env=env).stdout.strip()
+
+
+def csv_bytes(rng: np.random.Generator, size: int) -> bytes:
+    """About ``size`` bytes of CSV: a header and rows of four 16-hex-digit fields."""
+    rows = max(size // 68, 1)
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    table = np.empty((rows, 68), dtype=np.uint8)
+    table[:, :64] = digits[rng.integers(0, 16, size=(rows, 64), dtype=np.uint8)]
+    table[:, 64:] = ord(",")
+    body = table[:, [*range(16), 64, *range(16, 32), 65, *range(32, 48), 66, *range(48, 64), 67]]
+    body[:, -1] = ord("\n")
+    return b"a,b,c,d\n" + body.tobytes()
+
+
+def build(root: Path, models: int, megabytes: int, dvc: str | None) -> None:
+    print(f"building {root} ({models} models, {megabytes} MB of data) ...", flush=True)
+    start = time.perf_counter()
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "data").mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    size = megabytes * 1024 * 1024 // models
+    for i in range(models):
+        name = f"m{i:04d}"
+        (root / f"models/{name}").mkdir(parents=True)
+        (root / f"models/{name}/model.yaml").write_text(SPEC.format(name=name))
+        (root / f"data/{name}.csv").write_bytes(csv_bytes(rng, size))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "core.looseCompression", "1")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "synthetic repository")
+    if dvc:
+        build_dvc(root, models, dvc)
+    register_all(root)
+    print(f"built in {time.perf_counter() - start:.1f}s", flush=True)
+
+
+def build_dvc(root: Path, models: int, dvc: str) -> None:
+    """One DVC stage per model, its data file and spec as deps; dvc.lock from ``dvc commit``."""
+    env = {**os.environ, **GIT_ENV, "DVC_NO_ANALYTICS": "1"}
+    subprocess.run([dvc, "init", "-q"], cwd=root, check=True, env=env)
+    stages = {f"train_m{i:04d}": {"cmd": f"mlops-actions train m{i:04d}",
+                                  "deps": [f"data/m{i:04d}.csv", f"models/m{i:04d}/model.yaml"]}
+              for i in range(models)}
+    (root / "dvc.yaml").write_text(json.dumps({"stages": stages}, indent=1))  # JSON is YAML
+    subprocess.run([dvc, "commit", "-f", "-q"], cwd=root, check=True, env=env)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "dvc pipeline")
+
+
+def register_all(root: Path) -> None:
+    """An annotated tag ``<model>@v1`` per model whose record holds the model's current fingerprint."""
+    refs = []
+    for name, snap in snapshots_worktree(root).items():
+        assert snap.fingerprint is not None
+        record = {"record_version": 1, "model": name, "version": "v1", **snap.fingerprint.record_fields(),
+                  "artifact": {"file": "model.skops", "sha256": "0" * 64, "format": "skops"},
+                  "metrics": {"accuracy": 0.5}}
+        tag = git(root, "mktag", stdin=(f"object {git(root, 'rev-parse', 'HEAD')}\ntype commit\n"
+                                        f"tag {name}@v1\ntagger bench <bench@example.com> 1700000000 +0000\n\n"
+                                        f"{json.dumps(record)}\n"))
+        refs.append(f"update refs/tags/{name}@v1 {tag}\n")
+    git(root, "update-ref", "--stdin", stdin="".join(refs))
+
+
+def prepared(models: int, megabytes: int, dvc: str | None, cache: Path) -> Path:
+    root = cache / f"plan-{models}x{megabytes}MB{'-dvc' if dvc else ''}"
+    if not (root / ".git/bench-complete").exists():
+        build(root, models, megabytes, dvc)
+        (root / ".git/bench-complete").write_text("ok\n")
+        time.sleep(1.1)  # let the index become older than every file written by the build
+    restore(root)
+    if _planned(root):  # records made by an older fingerprint format: register again
+        register_all(root)
+    return root
+
+
+def _planned(root: Path) -> list[str]:
+    from mlops_actions.commands.plan import compute_plan, resolve_base
+    from mlops_actions.gitio import Git
+
+    return [p.model for p in compute_plan(root, resolve_base(Git(root), "HEAD")) if p.train]
+
+
+def restore(root: Path, edited: Sequence[str] = ()) -> None:
+    """Back to the committed state with git's index stat info fresh (as some time after a checkout in CI).
+
+    Restored files get an mtime in the past: files written within the index's own second are "racily
+    clean" to git and would be re-read by everyone, us and dvc alike.
+    """
+    git(root, "checkout", "-q", "--", ".")
+    past = time.time() - 60
+    for path in edited:
+        os.utime(root / path, (past, past))
+    git(root, "update-index", "-q", "--refresh")
+
+
+# -- edits and timings ----------------------------------------------------------------------------------------
+
+def edit_specs(root: Path, count: int) -> list[str]:
+    names = [f"m{i:04d}" for i in range(count)]
+    for name in names:
+        spec = root / f"models/{name}/model.yaml"
+        spec.write_text(spec.read_text().replace("C: 1.0", "C: 0.5"))
+    return names
+
+
+def edit_data(root: Path, count: int) -> list[str]:
+    names = [f"m{i:04d}" for i in range(count)]
+    for name in names:
+        with (root / f"data/{name}.csv").open("a") as fh:
+            fh.write("0,0,0,0\n")
+    return names
+
+
+@contextmanager
+def watching(folder: Path) -> Iterator[Watch]:
+    watch = Watch(folder)
+    try:
+        yield watch
+    finally:
+        watch.close()
+
+
+def time_plan(root: Path, repeat: int) -> tuple[float, dict[str, object], set[str]]:
+    """Median wall time of ``mlops-actions plan --format json`` (fresh process), its output, data files opened."""
+    argv = [sys.executable, "-m", "mlops_actions", "-C", str(root), "plan", "--base", "HEAD", "--format", "json"]
+    times, opened, out = [], set(), ""
+    with watching(root / "data") as watch:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+            times.append(time.perf_counter() - start)
+            opened |= watch.drain()
+    return statistics.median(times), json.loads(out), opened
+
+
+def time_in_process(root: Path, repeat: int) -> float:
+    """Median time of the plan computation itself, without Python start-up and imports."""
+    from mlops_actions.commands.plan import compute_plan, resolve_base
+    from mlops_actions.gitio import Git
+
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        compute_plan(root, resolve_base(Git(root), "HEAD"))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_dvc(root: Path, dvc: str, repeat: int) -> tuple[float, str]:
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    times, out = [], ""
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = subprocess.run([dvc, "status"], cwd=root, check=True, capture_output=True, text=True, env=env).stdout
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def scenario(root: Path, kind: str, count: int, dvc: str | None, repeat: int) -> dict[str, object]:
+    names = edit_specs(root, count) if kind == "spec" else edit_data(root, count)
+    ours, doc, opened = time_plan(root, repeat)
+    planned = sorted(e["model"] for e in doc["include"])  # type: ignore[index]
+    assert planned == names, f"plan listed {planned[:5]}..., expected {names[:5]}..."
+    allowed = set() if kind == "spec" else {f"{n}.csv" for n in names}
+    assert opened <= allowed, f"plan opened data files it did not need: {sorted(opened - allowed)[:10]}"
+    row: dict[str, object] = {"edit": f"{count} {kind}(s)", "plan_s": ours, "data_files_opened": len(opened),
+                              "in_process_s": time_in_process(root, repeat)}
+    if dvc:
+        theirs, out = time_dvc(root, dvc, repeat)
+        assert all(f"train_{n}" in out for n in names), "dvc status did not see the edit"
+        row.update(dvc_s=theirs, ratio=theirs / ours)
+    restore(root, [f"models/{n}/model.yaml" if kind == "spec" else f"data/{n}.csv" for n in names])
+    return row
+
+
+def report(rows: list[dict[str, object]], dvc: str | None, skipped: bool) -> None:
+    print(f"\n{'edit':<16} {'plan (s)':>9} {'in-process':>11} {'opened':>7} {'dvc status (s)':>15} {'ratio':>7}")
+    for r in rows:
+        theirs = f"{r['dvc_s']:.3f}" if "dvc_s" in r else "skipped"
+        ratio = f"{r['ratio']:.1f}x" if "ratio" in r else "-"
+        print(f"{r['edit']:<16} {r['plan_s']:>9.3f} {r['in_process_s']:>11.3f} {r['data_files_opened']:>7} "
+              f"{theirs:>15} {ratio:>7}")
+    if skipped:
+        print("\ndvc: skipped (--no-dvc) - no DVC comparison in this run")
+    elif not dvc:
+        print("\ndvc: NOT INSTALLED - the DVC comparison was skipped (pip install dvc into /work/venv-plan)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", type=int, default=1000, help="number of models (default 1000)")
+    parser.add_argument("--megabytes", type=int, default=2048, help="total tracked data in MB (default 2048)")
+    parser.add_argument("--edits", default="1,10,100", help="numbers of specs/data files to edit (default 1,10,100)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement, median reported (default 3)")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the generated repository is kept")
+    parser.add_argument("--dvc", default=None, help="dvc executable (default: /work/venv-plan/bin/dvc or PATH)")
+    parser.add_argument("--no-dvc", action="store_true", help="skip the dvc comparison")
+    args = parser.parse_args()
+    dvc = None if args.no_dvc else (args.dvc or (str(DEFAULT_DVC) if DEFAULT_DVC.exists() else shutil.which("dvc")))
+    root = prepared(args.models, args.megabytes, dvc, args.cache)
+    edits = [int(e) for e in args.edits.split(",") if int(e) <= args.models]
+    rows = [scenario(root, kind, n, dvc, args.repeat) for kind in ("spec", "data") for n in edits]
+    report(rows, dvc, args.no_dvc)
+    one = rows[0]
+    verdict = "PASS" if float(one["plan_s"]) < BUDGET_SECONDS else "FAIL"  # type: ignore[arg-type]
+    print(f"\none-line edit to one spec: plan {one['plan_s']:.3f}s (budget {BUDGET_SECONDS}s): {verdict}; "
+          "no unchanged data file was opened (inotify)")
+    return 0 if verdict == "PASS" or args.models < 1000 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

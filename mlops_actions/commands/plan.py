@@ -1,0 +1,205 @@
+"""``mlops-actions plan``: which models need training, and why, as text, JSON (a matrix) or annotations.
+
+Reads no data file: fingerprints come from git's object ids (see ``training.fingerprint``), and the specs
+of the models to train are validated without the header checks (``validate`` and ``train`` do those).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.actions_runtime import ActionsRuntime, workflow_command
+from mlops_actions.convention import semantic
+from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names, spec_relpath
+from mlops_actions.convention.model import Policy
+from mlops_actions.convention.problems import ERROR, Problem
+from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
+from mlops_actions.convention.validation import load_valid, validate_file
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitError, InputError
+from mlops_actions.gitio import Git
+from mlops_actions.registry.records import VersionRef, latest_versions
+from mlops_actions.reporting import problems as render_problems
+from mlops_actions.reporting.markdown import md_cell, md_code
+from mlops_actions.training.changes import REMOVED, TRAIN, Inputs, ModelPlan, needs_record_spec, plan_models
+from mlops_actions.training.fingerprint import Snapshot, snapshots_at, snapshots_worktree
+
+FORMATS = ("text", "json", "github")
+MAX_NOTICES = 10
+MAX_LISTED = 20
+DEFAULT_BRANCH = "main"
+
+
+@dataclass(frozen=True)
+class Base:
+    """The commit a plan compares the work tree with, and how it was chosen."""
+
+    label: str
+    commit: str
+
+
+def plan(root: Path, *, base: str | None, fmt: str, runtime: ActionsRuntime, models: Sequence[str] | None = None,
+         base_branch: str | None = None, versions: Mapping[str, str] | None = None) -> int:
+    """Print the plan; exit 1 when a model to train has an invalid spec."""
+    chosen = resolve_base(Git(root), base, base_branch)
+    plans = compute_plan(root, chosen, models=models, versions=versions)
+    problems = spec_problems(root, [p.model for p in plans if p.train])
+    if problems:
+        print(render_problems.as_text(problems, len({p.file for p in problems})))
+        print("plan refused: fix the specs above (run `mlops-actions validate` for every check)")
+        return EXIT_INVALID
+    emit(plans, chosen, fmt=fmt, runtime=runtime)
+    return EXIT_OK
+
+
+def compute_plan(root: Path, chosen: Base | None, *, models: Sequence[str] | None = None,
+                 versions: Mapping[str, str] | None = None) -> list[ModelPlan]:
+    """Fingerprints of the work tree and the base, the latest records, and the decision for each model."""
+    head = snapshots_worktree(root, models, versions=versions)
+    base = snapshots_at(root, chosen.commit, models, versions=versions) if chosen else None
+    _check_known(models, head, base)
+    records = latest_versions(root)
+    specs = record_specs(root, head, base, records, versions)
+    label = chosen.label.split(" ", 1)[0] if chosen else "base"
+    return plan_models(Inputs(head, base, records, label, specs))
+
+
+def resolve_base(git: Git, ref: str | None, base_branch: str | None = None) -> Base | None:
+    """``ref`` when given; else the merge-base with ``origin/<base_branch or main>`` (when that is not HEAD
+    itself), else ``HEAD~1``, else None (a repository without history: no base)."""
+    if ref is not None:
+        commit = git.commit_of(ref)
+        if commit is None:
+            raise GitError(f"--base {ref!r} names no commit, branch or tag in this repository",
+                           hint="fetch it first (actions/checkout with fetch-depth: 0), or pass another --base")
+        return Base(ref, commit)
+    head = git.commit_of("HEAD")
+    if head is None:
+        return None
+    upstream = f"origin/{base_branch or DEFAULT_BRANCH}"
+    merge_base = git.try_run("merge-base", "HEAD", upstream) if git.commit_of(upstream) else None
+    if merge_base and merge_base.decode().strip() != head:
+        commit = merge_base.decode().strip()
+        return Base(f"{upstream} (merge-base {commit[:10]})", commit)
+    parent = git.commit_of("HEAD~1")
+    return Base(f"HEAD~1 ({parent[:10]})", parent) if parent else None
+
+
+def _check_known(models: Sequence[str] | None, head: Mapping[str, Snapshot],
+                 base: Mapping[str, Snapshot] | None) -> None:
+    unknown = sorted(set(models or ()) - set(head) - set(base or {}))
+    if unknown:
+        raise InputError(f"unknown model(s): {', '.join(unknown)} (no models/<name>/model.yaml in the work tree "
+                         "or the base)", hint="check --models; names are the folder names under models/")
+
+
+def record_specs(root: Path, head: Mapping[str, Snapshot], base: Mapping[str, Snapshot] | None,
+                 records: Mapping[str, VersionRef], versions: Mapping[str, str] | None) -> dict[str, Any]:
+    """Specs at the records' commits, only for models whose spec differs from the record's in a way the
+    base comparison does not already show (so old → new values can be listed)."""
+    by_commit: dict[str, list[str]] = {}
+    for name, snap in head.items():
+        record = records.get(name)
+        if needs_record_spec(snap, (base or {}).get(name), record):
+            assert record is not None and record.record is not None
+            by_commit.setdefault(str(record.record["commit"]), []).append(name)
+    found: dict[str, Any] = {}
+    for commit, names in sorted(by_commit.items()):
+        try:
+            snaps = snapshots_at(root, commit, names, versions=versions)
+        except GitError:
+            continue  # the record's commit is not fetched: reasons stay generic
+        found.update({n: s.raw for n, s in snaps.items() if s.raw is not None})
+    return found
+
+
+def spec_problems(root: Path, names: Sequence[str]) -> list[Problem]:
+    """Validation errors of the specs of ``names`` (schema + rules, no data file read)."""
+    if not names:
+        return []
+    policy = load_valid(root, POLICY_FILE, POLICY) if (root / POLICY_FILE).is_file() else None
+    ctx = semantic.Context(root=root, policy=Policy.from_dict(policy), policy_loaded=policy is not None,
+                           models=frozenset(model_names(root)), read_headers=False)
+    problems: list[Problem] = []
+    for name in names:
+        problems += validate_file(root, ConventionFile(spec_relpath(name), MODEL_SPEC), ctx)
+    return sorted(p for p in problems if p.severity == ERROR)
+
+
+# -- output --------------------------------------------------------------------------------------------------
+
+def matrix(plans: Sequence[ModelPlan]) -> dict[str, list[dict[str, Any]]]:
+    """The GitHub Actions ``strategy.matrix``: one ``include`` entry per model to train."""
+    return {"include": [{"model": p.model, "reasons": list(p.reasons)} for p in plans if p.train]}
+
+
+def emit(plans: Sequence[ModelPlan], chosen: Base | None, *, fmt: str, runtime: ActionsRuntime) -> None:
+    compact = json.dumps(matrix(plans), separators=(",", ":"), ensure_ascii=False)
+    if fmt == "json":
+        print(json.dumps(matrix(plans), indent=2, ensure_ascii=False))
+    elif fmt == "github":
+        print("\n".join([*as_notices(plans), as_text(plans, chosen)]))
+    else:
+        print(as_text(plans, chosen))
+    runtime.set_output("matrix", compact)
+    runtime.set_output("count", str(sum(p.train for p in plans)))
+    runtime.append_summary(as_markdown(plans, chosen))
+
+
+def base_line(chosen: Base | None) -> str:
+    if chosen is None:
+        return "base: none (no origin/main and no parent commit); models are compared with their versions only"
+    return f"base: {chosen.label}"
+
+
+def as_text(plans: Sequence[ModelPlan], chosen: Base | None) -> str:
+    train = [p for p in plans if p.train]
+    lines = [base_line(chosen), headline(plans)]
+    for p in train:
+        lines += [f"  {p.model}", *(f"    - {r}" for r in p.reasons)]
+    lines += _others(plans)
+    return "\n".join(lines)
+
+
+def headline(plans: Sequence[ModelPlan]) -> str:
+    current = [p for p in plans if p.status != REMOVED]
+    count = sum(p.train for p in plans)
+    if count == 0:
+        return (f"plan is empty: nothing to train ({len(current)} model(s), each matching its base "
+                "and latest version)")
+    return f"{count} of {len(current)} model(s) need training:"
+
+
+def _others(plans: Sequence[ModelPlan]) -> list[str]:
+    unchanged = [p for p in plans if p.status not in (TRAIN, REMOVED)]
+    removed = [p for p in plans if p.status == REMOVED]
+    lines = [f"unchanged: {len(unchanged)} model(s)"] if unchanged else []
+    lines += [f"  {p.model}: {'; '.join(p.reasons)}" for p in unchanged[:MAX_LISTED]]
+    if len(unchanged) > MAX_LISTED:
+        lines.append(f"  ... and {len(unchanged) - MAX_LISTED} more")
+    lines += [f"removed: {p.model} ({'; '.join(p.reasons)})" for p in removed]
+    return lines
+
+
+def as_notices(plans: Sequence[ModelPlan]) -> list[str]:
+    train = [p for p in plans if p.train]
+    if not train:
+        return [workflow_command("notice", headline(plans), title="mlops-actions plan")]
+    notices = [workflow_command("notice", f"{p.model} needs training: {'; '.join(p.reasons)}",
+                                title="mlops-actions plan") for p in train[:MAX_NOTICES]]
+    if len(train) > MAX_NOTICES:
+        notices.append(workflow_command("notice", f"{len(train) - MAX_NOTICES} more model(s) need training; "
+                                        "see the job summary", title="mlops-actions plan"))
+    return notices
+
+
+def as_markdown(plans: Sequence[ModelPlan], chosen: Base | None) -> str:
+    lines = ["### mlops-actions plan", "", md_cell(base_line(chosen)), "", md_cell(headline(plans)), ""]
+    train = [p for p in plans if p.train]
+    if train:
+        lines += ["| model | why |", "|---|---|"]
+        lines += [f"| {md_code(p.model)} | {'<br>'.join(md_cell(r) for r in p.reasons)} |" for p in train]
+    return "\n".join(lines) + "\n"
