@@ -175,8 +175,33 @@ def _run_plan(args: argparse.Namespace, ctx: Context) -> int:
                 base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
 
 
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="render the PR report (diffs vs baseline, fairness, gates) and model cards",
+                       description="Render the Markdown PR comment from the results `train` wrote: per model what "
+                                   "changed, metrics vs the baseline (deployed, else latest version), fairness per "
+                                   "group, gates and the artifact sha256. Needs no token or network. Exit 1 when "
+                                   "the verdict is fail.")
+    p.add_argument("--base", default=None, metavar="REF", help="base git ref: lists why each model was retrained")
+    p.add_argument("--results", type=Path, default=Path("mlops-out"), metavar="DIR",
+                   help="results folder written by train, relative to the repository root (default: mlops-out)")
+    p.add_argument("--base-results", type=Path, default=None, metavar="DIR",
+                   help="results of training at the base ref: the baseline when no version is registered")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the report here (default: stdout)")
+    p.add_argument("--summary", action="store_true",
+                   help="render the job-summary variant (up to 1 MiB) instead of the comment (up to 65,536 chars)")
+    p.set_defaults(handler=_run_report)
+
+
+def _run_report(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.report import ReportOptions, report
+
+    options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
+                            head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
+                            base_results=ctx.root / args.base_results if args.base_results else None)
+    return report(ctx.root, options, runtime=ctx.runtime)
+
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_validate, _add_plan, _add_train, _add_fairness, _add_init)
+    _add_validate, _add_plan, _add_train, _add_report, _add_fairness, _add_init)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,169 @@
+"""``mlops-actions report``: the PR report (sticky comment + job summary) and a model card per model.
+
+Reads the results folder ``train`` wrote, chooses each model's baseline, diffs, checks gates, renders. Runs
+locally with no token and no network: a reviewer can preview the exact comment before pushing. Exit 1 when
+the verdict is ``fail``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.convention.discovery import POLICY_FILE, model_names, spec_relpath
+from mlops_actions.convention.model import ModelSpec, Policy
+from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
+from mlops_actions.convention.validation import load_valid
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
+from mlops_actions.evaluation import results as res
+from mlops_actions.evaluation.assess import ModelReport, assess
+from mlops_actions.evaluation.baseline import load_baseline
+from mlops_actions.evaluation.gates import FAIL
+from mlops_actions.reporting.modelcard import model_card
+from mlops_actions.reporting.report import ReportContext, overall_verdict, render_comment, render_summary
+
+DEFAULT_RESULTS = "mlops-out"
+REPORT_FILE = "report.md"
+MODEL_CARD_FILE = "model-card.md"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the command line says (typed), plus what the composition root knows about the run."""
+
+    results: Path
+    base: str | None = None
+    out: Path | None = None
+    summary: bool = False
+    head_ref: str | None = None
+    base_results: Path | None = None
+    deployed: Mapping[str, str] | None = None
+    reasons: Mapping[str, Sequence[str]] | None = None
+
+
+def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime) -> int:
+    models = build_reports(root, options)
+    ctx = ReportContext(base_ref=options.base, head_ref=options.head_ref or current_branch(root),
+                        unchanged=_unchanged(root, models, options))
+    comment, summary = render_comment(models, ctx), render_summary(models, ctx)
+    for m in models:
+        write_atomic(options.results / m.name / MODEL_CARD_FILE, model_card(m))
+    text = summary if options.summary else comment
+    path = options.out or (options.results / REPORT_FILE if runtime.active else None)
+    if path is not None:
+        write_atomic(path, text)
+    if options.out is None:
+        print(text, end="")
+    verdict = overall_verdict(models)
+    runtime.append_summary(summary)
+    if path is not None:
+        runtime.set_output("report-path", str(path))
+    runtime.set_output("verdict", verdict)
+    return EXIT_INVALID if verdict == FAIL else EXIT_OK
+
+
+def build_reports(root: Path, options: ReportOptions) -> list[ModelReport]:
+    policy = load_policy(root)
+    reasons = options.reasons if options.reasons is not None else plan_reasons(root, options.base)
+    return [_one(root, folder, policy, options, reasons.get(folder.name, ()))
+            for folder in res.result_folders(options.results)]
+
+
+def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:
+    candidate = res.load_candidate(folder, root)
+    spec = load_spec(root, candidate.name)
+    display = f"{_rel(folder, root)}/{res.PREDICTIONS_FILE}"
+    view, balance, notes = res.fairness_of(res.load_predictions(folder, root), spec, candidate.task, display)
+    baseline = load_baseline(root, candidate.name, policy.baseline, deployed=options.deployed,
+                             base_results=options.base_results, base_ref=options.base)
+    base_groups = _base_groups(options.base_results, candidate.name, spec, baseline.kind)
+    return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
+                  fairness=view, reasons=reasons, notes=notes, baseline_groups=base_groups)
+
+
+def _base_groups(base_results: Path | None, model: str, spec: ModelSpec | None,
+                 kind: str) -> Mapping[tuple[str, ...], float | None] | None:
+    """Per-group chart values of the model trained at the base ref, when that is the baseline."""
+    if base_results is None or kind != "base-ref" or not (base_results / model).is_dir():
+        return None
+    from mlops_actions.evaluation.fairness_view import chart_values
+
+    folder = base_results / model
+    task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
+    view, _, _ = res.fairness_of(res.load_predictions(folder), spec, task, folder.as_posix())
+    return chart_values(view) if view is not None else None
+
+
+def load_policy(root: Path) -> Policy:
+    if not (root / POLICY_FILE).is_file():
+        return Policy()
+    data = load_valid(root, POLICY_FILE, POLICY)
+    if data is None:
+        raise InputError("the policy is not valid", place=Place(POLICY_FILE),
+                         hint=f"run `mlops-actions validate {POLICY_FILE}` to see the problems")
+    return Policy.from_dict(data)
+
+
+def load_spec(root: Path, name: str) -> ModelSpec | None:
+    """The model's spec when it exists and is valid (a report of results without a spec still renders)."""
+    relpath = spec_relpath(name)
+    if not (root / relpath).is_file():
+        return None
+    data = load_valid(root, relpath, MODEL_SPEC)
+    if data is None:
+        raise InputError("the model spec is not valid", place=Place(relpath),
+                         hint=f"run `mlops-actions validate {relpath}` to see the problems")
+    return ModelSpec.from_dict(data, relpath)
+
+
+def plan_reasons(root: Path, base: str | None) -> Mapping[str, Sequence[str]]:
+    """Why each model needs training, from the plan against ``base`` (empty without a base)."""
+    if base is None:
+        return {}
+    from mlops_actions.commands import plan as plan_module
+
+    compute = getattr(plan_module, "reasons_by_model", None)
+    return compute(root, base) if compute is not None else {}
+
+
+def _unchanged(root: Path, models: Sequence[ModelReport], options: ReportOptions) -> tuple[str, ...]:
+    if options.base is None:
+        return ()
+    trained = {m.name for m in models}
+    return tuple(n for n in model_names(root) if n not in trained)
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch, for the report header; None outside git or on a detached HEAD."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=False, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = out.stdout.strip()
+    return name if out.returncode == 0 and name and name != "HEAD" else None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _rel(folder: Path, root: Path) -> str:
+    try:
+        return folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return folder.as_posix()

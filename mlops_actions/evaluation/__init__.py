@@ -1,0 +1,1 @@
+"""Evaluation of a trained candidate: baseline selection, diffs against it, and gates."""

@@ -1,0 +1,163 @@
+"""Reading a results folder that ``mlops-actions train`` wrote (``mlops-out/<model>/``). I/O edge.
+
+Per model: ``metrics.json`` ({model, task, metrics, directions, rows}), ``record.json`` (a version record,
+validated against its schema: a hand-edited record is never trusted) and ``predictions.parquet`` (held-out
+``y_true``, ``y_pred``, optional ``y_score`` and the sensitive / control columns by name).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.convention.model import ModelSpec
+from mlops_actions.errors import InputError, MlopsError, Place
+from mlops_actions.evaluation.assess import Candidate, FairnessView
+
+METRICS_FILE = "metrics.json"
+RECORD_FILE = "record.json"
+PREDICTIONS_FILE = "predictions.parquet"
+RUN_HINT = "run `mlops-actions train MODEL` (or `mlops-actions run`) to produce it"
+
+
+def read_json(path: Path, display: str | None = None) -> Any:
+    """Parse a JSON file; a clear ``InputError`` naming the file (and line, column) when it is not JSON."""
+    shown = display or path.as_posix()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", place=Place(shown), hint=RUN_HINT) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the file: {exc}", place=Place(shown)) from None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", place=Place(shown, exc.lineno, exc.colno),
+                         hint=RUN_HINT.replace("produce it", "write it again")) from None
+
+
+def _no_constant(name: str) -> float:
+    return math.nan  # NaN / Infinity written by Python's json: an undefined value, shown as n/a
+
+
+def result_folders(results: Path) -> list[Path]:
+    """Each model's folder under ``results`` (one holding ``metrics.json``), sorted by name."""
+    if not results.is_dir():
+        raise InputError(f"results folder {results.as_posix()} does not exist",
+                         hint="run `mlops-actions run` (or `train MODEL`) first, or pass --results DIR")
+    return sorted(p.parent for p in results.glob(f"*/{METRICS_FILE}"))
+
+
+def _require(data: Any, key: str, kind: type | tuple[type, ...], display: str) -> Any:
+    if not isinstance(data, dict) or not isinstance(data.get(key), kind):
+        raise InputError(f"missing or malformed key '{key}'", place=Place(display, pointer=f"/{key}"),
+                         hint=RUN_HINT.replace("produce it", "write it again"))
+    return data[key]
+
+
+def load_record(folder: Path, display: str) -> dict[str, Any]:
+    """The version record, valid against ``schemas/version-record``, else an ``InputError`` with the pointer."""
+    from mlops_actions.convention.schemas import VERSION_RECORD, validator
+
+    data = read_json(folder / RECORD_FILE, display)
+    errors = sorted(validator(VERSION_RECORD).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        first = errors[0]
+        pointer = "".join(f"/{p}" for p in first.absolute_path)
+        raise InputError(f"not a valid version record: {first.message}", place=Place(display, pointer=pointer),
+                         hint="records are written by `mlops-actions train`; do not edit them by hand")
+    record: dict[str, Any] = data
+    return record
+
+
+def load_candidate(folder: Path, root: Path | None = None) -> Candidate:
+    """Metrics and record of one model's folder (the folder's name is the model's name)."""
+    prefix = _display(folder, root)
+    metrics_name, record_name = f"{prefix}/{METRICS_FILE}", f"{prefix}/{RECORD_FILE}"
+    data = read_json(folder / METRICS_FILE, metrics_name)
+    metrics = _require(data, "metrics", dict, metrics_name)
+    directions = data.get("directions") if isinstance(data.get("directions"), dict) else {}
+    model = data.get("model", folder.name)
+    if model != folder.name:
+        raise InputError(f"metrics are for model '{model}' but the folder is '{folder.name}'",
+                         place=Place(metrics_name, pointer="/model"), hint="keep one folder per model")
+    record = load_record(folder, record_name)
+    task = str(data.get("task") or record.get("task") or "classification")
+    merged = {**(record.get("metric_directions") or {}), **directions}
+    return Candidate(folder.name, task, record, metrics, merged)
+
+
+def _display(folder: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return folder.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return folder.as_posix()
+
+
+def positive_label(values: Any, wanted: object) -> object:
+    """The label in ``values`` that the spec's ``positive_label`` means (``"Yes"``, ``1``, ``True``...)."""
+    if wanted is None:
+        return 1
+    uniques = list(dict.fromkeys(values.tolist()))
+    for v in uniques:
+        if v == wanted or str(v) == str(wanted) or str(v).lower() == str(wanted).lower():
+            return v
+    return wanted
+
+
+def class_balance(y_true: Any) -> dict[str, float]:
+    """Share of each label among the held-out rows, keys as text in sorted order."""
+    shares = y_true.astype(str).value_counts(normalize=True)
+    return {str(k): float(shares[k]) for k in sorted(shares.index)}
+
+
+def load_predictions(folder: Path, root: Path | None = None) -> Any:
+    """The held-out predictions as a DataFrame, or None when the file is not there."""
+    path = folder / PREDICTIONS_FILE
+    if not path.is_file():
+        return None
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds; all mean "not a readable parquet file"
+        raise InputError(f"cannot read the predictions: {exc}", place=Place(f"{_display(folder, root)}/"
+                         f"{PREDICTIONS_FILE}"), hint=RUN_HINT.replace("produce it", "write it again")) from None
+
+
+def fairness_of(frame: Any, spec: ModelSpec | None, task: str,
+                display: str) -> tuple[FairnessView | None, Mapping[str, float] | None, tuple[str, ...]]:
+    """Fairness view, class balance and notes for one model's predictions (None when not computable)."""
+    if frame is None:
+        return None, None, (f"{display}: no held-out predictions; per-group fairness not available",)
+    missing = [c for c in ("y_true", "y_pred") if c not in frame.columns]
+    if missing:
+        raise InputError(f"predictions lack the column(s) {', '.join(missing)}", place=Place(display),
+                         hint=RUN_HINT.replace("produce it", "write it again"))
+    balance = class_balance(frame["y_true"]) if task == "classification" else None
+    sensitive = list(spec.data.sensitive) if spec else []
+    if not sensitive:
+        return None, balance, ()
+    return _evaluate(frame, spec, task, display, sensitive), balance, ()
+
+
+def _evaluate(frame: Any, spec: Any, task: str, display: str, sensitive: list[str]) -> FairnessView | None:
+    from mlops_actions.evaluation.fairness_view import view_of
+    from mlops_actions.fairness import evaluate
+
+    absent = [c for c in [*sensitive, *spec.data.control] if c not in frame.columns]
+    if absent:
+        raise InputError(f"predictions lack the sensitive/control column(s) {', '.join(absent)}",
+                         place=Place(display), hint=RUN_HINT.replace("produce it", "write it again"))
+    control = frame[list(spec.data.control)] if spec.data.control else None
+    try:
+        report = evaluate(frame["y_true"], frame["y_pred"], frame[sensitive], task=task, control_features=control,
+                          pos_label=positive_label(frame["y_true"], spec.data.positive_label))
+    except MlopsError as exc:
+        raise InputError(f"fairness report failed: {exc.message}", place=Place(display), hint=exc.hint) from None
+    return view_of(report)

@@ -1,0 +1,184 @@
+"""The PR report: one Markdown document, verdict line first, then one part per model.
+
+Two variants: the PR comment (hidden marker on the first line, at most 65,536 characters) and the job
+summary (at most 1 MiB). When the document is too long it degrades in steps: long tables are collapsed to
+their first rows, then whole sections are cut, least important first (charts, per-group tables, what
+changed, fairness, metrics, reasons, gates, identity), from the last model backwards, and a note says what
+was left out. The output depends only on the inputs: same inputs, same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from mlops_actions.evaluation.assess import ModelReport
+from mlops_actions.evaluation.gates import FAIL, UNDEFINED, WARN, verdict_of
+from mlops_actions.reporting import format as fmt
+from mlops_actions.reporting import sections
+from mlops_actions.reporting.markdown import md_code, md_text
+
+MARKER = "<!-- mlops-actions:report -->"
+COMMENT_LIMIT = 65_536
+SUMMARY_LIMIT = 1024 * 1024
+NOTE_RESERVE = 800
+CUT_ORDER = ("chart", "groups", "changes", "fairness", "metrics", "why", "gates", "identity", "heading")
+_CUT_NAMES = {"chart": "charts", "groups": "per-group tables", "changes": "'what changed' sections",
+              "fairness": "fairness summaries", "metrics": "metric tables", "why": "retraining reasons",
+              "gates": "gate tables", "identity": "identity tables", "heading": "model headings"}
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the report says about the run as a whole; all optional, all escaped when rendered."""
+
+    base_ref: str | None = None
+    head_ref: str | None = None
+    unchanged: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of the document; ``kind`` says when it may be cut, ``compact`` is its collapsed form."""
+
+    kind: str
+    text: str
+    compact: str | None = None
+
+
+def github_length(text: str) -> int:
+    """Length as GitHub counts a comment body (UTF-16 code units; an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf8_length(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def overall_verdict(models: Sequence[ModelReport], problems: Sequence[str] = ()) -> str:
+    """The verdict of the whole report: the worst model verdict; problems loading results fail it."""
+    return verdict_of([*(m.verdict for m in models), *([FAIL] if problems else [])])
+
+
+def render_comment(models: Sequence[ModelReport], ctx: ReportContext, limit: int = COMMENT_LIMIT) -> str:
+    """The sticky PR comment: marker first, at most ``limit`` characters as GitHub counts them."""
+    return _fit(_blocks(models, ctx, marker=True), limit, github_length)
+
+
+def render_summary(models: Sequence[ModelReport], ctx: ReportContext, limit: int = SUMMARY_LIMIT) -> str:
+    """The job-summary variant: the same content, at most ``limit`` UTF-8 bytes."""
+    return _fit(_blocks(models, ctx, marker=False), limit, utf8_length)
+
+
+def _blocks(models: Sequence[ModelReport], ctx: ReportContext, *, marker: bool) -> list[Block]:
+    ordered = sorted(models, key=lambda m: m.name)
+    head = headline(ordered, ctx)
+    blocks = [Block("marker", MARKER + "\n" + head if marker else head), Block("overview", overview(ordered, ctx))]
+    for m in ordered:
+        blocks.extend(model_blocks(m))
+    return blocks
+
+
+def headline(models: Sequence[ModelReport], ctx: ReportContext) -> str:
+    verdict = overall_verdict(models, ctx.problems)
+    failed = sum(m.gates.count(FAIL) for m in models)
+    warned = sum(m.gates.count(WARN) for m in models)
+    facts = [fmt.plural(len(models), "model") + " retrained", fmt.plural(failed, "gate") + " failed",
+             fmt.plural(warned, "warning")]
+    return f"## {fmt.verdict(verdict)} · mlops-actions report: **{verdict}** — " + " · ".join(facts)
+
+
+def overview(models: Sequence[ModelReport], ctx: ReportContext) -> str:
+    refs = []
+    if ctx.base_ref:
+        refs.append(f"base {md_code(ctx.base_ref)}")
+    if ctx.head_ref:
+        refs.append(f"head {md_code(ctx.head_ref)}")
+    parts = [" · ".join(refs)] if refs else []
+    parts.extend(f"- ❌ {md_text(p)}" for p in ctx.problems)
+    if models:
+        rows = [_overview_row(m) for m in models]
+        parts.append(sections.table(("model", "verdict", "baseline", "gates", "artifact sha256"), rows))
+    elif not ctx.problems:
+        parts.append("No model needs retraining: nothing to review.")
+    if ctx.unchanged:
+        parts.append("Unchanged: " + ", ".join(md_code(n) for n in ctx.unchanged) + ".")
+    return "\n\n".join(parts)
+
+
+def _overview_row(m: ModelReport) -> list[str]:
+    b = m.baseline
+    base = f"{md_code(b.version)} ({b.kind})" if b.version else ("new model" if not b.exists else b.kind)
+    return [md_code(m.name), fmt.verdict(m.verdict), base, _gate_tally(m), md_code(fmt.short_sha(m.artifact_sha256))]
+
+
+def _gate_tally(m: ModelReport) -> str:
+    g = m.gates
+    counts = [(g.count("pass"), "passed"), (g.count(FAIL), "failed"), (g.count(WARN), "warned"),
+              (g.count(UNDEFINED), "n/a")]
+    return ", ".join(f"{n} {word}" for n, word in counts if n) or "none"
+
+
+def model_blocks(m: ModelReport) -> list[Block]:
+    renderers: list[tuple[str, Callable[[ModelReport], str]]] = [
+        ("heading", sections.heading), ("why", sections.why), ("changes", sections.changes),
+        ("metrics", sections.metrics), ("fairness", sections.fairness), ("groups", sections.groups),
+        ("chart", sections.chart), ("gates", sections.gates), ("identity", sections.identity)]
+    blocks = [Block(kind, render(m)) for kind, render in renderers]
+    return [_with_compact(b, m) for b in blocks if b.text]
+
+
+def _with_compact(block: Block, m: ModelReport) -> Block:
+    rows = len(m.fairness.rows) if m.fairness else 0
+    if block.kind == "groups" and rows > sections.COMPACT_ROWS:
+        return replace(block, compact=sections.groups(m, limit=sections.COMPACT_ROWS))
+    if block.kind == "gates" and m.gates.count("pass"):
+        return replace(block, compact=sections.gates(m, compact=True))
+    return block
+
+
+def _join(blocks: Sequence[Block]) -> str:
+    return "\n\n".join(b.text for b in blocks) + "\n"
+
+
+def _fit(blocks: list[Block], limit: int, length: Callable[[str], int]) -> str:
+    text = _join(blocks)
+    if length(text) <= limit:
+        return text
+    blocks = [replace(b, text=b.compact) if b.compact is not None else b for b in blocks]
+    sizes = [length(b.text) + 2 for b in blocks]
+    total, cut = sum(sizes) + 1, {kind: 0 for kind in CUT_ORDER}
+    for kind in CUT_ORDER:
+        for i in range(len(blocks) - 1, -1, -1):
+            if total + NOTE_RESERVE <= limit:
+                break
+            if blocks[i].kind == kind and blocks[i].text:
+                total -= sizes[i]
+                blocks[i], cut[kind] = replace(blocks[i], text=""), cut[kind] + 1
+    kept = [b for b in blocks if b.text]
+    return _hard_cut(_join([*kept, Block("note", _cut_note(cut))]), limit, length)
+
+
+def _cut_note(cut: dict[str, int]) -> str:
+    left_out = ", ".join(f"{n} {_CUT_NAMES[k]}" for k, n in cut.items() if n)
+    return ("---\n_Shortened to fit GitHub's size limit: collapsed long tables"
+            + (f" and left out {left_out}" if left_out else "")
+            + ". The job summary of this run has the full report; `mlops-actions report` prints it locally._")
+
+
+def _hard_cut(text: str, limit: int, length: Callable[[str], int]) -> str:
+    """Last resort (thousands of models): cut whole lines from the end and say so."""
+    if length(text) <= limit:
+        return text
+    note = "\n\n_… cut here to fit GitHub's size limit; see the job summary._\n"
+    lines = text.split("\n")
+    budget = limit - length(note)
+    kept, used = [], 0
+    for line in lines:
+        size = length(line) + 1
+        if used + size > budget:
+            break
+        kept.append(line)
+        used += size
+    return "\n".join(kept) + note

@@ -1,0 +1,175 @@
+"""``mlops-actions report`` end to end on a real git repository: no token, no network, exit codes,
+Actions outputs and summary, model cards, and bad input (message with place, exit 1, no traceback)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import git
+from reportkit import write_results
+
+from mlops_actions.cli import main
+from mlops_actions.reporting.report import MARKER
+
+
+def _run(repo: Path, *args: str) -> int:
+    return main(["-C", str(repo), "report", *args])
+
+
+@pytest.fixture
+def repo(example_repo: Path) -> Path:
+    write_results(example_repo / "mlops-out")
+    return example_repo
+
+
+def test_prints_the_comment_and_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(repo) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(MARKER + "\n## ✅ pass")
+    assert "head `main`" in out
+    assert "model `arrests`" in out and "Groups by `colour`, `sex`." in out
+    assert "| Black    | Female |" in out
+    assert "0d4c0c5e8a7c2e1e5c1e9a0c3f5e8d7b6a5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e" in out
+    assert (repo / "mlops-out" / "arrests" / "model-card.md").read_text().startswith("# Model card: `arrests`")
+
+
+def test_same_inputs_same_bytes(repo: Path, tmp_path: Path) -> None:
+    assert _run(repo, "--out", str(tmp_path / "a.md")) == 0
+    assert _run(repo, "--out", str(tmp_path / "b.md")) == 0
+    assert (tmp_path / "a.md").read_bytes() == (tmp_path / "b.md").read_bytes()
+
+
+def test_a_failed_gate_exits_1(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_results(example_repo / "mlops-out", metrics={"accuracy": 0.5})
+    assert _run(example_repo) == 1
+    out = capsys.readouterr().out
+    assert "**fail**" in out and "0.5 is below the minimum 0.75" in out
+
+
+def test_under_actions_sets_outputs_and_appends_the_summary(repo: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_HEAD_REF", "feature/@octocat")
+    assert _run(repo) == 0
+    outputs = output.read_text()
+    report_path = repo / "mlops-out" / "report.md"
+    assert "report-path<<ghadelimiter_" in outputs and f"\n{report_path}\n" in outputs
+    assert "\npass\n" in outputs
+    assert report_path.read_text().startswith(MARKER)
+    assert "head `feature/@octocat`" in report_path.read_text()
+    assert summary.read_text().startswith("## ✅ pass")
+
+
+def test_summary_flag_renders_the_job_summary_variant(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(repo, "--summary") == 0
+    assert capsys.readouterr().out.startswith("## ✅ pass")
+
+
+def test_base_ref_lists_unchanged_models(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(repo, "--base", "main") == 0
+    assert "base `main` · head `main`" in capsys.readouterr().out
+
+
+def test_a_registered_version_becomes_the_baseline(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = json.loads((repo / "mlops-out" / "arrests" / "record.json").read_text())
+    record.update(version="v1", metrics={**record["metrics"], "roc_auc": 0.80})
+    (repo / ".git" / "MSG").write_text(json.dumps(record))
+    git(repo, "tag", "-a", "arrests@v1", "-F", ".git/MSG")
+    assert _run(repo) == 1  # roc_auc 0.72 regressed by 0.08 > max_regression 0.02
+    out = capsys.readouterr().out
+    assert "`arrests@v1`, the latest registered version" in out
+    assert "0.8 → 0.72: worse than the latest version \\(v1\\) by 0.08, more than 0.02" in out
+
+
+def test_no_results_means_nothing_to_review(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (example_repo / "mlops-out").mkdir()
+    assert _run(example_repo) == 0
+    assert "No model needs retraining" in capsys.readouterr().out
+
+
+def _error(capsys: pytest.CaptureFixture[str]) -> str:
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+def test_missing_results_folder(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(example_repo) == 1
+    err = _error(capsys)
+    assert "results folder" in err and "does not exist" in err and "mlops-actions run" in err
+
+
+def test_metrics_that_are_not_json(repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (repo / "mlops-out" / "arrests" / "metrics.json").write_text('{"model": "arrests",\n  "metrics": oops}')
+    assert _run(repo, "--out", str(tmp_path / "r.md")) == 1
+    assert "mlops-out/arrests/metrics.json:2:14: not valid JSON" in _error(capsys)
+    assert not (tmp_path / "r.md").exists()  # nothing half-written
+
+
+def test_metrics_without_metrics(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "mlops-out" / "arrests" / "metrics.json").write_text('{"model": "arrests"}')
+    assert _run(repo) == 1
+    assert "mlops-out/arrests/metrics.json: missing or malformed key 'metrics'" in _error(capsys)
+
+
+def test_metrics_of_another_model(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "mlops-out" / "arrests" / "metrics.json").write_text('{"model": "other", "metrics": {}}')
+    assert _run(repo) == 1
+    assert "metrics are for model 'other' but the folder is 'arrests'" in _error(capsys)
+
+
+def test_a_hand_edited_record_is_not_trusted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = repo / "mlops-out" / "arrests" / "record.json"
+    record = json.loads(path.read_text())
+    record["artifact"]["sha256"] = "not-a-sha"
+    path.write_text(json.dumps(record))
+    assert _run(repo) == 1
+    err = _error(capsys)
+    assert "mlops-out/arrests/record.json: not a valid version record" in err and "'not-a-sha'" in err
+
+
+def test_a_missing_record(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "mlops-out" / "arrests" / "record.json").unlink()
+    assert _run(repo) == 1
+    assert "mlops-out/arrests/record.json: file not found" in _error(capsys)
+
+
+def test_predictions_without_y_pred(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    path = repo / "mlops-out" / "arrests" / "predictions.parquet"
+    pd.read_parquet(path).drop(columns=["y_pred"]).to_parquet(path)
+    assert _run(repo) == 1
+    assert "predictions.parquet: predictions lack the column(s) y_pred" in _error(capsys)
+
+
+def test_predictions_without_a_sensitive_column(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    path = repo / "mlops-out" / "arrests" / "predictions.parquet"
+    pd.read_parquet(path).drop(columns=["sex"]).to_parquet(path)
+    assert _run(repo) == 1
+    assert "lack the sensitive/control column(s) sex" in _error(capsys)
+
+
+def test_predictions_that_are_not_parquet(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "mlops-out" / "arrests" / "predictions.parquet").write_text("y_true,y_pred\n1,0\n")
+    assert _run(repo) == 1
+    assert "cannot read the predictions" in _error(capsys)
+
+
+def test_missing_predictions_are_stated_not_hidden(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "mlops-out" / "arrests" / "predictions.parquet").unlink()
+    assert _run(repo) == 0
+    assert "no held-out predictions; per-group fairness not available" in capsys.readouterr().out
+
+
+def test_an_invalid_policy(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "mlops.yaml").write_text("environments: 3\n")
+    assert _run(repo) == 1
+    assert "mlops.yaml: the policy is not valid" in _error(capsys)
