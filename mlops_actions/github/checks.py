@@ -7,15 +7,13 @@ without ``checks: write`` (403) gets a commit status with the same name as its c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-from github import GithubException
 
 from mlops_actions.errors import GitHubError
 from mlops_actions.github.client import Session, raw
-from mlops_actions.github.errors import Op, failure_of
-from mlops_actions.github.retry import is_rate_limited
+from mlops_actions.github.errors import Op
+from mlops_actions.github.guards import none_on_forbidden
 from mlops_actions.github.values import (
     ANNOTATION_BATCH,
     CHECK_SUMMARY_LIMIT,
@@ -85,22 +83,9 @@ def _create(session: Session, name: str, head_sha: str, conclusion: str, title: 
         runs = session.repo.get_commit(head_sha).get_check_runs(check_name=name)
         return next((d for d in (raw(r) for r in runs) if d.get("external_id") == external_id), None)
 
-    data = session.retrier.call(op, _unless_forbidden(lambda: session.request("POST", "/check-runs", body=body)),
+    data = session.retrier.call(op, none_on_forbidden(lambda: session.request("POST", "/check-runs", body=body)),
                                 recover=recover)
     return None if data is None else (int(data["id"]), str(data.get("html_url") or ""))
-
-
-def _unless_forbidden(fn: Callable[[], Any]) -> Callable[[], Any]:
-    """``fn`` answering None on a 403 that is not a rate limit (the token may not write checks)."""
-    def wrapped() -> Any:
-        try:
-            return fn()
-        except GithubException as exc:
-            failure = failure_of(exc)
-            if exc.status == 403 and failure is not None and not is_rate_limited(failure):
-                return None
-            raise
-    return wrapped
 
 
 def _patch(session: Session, run_id: int, conclusion: str, title: str, summary: str,

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from github import Auth, Github, GithubException
+from github import Auth, Github
 from github.GithubObject import GithubObject
 from github.PaginatedList import PaginatedList
 from github.Repository import Repository
 
 from mlops_actions.errors import InputError
 from mlops_actions.github.errors import Op
+from mlops_actions.github.guards import none_on_forbidden
 from mlops_actions.github.retry import Retrier, RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -99,12 +100,8 @@ class Session:
         return self._login
 
     def _fetch_login(self) -> str:
-        try:
-            return str(raw(self.gh.get_user().complete())["login"])
-        except GithubException as exc:
-            if exc.status == 403:  # installation tokens cannot read /user
-                return ACTIONS_BOT
-            raise
+        data = none_on_forbidden(lambda: raw(self.gh.get_user().complete()))()
+        return ACTIONS_BOT if data is None else str(data["login"])  # installation tokens may not read /user
 
 
 def open_session(config: ClientConfig, *, sleep: Callable[[float], None] = time.sleep,

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
-
-from github import GithubException
 
 from mlops_actions.github.client import Session, raw
 from mlops_actions.github.errors import Op
+from mlops_actions.github.guards import none_on_404
 from mlops_actions.github.values import CodeOwners, PullRequest, Review
 
-T = TypeVar("T")
 CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # GitHub's search order
 
 
@@ -38,18 +36,6 @@ def review_from_json(data: Mapping[str, Any]) -> Review:
     return Review(login=_login(data.get("user")) or "", state=str(data.get("state", "")),
                   commit_id=data.get("commit_id"), submitted_at=data.get("submitted_at"),
                   review_id=int(data.get("id", 0)))
-
-
-def none_on_404(fn: Callable[[], T]) -> Callable[[], T | None]:
-    """``fn`` answering None where GitHub answers 404 (an absent object, not an error here)."""
-    def wrapped() -> T | None:
-        try:
-            return fn()
-        except GithubException as exc:
-            if exc.status == 404:
-                return None
-            raise
-    return wrapped
 
 
 def get_pull(session: Session, number: int) -> PullRequest:

@@ -13,7 +13,7 @@ from github.GitReleaseAsset import GitReleaseAsset
 from mlops_actions.errors import GitHubError
 from mlops_actions.github.client import Session, raw
 from mlops_actions.github.errors import Op
-from mlops_actions.github.pulls import none_on_404
+from mlops_actions.github.guards import none_on_404
 from mlops_actions.github.values import Asset, Release
 
 DOWNLOAD_CHUNK = 1 << 16

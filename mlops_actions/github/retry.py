@@ -134,7 +134,7 @@ class Retrier:
                     raise
                 decision = decide(failure, attempt, self.policy, self.clock(), self.rng.random())
                 self._check_can_retry(op, failure, decision, attempt, waited, exc)
-            log.info("GitHub: %s while trying to %s; retrying in %.1f s (attempt %d of %d)",
+            log.warning("GitHub: %s while trying to %s; retrying in %.1f s (attempt %d of %d)",
                      decision.reason, op.action, decision.delay, attempt + 1, self.policy.max_attempts)
             self.sleep(decision.delay)
             waited += decision.delay

@@ -16,7 +16,7 @@ from github.GitRef import GitRef
 from mlops_actions.errors import GitHubError
 from mlops_actions.github.client import Session, raw
 from mlops_actions.github.errors import Op
-from mlops_actions.github.pulls import none_on_404
+from mlops_actions.github.guards import none_on_404
 from mlops_actions.github.values import TagInfo
 
 _BAD_REF = re.compile(r"[\x00-\x20~^:?*\[\\\x7f]|\.\.|@\{|//|^[-/.]|[/.]$|\.lock$|/\.")
