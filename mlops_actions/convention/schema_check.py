@@ -13,23 +13,26 @@ from typing import Any
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
-from mlops_actions.convention.locate import locate
+from mlops_actions.convention.locate import locate_node
 from mlops_actions.convention.problems import Problem, pointer
-from mlops_actions.convention.schemas import validator
+from mlops_actions.convention.schemas import is_valid, validator
 
 MAX_MESSAGE = 240
 
 
 def schema_errors(name: str, data: Any) -> list[ValidationError]:
+    """Every schema error of ``data``; the compiled fast check answers first for valid data."""
+    if is_valid(name, data):
+        return []
     return list(validator(name).iter_errors(data))
 
 
-def schema_problems(display: str, errors: list[ValidationError], rt_root: Any) -> list[Problem]:
-    """Problems for ``errors`` of one file, located in its round-trip tree ``rt_root``."""
+def schema_problems(display: str, errors: list[ValidationError], tree: Any) -> list[Problem]:
+    """Problems for ``errors`` of one file, located in its composed node tree ``tree``."""
     problems: list[Problem] = []
     for error in errors:
         for parts, at, message in _explain(error):
-            line, col = locate(rt_root, parts, at=at)
+            line, col = locate_node(tree, parts, at=at)
             problems.append(Problem(display, line, col, pointer(parts), message))
     return sorted(set(problems))
 

@@ -9,6 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from mlops_actions.convention.fastcheck import Check, compile_check
 from mlops_actions.resources import schema_names, schema_path
 
 MODEL_SPEC = "model-spec"
@@ -37,5 +38,45 @@ def _registry() -> Registry:
 
 @cache
 def validator(name: str) -> Draft202012Validator:
-    """A validator compiled once per schema and reused for every file."""
-    return Draft202012Validator(schema(name), registry=_registry())
+    """A validator compiled once per schema and reused for every file.
+
+    It validates the schema with every ``$ref`` inlined (our schemas are not recursive), which spares
+    jsonschema a reference lookup per node and nearly halves the time to explain an invalid file.
+    """
+    doc = schema(name)
+    return Draft202012Validator(inline_refs(doc, _registry().resolver(base_uri=doc["$id"])))
+
+
+_LITERAL_KEYWORDS = frozenset({"$defs", "examples", "enum", "const", "default"})
+
+
+def inline_refs(node: Any, resolver: Any) -> Any:
+    """A copy of ``node`` with each ``$ref`` replaced by its target (siblings kept)."""
+    if isinstance(node, list):
+        return [inline_refs(item, resolver) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    if "$ref" in node:
+        resolved = resolver.lookup(node["$ref"])
+        out.update(inline_refs(resolved.contents, resolved.resolver))
+    for key, value in node.items():
+        if key == "$ref" or key == "$defs":
+            continue
+        out[key] = value if key in _LITERAL_KEYWORDS else inline_refs(value, resolver)
+    return out
+
+
+@cache
+def fast_check(name: str) -> Check | None:
+    """The compiled yes/no check of a schema (see ``fastcheck``), or None when it has no fast path."""
+    doc = schema(name)
+    return compile_check(doc, _registry().resolver(base_uri=doc["$id"]))
+
+
+def is_valid(name: str, data: Any) -> bool:
+    """True when ``data`` is valid against schema ``name``: the fast path, confirmed by jsonschema on "no"."""
+    check = fast_check(name)
+    if check is not None and check(data):
+        return True
+    return validator(name).is_valid(data)

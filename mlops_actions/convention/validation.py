@@ -6,28 +6,84 @@ are parsed again with the round-trip loader, to find the line and column of each
 
 from __future__ import annotations
 
+import json
+import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from mlops_actions.convention import semantic
 from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names
-from mlops_actions.convention.locate import locate
+from mlops_actions.convention.locate import locate_node
 from mlops_actions.convention.model import Policy
 from mlops_actions.convention.problems import Problem, Problems, pointer
 from mlops_actions.convention.schema_check import schema_errors, schema_problems
 from mlops_actions.convention.schemas import ENVIRONMENT, MODEL_SPEC, POLICY
-from mlops_actions.convention.yamlio import load, read_text, roundtrip
+from mlops_actions.convention.yamlio import load
+
+PARALLEL_MIN_FILES = 200
 
 
-def validate(root: Path, files: Iterable[ConventionFile]) -> Problems:
-    """Validate ``files`` of the repository at ``root``; returns all problems found."""
+def validate(root: Path, files: Iterable[ConventionFile], *, jobs: int | None = None) -> Problems:
+    """Validate ``files`` of the repository at ``root``; returns all problems found.
+
+    Large sets are split across ``jobs`` forked workers (default: the CPUs), which send their problems
+    back as JSON through a pipe; a worker that fails has its share redone here.
+    """
     ctx = _context(root)
-    problems = Problems()
-    for file in files:
-        problems.files_checked += 1
-        problems.extend(validate_file(root, file, ctx))
+    todo = list(files)
+    workers = min(jobs or os.cpu_count() or 1, 8)
+    problems = Problems(files_checked=len(todo))
+    if workers > 1 and len(todo) >= PARALLEL_MIN_FILES and _can_fork():
+        problems.extend(_validate_forked(root, todo, ctx, workers))
+    else:
+        problems.extend(_validate_all(root, todo, ctx))
     return problems
+
+
+def _validate_all(root: Path, files: list[ConventionFile], ctx: semantic.Context) -> list[Problem]:
+    return [problem for file in files for problem in validate_file(root, file, ctx)]
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _validate_forked(root: Path, files: list[ConventionFile], ctx: semantic.Context, workers: int) -> list[Problem]:
+    shares = [files[i::workers] for i in range(workers)]
+    children = [_fork_worker(root, share, ctx) for share in shares[1:]]
+    found = _validate_all(root, shares[0], ctx)
+    for (pid, fd), share in zip(children, shares[1:], strict=True):
+        found.extend(_collect(pid, fd) or _validate_all(root, share, ctx))
+    return found
+
+
+def _fork_worker(root: Path, share: list[ConventionFile], ctx: semantic.Context) -> tuple[int, int]:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: validate its share, send JSON, never return into the caller's code
+        os.close(read_fd)
+        code = 1
+        try:
+            payload = json.dumps([p.to_dict() for p in _validate_all(root, share, ctx)]).encode()
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(payload)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def _collect(pid: int, fd: int) -> list[Problem] | None:
+    with os.fdopen(fd, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    return [Problem(d["file"], d["line"], d["column"], d["pointer"], d["message"], d["severity"])
+            for d in json.loads(payload)]
 
 
 def _context(root: Path) -> semantic.Context:
@@ -53,11 +109,10 @@ def validate_file(root: Path, file: ConventionFile, ctx: semantic.Context) -> li
     findings = list(_semantic(file, loaded.data, ctx))
     if not errors and not findings:
         return []
-    text, _ = read_text(file.absolute(root), file.relpath)
-    rt_root = roundtrip(text or "")
-    problems = schema_problems(file.relpath, errors, rt_root)
+    tree = loaded.tree
+    problems = schema_problems(file.relpath, errors, tree)
     for parts, at, message, severity in findings:
-        line, col = locate(rt_root, parts, at=at)
+        line, col = locate_node(tree, parts, at=at)
         problems.append(Problem(file.relpath, line, col, pointer(parts), message, severity))
     return problems
 

@@ -7,12 +7,14 @@ with a place, never an exception escaping to the user.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.resolver import VersionedResolver
 
 from mlops_actions.convention.problems import Problem
 
@@ -27,19 +29,42 @@ class Loaded:
     path: str
     data: Any
     problems: tuple[Problem, ...] = ()
+    tree: Any = None  # the composed node tree (start marks for every node), kept to locate problems
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def _safe_yaml() -> YAML:
+class _FastResolver(VersionedResolver):
+    """The YAML 1.2 resolver with its per-node version lookups cached (they dominate parse time).
+
+    Convention files are YAML 1.2; a file with a ``%YAML`` directive takes the stock resolver instead.
+    """
+
+    @property
+    def processing_version(self) -> Any:
+        return (1, 2)
+
+    @property
+    def versioned_resolver(self) -> Any:
+        cached = self.__dict__.get("_mlops_resolvers")
+        if cached is None:
+            cached = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+            self.__dict__["_mlops_resolvers"] = cached
+        return cached
+
+
+def _safe_yaml(*, fast: bool = True) -> YAML:
     yaml = YAML(typ="safe", pure=False)
     yaml.allow_duplicate_keys = False
+    if fast:
+        yaml.Resolver = _FastResolver
     return yaml
 
 
 _SAFE = _safe_yaml()
+_STOCK = _safe_yaml(fast=False)
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, Problem | None]:
@@ -92,7 +117,7 @@ def parse_text(text: str, display: str) -> Loaded:
     if not text.strip() or _only_comments(text):
         return Loaded(display, None, (Problem(display, 1, 1, "", "file is empty; expected a YAML mapping"),))
     try:
-        data = _SAFE.load(text)
+        data, tree = _load_with_tree(_STOCK if text.lstrip().startswith("%YAML") else _SAFE, text)
     except MarkedYAMLError as exc:
         return Loaded(display, None, (_marked_problem(display, exc),))
     except (YAMLError, RecursionError, ValueError, TypeError) as exc:
@@ -103,7 +128,85 @@ def parse_text(text: str, display: str) -> Loaded:
         kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
         problem = Problem(display, 1, 1, "", f"the top level is {kind}; expected a mapping of keys")
         return Loaded(display, None, (problem,))
-    return Loaded(display, data)
+    return Loaded(display, data, tree=tree)
+
+
+def _load_with_tree(yaml: YAML, text: str) -> tuple[Any, Any]:
+    """``yaml.load(text)`` that also returns the composed node tree: one C parse serves both."""
+    yaml.doc_infos[:] = []
+    yaml.tags = {}
+    constructor, parser = yaml.get_constructor_parser(text)
+    try:
+        tree = constructor.composer.get_single_node()
+        if tree is None:
+            return None, None
+        try:
+            return _Builder(constructor).build(tree), tree
+        except _Fallback:
+            return constructor.construct_document(tree), tree
+    finally:
+        parser.dispose()
+
+
+class _Fallback(Exception):
+    """The node tree has something the quick builder leaves to ruamel (explicit tags, merges, duplicates)."""
+
+
+_CORE = "tag:yaml.org,2002:"
+_PLAIN_INT = re.compile(r"[-+]?[0-9]+\Z")
+_PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z")
+
+
+class _Builder:
+    """Builds Python data from a composed tree for the common node kinds, as ruamel's safe constructor
+    would; anything unusual raises ``_Fallback`` and ruamel's constructor does the whole document."""
+
+    def __init__(self, constructor: Any) -> None:
+        self.constructor = constructor
+        self.memo: dict[int, Any] = {}
+
+    def build(self, node: Any) -> Any:
+        key = id(node)
+        if key in self.memo:
+            return self.memo[key]
+        tag = node.ctag
+        if tag is None or tag.handle is not None or not str(tag.suffix).startswith(_CORE):
+            raise _Fallback
+        kind = tag.suffix[len(_CORE):]
+        if kind == "map":
+            return self._mapping(node, key)
+        if kind == "seq":
+            result: list[Any] = []
+            self.memo[key] = result
+            result.extend(self.build(item) for item in node.value)
+            return result
+        return self._scalar(kind, node)
+
+    def _mapping(self, node: Any, key: int) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        self.memo[key] = result
+        for key_node, value_node in node.value:
+            name = self.build(key_node)
+            if isinstance(name, dict | list) or name in result or key_node.ctag.suffix == _CORE + "merge":
+                raise _Fallback
+            result[name] = self.build(value_node)
+        return result
+
+    def _scalar(self, kind: str, node: Any) -> Any:
+        value = node.value
+        if kind == "str":
+            return value
+        if kind == "null":
+            return None
+        if kind == "bool":
+            return self.constructor.construct_yaml_bool(node)
+        if kind == "int" and _PLAIN_INT.match(value):
+            return int(value)
+        if kind == "float" and _PLAIN_FLOAT.match(value):
+            return float(value)
+        if kind in ("int", "float"):
+            return getattr(self.constructor, f"construct_yaml_{kind}")(node)
+        raise _Fallback
 
 
 def _bomb_message() -> str:
@@ -138,6 +241,7 @@ def expanded_size(data: Any, limit: int = MAX_EXPANDED_NODES) -> int:
         key = id(node)
         if key in memo:
             return memo[key]
+        memo[key] = limit + 1  # a node reached again while being sized is a cycle: too big
         if isinstance(node, dict):
             total = 1 + sum(size(k) + size(v) for k, v in node.items())
         elif isinstance(node, list):
@@ -148,6 +252,11 @@ def expanded_size(data: Any, limit: int = MAX_EXPANDED_NODES) -> int:
         return memo[key]
 
     return size(data)
+
+
+def compose(text: str) -> Any:
+    """The node tree of ``text`` (C parser), whose nodes carry start marks: for locating problems."""
+    return _SAFE.compose(text)
 
 
 def roundtrip(text: str) -> Any:
