@@ -1,0 +1,1 @@
+"""Testing aids shipped with mlops-actions: the GitHub REST API emulator (``testing.github_emulator``)."""

@@ -1,0 +1,39 @@
+'''A stateful emulator of the part of GitHub's REST API that mlops-actions uses, for tests (ours and yours).
+
+Every answer conforms to GitHub's official OpenAPI description (checked by the test-suite, and at run time
+with ``strict=True``). It serves on 127.0.0.1; its base URL plays the role of ``GITHUB_API_URL``.
+
+In-process::
+
+    from mlops_actions.testing.github_emulator import GitHubEmulator
+
+    with GitHubEmulator(users=["octocat:t0ken:write"], events=["pull_request.opened.json"]) as gh:
+        github = Github(auth=Auth.Token("t0ken"), base_url=gh.url)
+        ...
+        gh.requests      # the request log: method, path, status, body (request JSON), response
+        gh.state         # everything it knows (users, repos, pulls, comments, ...)
+
+Command line (prints the base URL as its first line, serves until SIGTERM / SIGINT)::
+
+    python -m mlops_actions.testing.github_emulator [--port 0] [--user LOGIN:TOKEN[:PERMISSION] ...]
+        [--event PAYLOAD.json ...] [--repo-dir PATH] [--state FILE] [--faults FILE] [--strict]
+
+Behaviour like GitHub's: tokens (``Authorization: token X`` or ``Bearer X``) map to users, 401 without a
+valid one; a user's PERMISSION (read, triage, write, maintain, admin; default write) applies to every
+repository and writes need write (403 "Resource not accessible by integration"); ``x-ratelimit-*``
+headers count down; ``per_page`` (default 30, max 100) and ``Link`` headers paginate lists; 422 for an
+existing ref, a body over 65,536 characters, an invalid state; ids are global and increasing.
+
+Faults file (``--faults``): a JSON list, each item ``{"method", "path", "status", "count", "retry_after",
+"latency", "headers", "message", "kind", "reset_in"}`` -- see ``faults`` for the full format, e.g.
+``[{"method": "POST", "path": "/repos/*/issues/*/comments", "status": "drop"}]`` applies the first
+comment creation and then closes the connection without answering.
+'''
+
+from __future__ import annotations
+
+from .emulator import GitHubEmulator
+from .faults import Fault
+from .server import LoggedRequest
+
+__all__ = ["Fault", "GitHubEmulator", "LoggedRequest"]

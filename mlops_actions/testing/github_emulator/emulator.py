@@ -1,0 +1,190 @@
+"""``GitHubEmulator``: the in-process face of the emulator (a context manager serving on loopback)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import faults as faults_mod
+from .openapi import OpenAPI
+from .openapi import load as load_openapi
+from .seed import add_user, parse_user, seed_event
+from .server import App, LoggedRequest, Server
+from .state import Pull, Repo, Review, State, Team, now_iso
+
+UserSeed = str | tuple[str, str] | tuple[str, str, str]
+
+
+class GitHubEmulator:
+    """A GitHub REST API emulator on 127.0.0.1.
+
+    ``users``: ``"LOGIN:TOKEN[:PERMISSION]"`` strings or tuples; ``events``: webhook payloads (dicts or
+    paths); ``repo_dir``: back git data by a real repository; ``state_file``: restore from / save to JSON;
+    ``faults``: ``Fault`` objects, dicts or a path; ``strict``: validate every answer against GitHub's
+    OpenAPI description (a nonconforming answer becomes a 500 naming the problem).
+    """
+
+    def __init__(self, *, users: Iterable[UserSeed] = (), events: Iterable[dict[str, Any] | str | Path] = (),
+                 repo_dir: str | Path | None = None, state_file: str | Path | None = None,
+                 faults: Iterable[faults_mod.Fault | dict[str, Any]] | str | Path = (), port: int = 0,
+                 strict: bool | OpenAPI = False, repos: Iterable[str] = ()) -> None:  # fmt: skip
+        self.repo_dir = Path(repo_dir).resolve() if repo_dir else None
+        self.state_file = Path(state_file) if state_file else None
+        self.state = self._initial_state()
+        for spec in users:
+            add_user(self.state, *(parse_user(spec) if isinstance(spec, str) else spec))
+        for event in events:
+            seed_event(self.state, _payload(event))
+        for full_name in repos:
+            self.state.repo(full_name)
+        openapi = strict if isinstance(strict, OpenAPI) else load_openapi() if strict else None
+        self.app = App(self.state, _routes(), faults_mod.FaultPlan(_faults(faults)), openapi)
+        self.port = port
+        self._server: Server | None = None
+
+    def _initial_state(self) -> State:
+        if self.state_file and self.state_file.is_file():
+            return State.restore(json.loads(self.state_file.read_text(encoding="utf-8")), self.repo_dir)
+        return State(repo_dir=self.repo_dir)
+
+    def start(self) -> GitHubEmulator:
+        """Start serving (``with`` does it for you)."""
+        self._server = Server(self.app, self.port).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and save the state file, if any."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self.state_file:
+            self.save(self.state_file)
+
+    def save(self, path: Path) -> None:
+        """Write the state as JSON (atomically)."""
+        with self.state.lock:
+            text = json.dumps(self.state.dump(), indent=1, sort_keys=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text + "\n", encoding="utf-8")
+        partial.replace(path)
+
+    def __enter__(self) -> GitHubEmulator:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:  # fmt: skip
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The API base URL (like ``GITHUB_API_URL``)."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return self._server.url
+
+    @property
+    def requests(self) -> list[LoggedRequest]:
+        """The request log, oldest first."""
+        return self.app.log
+
+    # --- seeding helpers for tests -------------------------------------------------------------------
+
+    def add_user(self, login: str, token: str | None = None, permission: str = "write", **extra: Any) -> None:
+        """Add a user (with a token to act as them)."""
+        with self.state.lock:
+            add_user(self.state, login, token, permission)
+            for key, value in extra.items():
+                setattr(self.state.users[login], key, value)
+
+    def add_repo(self, full_name: str, **extra: Any) -> Repo:
+        """Add a repository ``owner/name``."""
+        with self.state.lock:
+            repo = self.state.repo(full_name)
+            for key, value in extra.items():
+                setattr(repo, key, value)
+            return repo
+
+    def add_event(self, payload: dict[str, Any] | str | Path) -> Repo:
+        """Seed from a webhook payload (dict or path)."""
+        with self.state.lock:
+            return seed_event(self.state, _payload(payload))
+
+    def add_pull(self, repo: str, *, head_ref: str, head_sha: str, base_sha: str, base_ref: str = "main",
+                 user: str | None = None, title: str = "A change", **extra: Any) -> Pull:  # fmt: skip
+        """Open a pull request (numbered like GitHub: after the last issue or pull request)."""
+        with self.state.lock:
+            record = self.state.repo(repo)
+            author = user or record.owner
+            self.state.user(author)
+            payload = {"number": self.state.next_number(record), "id": self.state.next_id(), "title": title,
+                       "user": {"login": author}, "head": {"ref": head_ref, "sha": head_sha},
+                       "base": {"ref": base_ref, "sha": base_sha}, **extra}  # fmt: skip
+            from .seed import _pull
+
+            return _pull(self.state, record, payload)
+
+    def add_review(self, repo: str, number: int, user: str, state: str = "APPROVED",
+                   commit_id: str | None = None, body: str = "") -> Review:  # fmt: skip
+        """Submit a review (APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED) on pull request ``number``."""
+        with self.state.lock:
+            pull = self.state.pulls[(repo, number)]
+            self.state.user(user)
+            review = Review(repo, number, self.state.next_id(), user, state.upper(), commit_id or pull.head_sha,
+                            body, now_iso())  # fmt: skip
+            self.state.reviews[review.id] = review
+            return review
+
+    def add_team_member(self, org: str, slug: str, login: str, role: str = "member") -> Team:
+        """Put ``login`` in team ``org/slug`` (created on first use)."""
+        with self.state.lock:
+            owner = self.state.user(org)
+            owner.type = "Organization"
+            self.state.user(login)
+            team = self.state.teams.setdefault((org, slug), Team(org, slug, self.state.next_id(), slug))
+            team.members[login] = role
+            return team
+
+    def set_permission(self, repo: str, login: str, permission: str) -> None:
+        """``login``'s permission on ``repo`` (none, read, triage, write, maintain, admin)."""
+        with self.state.lock:
+            self.state.user(login)
+            self.state.repo(repo).permissions[login] = permission
+
+    def add_file(self, repo: str, path: str, content: bytes | str) -> None:
+        """A file served by ``contents/{path}`` (for repositories not backed by --repo-dir)."""
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with self.state.lock:
+            self.state.repo(repo)
+            git = self.state.git[repo]
+            files = getattr(git, "files", None)
+            if files is None:
+                raise ValueError("files of a --repo-dir repository come from its HEAD commit")
+            files[path] = base64.b64encode(data).decode("ascii")
+
+    def add_fault(self, fault: faults_mod.Fault | dict[str, Any]) -> None:
+        """Inject a fault while running."""
+        self.app.plan.add(fault if isinstance(fault, faults_mod.Fault) else faults_mod.parse([fault])[0])
+
+
+def _payload(event: dict[str, Any] | str | Path) -> dict[str, Any]:
+    if isinstance(event, dict):
+        return event
+    return json.loads(Path(event).read_text(encoding="utf-8"))
+
+
+def _faults(items: Iterable[faults_mod.Fault | dict[str, Any]] | str | Path) -> list[faults_mod.Fault]:
+    if isinstance(items, str | Path):
+        return faults_mod.load(Path(items))
+    listed = list(items)
+    parsed = faults_mod.parse([item for item in listed if isinstance(item, dict)])
+    return [item for item in listed if isinstance(item, faults_mod.Fault)] + parsed
+
+
+def _routes() -> list[Any]:
+    from .handlers import ROUTES
+
+    return list(ROUTES)
