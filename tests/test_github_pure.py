@@ -44,6 +44,10 @@ def test_backoff_jitter_stays_between_half_and_full_and_is_capped() -> None:
     assert len({backoff(3, POLICY, rng.random()) for _ in range(5)}) == 5
 
 
+def test_503_with_retry_after_waits_that_long() -> None:
+    assert decide(Failure(503, "", {"retry-after": "7"}), 1, POLICY, NOW, 0.5).delay == 7.0
+
+
 def test_network_errors_are_retried() -> None:
     decision = decide(Failure(None, "ConnectionError", network="connection error"), 1, POLICY, NOW, 0.5)
     assert decision.retry and decision.rate_limit is None

@@ -75,7 +75,9 @@ def decide(failure: Failure, attempt: int, policy: RetryPolicy, now: float, jitt
     if failure.status is None:
         return Decision(True, backoff(attempt, policy, jitter), f"{failure.network} ({failure.message})")
     if failure.status >= 500:
-        return Decision(True, backoff(attempt, policy, jitter), f"server error {failure.status}")
+        after = retry_after_seconds(failure.headers.get("retry-after"), now)
+        delay = backoff(attempt, policy, jitter) if after is None else after
+        return Decision(True, delay, f"server error {failure.status}")
     return NO_RETRY
 
 
