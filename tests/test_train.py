@@ -326,3 +326,18 @@ def test_unknown_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[
     root = _commit(_base_repo(tmp_path))
     assert main(["-C", str(root), "train", "nope"]) == 1
     assert "there is no model 'nope'" in capsys.readouterr().err
+
+
+def test_url_pinned_data_trains_from_the_local_cache(tmp_path: Path) -> None:
+    root = _base_repo(tmp_path)
+    data = (root / "data" / "m.csv").read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    cache = root / ".mlops" / "cache" / "data" / sha
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(data)
+    _edit_spec(root, "  path: data/m.csv", f"  url: https://example.org/m.csv\n  sha256: {sha}")
+    _commit(root)
+    spec, policy = load_model(root, "m")
+    record = train_model(root, spec, policy, root / "out").record
+    assert record["data"] == [{"path": "https://example.org/m.csv", "hash": f"sha256:{sha}", "rows": 60,
+                               "columns": record["data"][0]["columns"]}]

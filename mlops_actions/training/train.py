@@ -29,6 +29,7 @@ from mlops_actions.convention.model import ModelSpec, Policy
 from mlops_actions.errors import InputError
 from mlops_actions.training.artifact import Artifact, dump_model, load_trusted
 from mlops_actions.training.data import Dataset, check_split_size, load_dataset
+from mlops_actions.training.fingerprint import Fingerprint, fingerprint_worktree
 from mlops_actions.training.metrics import MetricResult, Predictions, compute
 from mlops_actions.training.pipeline import build_pipeline, fit_error, make_estimator, resolve_estimator
 from mlops_actions.training.spec_places import SpecPlaces
@@ -83,7 +84,7 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
     places = SpecPlaces.load(root, spec.spec_path)
     with timer("prepare", f"{spec.name}: resolve the estimator, fingerprint"):
         estimator = make_estimator(resolve_estimator(spec.estimator.class_path, policy, places), spec, places)
-        fingerprint = _fingerprint(root, spec)
+        fingerprint = fingerprint_worktree(root, spec)
     with timer("data", f"{spec.name}: load and check {spec.data.source}"):
         dataset = load_dataset(root, spec, places)
         check_split_size(dataset, spec, places)
@@ -108,12 +109,6 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
         folder = write_atomically(out_dir, spec.name, files)
     notes = (*dataset.notes, *fit_notes, *result.notes)
     return TrainResult(spec.name, folder, artifact.sha256, result.values, record, notes)
-
-
-def _fingerprint(root: Path, spec: ModelSpec) -> Any:
-    from mlops_actions.training.fingerprint import fingerprint_worktree
-
-    return fingerprint_worktree(root, spec)
 
 
 # --- split, fit, predict ----------------------------------------------------------------------------
@@ -146,7 +141,7 @@ def fit(spec: ModelSpec, estimator: Any, dataset: Dataset, split: Split, places:
 def _warning_notes(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for w in caught:
-        if issubclass(w.category, (UserWarning, RuntimeWarning)) and not issubclass(w.category, DeprecationWarning):
+        if issubclass(w.category, UserWarning | RuntimeWarning):
             seen.setdefault(f"{w.category.__name__}: {' '.join(str(w.message).split())[:300]}", None)
     return tuple(seen)
 
@@ -236,7 +231,7 @@ def predictions_parquet(spec: ModelSpec, dataset: Dataset, split: Split, preds: 
     return sink.getvalue()
 
 
-def build_record(spec: ModelSpec, fingerprint: Any, dataset: Dataset, split: Split, artifact: Artifact,
+def build_record(spec: ModelSpec, fingerprint: Fingerprint, dataset: Dataset, split: Split, artifact: Artifact,
                  pipeline: Any, result: MetricResult, fairness: Mapping[str, float | None],
                  timings: Mapping[str, float]) -> dict[str, Any]:
     """The version record of this training, validated against schemas/version-record."""
