@@ -197,6 +197,7 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
 
     options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
+                            base_branch=ctx.env.get("GITHUB_BASE_REF") or None,
                             base_results=ctx.root / args.base_results if args.base_results else None)
     return report(ctx.root, options, runtime=ctx.runtime)
 

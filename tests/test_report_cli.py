@@ -173,3 +173,19 @@ def test_an_invalid_policy(repo: Path, capsys: pytest.CaptureFixture[str]) -> No
     (repo / "mlops.yaml").write_text("environments: 3\n")
     assert _run(repo) == 1
     assert "mlops.yaml: the policy is not valid" in _error(capsys)
+
+
+def test_the_plan_says_why_each_model_was_retrained(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    git(repo, "checkout", "-qb", "feature")
+    spec = repo / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("C: 1.0", "C: 0.5"))
+    git(repo, "commit", "-qam", "smaller C")
+    assert _run(repo, "--base", "main") == 0
+    out = capsys.readouterr().out
+    assert "base `main` · head `feature`" in out
+    assert "- spec changed: estimator.params.C: 1.0 → 0.5" in out
+
+
+def test_an_unknown_base_ref_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(repo, "--base", "no-such-branch") == 1
+    assert "--base 'no-such-branch' names no commit" in _error(capsys)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.convention.discovery import POLICY_FILE, model_names, spec_relpath
+from mlops_actions.convention.discovery import POLICY_FILE, spec_relpath
 from mlops_actions.convention.model import ModelSpec, Policy
 from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
 from mlops_actions.convention.validation import load_valid
@@ -41,15 +41,18 @@ class ReportOptions:
     out: Path | None = None
     summary: bool = False
     head_ref: str | None = None
+    base_branch: str | None = None
     base_results: Path | None = None
     deployed: Mapping[str, str] | None = None
     reasons: Mapping[str, Sequence[str]] | None = None
 
 
 def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime) -> int:
-    models = build_reports(root, options)
-    ctx = ReportContext(base_ref=options.base, head_ref=options.head_ref or current_branch(root),
-                        unchanged=_unchanged(root, models, options))
+    plan = plan_of(root, options)
+    models = build_reports(root, options, plan.reasons)
+    trained = {m.name for m in models}
+    ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
+                        unchanged=tuple(n for n in plan.unchanged if n not in trained))
     comment, summary = render_comment(models, ctx), render_summary(models, ctx)
     for m in models:
         write_atomic(options.results / m.name / MODEL_CARD_FILE, model_card(m))
@@ -67,9 +70,10 @@ def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime) -> in
     return EXIT_INVALID if verdict == FAIL else EXIT_OK
 
 
-def build_reports(root: Path, options: ReportOptions) -> list[ModelReport]:
+def build_reports(root: Path, options: ReportOptions,
+                  reasons: Mapping[str, Sequence[str]] | None = None) -> list[ModelReport]:
     policy = load_policy(root)
-    reasons = options.reasons if options.reasons is not None else plan_reasons(root, options.base)
+    reasons = options.reasons if options.reasons is not None else (reasons or {})
     return [_one(root, folder, policy, options, reasons.get(folder.name, ()))
             for folder in res.result_folders(options.results)]
 
@@ -121,21 +125,26 @@ def load_spec(root: Path, name: str) -> ModelSpec | None:
     return ModelSpec.from_dict(data, relpath)
 
 
-def plan_reasons(root: Path, base: str | None) -> Mapping[str, Sequence[str]]:
-    """Why each model needs training, from the plan against ``base`` (empty without a base)."""
-    if base is None:
-        return {}
-    from mlops_actions.commands import plan as plan_module
+@dataclass(frozen=True)
+class PlanSummary:
+    """What the plan says: the base it compared with, why each model needs training, which did not change."""
 
-    compute = getattr(plan_module, "reasons_by_model", None)
-    return compute(root, base) if compute is not None else {}
+    base_label: str | None
+    reasons: Mapping[str, Sequence[str]]
+    unchanged: tuple[str, ...] = ()
 
 
-def _unchanged(root: Path, models: Sequence[ModelReport], options: ReportOptions) -> tuple[str, ...]:
-    if options.base is None:
-        return ()
-    trained = {m.name for m in models}
-    return tuple(n for n in model_names(root) if n not in trained)
+def plan_of(root: Path, options: ReportOptions) -> PlanSummary:
+    """The plan against ``--base`` (default: as ``plan`` chooses it), read from fingerprints, no data."""
+    from mlops_actions.commands.plan import compute_plan, resolve_base
+    from mlops_actions.gitio import Git
+    from mlops_actions.training.changes import UNCHANGED
+
+    chosen = resolve_base(Git(root), options.base, options.base_branch)
+    plans = compute_plan(root, chosen)
+    return PlanSummary(options.base if options.base else (chosen.label if chosen else None),
+                       {p.model: p.reasons for p in plans},
+                       tuple(p.model for p in plans if p.status == UNCHANGED))
 
 
 def current_branch(root: Path) -> str | None:
