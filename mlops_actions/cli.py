@@ -77,6 +77,25 @@ def _run_train(args: argparse.Namespace, ctx: Context) -> int:
     return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime)
 
 
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="plan, then train every planned model (the CI pipeline, locally)",
+                       description="Compute the plan (see `plan`) and train each model it lists into "
+                                   "DIR/MODEL/, as `train` does. A failing model does not stop the others; "
+                                   "exit 1 when any failed.")
+    p.add_argument("--base", default=None, metavar="REF",
+                   help="commit, branch or tag to compare with (default: as for `plan`)")
+    p.add_argument("--out", type=Path, default=Path("mlops-out"), metavar="DIR",
+                   help="output folder, relative to the repository root (default: mlops-out)")
+    p.set_defaults(handler=_run_run)
+
+
+def _run_run(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.run import run
+
+    return run(ctx.root, base=args.base, out=ctx.root / args.out, runtime=ctx.runtime,
+               base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
+
+
 def _count(value: str) -> int:
     try:
         number = int(value)
@@ -202,7 +221,7 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     return report(ctx.root, options, runtime=ctx.runtime)
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_validate, _add_plan, _add_train, _add_report, _add_fairness, _add_init)
+    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_fairness, _add_init)
 
 
 def build_parser() -> argparse.ArgumentParser:
