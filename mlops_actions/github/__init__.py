@@ -2,6 +2,25 @@
 
 ``env.connect(env, token_input, runtime)`` builds a ``GitHubRepo`` from a workflow run's environment;
 ``GitHubRepo.open(ClientConfig(...))`` builds one from explicit values (tests, the emulator, GHES).
+
+The ``permissions:`` each operation needs (a 403 message names the missing one):
+
+==========================================  =========================================================
+operation                                   permission
+==========================================  =========================================================
+upsert_comment                              pull-requests: write (issues: write on plain issues)
+pr_for_commit, reviews, changed_files       pull-requests: read
+check_run                                   checks: write (falls back to statuses: write)
+create_annotated_tag, release, upload       contents: write
+tag_messages, codeowners, download_asset    contents: read
+create_deployment, set_deployment_status    deployments: write
+upsert_issue, close_issue                   issues: write
+is_team_member, team_members                organization members: read (not GITHUB_TOKEN: an App or
+                                            PAT token with read:org)
+==========================================  =========================================================
+
+Pull requests from forks get a read-only GITHUB_TOKEN whatever the block says: write from a
+``workflow_run`` workflow instead.
 """
 
 from __future__ import annotations
