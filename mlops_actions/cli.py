@@ -220,8 +220,43 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
                             base_results=ctx.root / args.base_results if args.base_results else None)
     return report(ctx.root, options, runtime=ctx.runtime)
 
+
+def _add_monitor(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("monitor", help="drift of current data against the deployed version's training data",
+                       description="Compare current data (CSV or Parquet; optionally with the target and a "
+                                   "'prediction' column) with the training data of the version of MODEL deployed "
+                                   "in ENV: PSI, KS / chi-square, missing rates, prediction drift and metrics. "
+                                   "Exit 0 when no column fails; exit 1 on drift (a fail verdict).")
+    p.add_argument("model", metavar="MODEL", help="model name (its spec is models/MODEL/model.yaml)")
+    p.add_argument("--current", type=Path, required=True, metavar="PATH", help="current data: a CSV or Parquet file")
+    p.add_argument("--env", default=None, metavar="ENV",
+                   help="environment whose deployed version is the reference (default: the policy's baseline)")
+    p.add_argument("--reference", type=Path, default=None, metavar="PATH",
+                   help="compare against this CSV or Parquet file instead of looking up the deployed version")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format")
+    p.add_argument("--threshold", action="append", default=[], type=_threshold, metavar="KEY=VALUE",
+                   help="override a threshold, e.g. psi_fail=0.3 (keys: psi_warn, psi_fail, p_value, "
+                        "missing_warn, missing_fail, metric_regression, bins)")
+    p.set_defaults(handler=_run_monitor)
+
+
+def _threshold(text: str) -> tuple[str, float]:
+    key, _, value = text.partition("=")
+    try:
+        return key.strip(), (int(value) if value.strip().isdigit() else float(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected KEY=NUMBER, got '{text}'") from None
+
+
+def _run_monitor(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.monitor import monitor
+
+    return monitor(ctx.root, args.model, current=args.current, env=args.env, reference=args.reference,
+                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold))
+
+
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_fairness, _add_init)
+    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_monitor, _add_fairness, _add_init)
 
 
 def build_parser() -> argparse.ArgumentParser:

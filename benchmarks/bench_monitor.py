@@ -1,0 +1,163 @@
+"""Benchmark: the monitor's drift engine against Evidently's data-drift preset on the same data.
+
+Data: ``--rows`` rows (default 1,000,000) × 50 features (30 numeric, 20 categorical) for the reference and
+as many for the current data, with known drift injected into 8 features (5 numeric, 3 categorical) and
+the same distributions elsewhere (normal, exponential, uniform, integer-valued with ties, some missing).
+
+Prints both times, the ratio, the drifted features each tool flags and whether they agree with each
+other and with the injected set. Exit 0 when our engine flags exactly the injected features (and, when
+run, Evidently flags the same ones), else 1.
+
+    python benchmarks/bench_monitor.py                       # ours only needs the project's venv
+    /work/venv-monitor/bin/python benchmarks/bench_monitor.py # with Evidently installed (slow: minutes)
+    python benchmarks/bench_monitor.py --rows 20000 --skip-evidently
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from mlops_actions.monitoring import report
+from mlops_actions.monitoring.engine import Column, MonitorResult, compare
+from mlops_actions.monitoring.thresholds import FAIL, Thresholds
+
+NUMERIC, CATEGORICAL = 30, 20
+DRIFTED_NUMERIC = ("num_03", "num_08", "num_13", "num_18", "num_23")
+DRIFTED_CATEGORICAL = ("cat_02", "cat_09", "cat_15")
+
+
+def _numeric(rng: np.random.Generator, i: int, rows: int, drift: bool) -> np.ndarray:
+    kind = i % 5
+    if kind == 0:
+        values = rng.normal(10.0, 2.0, rows)
+    elif kind == 1:
+        values = rng.exponential(3.0, rows)
+    elif kind == 2:
+        values = rng.uniform(-5.0, 5.0, rows)
+    elif kind == 3:
+        values = rng.poisson(4.0, rows).astype(np.float64)  # integers: many ties
+    else:
+        values = rng.normal(0.0, 1.0, rows)
+        values[rng.random(rows) < 0.05] = np.nan  # 5 % missing on both sides
+    return _drift_numeric(rng, values, i) if drift else values
+
+
+def _drift_numeric(rng: np.random.Generator, values: np.ndarray, i: int) -> np.ndarray:
+    spread = np.nanstd(values)
+    if i % 3 == 0:
+        return values + 1.0 * spread  # mean shift of one standard deviation
+    if i % 3 == 1:
+        return np.nanmean(values) + (values - np.nanmean(values)) * 2.0  # twice the spread
+    moved = rng.random(values.size) < 0.3
+    return np.where(moved, values + 3.0 * spread, values)  # 30 % of the values jump
+
+
+def _categorical(rng: np.random.Generator, i: int, rows: int, drift: bool) -> pd.Categorical:
+    levels = 3 + (i * 7) % 20
+    weights = np.linspace(1.0, 3.0, levels)
+    if drift:
+        weights = weights[::-1] ** 3  # the rare levels become the common ones
+    names = [f"c{i}_{k:02d}" for k in range(levels)] + (["new_level"] if drift else [])
+    if drift:
+        weights = np.append(weights, weights.sum() * 0.25)  # a level never seen in training: ~20 %
+    codes = rng.choice(len(names), size=rows, p=weights / weights.sum())
+    return pd.Categorical.from_codes(codes, categories=names)
+
+
+def make_data(rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for drifted in (False, True):
+        cols: dict[str, object] = {}
+        for i in range(NUMERIC):
+            name = f"num_{i:02d}"
+            cols[name] = _numeric(rng, i, rows, drifted and name in DRIFTED_NUMERIC)
+        for i in range(CATEGORICAL):
+            name = f"cat_{i:02d}"
+            cols[name] = _categorical(rng, i, rows, drifted and name in DRIFTED_CATEGORICAL)
+        frames.append(pd.DataFrame(cols))
+    return frames[0], frames[1]
+
+
+def columns() -> tuple[Column, ...]:
+    return (*(Column(f"num_{i:02d}", "numeric") for i in range(NUMERIC)),
+            *(Column(f"cat_{i:02d}", "categorical") for i in range(CATEGORICAL)))
+
+
+def run_ours(reference: pd.DataFrame, current: pd.DataFrame, workers: int | None) -> tuple[float, set[str]]:
+    start = time.perf_counter()
+    results = compare(reference, current, columns(), Thresholds(), workers=workers)
+    result = MonitorResult("bench", "v1", "production", "reference", "current", len(reference), len(current),
+                           Thresholds(), results)
+    report.markdown(result)
+    report.as_json(result)
+    elapsed = time.perf_counter() - start
+    return elapsed, {c.name for c in results if c.verdict == FAIL}
+
+
+def run_evidently(reference: pd.DataFrame, current: pd.DataFrame) -> tuple[float, set[str]]:
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    definition = DataDefinition(numerical_columns=[c.name for c in columns() if c.kind == "numeric"],
+                                categorical_columns=[c.name for c in columns() if c.kind == "categorical"])
+    start = time.perf_counter()
+    snapshot = Report([DataDriftPreset()]).run(Dataset.from_pandas(current, data_definition=definition),
+                                               Dataset.from_pandas(reference, data_definition=definition))
+    flagged = _evidently_flags(snapshot.dict())
+    return time.perf_counter() - start, flagged
+
+
+def _evidently_flags(snapshot: dict) -> set[str]:
+    flagged = set()
+    for metric in snapshot["metrics"]:
+        config = metric.get("config") or {}
+        if not str(config.get("type", "")).endswith("ValueDrift"):
+            continue
+        value, threshold = float(metric["value"]), float(config["threshold"])
+        is_p_value = "p_value" in str(config.get("method", ""))
+        if (value < threshold) if is_p_value else (value >= threshold):
+            flagged.add(config["column"])
+    return flagged
+
+
+def _timed(label: str, func: Callable[[], tuple[float, set[str]]]) -> tuple[float, set[str]]:
+    print(f"running {label}...", file=sys.stderr, flush=True)
+    return func()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of each table (default 1,000,000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the generated data")
+    parser.add_argument("--workers", type=int, default=None, help="threads of our engine (default: CPUs)")
+    parser.add_argument("--skip-evidently", action="store_true", help="time our engine only")
+    args = parser.parse_args(argv)
+
+    reference, current = make_data(args.rows, args.seed)
+    injected = set(DRIFTED_NUMERIC) | set(DRIFTED_CATEGORICAL)
+    print(f"rows: {args.rows:,} reference + {args.rows:,} current; features: {NUMERIC} numeric + "
+          f"{CATEGORICAL} categorical; drift injected into {len(injected)}: {', '.join(sorted(injected))}")
+    print(f"cpus: {os.cpu_count()}, load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    ours_s, ours = _timed("mlops-actions monitor engine", lambda: run_ours(reference, current, args.workers))
+    print(f"mlops-actions monitor engine: {ours_s:.3f} s; flags {len(ours)}: {', '.join(sorted(ours))}")
+    ok = ours == injected
+    print(f"mlops-actions flags exactly the injected features: {ok}")
+    if not args.skip_evidently:
+        ev_s, ev = _timed("Evidently DataDriftPreset", lambda: run_evidently(reference, current))
+        print(f"Evidently DataDriftPreset: {ev_s:.3f} s; flags {len(ev)}: {', '.join(sorted(ev))}")
+        print(f"ratio (Evidently / ours): {ev_s / ours_s:.1f}x")
+        print(f"same drifted features flagged by both: {ev == ours}")
+        ok = ok and ev == ours
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

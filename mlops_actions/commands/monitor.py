@@ -1,0 +1,191 @@
+"""``mlops-actions monitor``: drift of current data against the training data of the deployed version.
+
+``assess`` gathers the inputs (spec, reference, current data) and runs the pure engine; ``monitor`` prints
+the report, writes the Actions summary and outputs, then hands the result to an optional ``publisher``
+(the GitHub layer: open, update or close the drift issue). Exit 0 when nothing fails; exit 1 when the
+verdict is ``fail`` (a column drifted beyond the fail thresholds, or a metric regressed on current data).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.convention.discovery import POLICY_FILE, model_names, spec_relpath
+from mlops_actions.convention.model import ModelSpec, Policy
+from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
+from mlops_actions.convention.validation import load_valid
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
+from mlops_actions.monitoring import data as tables
+from mlops_actions.monitoring import engine, report
+from mlops_actions.monitoring.performance import evaluate
+from mlops_actions.monitoring.reference import Reference, find_reference
+from mlops_actions.monitoring.thresholds import FAIL, Thresholds
+
+FORMATS = ("markdown", "json")
+Publisher = Callable[[engine.MonitorResult, str], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    spec: ModelSpec
+    environment: str | None
+    reference: Reference
+    reference_frame: pd.DataFrame
+    current_frame: pd.DataFrame
+    current: str
+
+
+def monitor(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None, fmt: str,
+            runtime: ActionsRuntime, thresholds: Mapping[str, Any] | None = None,
+            publisher: Publisher | None = None, out: TextIO | None = None) -> int:
+    """Print the drift report of ``model``; exit 1 when its verdict is ``fail``."""
+    result = assess(root, model, current=current, env=env, reference=reference, thresholds=thresholds,
+                    runtime=runtime)
+    text = report.markdown(result)
+    print(report.as_json(result) if fmt == "json" else text, file=out or sys.stdout)
+    runtime.append_summary(text)
+    runtime.set_output("drift", "true" if result.drift else "false")
+    runtime.set_output("retrain", "true" if result.retrain else "false")
+    if publisher is not None:
+        publisher(result, text)
+    return EXIT_INVALID if result.verdict == FAIL else EXIT_OK
+
+
+def assess(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None,
+           thresholds: Mapping[str, Any] | None, runtime: ActionsRuntime) -> engine.MonitorResult:
+    """Load the inputs and compare them; every bad input is an ``InputError`` (exit 1)."""
+    with runtime.group(f"monitor {model}: load data"):
+        inputs = gather(root, model, current=current, env=env, reference=reference)
+    limits = Thresholds.from_mapping(_spec_thresholds(inputs.spec) | dict(thresholds or {}),
+                                     source=f"thresholds of {model}")
+    with runtime.group(f"monitor {model}: compare"):
+        return compare(inputs, limits)
+
+
+def gather(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None) -> Inputs:
+    spec = load_spec(root, model)
+    environment = env if env is not None or reference is not None else default_environment(root)
+    ref = _reference(root, spec, environment, reference)
+    ref_label = f"reference data ({ref.description})"
+    ref_frame = tables.read_bytes(ref.data, ref.fmt, ref_label)
+    cur_frame = tables.read_path(current)
+    kinds = _kinds(spec)
+    tables.require_columns(cur_frame, list(spec.data.features), str(current), "the model needs them")
+    tables.require_columns(ref_frame, [c for c, k in kinds.items() if k != tables.TEXT], ref_label,
+                           "the monitor compares them")
+    extra = _extra_kinds(spec, cur_frame)
+    cur_frame = tables.numeric_columns(cur_frame, kinds | extra, str(current))
+    ref_frame = tables.numeric_columns(ref_frame, _on_reference(kinds | extra, spec, ref_frame), ref_label)
+    return Inputs(spec, environment, ref, ref_frame, cur_frame, str(current))
+
+
+def load_spec(root: Path, model: str) -> ModelSpec:
+    known = model_names(root)
+    if model not in known:
+        raise InputError(f"unknown model '{model}': there is no {spec_relpath(model)}",
+                         hint=f"models in this repository: {', '.join(known) or 'none'}")
+    data = load_valid(root, spec_relpath(model), MODEL_SPEC)
+    if data is None:
+        raise InputError(f"{spec_relpath(model)} is not a valid model spec",
+                         hint=f"run `mlops-actions validate {spec_relpath(model)}` to see why")
+    return ModelSpec.from_dict(data, spec_relpath(model))
+
+
+def default_environment(root: Path) -> str:
+    """The policy's baseline environment (``production`` by default)."""
+    policy = load_valid(root, POLICY_FILE, POLICY) if (root / POLICY_FILE).is_file() else None
+    return Policy.from_dict(policy).baseline
+
+
+def _reference(root: Path, spec: ModelSpec, env: str | None, path: Path | None) -> Reference:
+    if path is None:
+        assert env is not None
+        return find_reference(root, spec.name, env, spec.data.format)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file", hint="pass the path of the reference data with --reference")
+    return Reference(path.read_bytes(), tables.format_of(path), str(path))
+
+
+def _spec_thresholds(spec: ModelSpec) -> dict[str, Any]:
+    """``monitor.thresholds`` of the spec (a proposed schema section; absent from today's schema)."""
+    section = spec.raw.get("monitor")
+    return dict(section.get("thresholds") or {}) if isinstance(section, Mapping) else {}
+
+
+def _kinds(spec: ModelSpec) -> dict[str, str]:
+    return {name: tables.KIND_OF_TYPE[ftype] for name, ftype in spec.data.features.items()}
+
+
+def _target_kind(spec: ModelSpec) -> str:
+    return tables.NUMERIC if spec.task == "regression" else tables.CATEGORICAL
+
+
+def _extra_kinds(spec: ModelSpec, current: pd.DataFrame) -> dict[str, str]:
+    """Kinds of the target and prediction columns when current data holds them."""
+    extra = {}
+    for name in (spec.data.target, engine.PREDICTION_COLUMN):
+        if name in current.columns and name not in spec.data.features:
+            extra[name] = _target_kind(spec)
+    return extra
+
+
+def _on_reference(kinds: dict[str, str], spec: ModelSpec, reference: pd.DataFrame) -> dict[str, str]:
+    present = {name: kind for name, kind in kinds.items() if name in reference.columns}
+    if engine.PREDICTION_COLUMN in kinds and spec.data.target in reference.columns:
+        present[spec.data.target] = _target_kind(spec)
+    return present
+
+
+def compare(inputs: Inputs, limits: Thresholds) -> engine.MonitorResult:
+    spec, cur, ref = inputs.spec, inputs.current_frame, inputs.reference_frame
+    columns, notes = _columns(spec, cur, ref)
+    results = engine.compare(ref, cur, columns, limits)
+    metrics, metric_notes = _performance(inputs, limits)
+    return engine.MonitorResult(
+        model=spec.name, version=inputs.reference.version, environment=inputs.environment,
+        reference=inputs.reference.description, current=inputs.current, reference_rows=len(ref),
+        current_rows=len(cur), thresholds=limits, columns=results, metrics=metrics,
+        notes=(*notes, *metric_notes))
+
+
+def _columns(spec: ModelSpec, cur: pd.DataFrame, ref: pd.DataFrame) -> tuple[tuple[engine.Column, ...], list[str]]:
+    columns = list(engine.monitored_columns(spec.data.features, tables.KIND_OF_TYPE))
+    notes = [f"text feature '{n}' is not compared" for n, t in spec.data.features.items() if t == "text"]
+    target, kind = spec.data.target, _target_kind(spec)
+    if engine.PREDICTION_COLUMN in cur.columns and engine.PREDICTION_COLUMN not in spec.data.features:
+        column, note = _prediction_column(kind, target, ref)
+        columns += [column] if column else []
+        notes.append(note)
+    if target in cur.columns and target in ref.columns and target not in spec.data.features:
+        columns.append(engine.Column(target, kind, engine.TARGET))
+    return tuple(columns), notes
+
+
+def _prediction_column(kind: str, target: str, ref: pd.DataFrame) -> tuple[engine.Column | None, str]:
+    name = engine.PREDICTION_COLUMN
+    if name in ref.columns:
+        return engine.Column(name, kind, engine.PREDICTION), "prediction drift: predictions vs the reference's"
+    if target in ref.columns:
+        return (engine.Column(name, kind, engine.PREDICTION, reference_name=target),
+                f"prediction drift: current predictions vs the training labels ('{target}')")
+    return None, "prediction drift not computed: the reference has neither predictions nor labels"
+
+
+def _performance(inputs: Inputs, limits: Thresholds) -> tuple[tuple[Any, ...], list[str]]:
+    spec, cur = inputs.spec, inputs.current_frame
+    if spec.data.target not in cur.columns or engine.PREDICTION_COLUMN not in cur.columns:
+        return (), ["model metrics not computed: current data needs the target and a 'prediction' column"]
+    perf = evaluate(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], task=spec.task, metrics=spec.metrics,
+                    recorded=inputs.reference.record.get("metrics", {}), positive_label=spec.data.positive_label,
+                    max_regression=limits.metric_regression, display=inputs.current)
+    notes = [f"model metrics on {perf.rows:,} labelled rows"]
+    if perf.skipped:
+        notes.append(f"not computed (they need probabilities): {', '.join(perf.skipped)}")
+    return perf.changes, notes

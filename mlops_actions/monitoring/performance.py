@@ -1,0 +1,94 @@
+"""The model's metrics on current data (labels + predictions) versus the metrics in its version record.
+
+Only metrics computable from labels and predicted values are computed (``roc_auc`` and ``log_loss`` need
+probabilities and are listed as skipped). Binary classification uses the spec's ``positive_label`` for
+precision, recall and F1; multi-class uses their macro average. Labels and predictions are compared as
+text for classification (``1`` and ``"1"`` are one class) and as numbers for regression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mlops_actions.errors import InputError
+
+FROM_LABELS = {"accuracy", "balanced_accuracy", "precision", "recall", "f1"}
+FROM_VALUES = {"mae", "rmse", "r2", "mape"}
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    name: str
+    direction: str  # "higher" or "lower" is better
+    recorded: float | None
+    current: float
+    verdict: str  # "pass" or "fail" (worse than recorded by more than the threshold)
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.recorded is None else self.current - self.recorded
+
+
+@dataclass(frozen=True)
+class Performance:
+    changes: tuple[MetricChange, ...]
+    skipped: tuple[str, ...]
+    rows: int
+
+
+def evaluate(labels: pd.Series, predictions: pd.Series, *, task: str, metrics: Mapping[str, str],
+             recorded: Mapping[str, object], positive_label: object, max_regression: float,
+             display: str) -> Performance:
+    """Each computable metric of ``metrics`` on the rows with both a label and a prediction."""
+    keep = labels.notna().to_numpy() & predictions.notna().to_numpy()
+    y_true, y_pred = _values(labels[keep], predictions[keep], task, display)
+    computable = FROM_LABELS if task == "classification" else FROM_VALUES
+    changes = []
+    for name, direction in metrics.items():
+        if name in computable and y_true.size:
+            value = _metric(name, y_true, y_pred, positive_label)
+            changes.append(_change(name, direction, value, recorded.get(name), max_regression))
+    skipped = tuple(name for name in metrics if name not in computable)
+    return Performance(tuple(changes), skipped, int(y_true.size))
+
+
+def _values(labels: pd.Series, predictions: pd.Series, task: str, display: str) -> tuple[np.ndarray, np.ndarray]:
+    if task == "classification":
+        return labels.astype(str).to_numpy(), predictions.astype(str).to_numpy()
+    try:
+        return labels.astype("float64").to_numpy(), predictions.astype("float64").to_numpy()
+    except (TypeError, ValueError):
+        raise InputError(f"{display}: the target and prediction columns must be numbers for a regression "
+                         "model") from None
+
+
+def _change(name: str, direction: str, value: float, recorded: object, max_regression: float) -> MetricChange:
+    base = float(recorded) if isinstance(recorded, int | float) and not isinstance(recorded, bool) else None
+    worse_by = 0.0 if base is None else (base - value if direction == "higher" else value - base)
+    return MetricChange(name, direction, base, value, "fail" if worse_by > max_regression else "pass")
+
+
+def _metric(name: str, y_true: np.ndarray, y_pred: np.ndarray, positive_label: object) -> float:
+    from sklearn import metrics as m
+
+    simple: dict[str, Callable[..., float]] = {
+        "accuracy": m.accuracy_score, "balanced_accuracy": m.balanced_accuracy_score,
+        "mae": m.mean_absolute_error, "r2": m.r2_score, "mape": m.mean_absolute_percentage_error,
+    }
+    if name in simple:
+        return float(simple[name](y_true, y_pred))
+    if name == "rmse":
+        return float(np.sqrt(m.mean_squared_error(y_true, y_pred)))
+    scorer = {"precision": m.precision_score, "recall": m.recall_score, "f1": m.f1_score}[name]
+    return float(scorer(y_true, y_pred, zero_division=0, **_averaging(y_true, y_pred, positive_label)))
+
+
+def _averaging(y_true: np.ndarray, y_pred: np.ndarray, positive_label: object) -> dict[str, object]:
+    classes = set(y_true) | set(y_pred)
+    if len(classes) <= 2 and positive_label is not None and str(positive_label) in classes:
+        return {"average": "binary", "pos_label": str(positive_label)}
+    return {"average": "macro"}

@@ -1,0 +1,171 @@
+"""Rendering a ``MonitorResult``: Markdown (tables + one Mermaid chart) and deterministic JSON.
+
+Every column and level name is escaped with ``md_cell``/``md_text`` before it reaches Markdown; Mermaid
+labels keep only letters, digits, space and ``._-`` so they cannot leave their quotes or the code fence.
+Reports carry aggregates only (rates, statistics, level names), never rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from tabulate import tabulate
+
+from mlops_actions.monitoring.engine import ColumnResult, MonitorResult
+from mlops_actions.monitoring.performance import MetricChange
+from mlops_actions.monitoring.thresholds import FAIL, PASS, WARN
+from mlops_actions.reporting.markdown import md_cell, md_code, md_text
+
+CHART_FEATURES = 10
+MAX_LEVELS = 20
+_ICON = {PASS: "✅ pass", WARN: "⚠️ warn", FAIL: "❌ fail"}
+_HEADLINE = {PASS: "✅ no drift", WARN: "⚠️ drift warnings", FAIL: "❌ drift"}
+_UNSAFE_LABEL = re.compile(r"[^\w .-]")
+
+
+def issue_title(result: MonitorResult) -> str:
+    """Plain-text title of the drift issue, one per model and environment: ``Drift: churn@v4 in production``."""
+    where = f" in {result.environment}" if result.environment else ""
+    return f"Drift: {_subject(result)}{where}"
+
+
+def _subject(result: MonitorResult) -> str:
+    return f"{result.model}@{result.version}" if result.version else result.model
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{value:.{digits}f}" if abs(value) >= 10 ** -digits or value == 0 else f"{value:.1e}"
+
+
+def _p(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2g}"
+
+
+def markdown(result: MonitorResult) -> str:
+    """The whole report as GitHub-flavoured Markdown."""
+    parts = [_header(result), chart(result.columns), _table(_ordered(result.columns)), _levels(result.columns),
+             _metrics(result.metrics), _notes(result)]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _header(result: MonitorResult) -> str:
+    where = f" in {md_text(result.environment)}" if result.environment else ""
+    counts = {v: sum(c.verdict == v for c in result.columns) for v in (FAIL, WARN)}
+    t = result.thresholds
+    return "\n".join([
+        f"## Drift: {md_code(_subject(result))}{where} — {_HEADLINE[result.verdict]}", "",
+        f"Reference: {md_code(result.reference)} ({result.reference_rows:,} rows) · "
+        f"current: {md_code(result.current)} ({result.current_rows:,} rows)", "",
+        f"**{counts[FAIL]}** of {len(result.columns)} columns drifted (fail), **{counts[WARN]}** with warnings. "
+        f"Fail: PSI ≥ {t.psi_fail:g} with p < {t.p_value:g}, or missing rate moved ≥ {t.missing_fail:.0%}; "
+        f"warn: PSI ≥ {t.psi_warn:g}, p < {t.p_value:g}, missing rate moved ≥ {t.missing_warn:.0%}, "
+        f"or new levels."])
+
+
+def _ordered(columns: tuple[ColumnResult, ...]) -> list[ColumnResult]:
+    rank = {FAIL: 0, WARN: 1, PASS: 2}
+    return sorted(columns, key=lambda c: (rank[c.verdict], -(c.drift.psi or 0.0), c.name))
+
+
+def chart(columns: tuple[ColumnResult, ...]) -> str:
+    """One Mermaid ``xychart-beta`` bar chart of the columns with the highest PSI."""
+    top = sorted((c for c in columns if c.drift.psi is not None), key=lambda c: (-(c.drift.psi or 0), c.name))
+    top = top[:CHART_FEATURES]
+    if not top:
+        return ""
+    values = [float(c.drift.psi or 0.0) for c in top]
+    return "\n".join([
+        "```mermaid", "xychart-beta", f'    title "Most drifted columns (PSI, top {len(top)})"',
+        f"    x-axis [{', '.join(_label(c.name) for c in top)}]",
+        f'    y-axis "PSI" 0 --> {max(0.5, float(f"{max(values) * 1.1:.2g}")):g}',
+        f"    bar [{', '.join(f'{v:.4g}' for v in values)}]", "```"])
+
+
+def _label(name: str, limit: int = 24) -> str:
+    safe = _UNSAFE_LABEL.sub("_", " ".join(name.split()))
+    return f'"{(safe[: limit - 1] + "…") if len(safe) > limit else safe or "_"}"'
+
+
+def _table(columns: list[ColumnResult]) -> str:
+    rows = [[_column_name(c), c.drift.kind, _num(c.drift.psi),
+             c.drift.test, _num(c.drift.statistic), _p(c.drift.p_value),
+             f"{c.drift.missing_reference:.1%} → {c.drift.missing_current:.1%}", _ICON[c.verdict],
+             md_cell("; ".join(c.reasons))] for c in columns]
+    head = ["column", "type", "PSI", "test", "statistic", "p-value", "missing (ref → cur)", "verdict", "why"]
+    return tabulate(rows, head, tablefmt="github", disable_numparse=True)
+
+
+def _column_name(c: ColumnResult) -> str:
+    return md_cell(c.name) if c.role in ("feature", c.name) else f"{md_cell(c.name)} ({c.role})"
+
+
+def _level_list(levels: tuple[str, ...]) -> str:
+    shown = ", ".join(md_code(level) for level in levels[:MAX_LEVELS])
+    more = len(levels) - MAX_LEVELS
+    return f"{shown} and {more} more" if more > 0 else shown or "—"
+
+
+def _levels(columns: tuple[ColumnResult, ...]) -> str:
+    changed = [c for c in columns if c.drift.new_levels or c.drift.vanished_levels]
+    if not changed:
+        return ""
+    rows = [[md_cell(c.name), _level_list(c.drift.new_levels), _level_list(c.drift.vanished_levels)]
+            for c in changed]
+    table = tabulate(rows, ["column", "new levels", "vanished levels"], tablefmt="github", disable_numparse=True)
+    return "### Levels\n\n" + table
+
+
+def _metrics(metrics: tuple[MetricChange, ...]) -> str:
+    if not metrics:
+        return ""
+    rows = [[m.name, m.direction, _num(m.recorded, 4), _num(m.current, 4),
+             "n/a" if m.delta is None else f"{m.delta:+.4f}", _ICON[m.verdict]] for m in metrics]
+    head = ["metric", "better", "recorded", "current data", "change", "verdict"]
+    return "### Model on current data\n\n" + tabulate(rows, head, tablefmt="github", disable_numparse=True)
+
+
+def _notes(result: MonitorResult) -> str:
+    return "\n".join(f"- {md_text(note)}" for note in result.notes)
+
+
+def as_dict(result: MonitorResult) -> dict[str, Any]:
+    """JSON-ready and deterministic: floats rounded to 6 significant digits, NaN as null."""
+    return {
+        "model": result.model, "version": result.version, "environment": result.environment,
+        "verdict": result.verdict, "drift": result.drift, "retrain": result.retrain,
+        "reference": {"source": result.reference, "rows": result.reference_rows},
+        "current": {"source": result.current, "rows": result.current_rows},
+        "thresholds": result.thresholds.as_dict(),
+        "columns": [_column_dict(c) for c in result.columns],
+        "metrics": [_metric_dict(m) for m in result.metrics],
+        "notes": list(result.notes),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return float(f"{value:.6g}")
+
+
+def _column_dict(c: ColumnResult) -> dict[str, Any]:
+    d = c.drift
+    return {"name": c.name, "role": c.role, "type": d.kind, "psi": _round(d.psi), "test": d.test,
+            "statistic": _round(d.statistic), "p_value": _round(d.p_value),
+            "missing_reference": _round(d.missing_reference), "missing_current": _round(d.missing_current),
+            "new_levels": list(d.new_levels), "vanished_levels": list(d.vanished_levels),
+            "verdict": c.verdict, "reasons": list(c.reasons)}
+
+
+def _metric_dict(m: MetricChange) -> dict[str, Any]:
+    return {"name": m.name, "direction": m.direction, "recorded": _round(m.recorded),
+            "current": _round(m.current), "delta": _round(m.delta), "verdict": m.verdict}
+
+
+def as_json(result: MonitorResult) -> str:
+    return json.dumps(as_dict(result), indent=2, sort_keys=True, ensure_ascii=False)

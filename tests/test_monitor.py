@@ -1,0 +1,195 @@
+"""`mlops-actions monitor` end to end on a real git repository: reference lookup, outputs, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.cli import main
+from mlops_actions.commands.monitor import monitor
+from mlops_actions.monitoring.engine import MonitorResult
+from tests.conftest import git
+
+FEATURES = ["year", "age", "checks", "employed", "citizen"]
+
+
+def _record(model: str, number: int, blob: str, metrics: dict[str, float]) -> str:
+    return json.dumps({
+        "record_version": 1, "model": model, "version": f"v{number}", "task": "classification",
+        "fingerprint": "a" * 64, "data": [{"path": "data/arrests.csv", "hash": f"git:{blob}"}],
+        "artifact": {"file": "model.skops", "sha256": "b" * 64, "format": "skops"},
+        "metrics": metrics, "libraries": {"scikit-learn": "1.9"},
+    })
+
+
+@pytest.fixture
+def deployed(example_repo: Path) -> Path:
+    """arrests@v1 tagged with a record, deployed in production; the data file changed after training."""
+    root = example_repo
+    blob = git(root, "rev-parse", "HEAD:data/arrests.csv")
+    message = root.parent / "record.json"
+    message.write_text(_record("arrests", 1, blob, {"accuracy": 0.80, "balanced_accuracy": 0.62}))
+    git(root, "tag", "-a", "arrests@v1", "-F", str(message))
+    (root / "environments" / "production.yaml").write_text("arrests: v1\n")
+    training = pd.read_csv(root / "data" / "arrests.csv")
+    training.head(100).to_csv(root / "data" / "arrests.csv", index=False)  # changed since training
+    git(root, "commit", "-qam", "deploy arrests v1; new data")
+    return root
+
+
+def _current(root: Path, name: str, *, shift: float = 0.0, predictions: str | None = None) -> Path:
+    """A sample of the training data (from the tag's blob), optionally drifted, with labels and predictions."""
+    training = pd.read_csv(pd.io.common.BytesIO(_training_bytes(root)))
+    sample = training.sample(1500, random_state=4).reset_index(drop=True)
+    sample["age"] = sample["age"] + shift
+    if predictions == "perfect":
+        sample["prediction"] = sample["released"]
+    elif predictions == "all_no":
+        sample["prediction"] = "No"
+    path = root.parent / name
+    sample.to_csv(path, index=False) if path.suffix == ".csv" else sample.to_parquet(path)
+    return path
+
+
+def _training_bytes(root: Path) -> bytes:
+    import subprocess
+
+    return subprocess.run(["git", "cat-file", "blob", "arrests@v1:data/arrests.csv"], cwd=root,
+                          capture_output=True, check=True).stdout
+
+
+def _run(root: Path, *args: str) -> int:
+    return main(["-C", str(root), "monitor", "arrests", *args])
+
+
+def test_drift_against_the_deployed_version_uses_the_training_bytes(deployed: Path, capsys) -> None:
+    current = _current(deployed, "live.csv", shift=12.0)
+    assert _run(deployed, "--current", str(current), "--env", "production") == 1  # exit 1 on drift
+    out = capsys.readouterr().out
+    assert "## Drift: `arrests@v1` in production — ❌ drift" in out
+    assert "(5,226 rows)" in out  # the tagged blob, not the 100-row file in the working tree
+    assert "```mermaid\nxychart-beta" in out
+    age_row = next(line for line in out.splitlines() if line.startswith("| age "))
+    assert "❌ fail" in age_row
+
+
+def test_stable_data_passes_with_the_policy_default_environment(deployed: Path, capsys) -> None:
+    current = _current(deployed, "live.parquet", predictions="perfect")
+    assert _run(deployed, "--current", str(current)) == 0
+    out = capsys.readouterr().out
+    assert "in production" in out and "❌" not in out
+    assert "| accuracy " in out and "1.0000" in out  # metrics on current data vs the record
+
+
+def test_json_is_deterministic_and_complete(deployed: Path, capsys) -> None:
+    current = _current(deployed, "live.csv", shift=12.0, predictions="perfect")
+    outputs = []
+    for _ in range(2):
+        _run(deployed, "--current", str(current), "--format", "json")
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    data = json.loads(outputs[0])
+    assert (data["verdict"], data["drift"], data["retrain"], data["version"]) == ("fail", True, True, "v1")
+    roles = {c["name"]: c["role"] for c in data["columns"]}
+    assert roles == {**dict.fromkeys(FEATURES, "feature"), "prediction": "prediction", "released": "target"}
+    assert [m["name"] for m in data["metrics"]] == ["accuracy", "balanced_accuracy"]
+
+
+def test_metric_regression_asks_for_retraining_without_drift(deployed: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    output, summary = tmp_path / "output.txt", tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    current = _current(deployed, "live.csv", predictions="all_no")
+    assert _run(deployed, "--current", str(current), "--threshold", "psi_fail=50", "--threshold", "psi_warn=50") == 1
+    written = output.read_text()
+    assert "drift<<" in written and "\nfalse\n" in written.split("retrain<<")[0]
+    assert "\ntrue\n" in written.split("retrain<<")[1]
+    assert summary.read_text().startswith("## Drift: `arrests@v1` in production")
+    capsys.readouterr()
+
+
+def test_outputs_under_actions_on_drift(deployed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    output = tmp_path / "output.txt"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    _run(deployed, "--current", str(_current(deployed, "live.csv", shift=12.0)))
+    values = dict(block.split("\n")[:2] for block in output.read_text().split("<<")[1:])
+    assert [v for v in values.values()] == ["true", "true"]
+
+
+def test_reference_file_overrides_the_lookup_and_publisher_gets_the_result(example_repo: Path, tmp_path: Path,
+                                                                         capsys) -> None:
+    current = tmp_path / "live.csv"
+    data = pd.read_csv(example_repo / "data" / "arrests.csv").sample(800, random_state=2)
+    data.to_csv(current, index=False)
+    published: list[tuple[MonitorResult, str]] = []
+    code = monitor(example_repo, "arrests", current=current, env=None, reference=example_repo / "data" / "arrests.csv",
+                   fmt="markdown", runtime=ActionsRuntime(), publisher=lambda r, md: published.append((r, md)))
+    assert code == 0
+    result, text = published[0]
+    assert result.version is None and result.environment is None and not result.drift
+    assert text == capsys.readouterr().out.rstrip("\n") + "\n"
+
+
+def _bad_current(root: Path, kind: str) -> Path:
+    path = root.parent / ("bad.txt" if kind == "extension" else "bad.csv")
+    data = pd.read_csv(root / "data" / "arrests.csv").head(50)
+    if kind == "missing":
+        data = data.drop(columns=["age", "checks"])
+    elif kind == "text":
+        data["age"] = data["age"].astype(str)
+        data.loc[7, "age"] = "twenty"
+    if kind == "empty":
+        path.write_text("")
+    elif kind == "header":
+        path.write_text(",".join(data.columns) + "\n")
+    else:
+        data.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("kind", "args", "message"), [
+    ("missing", [], "missing column(s) 'age', 'checks' (the model needs them)"),
+    ("text", [], "column 'age' is numeric in the model spec but holds text (first at data row 8)"),
+    ("empty", [], "the file is empty"),
+    ("header", [], "the table has no rows"),
+    ("extension", [], "cannot tell the data format"),
+    ("ok", ["--env", "staging"], "model 'arrests' was never deployed in 'staging'"),
+    ("ok", ["--env", "qa"], "no environment 'qa': environments/qa.yaml does not exist"),
+    ("ok", ["--threshold", "psi=1"], "unknown threshold 'psi'"),
+])
+def test_bad_input_is_a_clear_message_and_exit_1(deployed: Path, capsys, kind: str, args: list[str],
+                                                 message: str) -> None:
+    code = _run(deployed, "--current", str(_bad_current(deployed, kind)), *args)
+    captured = capsys.readouterr()
+    assert code == 1
+    assert message in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_unknown_model(deployed: Path, capsys) -> None:
+    code = main(["-C", str(deployed), "monitor", "nope", "--current", str(_bad_current(deployed, "ok"))])
+    err = capsys.readouterr().err
+    assert code == 1 and "unknown model 'nope'" in err and "models in this repository: arrests" in err
+
+
+def test_deployed_version_without_its_tag(deployed: Path, capsys) -> None:
+    (deployed / "environments" / "staging.yaml").write_text("arrests: v2\n")
+    code = _run(deployed, "--current", str(_bad_current(deployed, "ok")), "--env", "staging")
+    err = capsys.readouterr().err
+    assert code == 1 and "arrests@v2 is deployed but its tag is not in this clone" in err
+
+
+def test_reference_missing_columns_are_named(deployed: Path, tmp_path: Path, capsys) -> None:
+    reference = tmp_path / "ref.csv"
+    pd.DataFrame({"year": np.arange(10)}).to_csv(reference, index=False)
+    code = _run(deployed, "--current", str(_bad_current(deployed, "ok")), "--reference", str(reference))
+    err = capsys.readouterr().err
+    assert code == 1 and "missing column(s) 'age', 'checks', 'employed', 'citizen'" in err
