@@ -205,6 +205,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
                    help="results folder written by train, relative to the repository root (default: mlops-out)")
     p.add_argument("--base-results", type=Path, default=None, metavar="DIR",
                    help="results of training at the base ref: the baseline when no version is registered")
+    p.add_argument("--train-base", action="store_true",
+                   help="train models without a deployed or registered version at the base ref (in a temporary "
+                        "git worktree) and compare with that")
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the report here (default: stdout)")
     p.add_argument("--summary", action="store_true",
                    help="render the job-summary variant (up to 1 MiB) instead of the comment (up to 65,536 chars)")
@@ -216,7 +219,7 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
 
     options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
-                            base_branch=ctx.env.get("GITHUB_BASE_REF") or None,
+                            base_branch=ctx.env.get("GITHUB_BASE_REF") or None, train_base=args.train_base,
                             base_results=ctx.root / args.base_results if args.base_results else None)
     return report(ctx.root, options, runtime=ctx.runtime)
 

@@ -189,3 +189,39 @@ def test_the_plan_says_why_each_model_was_retrained(repo: Path, capsys: pytest.C
 def test_an_unknown_base_ref_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(repo, "--base", "no-such-branch") == 1
     assert "--base 'no-such-branch' names no commit" in _error(capsys)
+
+
+def test_train_base_compares_with_the_model_trained_at_the_base_ref(repo: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    git(repo, "checkout", "-qb", "feature")
+    spec = repo / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("C: 1.0", "C: 0.5"))
+    git(repo, "commit", "-qam", "smaller C")
+    assert _run(repo, "--base", "main", "--train-base") == 0
+    out = capsys.readouterr().out
+    assert "**Baseline:** the model trained at the base ref `main`" in out
+    assert "| `arrests` | ✅ pass   | base ref" in out
+    assert "    line [" in out  # the chart draws the base ref's groups
+    assert git(repo, "worktree", "list").count("\n") == 0  # the temporary worktree is gone
+    assert git(repo, "status", "--porcelain", "--", "models", "data") == ""
+
+
+def test_train_base_for_a_model_the_base_lacks(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    git(example_repo, "checkout", "-qb", "feature")
+    shutil.copytree(example_repo / "models" / "arrests", example_repo / "models" / "twin")
+    spec = example_repo / "models" / "twin" / "model.yaml"
+    spec.write_text(spec.read_text().replace("name: arrests", "name: twin"))
+    git(example_repo, "add", "-A")
+    git(example_repo, "commit", "-qm", "twin")
+    folder = write_results(example_repo / "mlops-out")
+    folder.rename(folder.parent / "twin")
+    metrics = folder.parent / "twin" / "metrics.json"
+    metrics.write_text(metrics.read_text().replace('"arrests"', '"twin"'))
+    record = folder.parent / "twin" / "record.json"
+    record.write_text(record.read_text().replace('"model": "arrests"', '"model": "twin"'))
+    assert _run(example_repo, "--base", "main", "--train-base") == 0
+    out = capsys.readouterr().out
+    assert "> the model does not exist at the base ref" in out
+    assert "none: **new model**" in out

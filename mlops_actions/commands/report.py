@@ -22,7 +22,7 @@ from mlops_actions.convention.validation import load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
 from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import ModelReport, assess
-from mlops_actions.evaluation.baseline import load_baseline
+from mlops_actions.evaluation.baseline import BASE_REF, load_baseline
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.reporting.modelcard import model_card
 from mlops_actions.reporting.report import ReportContext, overall_verdict, render_comment, render_summary
@@ -45,11 +45,37 @@ class ReportOptions:
     base_results: Path | None = None
     deployed: Mapping[str, str] | None = None
     reasons: Mapping[str, Sequence[str]] | None = None
+    train_base: bool = False
+    base_problems: Mapping[str, str] | None = None
 
 
 def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime) -> int:
     plan = plan_of(root, options)
-    models = build_reports(root, options, plan.reasons)
+    if options.train_base and options.base_results is None and plan.base_commit:
+        with tempfile.TemporaryDirectory(prefix="mlops-base-") as scratch:
+            trained_options = with_base_training(root, options, plan.base_commit, Path(scratch))
+            models = build_reports(root, trained_options, plan.reasons)
+    else:
+        models = build_reports(root, options, plan.reasons)
+    return publish(root, models, plan, options, runtime)
+
+
+def with_base_training(root: Path, options: ReportOptions, commit: str, scratch: Path) -> ReportOptions:
+    """Train at the base commit the models that have neither a deployed nor a registered version."""
+    from mlops_actions.evaluation.base_training import train_at_base
+
+    environment = load_policy(root).baseline
+    names = [f.name for f in res.result_folders(options.results)
+             if not load_baseline(root, f.name, environment, deployed=options.deployed).exists]
+    if not names:
+        return options
+    done = train_at_base(root, commit, names, scratch)
+    return replace(options, base_results=done.results, base_problems=done.problems)
+
+
+def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, options: ReportOptions,
+            runtime: ActionsRuntime) -> int:
+    """Render, write the report and the model cards, set the Actions outputs; the exit code of the verdict."""
     trained = {m.name for m in models}
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
                         unchanged=tuple(n for n in plan.unchanged if n not in trained))
@@ -83,24 +109,26 @@ def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reaso
     spec = load_spec(root, candidate.name)
     display = f"{_rel(folder, root)}/{res.PREDICTIONS_FILE}"
     view, balance, notes = res.fairness_of(res.load_predictions(folder, root), spec, candidate.task, display)
+    problem = (options.base_problems or {}).get(candidate.name)
     baseline = load_baseline(root, candidate.name, policy.baseline, deployed=options.deployed,
                              base_results=options.base_results, base_ref=options.base)
-    base_groups = _base_groups(options.base_results, candidate.name, spec, baseline.kind)
+    base_groups = None
+    if baseline.kind == BASE_REF and options.base_results is not None:
+        base_groups, base_balance = _base_extras(options.base_results / candidate.name, spec)
+        baseline = replace(baseline, class_balance=base_balance)
     return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
-                  fairness=view, reasons=reasons, notes=notes, baseline_groups=base_groups)
+                  fairness=view, reasons=reasons, notes=(*notes, *([problem] if problem else [])),
+                  baseline_groups=base_groups)
 
 
-def _base_groups(base_results: Path | None, model: str, spec: ModelSpec | None,
-                 kind: str) -> Mapping[tuple[str, ...], float | None] | None:
-    """Per-group chart values of the model trained at the base ref, when that is the baseline."""
-    if base_results is None or kind != "base-ref" or not (base_results / model).is_dir():
-        return None
+def _base_extras(folder: Path, spec: ModelSpec | None) -> tuple[Mapping[tuple[str, ...], float | None] | None,
+                                                                 Mapping[str, float] | None]:
+    """Per-group chart values and class balance of the model trained at the base ref."""
     from mlops_actions.evaluation.fairness_view import chart_values
 
-    folder = base_results / model
     task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
-    view, _, _ = res.fairness_of(res.load_predictions(folder), spec, task, folder.as_posix())
-    return chart_values(view) if view is not None else None
+    view, balance, _ = res.fairness_of(res.load_predictions(folder), spec, task, folder.as_posix())
+    return (chart_values(view) if view is not None else None), balance
 
 
 def load_policy(root: Path) -> Policy:
@@ -132,6 +160,7 @@ class PlanSummary:
     base_label: str | None
     reasons: Mapping[str, Sequence[str]]
     unchanged: tuple[str, ...] = ()
+    base_commit: str | None = None
 
 
 def plan_of(root: Path, options: ReportOptions) -> PlanSummary:
@@ -144,7 +173,7 @@ def plan_of(root: Path, options: ReportOptions) -> PlanSummary:
     plans = compute_plan(root, chosen)
     return PlanSummary(options.base if options.base else (chosen.label if chosen else None),
                        {p.model: p.reasons for p in plans},
-                       tuple(p.model for p in plans if p.status == UNCHANGED))
+                       tuple(p.model for p in plans if p.status == UNCHANGED), chosen.commit if chosen else None)
 
 
 def current_branch(root: Path) -> str | None:

@@ -109,7 +109,7 @@ def overview(models: Sequence[ModelReport], ctx: ReportContext) -> str:
 
 def _overview_row(m: ModelReport) -> list[str]:
     b = m.baseline
-    base = f"{md_code(b.version)} ({b.kind})" if b.version else ("new model" if not b.exists else b.kind)
+    base = f"{md_code(b.version)} ({b.kind})" if b.version else ("base ref" if b.exists else "new model")
     return [md_code(m.name), fmt.verdict(m.verdict), base, _gate_tally(m), md_code(fmt.short_sha(m.artifact_sha256))]
 
 
