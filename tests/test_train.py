@@ -341,3 +341,17 @@ def test_url_pinned_data_trains_from_the_local_cache(tmp_path: Path) -> None:
     record = train_model(root, spec, policy, root / "out").record
     assert record["data"] == [{"path": "https://example.org/m.csv", "hash": f"sha256:{sha}", "rows": 60,
                                "columns": record["data"][0]["columns"]}]
+
+
+def test_model_inputs_coerce_new_rows_like_training(example_trained: Path) -> None:
+    from mlops_actions.training.data import model_inputs
+
+    spec, policy = load_model(example_trained, "arrests")
+    rows = pd.DataFrame({"year": ["2001"], "age": [30], "checks": [0], "employed": ["yes"], "citizen": ["No"],
+                         "released": ["?"]})
+    inputs = model_inputs(rows, spec)
+    assert inputs.iloc[0].to_dict() == {"year": 2001.0, "age": 30.0, "checks": 0.0, "employed": 1.0, "citizen": 0.0}
+    model = load_artifact(example_trained / "mlops-out" / "arrests" / "model.skops", policy.allowed_prefixes)
+    assert model.predict(inputs)[0] in ("Yes", "No")
+    with pytest.raises(InputError, match="declared boolean but holds 'perhaps' at row 1"):
+        model_inputs(rows.assign(citizen=["perhaps"]), spec)

@@ -231,6 +231,21 @@ def check_frame(frame: pd.DataFrame, spec: ModelSpec, source: Source, places: Sp
                    pos_label, notes)
 
 
+def model_inputs(frame: pd.DataFrame, spec: ModelSpec, display: str = "input") -> pd.DataFrame:
+    """Features of new rows coerced as in training (booleans as 1.0/0.0...): what ``model.skops`` predicts on.
+
+    The target and group columns are not needed; a missing feature column or a bad value is an ``InputError``.
+    """
+    frame = frame.rename(columns=lambda c: str(c).strip()).reset_index(drop=True)
+    source = Source(Path(display), display, "parquet")
+    missing = [name for name in spec.data.features if name not in frame.columns]
+    if missing:
+        raise InputError(f"column(s) {', '.join(map(repr, missing))} of the model's features are not in {display}",
+                         place=Place(display))
+    return pd.DataFrame({name: _coerce(frame[name], kind, name, source)
+                         for name, kind in spec.data.features.items()})
+
+
 def _check_roles(spec: ModelSpec, places: SpecPlaces) -> None:
     data = spec.data
     if data.target in data.features:
@@ -270,6 +285,10 @@ def _feature(raw: pd.Series, kind: str, name: str, spec: ModelSpec, source: Sour
                          hint="fix the data, or remove the feature from data.features")
     if spec.data.missing_features == "error" and raw.isna().any():
         _missing(raw, name, "feature", source, "or set data.missing.features: impute")
+    return _coerce(raw, kind, name, source)
+
+
+def _coerce(raw: pd.Series, kind: str, name: str, source: Source) -> pd.Series:
     if kind == "numeric":
         return to_numeric(raw, name, source)
     if kind == "boolean":
@@ -380,7 +399,7 @@ def _label_notes(wanted: str | int | bool, match: str, raw: pd.Series) -> tuple[
     if isinstance(wanted, str) and numeric:
         return (f"positive_label {wanted!r} is text and the target holds numbers; compared as text: "
                 f"it matches {match}",)
-    if isinstance(wanted, bool | int) and not isinstance(wanted, str) and not numeric:
+    if isinstance(wanted, bool | int) and not numeric:
         return (f"positive_label {wanted!r} matched the target value {match!r} (compared as text)",)
     return ()
 
