@@ -108,13 +108,32 @@ def run(args: "list[str]", what: str) -> None:
 
 
 def create_venv(venv_dir: Path) -> None:
+    """A fresh venv without pip (fast); ``pip_command`` brings pip."""
     shutil.rmtree(str(venv_dir), ignore_errors=True)
     venv_dir.parent.mkdir(parents=True, exist_ok=True)
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv_dir)],
+        f"creating the virtual environment {venv_dir}")
+
+
+def base_pip_version() -> "tuple[int, ...]":
+    """The version of the runner Python's own pip, or () when it has none."""
+    done = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True, text=True, check=False)
+    words = done.stdout.split()
+    if done.returncode != 0 or len(words) < 2:
+        return ()
+    return tuple(int(p) for p in words[1].split(".")[:2] if p.isdigit())
+
+
+def pip_command(python: Path) -> "list[str]":
+    """How to run pip for the venv: the runner's pip aimed at it (pip >= 22.3), else the venv's own."""
+    if base_pip_version() >= (22, 3):
+        return [sys.executable, "-m", "pip", "--python", str(python)]
     try:
-        run([sys.executable, "-m", "venv", str(venv_dir)], f"creating the virtual environment {venv_dir}")
+        run([str(python), "-m", "ensurepip", "--default-pip"], "installing pip into the virtual environment")
     except SetupError as exc:
-        raise SetupError(str(exc) + " On Debian/Ubuntu images install python3-venv, or add "
+        raise SetupError(f"{exc} On Debian/Ubuntu images install python3-venv and python3-pip, or add "
                          "actions/setup-python before this step.") from exc
+    return [str(python), "-m", "pip"]
 
 
 def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]") -> Path:
@@ -127,7 +146,7 @@ def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]") -> Pat
     print(f"::group::Installing mlops-actions into {venv_dir}", flush=True)
     try:
         create_venv(venv_dir)
-        run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *pip_args,
+        run([*pip_command(python), "install", "--disable-pip-version-check", "--no-input", *pip_args,
              str(action_path)], "pip install of the action")
     finally:
         print("::endgroup::", flush=True)

@@ -130,7 +130,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     root = ["-C", str(inputs.root)]
     base = ["--base", inputs.base_ref] if inputs.base_ref else []
     if inputs.command == "train":
-        return [[*root, "train", "--out", str(inputs.results_dir / m), "--", m] for m in inputs.models]
+        return [[*root, "train", "--out", str(inputs.results_dir), "--", m] for m in inputs.models]
     if inputs.command == "monitor":
         env = ["--env", inputs.environment] if inputs.environment else []
         return [[*root, "monitor", "--current", inputs.current_data, *env, "--", m] for m in inputs.models]
@@ -139,7 +139,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     single = {
         "validate": ["validate", "--format", "github"],
         "plan": ["plan", "--format", "json", *base],
-        "report": ["report", *base, "--out", str(report_path(inputs))],
+        "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs))],
         "register": ["register"],
         "deploy": ["deploy"],
     }
