@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mlops_actions.errors import GitHubError
 from mlops_actions.github.errors import Failure, Op, failure_of, to_error
@@ -39,6 +39,7 @@ class RetryPolicy:
     max_wait: float = 60.0  # total seconds one operation may sleep (backoffs and rate limits together)
     secondary_wait: float = 60.0  # wait after a secondary rate limit that gives no Retry-After
     reset_margin: float = 1.0  # added to the wait for x-ratelimit-reset (it has one-second resolution)
+    settle: float = 10.0  # after a write timed out, wait this long before re-reading (it may still be applied)
 
 
 @dataclass(frozen=True)
@@ -136,13 +137,20 @@ class Retrier:
                     raise
                 decision = decide(failure, attempt, self.policy, self.clock(), self.rng.random())
                 self._check_can_retry(op, failure, decision, attempt, waited, exc)
+            delay = self._delay(op, failure, decision, recover)
             log.warning("GitHub: %s while trying to %s; retrying in %.1f s (attempt %d of %d)",
-                     decision.reason, op.action, decision.delay, attempt + 1, self.policy.max_attempts)
-            self.sleep(decision.delay)
-            waited += decision.delay
+                        decision.reason, op.action, delay, attempt + 1, self.policy.max_attempts)
+            self.sleep(delay)
+            waited += delay
             found = self._recover(op, failure, recover)
             if found is not None:
                 return found
+
+    def _delay(self, op: Op, failure: Failure, decision: Decision, recover: Callable[[], Any] | None) -> float:
+        """The wait; longer after a timed-out write, which the server may still be applying."""
+        if recover is not None and op.write and failure.network == "timeout":
+            return max(decision.delay, min(self.policy.settle, self.policy.max_wait))
+        return decision.delay
 
     def _check_can_retry(self, op: Op, failure: Failure, decision: Decision, attempt: int, waited: float,
                          exc: Exception) -> None:
