@@ -58,12 +58,15 @@ def encode(sensitive: Any, control: Any, n_rows: int) -> Grouping:
     s_cols = feature_columns(sensitive, "sensitive_feature_", n_rows)
     c_cols = feature_columns(control, "control_feature_", n_rows) if control is not None else []
     _check_unique_names([name for name, _ in c_cols + s_cols])
-    codes = np.zeros(n_rows, dtype=np.int64)
+    codes = np.zeros(0, dtype=np.int64)
     levels: list[pd.Index] = []
     for name, values in c_cols + s_cols:  # a handful of features, each a vectorised pass
-        feature_codes, uniques = factorize(name, values)
-        codes *= len(uniques)
-        codes += feature_codes
+        raw, lookup, uniques = factorize(name, values)
+        if levels:
+            codes *= len(uniques)
+            codes += lookup[raw]
+        else:
+            codes = lookup[raw]  # remap to sorted order and widen to int64 in one take
         levels.append(uniques)
     k = len(c_cols)
     return Grouping(codes, tuple(n for n, _ in s_cols), tuple(n for n, _ in c_cols),
@@ -77,7 +80,7 @@ def feature_columns(features: Any, base: str, n_rows: int) -> list[Column]:
     elif isinstance(features, pd.DataFrame):
         cols = [(_str_name(name), features.iloc[:, i]) for i, name in enumerate(features.columns)]
     elif isinstance(features, dict):
-        cols = [(_str_name(name), values) for name, values in features.items()]
+        cols = [(_str_name(name), _as_array(values)) for name, values in features.items()]
     else:
         cols = _array_columns(features, base)
     if not cols:
@@ -97,6 +100,12 @@ def _array_columns(features: Any, base: str) -> list[Column]:
     raise InputError(f"features must be one- or two-dimensional, got {arr.ndim} dimensions")
 
 
+def _as_array(values: Any) -> Any:
+    if isinstance(values, pd.Series | pd.Index | np.ndarray | pd.api.extensions.ExtensionArray):
+        return values
+    return np.asarray(values, dtype=object)  # like fairlearn: a missing value stays missing, not 'nan'
+
+
 def _series_name(series: pd.Series, base: str) -> str:
     return f"{base}0" if series.name is None else _str_name(series.name)
 
@@ -113,27 +122,48 @@ def _check_unique_names(names: list[str]) -> None:
         raise InputError(f"feature name used twice: {', '.join(sorted(seen))}")
 
 
-def factorize(name: str, values: Any) -> tuple[np.ndarray, pd.Index]:
-    """Codes 0..k-1 in the sorted order of the observed values; missing values are refused."""
+def factorize(name: str, values: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Raw codes, a lookup from raw code to sorted code (int64), and the sorted observed values.
+
+    Factorising unsorted and sorting only the few distinct values is cheaper than a sorted factorisation,
+    which reorders every row's code. Missing values are refused (fairlearn refuses them too).
+    """
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        codes, uniques = _factorize_categorical(values)
+        raw, uniques = values.cat.codes.to_numpy(), values.cat.categories
+        used = np.flatnonzero(np.bincount(raw[raw >= 0], minlength=len(uniques)))
+    elif _arrow_backed(values):
+        raw, uniques = _factorize_arrow(values)
+        used = np.arange(len(uniques))
     else:
-        codes, uniques = pd.factorize(values, sort=True)
+        raw, uniques = pd.factorize(values, sort=False)
         uniques = pd.Index(uniques)
-    missing = int(np.count_nonzero(codes < 0))
+        used = np.arange(len(uniques))
+    missing = int(np.count_nonzero(raw < 0))
     if missing:
         raise InputError(f"feature '{name}' has {missing} missing values",
                          hint="remove or replace them before measuring fairness")
-    return codes.astype(np.int64, copy=False), uniques
-
-
-def _factorize_categorical(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Categorical codes are free; keep observed categories only, in sorted order like fairlearn."""
-    raw = values.cat.codes.to_numpy()
-    cats = values.cat.categories
-    used = np.flatnonzero(np.bincount(raw[raw >= 0], minlength=len(cats)))
-    observed = cats.take(used)
+    observed = uniques.take(used)
     order = observed.argsort()
-    lookup = np.full(len(cats) + 1, -1, dtype=np.int64)
+    lookup = np.zeros(len(uniques), dtype=np.int64)
     lookup[used[order]] = np.arange(len(used))
-    return lookup[raw], pd.Index(observed.take(order).to_numpy())
+    result = observed.take(order)
+    return raw, lookup, pd.Index(result.to_numpy()) if isinstance(result, pd.CategoricalIndex) else result
+
+
+def _arrow_backed(values: Any) -> bool:
+    if not isinstance(values, pd.Series):
+        return False
+    dtype = values.dtype
+    arrow_string = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    return arrow_string or (isinstance(dtype, pd.ArrowDtype) and not str(dtype).startswith("dictionary"))
+
+
+def _factorize_arrow(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Arrow's dictionary encoding, indices kept as int32 (the lookup take widens them); nulls → -1."""
+    encoded = values.array.__arrow_array__().dictionary_encode().unify_dictionaries()
+    if encoded.num_chunks == 0:
+        return np.zeros(0, dtype=np.int32), pd.Index([], dtype=values.dtype)
+    parts = [chunk.indices.fill_null(-1).to_numpy() for chunk in encoded.chunks]  # a few chunks
+    dictionary = encoded.chunk(0).dictionary
+    raw = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return raw, pd.Index(pd.array(dictionary, dtype=values.dtype))
