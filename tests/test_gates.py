@@ -34,7 +34,7 @@ METRIC_CASES: list[tuple[dict[str, Any], Any, Any, str, str, str]] = [
     ({"metric": "accuracy", "min": 0.7, "action": "warn"}, 0.69, NO_BASELINE, "higher", WARN, "below"),
     ({"metric": "log_loss", "max": 0.5}, 0.4, NO_BASELINE, "lower", PASS, "≤ 0.5"),
     ({"metric": "log_loss", "max": 0.5}, 0.6, NO_BASELINE, "lower", FAIL, "above the maximum 0.5"),
-    ({"metric": "accuracy", "min": 0.7}, math.nan, NO_BASELINE, "higher", FAIL, "undefined (NaN)"),
+    ({"metric": "accuracy", "min": 0.7}, math.nan, NO_BASELINE, "higher", FAIL, "undefined (NaN or null)"),
     ({"metric": "accuracy", "min": 0.7}, None, NO_BASELINE, "higher", FAIL, "undefined"),
     ({"metric": "accuracy", "min": 0.7, "action": "warn"}, math.nan, NO_BASELINE, "higher", WARN, "cannot pass"),
     ({"metric": "accuracy", "min": 0.7}, NO_VALUE, NO_BASELINE, "higher", FAIL, "not reported"),
@@ -56,7 +56,7 @@ METRIC_CASES: list[tuple[dict[str, Any], Any, Any, str, str, str]] = [
     ({"metric": "roc_auc", "max_regression": 0.02}, 0.8, math.nan, "higher", UNDEFINED, "no defined value"),
     ({"metric": "roc_auc", "max_regression": 0.02}, 0.8, NO_VALUE, "higher", UNDEFINED, "no defined value"),
     # an undefined candidate with a baseline fails
-    ({"metric": "roc_auc", "max_regression": 0.02}, math.nan, 0.8, "higher", FAIL, "undefined (NaN)"),
+    ({"metric": "roc_auc", "max_regression": 0.02}, math.nan, 0.8, "higher", FAIL, "undefined (NaN or null)"),
 ]
 
 

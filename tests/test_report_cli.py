@@ -225,3 +225,31 @@ def test_train_base_for_a_model_the_base_lacks(example_repo: Path, capsys: pytes
     out = capsys.readouterr().out
     assert "> the model does not exist at the base ref" in out
     assert "none: **new model**" in out
+
+
+def test_an_undefined_metric_never_passes_a_gate(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_results(example_repo / "mlops-out")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["metrics"]["accuracy"] = None
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    assert _run(example_repo) == 1
+    out = capsys.readouterr().out
+    assert "metric is undefined \\(NaN or null\\); an undefined value cannot pass this gate" in out
+    assert "| accuracy           | higher   | n/a        | n/a" in out
+
+
+def test_nan_written_by_python_is_undefined_too(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_results(example_repo / "mlops-out")
+    text = (folder / "metrics.json").read_text().replace('"accuracy": 0.83', '"accuracy": NaN')
+    (folder / "metrics.json").write_text(text)
+    assert _run(example_repo) == 1
+    assert "an undefined value cannot pass" in capsys.readouterr().out
+
+
+def test_model_card_for_a_results_folder(repo: Path) -> None:
+    from mlops_actions.commands.report import model_card_for
+
+    card = model_card_for(repo, repo / "mlops-out" / "arrests")
+    assert card.startswith("# Model card: `arrests`")
+    assert "## Intended use\n\nA teaching example" in card
+    assert "Sensitive features: `colour`, `sex`." in card

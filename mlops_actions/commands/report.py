@@ -121,6 +121,12 @@ def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reaso
                   baseline_groups=base_groups)
 
 
+def model_card_for(root: Path, folder: Path, *, deployed: Mapping[str, str] | None = None) -> str:
+    """The model card of one results folder (``mlops-out/<model>/``), e.g. for a release."""
+    options = ReportOptions(results=folder.parent, deployed=deployed)
+    return model_card(_one(root, folder, load_policy(root), options, ()))
+
+
 def _base_extras(folder: Path, spec: ModelSpec | None) -> tuple[Mapping[tuple[str, ...], float | None] | None,
                                                                  Mapping[str, float] | None]:
     """Per-group chart values and class balance of the model trained at the base ref."""

@@ -143,7 +143,7 @@ def _tolerance(threshold: float) -> float:
 
 def _undefined_value(gate: Gate, bound: str, threshold: float, baseline: float | None,
                      present: bool) -> GateResult:
-    why = "is undefined (NaN)" if present else "is not reported"
+    why = "is undefined (NaN or null)" if present else "is not reported"
     return GateResult(gate, bound, None, threshold, baseline, gate.action,
                       f"{_what(gate)} {why}; an undefined value cannot pass this gate")
 

@@ -18,7 +18,8 @@ from mlops_actions.reporting import format as fmt
 from mlops_actions.reporting import sections
 from mlops_actions.reporting.markdown import md_code, md_text
 
-MARKER = "<!-- mlops-actions:report -->"
+MARKER_NAME = "mlops-actions:report"  # for the GitHub layer: upsert_comment(pr, body, MARKER_NAME)
+MARKER = f"<!-- {MARKER_NAME} -->"
 COMMENT_LIMIT = 65_536
 SUMMARY_LIMIT = 1024 * 1024
 NOTE_RESERVE = 800

@@ -65,7 +65,7 @@ def why(m: ModelReport) -> str:
     if len(m.reasons) > MAX_REASONS:
         lines.append(f"- … and {len(m.reasons) - MAX_REASONS} more")
     if not reasons:
-        lines = ["**Why it was retrained:** _not given (run `mlops-actions report --base REF` for the plan)_"]
+        lines = ["**Why it was retrained:** _the plan lists no reason (its fingerprint is unchanged)_"]
     lines.extend(f"> {md_text(n)}" for n in m.notes)
     return "\n".join([*lines, "", baseline_line(m.baseline)])
 
