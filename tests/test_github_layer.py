@@ -140,7 +140,8 @@ def test_pr_for_event_of_a_push_asks_commits_pulls() -> None:
         push["after"] = payload("pull_request.opened.1.json")["pull_request"]["head"]["sha"]
         pr = client(gh).pr_for_event(push)
         assert pr is not None and pr.number == PR
-        assert calls(gh) == [f"GET /repos/{REPO}/commits/{push['after']}/pulls?per_page=100 200"]
+        assert calls(gh) == [f"GET /repos/{REPO}/commits/{push['after']}/pulls?per_page=100 200",
+                             f"GET /repos/{REPO}/pulls/{PR} 200"]
 
 
 def test_pr_for_commit_of_a_commit_without_pr_and_of_an_unknown_commit() -> None:
@@ -309,3 +310,21 @@ def test_a_rate_limited_user_read_is_retried_not_mistaken_for_the_bot() -> None:
     with emulator(faults=[{"method": "GET", "path": "/user", "kind": "secondary_rate_limit",
                            "retry_after": 1}]) as gh:
         assert client(gh).identity() == BOT
+
+
+def test_find_comment_only_trusts_our_own() -> None:
+    with emulator() as gh:
+        repo = client(gh)
+        gh.state.comments[40_000] = _comment(gh, 40_000, "alice", f"<!-- {MARKER} -->\nforged evidence")
+        assert repo.find_comment(PR, MARKER) is None
+        made = repo.upsert_comment(PR, "real evidence", MARKER)
+        assert repo.find_comment(PR, MARKER) == made.comment
+
+
+def test_pr_for_commit_of_a_merge_reads_the_full_pr() -> None:
+    closed = payload("pull_request.closed.1.json")["pull_request"]
+    with emulator(("pull_request.closed.1.json",)) as gh:
+        pull = gh.state.pulls[(REPO, PR)]
+        pull.merged, pull.merged_by, pull.merged_at = True, "alice", closed["closed_at"]
+        pr = client(gh).pr_for_commit(closed["head"]["sha"])
+        assert pr is not None and pr.merged and pr.merged_by == "alice"

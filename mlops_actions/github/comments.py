@@ -75,6 +75,17 @@ def upsert_comment(session: Session, number: int, body: str, marker: str) -> Com
     return _update(session, existing, full, where)
 
 
+def find_comment(session: Session, number: int, marker: str) -> Comment | None:
+    """Our marked comment on issue / pull request ``number`` (marker AND author = the token's identity:
+    a comment anyone else wrote with the same marker is not ours, so it cannot pose as our evidence)."""
+    me = session.identity()
+    issue = session.repo.get_issue(number)
+    where = f"pull request #{number}"
+    op = Op(f"read the comments of {where}", where, "pull-requests: read")
+    found = session.retrier.call(op, lambda: find_ours(issue.get_comments(), marker, me))
+    return None if found is None else to_comment(raw(found))
+
+
 def _create(session: Session, number: int, full: str, marker: str, me: str) -> CommentResult:
     issue = session.repo.get_issue(number)
     where = f"pull request #{number}"

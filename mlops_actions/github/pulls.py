@@ -68,10 +68,14 @@ def _pr_for_workflow_run(session: Session, run: Mapping[str, Any]) -> PullReques
 
 
 def pr_for_commit(session: Session, sha: str) -> PullRequest | None:
-    """The PR a commit belongs to (``commits/{sha}/pulls``): the PR it merged, else one whose head it is."""
+    """The PR a commit belongs to (``commits/{sha}/pulls``): the PR it merged, else one whose head it is.
+
+    Read in full afterwards (one more request): the list's entries lack ``merged`` and ``merged_by``.
+    """
     op = Op(f"find the pull request of commit {sha[:12]}", f"commit {sha[:12]}", "pull-requests: read")
     found = session.retrier.call(op, lambda: [pr_from_json(raw(p)) for p in session.repo.get_commit(sha).get_pulls()])
-    return choose_pr(found, sha)
+    chosen = choose_pr(found, sha)
+    return None if chosen is None else get_pull(session, chosen.number)  # the list omits merged_by
 
 
 def choose_pr(pulls: list[PullRequest], sha: str) -> PullRequest | None:

@@ -15,6 +15,7 @@ from mlops_actions.github.values import (
     Asset,
     CheckResult,
     CodeOwners,
+    Comment,
     CommentResult,
     Deployment,
     DeploymentStatus,
@@ -93,6 +94,9 @@ class GitHubRepo:
     # comments and checks
     def upsert_comment(self, pr_number: int, body: str, marker: str) -> CommentResult:
         return comments.upsert_comment(self.session, pr_number, body, marker)
+
+    def find_comment(self, pr_number: int, marker: str) -> Comment | None:
+        return comments.find_comment(self.session, pr_number, marker)
 
     def check_run(self, name: str, head_sha: str, *, conclusion: str, title: str, summary: str,
                   annotations: Sequence[Annotation] = (), details_url: str | None = None,
