@@ -209,6 +209,13 @@ def test_predictions_never_leave_the_training_job() -> None:
                 assert any(line.startswith("!") and "predictions" in line for line in lines), f"{path.name}:{job}"
 
 
+def test_pr_results_uploaded_by_a_possibly_untrusted_run_hold_no_model_file() -> None:
+    for job, step in steps_of(load(REPO / ".github/workflows/mlops-pr.yml")):
+        if step.get("uses", "").startswith("actions/upload-artifact@"):
+            assert any(line.strip().startswith("!") and line.strip().endswith("*.skops")
+                       for line in step["with"]["path"].splitlines()), job
+
+
 @pytest.mark.parametrize("path", [REPO / ".github/workflows/mlops-pr-comment.yml",
                                   REPO / "templates/repo/github/workflows/mlops-pr-comment.yml"],
                          ids=["reusable", "template"])
@@ -241,6 +248,7 @@ def test_action_inputs_are_kebab_case_and_described() -> None:
     for name, spec in inputs.items():
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", name), name
         assert spec.get("description", "").strip(), name
+        assert "${{" not in spec["description"], f"{name}: act evaluates expressions in descriptions"
     assert inputs["github-token"]["default"] == "${{ github.token }}"
 
 
