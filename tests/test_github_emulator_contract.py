@@ -181,3 +181,12 @@ def test_errors_conform_too(openapi: OpenAPI) -> None:
         statuses = [e.status for e in gh.requests]
         conform(openapi, gh)
     assert statuses[1:] == [404, 200, 422, 422, 404, 404, 200, 403]
+
+
+def test_shipped_skeletons_match_the_description(openapi: OpenAPI) -> None:
+    """skeletons.json is generated from the description; regenerate it when the description changes."""
+    import json
+
+    from mlops_actions.testing.github_emulator.skeleton import DATA, generate
+
+    assert json.loads(DATA.read_text(encoding="utf-8")) == generate(openapi)

@@ -6,6 +6,7 @@ The first line on stdout is the API base URL (flushed), e.g. ``http://127.0.0.1:
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -25,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a user and its token; PERMISSION is read|triage|write|maintain|admin (default write)")
     parser.add_argument("--event", action="append", default=[], metavar="PAYLOAD.json",
                         help="seed repository, people, pull request, review... from a webhook payload")
-    parser.add_argument("--repo-dir", type=Path, help="back git data (refs, tags, commits, files) by this git repo")
+    parser.add_argument("--repo-dir", type=Path,
+                        help="back git data (refs, tags, commits, files) by this git repo; without --event the "
+                             "repository is $GITHUB_REPOSITORY, else local/<directory name>")
     parser.add_argument("--state", type=Path, help="restore state from this JSON file and save it on exit")
     parser.add_argument("--faults", type=Path, help="JSON list of injected faults (see the faults module)")
     parser.add_argument("--strict", action="store_true",
@@ -56,8 +59,11 @@ def _emulator(args: argparse.Namespace) -> Any:
     repo_dir = args.repo_dir
     if repo_dir is not None and not ((repo_dir / ".git").exists() or (repo_dir / "HEAD").is_file()):
         raise ValueError(f"--repo-dir {args.repo_dir}: not a git repository")
-    return GitHubEmulator(users=args.user, events=args.event, repo_dir=args.repo_dir, state_file=args.state,
-                          faults=args.faults or (), port=args.port, strict=args.strict)  # fmt: skip
+    emulator = GitHubEmulator(users=args.user, events=args.event, repo_dir=repo_dir, state_file=args.state,
+                              faults=args.faults or (), port=args.port, strict=args.strict)  # fmt: skip
+    if repo_dir is not None and not emulator.state.repos:
+        emulator.add_repo(os.environ.get("GITHUB_REPOSITORY") or f"local/{repo_dir.resolve().name}")
+    return emulator
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ class GitData(Protocol):
     def commit(self, rev: str) -> CommitObject | None: ...
     def add_commit(self, commit: CommitObject) -> None: ...
     def read_file(self, path: str) -> bytes | None: ...
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
     def dump(self) -> dict[str, Any]: ...
 
 
@@ -154,6 +155,17 @@ class MemoryGit:
             "author": vars(commit.author), "committer": vars(commit.committer),
         }  # fmt: skip
 
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        todo, seen = [descendant], set()
+        while todo:
+            sha = todo.pop()
+            if sha == ancestor:
+                return True
+            if sha not in seen and sha in self.commits_:
+                seen.add(sha)
+                todo.extend(self.commits_[sha]["parents"])
+        return False
+
     def read_file(self, path: str) -> bytes | None:
         import base64
 
@@ -233,12 +245,20 @@ class RepoGit:
     def add_commit(self, commit: CommitObject) -> None:
         """Commits of a real repository come from git itself; seeded ones are ignored."""
 
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self._git("merge-base", "--is-ancestor", ancestor, descendant, check=False) is not None
+
     def read_file(self, path: str) -> bytes | None:
         done = subprocess.run(["git", "show", f"HEAD:{path}"], cwd=self.root, capture_output=True)
         return done.stdout if done.returncode == 0 else None
 
     def dump(self) -> dict[str, Any]:
         return {"repo_dir": str(self.root)}
+
+    def head_branch(self) -> str | None:
+        """The branch HEAD is on (the repository's default branch), if any."""
+        out = self._git("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return out.strip() if out else None
 
 
 def _person(text: str) -> Person:

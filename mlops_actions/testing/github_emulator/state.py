@@ -324,6 +324,8 @@ class State:
             self.user(owner)
             self.repos[full_name] = Repo(owner=owner, name=name, id=self.next_id(), **extra)
             self.git[full_name] = RepoGit(self.repo_dir) if self.repo_dir else MemoryGit()
+            if self.repo_dir and "default_branch" not in extra:
+                self.repos[full_name].default_branch = RepoGit(self.repo_dir).head_branch() or "main"
         return self.repos[full_name]
 
     def permission(self, repo: Repo, login: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..api import Call, Reply, invalid, not_found, paginate
-from ..gitdata import CommitObject, Person
+from ..gitdata import CommitObject, GitData, Person
 from ..server import route
 from ..state import Pull, now_iso
 
@@ -46,11 +46,18 @@ def pulls_of_commit(call: Call) -> Reply:
     sha = call.params["commit_sha"]
     git = call.state.git[call.full_name]
     resolved = git.resolve(sha) or sha
-    pulls = [p for p in _repo_pulls(call) if resolved in (p.head_sha, p.merge_commit_sha, *p.commits)]
+    pulls = [p for p in _repo_pulls(call) if _associated(git, p, resolved)]
     if not pulls and git.commit(resolved) is None and not _known_sha(call, resolved):
         raise invalid("Commit", "commit_sha", "invalid", f"No commit found for SHA: {sha}")
     pulls.sort(key=lambda p: p.number, reverse=True)
     return paginate(call, pulls, lambda p: call.render.pull(p, "pull-request-simple"))
+
+
+def _associated(git: GitData, pull: Pull, sha: str) -> bool:
+    """Whether ``sha`` is the pull request's head or merge commit, or one of its commits."""
+    if sha in (pull.head_sha, pull.merge_commit_sha, *pull.commits):
+        return True
+    return git.is_ancestor(sha, pull.head_sha) and not git.is_ancestor(sha, pull.base_sha)
 
 
 def _known_sha(call: Call, sha: str) -> bool:
