@@ -253,3 +253,14 @@ def test_model_card_for_a_results_folder(repo: Path) -> None:
     assert card.startswith("# Model card: `arrests`")
     assert "## Intended use\n\nA teaching example" in card
     assert "Sensitive features: `colour`, `sex`." in card
+
+
+def test_a_results_folder_whose_name_is_no_model_name(example_repo: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    name = "x|y @octocat <img src=x onerror=alert(1)>"
+    folder = write_results(example_repo / "mlops-out")
+    folder = folder.rename(folder.parent / name)
+    data = json.loads((folder / "metrics.json").read_text())
+    (folder / "metrics.json").write_text(json.dumps({**data, "model": name}))
+    assert _run(example_repo) == 1  # a record's model name follows the schema; this folder cannot match it
+    assert f"the record is of model 'arrests' but the folder is '{name}'" in _error(capsys)

@@ -85,6 +85,9 @@ def load_candidate(folder: Path, root: Path | None = None) -> Candidate:
         raise InputError(f"metrics are for model '{model}' but the folder is '{folder.name}'",
                          place=Place(metrics_name, pointer="/model"), hint="keep one folder per model")
     record = load_record(folder, record_name)
+    if record["model"] != folder.name:
+        raise InputError(f"the record is of model '{record['model']}' but the folder is '{folder.name}'",
+                         place=Place(record_name, pointer="/model"), hint="keep one folder per model")
     task = str(data.get("task") or record.get("task") or "classification")
     merged = {**(record.get("metric_directions") or {}), **directions}
     return Candidate(folder.name, task, record, metrics, merged)
