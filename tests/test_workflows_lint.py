@@ -267,3 +267,18 @@ def test_every_input_reaches_python_through_env() -> None:
     for name in doc["inputs"]:
         assert f"inputs.{name} }}}}" in env_values, name
     assert run_step["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
+
+
+def test_the_readme_permissions_table_says_what_the_workflows_grant() -> None:
+    files = {"mlops PR": "mlops-pr.yml", "mlops PR comment": "mlops-pr-comment.yml",
+             "mlops main": "mlops-main.yml", "mlops monitor": "mlops-monitor.yml"}
+    table = (REPO / "README.md").read_text().split("## Permissions", 1)[1]
+    documented: dict[tuple[str, str], dict[str, str]] = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in files:
+            perms = dict(p.split(": ") for p in re.findall(r"`([a-z-]+: (?:read|write))`", cells[2]))
+            for job in cells[1].split(", "):
+                documented[(files[cells[0]], job)] = perms
+    expected = {key: value for key, value in EXPECTED_PERMISSIONS.items() if key[0] != "ci.yml"}
+    assert documented == expected

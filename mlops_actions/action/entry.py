@@ -211,10 +211,18 @@ def run_action(inputs: ActionInputs, runtime: ActionsRuntime, cli: Cli) -> int:
     return apply_fail_on(code, inputs.fail_on, runtime)
 
 
-def main(env: Mapping[str, str] | None = None, cli: Cli | None = None) -> int:
+def main(env: Mapping[str, str] | None = None) -> int:
+    """The run step. ``env`` defaults to the process environment (tests hand in their own)."""
+    real = env is None
     env = dict(os.environ) if env is None else dict(env)
     runtime = ActionsRuntime.from_env(env)
     runtime.mask(env.get("GITHUB_TOKEN", ""))
-    if cli is None:
-        from mlops_actions.cli import main as cli
-    return run_guarded(lambda: run_action(read_inputs(env), runtime, cli))
+    from mlops_actions.cli import main as cli
+
+    def run() -> int:
+        inputs = read_inputs(env)
+        if real:  # every command finds train's results where the workflow uploads and downloads them
+            os.environ["MLOPS_RESULTS_DIR"] = str(inputs.results_dir)
+        return run_action(inputs, runtime, cli)
+
+    return run_guarded(run)
