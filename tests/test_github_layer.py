@@ -328,3 +328,18 @@ def test_pr_for_commit_of_a_merge_reads_the_full_pr() -> None:
         pull.merged, pull.merged_by, pull.merged_at = True, "alice", closed["closed_at"]
         pr = client(gh).pr_for_commit(closed["head"]["sha"])
         assert pr is not None and pr.merged and pr.merged_by == "alice"
+
+
+def _emulates(method: str, suffix: str) -> bool:
+    from mlops_actions.testing.github_emulator.handlers import ROUTES
+
+    return any(r.method == method and r.template.endswith(suffix) for r in ROUTES)
+
+
+@pytest.mark.skipif(not _emulates("GET", "/teams/{team_slug}/members"),
+                    reason="the emulator does not list a team's members yet")
+def test_team_members() -> None:
+    with emulator() as gh:
+        for login in ("carol", "alice"):
+            gh.add_team_member("Codertocat", "ml-reviewers", login)
+        assert client(gh).team_members("Codertocat", "ml-reviewers") == ("alice", "carol")
