@@ -23,7 +23,7 @@ def _record(model: str, number: int, blob: str, metrics: dict[str, float]) -> st
         "record_version": 1, "model": model, "version": f"v{number}", "task": "classification",
         "fingerprint": "a" * 64, "data": [{"path": "data/arrests.csv", "hash": f"git:{blob}"}],
         "artifact": {"file": "model.skops", "sha256": "b" * 64, "format": "skops"},
-        "metrics": metrics, "libraries": {"scikit-learn": "1.9"},
+        "metrics": metrics, "libraries": {"scikit-learn": "1.9"}, "fairness": {"demographic_parity_difference": 0.1},
     })
 
 
@@ -51,6 +51,8 @@ def _current(root: Path, name: str, *, shift: float = 0.0, predictions: str | No
         sample["prediction"] = sample["released"]
     elif predictions == "all_no":
         sample["prediction"] = "No"
+    elif predictions == "by_colour":
+        sample["prediction"] = np.where(sample["colour"] == "White", "Yes", "No")
     path = root.parent / name
     sample.to_csv(path, index=False) if path.suffix == ".csv" else sample.to_parquet(path)
     return path
@@ -84,6 +86,17 @@ def test_stable_data_passes_with_the_policy_default_environment(deployed: Path, 
     out = capsys.readouterr().out
     assert "in production" in out and "❌" not in out
     assert "| accuracy " in out and "1.0000" in out  # metrics on current data vs the record
+
+
+def test_fairness_on_current_data_is_judged_by_the_spec_gates(deployed: Path, capsys) -> None:
+    current = _current(deployed, "live.csv", predictions="by_colour")
+    _run(deployed, "--current", str(current), "--format", "json")
+    fairness = {f["name"]: f for f in json.loads(capsys.readouterr().out)["fairness"]}
+    assert list(fairness) == ["demographic_parity_difference"]
+    assert fairness["demographic_parity_difference"]["current"] == 1.0
+    assert fairness["demographic_parity_difference"]["recorded"] == 0.1
+    assert (fairness["demographic_parity_difference"]["gate"], fairness["demographic_parity_difference"]["verdict"]) \
+        == ("max 0.25 (warn)", "warn")
 
 
 def test_json_is_deterministic_and_complete(deployed: Path, capsys) -> None:

@@ -148,11 +148,12 @@ def compare(inputs: Inputs, limits: Thresholds) -> engine.MonitorResult:
     columns, notes = _columns(spec, cur, ref)
     results = engine.compare(ref, cur, columns, limits)
     metrics, metric_notes = _performance(inputs, limits)
+    fairness, fairness_notes = _fairness(inputs)
     return engine.MonitorResult(
         model=spec.name, version=inputs.reference.version, environment=inputs.environment,
         reference=inputs.reference.description, current=inputs.current, reference_rows=len(ref),
-        current_rows=len(cur), thresholds=limits, columns=results, metrics=metrics,
-        notes=(*notes, *metric_notes))
+        current_rows=len(cur), thresholds=limits, columns=results, metrics=metrics, fairness=fairness,
+        notes=(*notes, *metric_notes, *fairness_notes))
 
 
 def _columns(spec: ModelSpec, cur: pd.DataFrame, ref: pd.DataFrame) -> tuple[tuple[engine.Column, ...], list[str]]:
@@ -189,3 +190,18 @@ def _performance(inputs: Inputs, limits: Thresholds) -> tuple[tuple[Any, ...], l
     if perf.skipped:
         notes.append(f"not computed (they need probabilities): {', '.join(perf.skipped)}")
     return perf.changes, notes
+
+
+def _fairness(inputs: Inputs) -> tuple[tuple[Any, ...], list[str]]:
+    spec, cur = inputs.spec, inputs.current_frame
+    needed = [spec.data.target, engine.PREDICTION_COLUMN, *spec.data.sensitive, *spec.data.control]
+    if not spec.data.sensitive:
+        return (), []
+    absent = [name for name in needed if name not in cur.columns]
+    if absent:
+        return (), [f"fairness not computed: current data lacks {', '.join(repr(n) for n in absent)}"]
+    from mlops_actions.monitoring.fairness_check import fairness_changes
+
+    changes = fairness_changes(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], cur, spec,
+                               inputs.reference.record.get("fairness", {}))
+    return changes, []

@@ -16,6 +16,7 @@ import pandas as pd
 
 from mlops_actions.monitoring.data import NUMERIC
 from mlops_actions.monitoring.drift import ColumnDrift, categorical_drift, level_counts, numeric_drift
+from mlops_actions.monitoring.fairness_check import FairnessChange
 from mlops_actions.monitoring.performance import MetricChange
 from mlops_actions.monitoring.thresholds import FAIL, Thresholds, judge, worst
 
@@ -60,11 +61,13 @@ class MonitorResult:
     thresholds: Thresholds
     columns: tuple[ColumnResult, ...]
     metrics: tuple[MetricChange, ...] = ()
+    fairness: tuple[FairnessChange, ...] = ()
     notes: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
-        return worst([*(c.verdict for c in self.columns), *(m.verdict for m in self.metrics)])
+        return worst([*(c.verdict for c in self.columns), *(m.verdict for m in self.metrics),
+                      *(f.verdict for f in self.fairness)])
 
     @property
     def drift(self) -> bool:
@@ -73,7 +76,7 @@ class MonitorResult:
 
     @property
     def retrain(self) -> bool:
-        """True when drift failed or a metric regressed beyond its threshold on the current data."""
+        """True when drift failed, or on current data a metric regressed or a fairness gate failed."""
         return self.verdict == FAIL
 
 

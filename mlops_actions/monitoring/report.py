@@ -15,6 +15,7 @@ from typing import Any
 from tabulate import tabulate
 
 from mlops_actions.monitoring.engine import ColumnResult, MonitorResult
+from mlops_actions.monitoring.fairness_check import FairnessChange
 from mlops_actions.monitoring.performance import MetricChange
 from mlops_actions.monitoring.thresholds import FAIL, PASS, WARN
 from mlops_actions.reporting.markdown import md_cell, md_code, md_text
@@ -49,7 +50,7 @@ def _p(value: float | None) -> str:
 def markdown(result: MonitorResult) -> str:
     """The whole report as GitHub-flavoured Markdown."""
     parts = [_header(result), chart(result.columns), _table(_ordered(result.columns)), _levels(result.columns),
-             _metrics(result.metrics), _notes(result)]
+             _metrics(result.metrics), _fairness(result.fairness), _notes(result)]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -129,6 +130,15 @@ def _metrics(metrics: tuple[MetricChange, ...]) -> str:
     return "### Model on current data\n\n" + tabulate(rows, head, tablefmt="github", disable_numparse=True)
 
 
+def _fairness(changes: tuple[FairnessChange, ...]) -> str:
+    if not changes:
+        return ""
+    rows = [[md_cell(f.name), _num(f.recorded, 4), _num(f.current, 4), f.limit or "—", _ICON[f.verdict]]
+            for f in changes]
+    head = ["disparity", "recorded", "current data", "gate", "verdict"]
+    return "### Fairness on current data\n\n" + tabulate(rows, head, tablefmt="github", disable_numparse=True)
+
+
 def _notes(result: MonitorResult) -> str:
     return "\n".join(f"- {md_text(note)}" for note in result.notes)
 
@@ -143,6 +153,8 @@ def as_dict(result: MonitorResult) -> dict[str, Any]:
         "thresholds": result.thresholds.as_dict(),
         "columns": [_column_dict(c) for c in result.columns],
         "metrics": [_metric_dict(m) for m in result.metrics],
+        "fairness": [{"name": f.name, "recorded": _round(f.recorded), "current": _round(f.current),
+                      "gate": f.limit, "verdict": f.verdict} for f in result.fairness],
         "notes": list(result.notes),
     }
 
