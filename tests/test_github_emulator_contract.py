@@ -190,3 +190,12 @@ def test_shipped_skeletons_match_the_description(openapi: OpenAPI) -> None:
     from mlops_actions.testing.github_emulator.skeleton import DATA, generate
 
     assert json.loads(DATA.read_text(encoding="utf-8")) == generate(openapi)
+
+
+def test_strict_mode_refuses_a_nonconforming_request(openapi: OpenAPI) -> None:
+    with GitHubEmulator(users=["bot:bot-token"], events=[WEBHOOKS / "pull_request.opened.1.json"],
+                        strict=openapi) as gh:  # fmt: skip
+        answer = requests.post(f"{gh.url}/repos/{REPO}/issues/2/comments", json={"body": 5},
+                               headers={"Authorization": "token bot-token"}, timeout=5)  # fmt: skip
+        assert gh.state.comments == {}
+    assert answer.status_code == 422 and "issues/create-comment" in answer.json()["message"]

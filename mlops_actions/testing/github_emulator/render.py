@@ -5,7 +5,6 @@ carries every required field, then gets the values the emulator knows. All URLs 
 from __future__ import annotations
 
 import base64
-import copy
 import functools
 import json
 from pathlib import Path
@@ -60,12 +59,10 @@ def _skeletons() -> dict[str, Any]:
     return json.loads(Path(__file__).with_name("skeletons.json").read_text(encoding="utf-8"))
 
 
-def _with_base(node: Any, base: str) -> Any:
-    if isinstance(node, dict):
-        return {key: _with_base(value, base) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_with_base(item, base) for item in node]
-    return node.replace("{api}", base) if isinstance(node, str) else node
+@functools.lru_cache(maxsize=256)
+def _skeleton_text(schema: str, base: str) -> str:
+    """The skeleton of ``schema`` as JSON text, its URLs under ``base`` (parsed afresh for every use)."""
+    return json.dumps(_skeletons()[schema]).replace("{api}", base)
 
 
 def node_id(kind: str, ident: int | str) -> str:
@@ -82,7 +79,7 @@ class Renderer:
 
     def fill(self, schema: str, values: dict[str, Any]) -> dict[str, Any]:
         """The skeleton of ``schema`` overlaid with ``values``."""
-        return {**_with_base(copy.deepcopy(_skeletons()[schema]), self.base), **values}
+        return {**json.loads(_skeleton_text(schema, self.base)), **values}
 
     def api(self, repo: str) -> str:
         return f"{self.base}/repos/{repo}"

@@ -75,7 +75,8 @@ class App:
             time.sleep(fault.latency)
         user = self.state.token_user(_token(headers) or "")
         if fault and fault.kind == faults_mod.PRIMARY and user:
-            self._exhaust(user, fault.reset_in)
+            with self.state.lock:
+                self._exhaust(user, fault.reset_in)
         if fault and isinstance(fault.status, int):
             reply = self._fault_reply(fault, user)
         else:
