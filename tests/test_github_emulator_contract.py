@@ -123,6 +123,8 @@ def exercise_people(github: Github, gh: GitHubEmulator) -> None:
     assert repo.get_collaborator_permission("reader") == "read"
     org = github.get_organization("octo-org")
     assert org.get_team_by_slug("ml").get_team_membership("alice").role == "maintainer"
+    assert [m.login for m in org.get_team_by_slug("ml").get_members()] == ["alice", "carol"]
+    assert [m.login for m in org.get_team_by_slug("ml").get_members(role="maintainer")] == ["alice"]
     assert repo.get_contents(".github/CODEOWNERS").decoded_content == b"models/ @octo-org/ml\n"
     assert github.get_rate_limit().resources.core.limit == 5000
 
@@ -135,6 +137,7 @@ def test_every_route_conforms_through_pygithub(openapi: OpenAPI) -> None:
                                             "deletions": 0, "patch": "@@ -1 +1 @@\n-a\n+b"}]  # fmt: skip
         gh.add_review(REPO, 2, "alice", "APPROVED")
         gh.add_team_member("octo-org", "ml", "alice", "maintainer")
+        gh.add_team_member("octo-org", "ml", "carol")
         gh.add_file(REPO, ".github/CODEOWNERS", "models/ @octo-org/ml\n")
         github = client(gh)
         exercise_conversation(github, gh)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..api import Call, Reply, not_found
+from ..api import Call, Reply, not_found, paginate
 from ..server import PUBLIC, SIGNED_IN, route
 from ..state import RateBucket
 
@@ -40,6 +40,15 @@ def team_membership(call: Call) -> Reply:
     return Reply(200, {"url": url, "role": found.members[login], "state": "active"})
 
 
+def team_members(call: Call) -> Reply:
+    found = call.state.teams.get((call.params["org"], call.params["team_slug"]))
+    if found is None:
+        raise not_found()
+    role = call.query.get("role", "all")
+    logins = sorted(login for login, has in found.members.items() if role in ("all", has))
+    return paginate(call, logins, call.render.user)
+
+
 def rate_limit(call: Call) -> Reply:
     bucket = call.state.rate.get(call.login, RateBucket()) if call.user else RateBucket(limit=60)
     core = {"limit": bucket.limit, "remaining": bucket.remaining, "reset": bucket.reset, "used": bucket.used,
@@ -53,6 +62,7 @@ ROUTES = [
     route("GET", "/users/{username}", user_by_name, SIGNED_IN),
     route("GET", "/orgs/{org}", organization, SIGNED_IN),
     route("GET", "/orgs/{org}/teams/{team_slug}", team, SIGNED_IN),
+    route("GET", "/orgs/{org}/teams/{team_slug}/members", team_members, SIGNED_IN),
     route("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", team_membership, SIGNED_IN),
     route("GET", "/rate_limit", rate_limit, PUBLIC),
 ]
