@@ -123,3 +123,14 @@ def test_the_checker_itself_catches_breakage() -> None:
 def test_table_cells_from_sections_escape_pipes() -> None:
     row = sections._group_row(_hostile_model("| a | b |").fairness, GroupRow(("| a |",), 1, {}, {}))
     assert all(not re.search(r"(?<!\\)\|", cell) for cell in row)
+
+
+def test_md_code_outside_tables_keeps_pipes_as_they_are() -> None:
+    assert md_code("a|b`c\nd", table=False) == "`a|b'c d`"
+    assert md_code("a|b") == "`a\\|b`"
+
+
+def test_a_branch_name_with_pipes_is_shown_without_backslashes() -> None:
+    text = render_comment([], ReportContext(base_ref="main", head_ref="feat|x"))
+    assert "head `feat|x`" in text
+    assert_safe_markdown(text)

@@ -40,11 +40,13 @@ def md_cell(value: object) -> str:
     return md_text(value)
 
 
-def md_code(value: object) -> str:
+def md_code(value: object, *, table: bool = True) -> str:
     """Inline code span for untrusted text: backticks, newlines and table pipes made harmless.
 
     Code spans are never rendered as HTML, links or mentions, so only what could end the span or the
-    table row needs care.
+    table row needs care. ``table=False`` for text outside tables, where ``\\|`` would show its backslash.
     """
-    text = _INVISIBLE.sub("", _LINE_BREAK.sub(" ", str(value))).replace("`", "'").replace("|", "\\|")
+    text = _INVISIBLE.sub("", _LINE_BREAK.sub(" ", str(value))).replace("`", "'")
+    if table:
+        text = text.replace("|", "\\|")
     return f"`{text}`" if text.strip() else "` `"

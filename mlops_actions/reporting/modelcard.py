@@ -56,7 +56,7 @@ def _data(m: ModelReport) -> str:
     if split:
         text += "\n\nSplit: " + ", ".join(f"{md_text(k)} {fmt.number(v, 12)} rows" for k, v in sorted(split.items()))
     if m.spec and m.spec.data.sensitive:
-        text += "\n\nSensitive features: " + ", ".join(md_code(s) for s in m.spec.data.sensitive) + "."
+        text += "\n\nSensitive features: " + ", ".join(md_code(s, table=False) for s in m.spec.data.sensitive) + "."
     return text
 
 
@@ -71,7 +71,7 @@ def _fairness(m: ModelReport) -> str:
     view = m.fairness
     if view is None:
         return "## Fairness\n\n_No sensitive features in the spec: no fairness report._"
-    parts = ["## Fairness", "Groups by " + ", ".join(md_code(f) for f in view.features) + "."]
+    parts = ["## Fairness", "Groups by " + ", ".join(md_code(f, table=False) for f in view.features) + "."]
     rows = [[md_cell(k), fmt.number(v)] for k, v in sorted(view.summary.items())]
     if rows:
         parts.append(sections.table(("disparity", "value"), rows))

@@ -93,9 +93,9 @@ def headline(models: Sequence[ModelReport], ctx: ReportContext) -> str:
 def overview(models: Sequence[ModelReport], ctx: ReportContext) -> str:
     refs = []
     if ctx.base_ref:
-        refs.append(f"base {md_code(ctx.base_ref)}")
+        refs.append(f"base {md_code(ctx.base_ref, table=False)}")
     if ctx.head_ref:
-        refs.append(f"head {md_code(ctx.head_ref)}")
+        refs.append(f"head {md_code(ctx.head_ref, table=False)}")
     parts = [" · ".join(refs)] if refs else []
     parts.extend(f"- ❌ {md_text(p)}" for p in ctx.problems)
     if models:
@@ -104,7 +104,7 @@ def overview(models: Sequence[ModelReport], ctx: ReportContext) -> str:
     elif not ctx.problems:
         parts.append("No model needs retraining: nothing to review.")
     if ctx.unchanged:
-        parts.append("Unchanged: " + ", ".join(md_code(n) for n in ctx.unchanged) + ".")
+        parts.append("Unchanged: " + ", ".join(md_code(n, table=False) for n in ctx.unchanged) + ".")
     return "\n\n".join(parts)
 
 

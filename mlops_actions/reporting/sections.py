@@ -41,17 +41,17 @@ def maybe_details(summary: str, body: str, rows: int) -> str:
 
 
 def heading(m: ModelReport) -> str:
-    return f"### {fmt.verdict(m.verdict)} · model {md_code(m.name)}"
+    return f"### {fmt.verdict(m.verdict)} · model {md_code(m.name, table=False)}"
 
 
 def baseline_line(b: Baseline) -> str:
     name = md_code(f"{b.model}@{b.version}") if b.version else ""
     if b.kind == DEPLOYED:
-        text = f"{name}, deployed to {md_code(b.environment)}"
+        text = f"{name}, deployed to {md_code(b.environment, table=False)}"
     elif b.kind == REGISTERED:
         text = f"{name}, the latest registered version"
     elif b.kind == BASE_REF:
-        text = "the model trained at the base ref" + (f" {md_code(b.ref)}" if b.ref else "")
+        text = "the model trained at the base ref" + (f" {md_code(b.ref, table=False)}" if b.ref else "")
     else:
         text = "none: **new model** (nothing to compare with)"
     notes = "; ".join(md_text(n) for n in b.notes)
@@ -138,7 +138,7 @@ def fairness(m: ModelReport) -> str:
     if view is None and not m.fairness_changes:
         return "#### Fairness\n\n_No sensitive features in the spec: no fairness report._"
     if view is not None and view.features:
-        parts.append("Groups by " + ", ".join(md_code(f) for f in view.features) + ".")
+        parts.append("Groups by " + ", ".join(md_code(f, table=False) for f in view.features) + ".")
     if m.fairness_changes:
         ci = view.summary_ci if view is not None else {}
         rows = [[md_cell(f.name), fmt.number(f.old), fmt.number(f.new), fmt.interval(*ci.get(f.name, (None, None))),
