@@ -83,3 +83,9 @@ def test_is_undefined(value: object) -> None:
 @pytest.mark.parametrize("value", [0, 0.0, -1.5, math.inf, True])
 def test_is_defined(value: object) -> None:
     assert not fmt.is_undefined(value)
+
+
+def test_clip() -> None:
+    assert fmt.clip("abc", 5) == "abc"
+    assert fmt.clip("abcdef", 5) == "abcd…"
+    assert len(fmt.clip("x" * 10_000)) == 100

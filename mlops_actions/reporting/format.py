@@ -99,6 +99,12 @@ def interval(low: float | None, high: float | None, digits: int = 3) -> str:
     return f"[{number(low, digits)}, {number(high, digits)}]"
 
 
+def clip(text: object, limit: int = 100) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, so one huge value cannot swamp a table."""
+    value = str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 model``, ``3 models``."""
     return f"{count} {word if count == 1 else (many or word + 's')}"

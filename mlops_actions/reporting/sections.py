@@ -146,7 +146,7 @@ def fairness(m: ModelReport) -> str:
         body = table(("disparity", "baseline", "candidate", "95% interval", "change", ""), rows)
         parts.append(maybe_details(f"Disparities: {len(rows)}", body, len(rows)))
     if view is not None and view.warnings:
-        body = "\n".join(f"- ⚠️ {md_text(w)}" for w in view.warnings)
+        body = "\n".join(f"- ⚠️ {md_text(fmt.clip(w, 300))}" for w in view.warnings)
         parts.append(maybe_details(f"Warnings: {len(view.warnings)}", body, len(view.warnings)))
     return "\n\n".join(parts)
 
@@ -165,11 +165,11 @@ def groups(m: ModelReport, limit: int | None = None) -> str:
 
 
 def _group_headers(view: FairnessView) -> list[str]:
-    return [*(md_cell(f) for f in view.features), "n", *(md_cell(c) for c in view.columns)]
+    return [*(md_cell(fmt.clip(f)) for f in view.features), "n", *(md_cell(fmt.clip(c)) for c in view.columns)]
 
 
 def _group_row(view: FairnessView, row: GroupRow) -> list[str]:
-    cells = [md_cell(g) for g in row.group] + [fmt.number(row.n, 12)]
+    cells = [md_cell(fmt.clip(g)) for g in row.group] + [fmt.number(row.n, 12)]
     for col in view.columns:
         value = fmt.number(row.values.get(col), 3)
         low, high = row.intervals.get(col, (None, None))
