@@ -24,6 +24,7 @@ Missing values
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -35,7 +36,8 @@ EPSILON = 1e-4
 DEFAULT_BINS = 10
 _EXACT_KS_LIMIT = 10_000  # above this effective size the KS p-value uses the limiting distribution
 _SIGN = np.uint64(1 << 63)
-_BLOCK = 1 << 15  # positions per block of the scan: its temporaries stay in the CPU cache
+_BLOCK = 1 << 15  # values per block of a pass: its temporaries stay in the CPU cache
+_CLEAR = ~np.uint64(1)
 
 
 @dataclass(frozen=True)
@@ -78,27 +80,42 @@ def ks_p_value(statistic: float, n: int, m: int) -> float:
 
 
 def _keys_into(values: np.ndarray, out: np.ndarray, origin: int) -> None:
-    """Order-preserving uint64 keys of floats (no NaN) written to ``out``; the lowest bit holds ``origin``."""
-    bits = (values.astype(np.float64, copy=False) + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
-    np.right_shift(bits.view(np.int64), 63, out=out.view(np.int64))  # -1 for negatives, 0 otherwise
-    np.bitwise_or(out, _SIGN, out=out)  # flip every bit of negatives, only the sign of the others
-    np.bitwise_xor(bits, out, out=out)
-    np.bitwise_and(out, ~np.uint64(1), out=out)
-    if origin:
-        np.bitwise_or(out, np.uint64(1), out=out)
+    """Order-preserving uint64 keys of floats (no NaN) written to ``out``; the lowest bit holds ``origin``.
+
+    Done block by block so the temporaries stay in the CPU cache.
+    """
+    for start in range(0, values.size, _BLOCK):
+        part = out[start:start + _BLOCK]
+        bits = (values[start:start + _BLOCK] + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
+        np.right_shift(bits.view(np.int64), 63, out=part.view(np.int64))  # -1 for negatives, 0 otherwise
+        np.bitwise_or(part, _SIGN, out=part)  # flip every bit of negatives, only the sign of the others
+        np.bitwise_xor(bits, part, out=part)
+        np.bitwise_or(part, np.uint64(1), out=part) if origin else np.bitwise_and(part, _CLEAR, out=part)
+
+
+_local = threading.local()
+
+
+def _scratch(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-thread key and count buffers, reused across columns (fresh pages cost more than the work)."""
+    keys, counts = getattr(_local, "buffers", (np.empty(0, np.uint64), np.empty(0, np.int64)))
+    if keys.size < size:
+        keys, counts = np.empty(size, np.uint64), np.empty(size, np.int64)
+        _local.buffers = (keys, counts)
+    return keys[:size], counts[:size]
 
 
 @dataclass(frozen=True)
 class _Merged:
     keys: np.ndarray  # sorted keys of both samples; key >> 1 identifies the value, key & 1 its origin
-    cum_cur: np.ndarray  # current values at or before each position (int32; reference = position + 1 - it)
+    cum_cur: np.ndarray  # current values at or before each position (reference = position + 1 - it)
     statistic: float  # the KS statistic, found in the same pass
     n: int
     m: int
 
     def counts_at_or_below(self, value_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         last = np.searchsorted(self.keys, (value_ids << np.uint64(1)) | np.uint64(1), side="right") - 1
-        cur = self.cum_cur[last].astype(np.int64)
+        cur = self.cum_cur[last]
         return last + 1 - cur, cur
 
     def positions_of_reference_ranks(self, ranks: np.ndarray) -> np.ndarray:
@@ -113,11 +130,10 @@ class _Merged:
 
 def _merge(reference: np.ndarray, current: np.ndarray) -> _Merged:
     n, m = reference.size, current.size
-    keys = np.empty(n + m, dtype=np.uint64)
-    _keys_into(reference, keys[:n], 0)
-    _keys_into(current, keys[n:], 1)
+    keys, cum_cur = _scratch(n + m)
+    _keys_into(reference.astype(np.float64, copy=False), keys[:n], 0)
+    _keys_into(current.astype(np.float64, copy=False), keys[n:], 1)
     keys.sort()
-    cum_cur = np.empty(keys.size, dtype=np.int32 if keys.size < 2**31 else np.int64)
     best = max(_scan_block(keys, cum_cur, start, n, m) for start in range(0, keys.size, _BLOCK))
     return _Merged(keys, cum_cur, best / (n * m), n, m)
 

@@ -89,9 +89,7 @@ def compare(reference: pd.DataFrame, current: pd.DataFrame, columns: tuple[Colum
         return ColumnResult(column.name, column.role, stats, verdict, reasons)
 
     pool_size = workers or min(len(columns), os.cpu_count() or 1) or 1
-    if pool_size == 1:
-        return tuple(map(one, columns))
-    with ThreadPoolExecutor(max_workers=pool_size) as pool:
+    with ThreadPoolExecutor(max_workers=pool_size) as pool:  # even for one: its scratch buffers end with it
         return tuple(pool.map(one, columns))
 
 
