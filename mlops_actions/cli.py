@@ -71,7 +71,17 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_train)
 
 
+def _pin_blas_kernels() -> None:
+    """Same kernels on every x86-64 machine, so training is byte-identical (before numpy's first import)."""
+    import platform
+
+    from mlops_actions.training.determinism import cpu_flags, reproducible_env
+
+    os.environ.update(reproducible_env(os.environ, machine=platform.machine(), cpu_flags=cpu_flags()))
+
+
 def _run_train(args: argparse.Namespace, ctx: Context) -> int:
+    _pin_blas_kernels()
     from mlops_actions.commands.train import train
 
     return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime)
@@ -90,6 +100,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_run(args: argparse.Namespace, ctx: Context) -> int:
+    _pin_blas_kernels()
     from mlops_actions.commands.run import run
 
     return run(ctx.root, base=args.base, out=ctx.root / args.out, runtime=ctx.runtime,

@@ -355,3 +355,18 @@ def test_model_inputs_coerce_new_rows_like_training(example_trained: Path) -> No
     assert model.predict(inputs)[0] in ("Yes", "No")
     with pytest.raises(InputError, match="declared boolean but holds 'perhaps' at row 1"):
         model_inputs(rows.assign(citizen=["perhaps"]), spec)
+
+
+def test_blas_kernels_are_pinned_on_x86_64_with_avx2(tmp_path: Path) -> None:
+    from mlops_actions.training.determinism import cpu_flags, reproducible_env
+
+    avx2 = frozenset({"sse2", "avx2", "fma"})
+    assert reproducible_env({}, machine="x86_64", cpu_flags=avx2) == {"OPENBLAS_CORETYPE": "Haswell",
+                                                                        "MKL_CBWR": "AVX2"}
+    assert reproducible_env({"OPENBLAS_CORETYPE": "Zen"}, machine="x86_64", cpu_flags=avx2) == {"MKL_CBWR": "AVX2"}
+    assert reproducible_env({}, machine="x86_64", cpu_flags=frozenset({"sse2"})) == {}
+    assert reproducible_env({}, machine="arm64", cpu_flags=avx2) == {}
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n\nprocessor\t: 1\nflags\t\t: fpu\n")
+    assert cpu_flags(info) == frozenset({"fpu", "sse2", "avx2", "fma"})
+    assert cpu_flags(tmp_path / "missing") == frozenset()
