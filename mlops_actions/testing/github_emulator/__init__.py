@@ -24,6 +24,16 @@ repository and writes need write (403 "Resource not accessible by integration");
 headers count down; ``per_page`` (default 30, max 100) and ``Link`` headers paginate lists; 422 for an
 existing ref, a body over 65,536 characters, an invalid state; ids are global and increasing.
 
+Endpoints (the route table is ``handlers.ROUTES``): ``/user``, ``/users/{u}``, ``/orgs/{org}`` and its
+teams (get, members, memberships), ``/rate_limit``; per repository: the repository, collaborator
+permission, contents, pulls (get, list with state/head/base, files, commits, reviews), ``commits/{sha}``,
+``commits/{sha}/pulls``, ``commits/{ref}/status``, issues and issue comments, git refs / matching-refs /
+annotated tags, tags, releases with asset upload (at ``upload_url``) and download (``browser_download_url``
+or ``Accept: application/octet-stream``), deployments and their statuses, environments, check runs,
+commit statuses. Publishing a release of a tag that does not exist creates a lightweight tag at
+``target_commitish``, as GitHub does. PyGithub throttles writes by default: in tests pass
+``seconds_between_requests=0, seconds_between_writes=0`` to ``Github(...)``.
+
 Faults file (``--faults``): a JSON list, each item ``{"method", "path", "status", "count", "retry_after",
 "latency", "headers", "message", "kind", "reset_in"}`` -- see ``faults`` for the full format, e.g.
 ``[{"method": "POST", "path": "/repos/*/issues/*/comments", "status": "drop"}]`` applies the first
