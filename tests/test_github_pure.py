@@ -12,7 +12,7 @@ from mlops_actions.errors import GitHubError, InputError
 from mlops_actions.github.checks import batches
 from mlops_actions.github.client import ClientConfig, check_config
 from mlops_actions.github.comments import check_size, has_marker, marker_line, with_marker
-from mlops_actions.github.env import read_event, run_context, token_from
+from mlops_actions.github.env import config_from, read_event, retry_policy, run_context, token_from
 from mlops_actions.github.errors import Failure, Op, to_error
 from mlops_actions.github.pulls import choose_pr, pr_from_json, review_from_json
 from mlops_actions.github.retry import Retrier, RetryPolicy, backoff, decide, retry_after_seconds
@@ -281,3 +281,21 @@ def test_run_context(tmp_path: Path) -> None:
     assert ctx.event["ref"] == "refs/heads/master"
     with pytest.raises(InputError, match="GITHUB_REPOSITORY is not set"):
         run_context({})
+
+
+def test_retry_and_write_pause_tunable_from_the_environment() -> None:
+    env = {"MLOPS_GITHUB_MAX_WAIT": "2", "MLOPS_GITHUB_ATTEMPTS": "3", "MLOPS_GITHUB_BACKOFF": "0.01",
+           "MLOPS_GITHUB_WRITE_PAUSE": "0"}
+    policy = retry_policy(env)
+    assert (policy.max_wait, policy.max_attempts, policy.base_delay) == (2.0, 3, 0.01)
+    assert config_from(env, "t", "o/n").seconds_between_writes is None
+    assert config_from({}, "t", "o/n").seconds_between_writes == 1.0
+    assert retry_policy({}) == RetryPolicy()
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_bad_tuning_values_name_the_variable(value: str) -> None:
+    with pytest.raises(InputError, match=f"MLOPS_GITHUB_MAX_WAIT='{value}' is not a number"):
+        retry_policy({"MLOPS_GITHUB_MAX_WAIT": value})
+    with pytest.raises(InputError, match=f"MLOPS_GITHUB_WRITE_PAUSE='{value}' is not a number"):
+        config_from({"MLOPS_GITHUB_WRITE_PAUSE": value}, "t", "o/n")

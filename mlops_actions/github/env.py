@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from mlops_actions.errors import InputError, Place
 from mlops_actions.github.client import DEFAULT_API_URL, ClientConfig
 from mlops_actions.github.repo import GitHubRepo, RunContext
+from mlops_actions.github.retry import RetryPolicy
 
 
 class Masker(Protocol):
@@ -55,9 +57,33 @@ def run_context(env: Mapping[str, str]) -> RunContext:
                       event=read_event(env.get("GITHUB_EVENT_PATH")), run_url=run_url)
 
 
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not minimum <= value < float("inf"):
+        raise InputError(f"{name}={raw!r} is not a number >= {minimum:g}", hint=f"unset it for {default:g}.")
+    return value
+
+
+def retry_policy(env: Mapping[str, str]) -> RetryPolicy:
+    """The retry policy; MLOPS_GITHUB_MAX_WAIT (total seconds one operation may wait, default 60),
+    MLOPS_GITHUB_ATTEMPTS (default 6) and MLOPS_GITHUB_BACKOFF (first backoff, default 1 s) tune it."""
+    base = RetryPolicy()
+    return replace(base, max_wait=_number(env, "MLOPS_GITHUB_MAX_WAIT", base.max_wait),
+                   max_attempts=int(_number(env, "MLOPS_GITHUB_ATTEMPTS", base.max_attempts, minimum=1)),
+                   base_delay=_number(env, "MLOPS_GITHUB_BACKOFF", base.base_delay))
+
+
 def config_from(env: Mapping[str, str], token: str, repository: str) -> ClientConfig:
+    """Client settings; MLOPS_GITHUB_WRITE_PAUSE (seconds, default 1) spaces writes as GitHub asks."""
+    pause = _number(env, "MLOPS_GITHUB_WRITE_PAUSE", 1.0)
     return ClientConfig(api_url=env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL, token=token,
-                        repository=repository)
+                        repository=repository, retry=retry_policy(env), seconds_between_writes=pause or None)
 
 
 def connect(env: Mapping[str, str], token_input: str | None, runtime: Masker) -> GitHubRepo:
