@@ -86,10 +86,13 @@ def test_a_registered_version_becomes_the_baseline(repo: Path, capsys: pytest.Ca
     assert "0.8 → 0.72: worse than the latest version \\(v1\\) by 0.08, more than 0.02" in out
 
 
-def test_no_results_means_nothing_to_review(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_planned_model_without_results_fails(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (example_repo / "mlops-out").mkdir()
-    assert _run(example_repo) == 0
-    assert "No model needs retraining" in capsys.readouterr().out
+    assert _run(example_repo) == 1
+    out = capsys.readouterr().out
+    assert "**fail**" in out
+    assert ("- ❌ arrests needs training \\(no version registered yet\\) but mlops-out/arrests/ holds no "
+            "results: did its training fail? Run \\`mlops-actions train arrests\\`.") in out
 
 
 def _error(capsys: pytest.CaptureFixture[str]) -> str:
@@ -217,6 +220,10 @@ def test_train_base_for_a_model_the_base_lacks(example_repo: Path, capsys: pytes
     git(example_repo, "commit", "-qm", "twin")
     folder = write_results(example_repo / "mlops-out")
     folder.rename(folder.parent / "twin")
+    arrests = write_results(example_repo / "mlops-out")
+    record = {**json.loads((arrests / "record.json").read_text()), "version": "v1"}
+    (example_repo / ".git" / "MSG").write_text(json.dumps(record))
+    git(example_repo, "tag", "-a", "arrests@v1", "-F", ".git/MSG")  # arrests has a baseline: not trained
     metrics = folder.parent / "twin" / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"arrests"', '"twin"'))
     record = folder.parent / "twin" / "record.json"

@@ -78,7 +78,8 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
     """Render, write the report and the model cards, set the Actions outputs; the exit code of the verdict."""
     trained = {m.name for m in models}
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
-                        unchanged=tuple(n for n in plan.unchanged if n not in trained))
+                        unchanged=tuple(n for n in plan.unchanged if n not in trained),
+                        problems=missing_results(plan, trained, _rel(options.results, root)))
     comment, summary = render_comment(models, ctx), render_summary(models, ctx)
     for m in models:
         write_atomic(options.results / m.name / MODEL_CARD_FILE, model_card(m))
@@ -88,12 +89,19 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
         write_atomic(path, text)
     if options.out is None:
         print(text, end="")
-    verdict = overall_verdict(models)
+    verdict = overall_verdict(models, ctx.problems)
     runtime.append_summary(summary)
     if path is not None:
         runtime.set_output("report-path", str(path))
     runtime.set_output("verdict", verdict)
     return EXIT_INVALID if verdict == FAIL else EXIT_OK
+
+
+def missing_results(plan: PlanSummary, trained: set[str], results: str) -> tuple[str, ...]:
+    """A model the plan says needs training but without results fails the report: never a silent pass."""
+    return tuple(f"{name} needs training ({'; '.join(plan.reasons.get(name, ()))}) but {results}/{name}/ "
+                 f"holds no results: did its training fail? Run `mlops-actions train {name}`."
+                 for name in plan.to_train if name not in trained)
 
 
 def build_reports(root: Path, options: ReportOptions,
@@ -167,6 +175,7 @@ class PlanSummary:
     reasons: Mapping[str, Sequence[str]]
     unchanged: tuple[str, ...] = ()
     base_commit: str | None = None
+    to_train: tuple[str, ...] = ()
 
 
 def plan_of(root: Path, options: ReportOptions) -> PlanSummary:
@@ -179,7 +188,8 @@ def plan_of(root: Path, options: ReportOptions) -> PlanSummary:
     plans = compute_plan(root, chosen)
     return PlanSummary(options.base if options.base else (chosen.label if chosen else None),
                        {p.model: p.reasons for p in plans},
-                       tuple(p.model for p in plans if p.status == UNCHANGED), chosen.commit if chosen else None)
+                       tuple(p.model for p in plans if p.status == UNCHANGED), chosen.commit if chosen else None,
+                       tuple(p.model for p in plans if p.train))
 
 
 def current_branch(root: Path) -> str | None:
