@@ -140,6 +140,8 @@ def _add_fairness(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", type=_count, default=1000, metavar="B",
                    help="bootstrap replicates for the disparity intervals, 0 to skip (default 1000)")
     p.add_argument("--seed", type=_count, default=0, help="seed of the bootstrap (default 0)")
+    p.add_argument("--fairlearn-compat", action="store_true",
+                   help="a rate with a zero denominator is 0 as in fairlearn, instead of n/a")
     p.set_defaults(handler=_run_fairness)
 
 
@@ -152,7 +154,7 @@ def _run_fairness(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("--sensitive needs at least one column name")
     return fairness(path, columns, pos_label=args.pos_label, fmt=args.format,
                     min_group_size=args.min_group_size, task=args.task, bootstrap=args.bootstrap,
-                    seed=args.seed, runtime=ctx.runtime)
+                    seed=args.seed, compat=args.fairlearn_compat, runtime=ctx.runtime)
 
 
 def _add_init(sub: argparse._SubParsersAction) -> None:

@@ -154,3 +154,12 @@ def test_every_fairness_argument_has_help() -> None:
     parser = sub.choices["fairness"]
     for action in parser._actions:
         assert action.help, action.dest
+
+
+def test_fairlearn_compat_flag_gives_zero_instead_of_na(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = _write(tmp_path, "z.csv", "t,p,g\n0,0,a\n0,1,a\n1,1,b\n0,0,b\n")
+    base = [str(path), "--y-true", "t", "--y-pred", "p", "--sensitive", "g", "--format", "json"]
+    default = json.loads(_run(capsys, *base)[1])
+    compat = json.loads(_run(capsys, *base, "--fairlearn-compat")[1])
+    assert default["groups"][0]["tpr"] is None and compat["groups"][0]["tpr"] == 0.0
+    assert compat["settings"]["fairlearn_compat"] is True

@@ -35,11 +35,11 @@ class Columns:
 
 
 def fairness(path: Path, columns: Columns, *, pos_label: str | None, fmt: str, min_group_size: int,
-             task: str, bootstrap: int, seed: int, runtime: ActionsRuntime) -> int:
+             task: str, bootstrap: int, seed: int, runtime: ActionsRuntime, compat: bool = False) -> int:
     """Evaluate and print the report; the Markdown also goes to the job summary under Actions."""
     frame = load_predictions(path, columns)
     report = _evaluate(path, frame, columns, pos_label=pos_label, min_group_size=min_group_size, task=task,
-                       bootstrap=bootstrap, seed=seed)
+                       bootstrap=bootstrap, seed=seed, compat=compat)
     text = render.markdown(report)
     print(render.as_json(report) if fmt == "json" else text, end="")
     runtime.append_summary(text)
@@ -47,7 +47,7 @@ def fairness(path: Path, columns: Columns, *, pos_label: str | None, fmt: str, m
 
 
 def _evaluate(path: Path, frame: pd.DataFrame, columns: Columns, *, pos_label: str | None,
-              min_group_size: int, task: str, bootstrap: int, seed: int) -> FairnessReport:
+              min_group_size: int, task: str, bootstrap: int, seed: int, compat: bool) -> FairnessReport:
     if task == "regression":
         _require_numeric(path, frame, (columns.y_true, columns.y_pred))
         label: object = 1
@@ -57,7 +57,7 @@ def _evaluate(path: Path, frame: pd.DataFrame, columns: Columns, *, pos_label: s
     try:
         return evaluate(frame[columns.y_true], frame[columns.y_pred], frame[list(columns.sensitive)],
                         pos_label=label, control_features=control, task=task, min_group_size=min_group_size,
-                        bootstrap=bootstrap, seed=seed)
+                        bootstrap=bootstrap, seed=seed, fairlearn_compat=compat)
     except InputError as exc:
         raise InputError(exc.message, place=Place(str(path)), hint=exc.hint) from None
 

@@ -13,10 +13,10 @@ TN, FP, FN, TP = 0, 1, 2, 3
 
 def confusion_counts(codes: np.ndarray, true_pos: np.ndarray, pred_pos: np.ndarray,
                      n_strata: int, n_groups: int) -> np.ndarray:
-    """Counts shaped ``(n_strata, n_groups, 4)``; ``codes`` are combined stratum/group codes (int64)."""
+    """Counts shaped ``(n_strata, n_groups, 4)``; ``codes`` are combined stratum/group codes."""
     labels = true_pos.view(np.uint8) << 1  # 2 * y_true_positive + y_pred_positive, one byte per row
     labels |= pred_pos.view(np.uint8)
-    cells = codes * 4
+    cells = np.multiply(codes, 4, dtype=np.intp)  # widen once, to the index type bincount wants
     cells += labels
     flat = np.bincount(cells, minlength=n_strata * n_groups * 4)
     return flat.reshape(n_strata, n_groups, 4)

@@ -7,6 +7,7 @@ product of the observed values of each feature: an intersection nobody falls in 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +17,12 @@ import pandas as pd
 from mlops_actions.errors import InputError
 
 Column = tuple[str, Any]
+MAX_GROUPS = 1_000_000  # product of the feature cardinalities; codes * 4 stays well inside int32
 
 
 @dataclass(frozen=True)
 class Grouping:
-    """Row codes plus what they mean: ``codes[i] = stratum * n_groups + group`` (all in int64)."""
+    """Row codes plus what they mean: ``codes[i] = stratum * n_groups + group`` (int32)."""
 
     codes: np.ndarray
     sensitive_names: tuple[str, ...]
@@ -58,16 +60,20 @@ def encode(sensitive: Any, control: Any, n_rows: int) -> Grouping:
     s_cols = feature_columns(sensitive, "sensitive_feature_", n_rows)
     c_cols = feature_columns(control, "control_feature_", n_rows) if control is not None else []
     _check_unique_names([name for name, _ in c_cols + s_cols])
-    codes = np.zeros(0, dtype=np.int64)
-    levels: list[pd.Index] = []
-    for name, values in c_cols + s_cols:  # a handful of features, each a vectorised pass
-        raw, lookup, uniques = factorize(name, values)
-        if levels:
+    factorised = [factorize(name, values) for name, values in c_cols + s_cols]  # a vectorised pass each
+    sizes = [len(uniques) for _, _, uniques in factorised]
+    if math.prod(sizes) > MAX_GROUPS:
+        shown = " × ".join(f"{n} ({name})" for n, (name, _) in zip(sizes, c_cols + s_cols, strict=True))
+        raise InputError(f"too many groups: {shown} = {math.prod(sizes):,} combinations",
+                         hint=f"group by features with few values (at most {MAX_GROUPS:,} combinations)")
+    codes = np.zeros(0, dtype=np.int32)
+    for raw, lookup, uniques in factorised:
+        if codes.size:
             codes *= len(uniques)
             codes += lookup[raw]
         else:
-            codes = lookup[raw]  # remap to sorted order and widen to int64 in one take
-        levels.append(uniques)
+            codes = lookup[raw]  # remap to sorted order in one take
+    levels = [uniques for _, _, uniques in factorised]
     k = len(c_cols)
     return Grouping(codes, tuple(n for n, _ in s_cols), tuple(n for n, _ in c_cols),
                     tuple(levels[k:]), tuple(levels[:k]))
@@ -123,7 +129,7 @@ def _check_unique_names(names: list[str]) -> None:
 
 
 def factorize(name: str, values: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]:
-    """Raw codes, a lookup from raw code to sorted code (int64), and the sorted observed values.
+    """Raw codes, a lookup from raw code to sorted code (int32), and the sorted observed values.
 
     Factorising unsorted and sorting only the few distinct values is cheaper than a sorted factorisation,
     which reorders every row's code. Missing values are refused (fairlearn refuses them too).
@@ -144,7 +150,7 @@ def factorize(name: str, values: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]
                          hint="remove or replace them before measuring fairness")
     observed = uniques.take(used)
     order = observed.argsort()
-    lookup = np.zeros(len(uniques), dtype=np.int64)
+    lookup = np.zeros(len(uniques), dtype=np.int32)
     lookup[used[order]] = np.arange(len(used))
     result = observed.take(order)
     return raw, lookup, pd.Index(result.to_numpy()) if isinstance(result, pd.CategoricalIndex) else result
