@@ -271,3 +271,31 @@ def test_a_results_folder_whose_name_is_no_model_name(example_repo: Path,
     (folder / "metrics.json").write_text(json.dumps({**data, "model": name}))
     assert _run(example_repo) == 1  # a record's model name follows the schema; this folder cannot match it
     assert f"the record is of model 'arrests' but the folder is '{name}'" in _error(capsys)
+
+
+def test_fairness_from_aggregates_when_predictions_stay_in_the_training_job(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    from mlops_actions.fairness import evaluate
+
+    folder = repo / "mlops-out" / "arrests"
+    df = pd.read_parquet(folder / "predictions.parquet")
+    report = evaluate(df.y_true, df.y_pred, df[["colour", "sex"]], pos_label="Yes")
+    (folder / "fairness.json").write_text(json.dumps(report.to_dict()))
+    assert _run(repo, "--out", str(folder.parent / "with-rows.md")) == 0
+    (folder / "predictions.parquet").unlink()
+    assert _run(repo, "--out", str(folder.parent / "aggregates.md")) == 0
+    with_rows = (folder.parent / "with-rows.md").read_text()
+    aggregates = (folder.parent / "aggregates.md").read_text()
+    assert "| Black    | Female |" in aggregates
+    strip = lambda t: t.split("#### Fairness")[1]  # noqa: E731 - the class balance needs the rows
+    assert strip(aggregates) == strip(with_rows)
+
+
+def test_a_fairness_json_that_is_not_a_report(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = repo / "mlops-out" / "arrests"
+    (folder / "predictions.parquet").unlink()
+    (folder / "fairness.json").write_text('{"summary": {}}')
+    assert _run(repo) == 1
+    assert "mlops-out/arrests/fairness.json: missing or malformed key 'groups'" in _error(capsys)

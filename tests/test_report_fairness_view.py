@@ -47,3 +47,14 @@ def test_warnings_and_undefined_rates_come_through() -> None:
     assert any("small group" in w for w in view.warnings)
     x = view.rows[0]
     assert x.values["tpr"] is None  # group x has no positives: TPR is undefined (n/a), not 0
+
+
+def test_the_json_form_gives_the_same_view() -> None:
+    import json
+
+    from mlops_actions.evaluation.fairness_view import view_from_dict
+
+    df = _frame()
+    df["c"] = np.where(np.arange(len(df)) % 2, "odd", "even")
+    report = evaluate(df.y_true, df.y_pred, df[["a", "b"]], control_features=df["c"], bootstrap=20)
+    assert view_from_dict(json.loads(json.dumps(report.to_dict()))) == view_of(report)

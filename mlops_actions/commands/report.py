@@ -115,8 +115,7 @@ def build_reports(root: Path, options: ReportOptions,
 def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:
     candidate = res.load_candidate(folder, root)
     spec = load_spec(root, candidate.name)
-    display = f"{_rel(folder, root)}/{res.PREDICTIONS_FILE}"
-    view, balance, notes = res.fairness_of(res.load_predictions(folder, root), spec, candidate.task, display)
+    view, balance, notes = res.fairness_for(folder, spec, candidate.task, root)
     problem = (options.base_problems or {}).get(candidate.name)
     baseline = load_baseline(root, candidate.name, policy.baseline, deployed=options.deployed,
                              base_results=options.base_results, base_ref=options.base)
@@ -141,7 +140,7 @@ def _base_extras(folder: Path, spec: ModelSpec | None) -> tuple[Mapping[tuple[st
     from mlops_actions.evaluation.fairness_view import chart_values
 
     task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
-    view, balance, _ = res.fairness_of(res.load_predictions(folder), spec, task, folder.as_posix())
+    view, balance, _ = res.fairness_for(folder, spec, task)
     return (chart_values(view) if view is not None else None), balance
 
 

@@ -36,6 +36,28 @@ def view_of(report: Any) -> FairnessView:
                         chart_metric=CHART_METRIC.get(report.task), summary_ci=_intervals(report))
 
 
+def view_from_dict(data: Mapping[str, Any]) -> FairnessView:
+    """Build the view from ``FairnessReport.to_dict()`` (e.g. a ``fairness.json`` the training job wrote)."""
+    control = tuple(str(c) for c in data.get("control_features") or ())
+    sensitive = tuple(str(s) for s in data.get("sensitive_features") or ())
+    task = str(data.get("task", "classification"))
+    groups = list(data.get("groups") or ())
+    present = set().union(*(g.keys() for g in groups)) if groups else set()
+    columns = tuple(c for c in (REGRESSION_RATES if task == "regression" else CLASSIFICATION_RATES) if c in present)
+    rows = tuple(_row(_dict_group(g, control, sensitive), g, columns) for g in groups)
+    ci = {str(k): (as_number(v.get("lower")), as_number(v.get("upper")))
+          for k, v in sorted((data.get("summary_ci") or {}).items()) if isinstance(v, Mapping)}
+    return FairnessView(features=control + sensitive, columns=columns, rows=rows,
+                        summary=_numbers(data.get("summary") or {}),
+                        warnings=tuple(str(w) for w in data.get("warnings") or ()),
+                        chart_metric=CHART_METRIC.get(task), summary_ci=ci)
+
+
+def _dict_group(row: Mapping[str, Any], control: Sequence[str], sensitive: Sequence[str]) -> tuple[str, ...]:
+    keys, values = row.get("control") or {}, row.get("group") or {}
+    return tuple(str(keys.get(c)) for c in control) + tuple(str(values.get(s)) for s in sensitive)
+
+
 def _row(group: tuple[str, ...], rec: Mapping[str, Any], columns: Sequence[str]) -> GroupRow:
     n = as_number(rec.get("n"))
     values = {c: as_number(rec.get(c)) for c in columns}

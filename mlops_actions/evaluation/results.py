@@ -20,6 +20,7 @@ from mlops_actions.evaluation.assess import Candidate, FairnessView
 METRICS_FILE = "metrics.json"
 RECORD_FILE = "record.json"
 PREDICTIONS_FILE = "predictions.parquet"
+FAIRNESS_FILE = "fairness.json"
 RUN_HINT = "run `mlops-actions train MODEL` (or `mlops-actions run`) to produce it"
 
 
@@ -133,8 +134,25 @@ def load_predictions(folder: Path, root: Path | None = None) -> Any:
                          f"{PREDICTIONS_FILE}"), hint=RUN_HINT.replace("produce it", "write it again")) from None
 
 
+FairnessResult = tuple[FairnessView | None, Mapping[str, float] | None, tuple[str, ...]]
+
+
+def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | None = None) -> FairnessResult:
+    """From the held-out predictions when they are here; else from ``fairness.json`` (aggregates only, as a
+    job that may not upload rows leaves them); else none, and a note saying so."""
+    prefix = _display(folder, root)
+    frame = load_predictions(folder, root)
+    if frame is None and (folder / FAIRNESS_FILE).is_file():
+        from mlops_actions.evaluation.fairness_view import view_from_dict
+
+        data = read_json(folder / FAIRNESS_FILE, f"{prefix}/{FAIRNESS_FILE}")
+        _require(data, "groups", list, f"{prefix}/{FAIRNESS_FILE}")
+        return view_from_dict(data), None, ()
+    return fairness_of(frame, spec, task, f"{prefix}/{PREDICTIONS_FILE}")
+
+
 def fairness_of(frame: Any, spec: ModelSpec | None, task: str,
-                display: str) -> tuple[FairnessView | None, Mapping[str, float] | None, tuple[str, ...]]:
+                display: str) -> FairnessResult:
     """Fairness view, class balance and notes for one model's predictions (None when not computable)."""
     if frame is None:
         return None, None, (f"{display}: no held-out predictions; per-group fairness not available",)
