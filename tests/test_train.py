@@ -171,7 +171,8 @@ def test_regression_on_synthetic_parquet_data(tmp_path: Path) -> None:
     load_artifact(root / "out" / "price" / "model.skops", policy.allowed_prefixes)  # a Tree is under sklearn.
 
 
-def test_multiclass_without_predict_proba_reports_null_with_a_note(tmp_path: Path) -> None:
+def _multiclass_repo(tmp_path: Path) -> Path:
+    """The base repository with a third class, no positive label, and more metrics."""
     root = _base_repo(tmp_path)
     csv = root / "data" / "m.csv"
     lines = csv.read_text().splitlines()
@@ -179,14 +180,27 @@ def test_multiclass_without_predict_proba_reports_null_with_a_note(tmp_path: Pat
                                for i, line in enumerate(lines[1:])]
     csv.write_text("\n".join(relabelled) + "\n")
     _edit_spec(root, '  positive_label: "Yes"\n', "")
-    _edit_spec(root, "sklearn.linear_model.LogisticRegression", "sklearn.svm.LinearSVC")
     _edit_spec(root, "  roc_auc: higher", "  roc_auc: higher\n  log_loss: lower\n  precision: higher")
+    return root
+
+
+def test_multiclass_metrics_with_predict_proba(tmp_path: Path) -> None:
+    root = _commit(_multiclass_repo(tmp_path))
+    spec, policy = load_model(root, "m")
+    result = train_model(root, spec, policy, root / "out")
+    assert all(result.metrics[name] is not None for name in ("accuracy", "f1", "precision", "roc_auc", "log_loss"))
+
+
+def test_multiclass_without_predict_proba_reports_null_with_a_note(tmp_path: Path) -> None:
+    root = _multiclass_repo(tmp_path)
+    _edit_spec(root, "sklearn.linear_model.LogisticRegression", "sklearn.svm.LinearSVC")
     _commit(root)
     spec, policy = load_model(root, "m")
     result = train_model(root, spec, policy, root / "out")
     assert result.metrics["roc_auc"] is None and result.metrics["log_loss"] is None
     assert result.metrics["f1"] is not None and result.metrics["precision"] is not None
     assert any("roc_auc: the estimator has no predict_proba" in n for n in result.notes)
+    assert "fairness" not in result.record and any("fairness: not computed" in n for n in result.notes)
     frame = pd.read_parquet(root / "out" / "m" / "predictions.parquet")
     assert "y_score" not in frame.columns and set(frame["y_true"]) == {"Yes", "No", "Maybe"}
 

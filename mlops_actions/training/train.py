@@ -107,7 +107,8 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
     files[RECORD_FILE] = _json_bytes(record)
     with timer("write", f"{spec.name}: write outputs"):
         folder = write_atomically(out_dir, spec.name, files)
-    notes = (*dataset.notes, *fit_notes, *result.notes)
+    skipped = (FAIRNESS_SKIPPED,) if fairness is None and spec.data.sensitive else ()
+    notes = (*dataset.notes, *fit_notes, *result.notes, *skipped)
     return TrainResult(spec.name, folder, artifact.sha256, result.values, record, notes)
 
 
@@ -176,10 +177,16 @@ def _check_round_trip(artifact: Artifact, pipeline: Any, dataset: Dataset, split
 _RENAMED = {"mae_gap": "mae_difference", "rmse_gap": "rmse_difference"}
 
 
-def fairness_summary(spec: ModelSpec, dataset: Dataset, split: Split, preds: Predictions) -> dict[str, float | None]:
-    """Between-groups disparities over the sensitive columns (empty without sensitive columns)."""
-    if not spec.data.sensitive:
-        return {}
+FAIRNESS_SKIPPED = ("fairness: not computed: the target has more than two classes and no data.positive_label "
+                    "(set it to measure one class against the rest)")
+
+
+def fairness_summary(spec: ModelSpec, dataset: Dataset, split: Split,
+                     preds: Predictions) -> dict[str, float | None] | None:
+    """Between-groups disparities over the sensitive columns; None when there is nothing to measure
+    (no sensitive column, or a multiclass target without a positive label)."""
+    if not spec.data.sensitive or (spec.task == "classification" and preds.pos_label is None):
+        return None
     from mlops_actions.fairness import evaluate
 
     groups = dataset.groups.iloc[split.test]
@@ -232,7 +239,7 @@ def predictions_parquet(spec: ModelSpec, dataset: Dataset, split: Split, preds: 
 
 
 def build_record(spec: ModelSpec, fingerprint: Fingerprint, dataset: Dataset, split: Split, artifact: Artifact,
-                 pipeline: Any, result: MetricResult, fairness: Mapping[str, float | None],
+                 pipeline: Any, result: MetricResult, fairness: Mapping[str, float | None] | None,
                  timings: Mapping[str, float]) -> dict[str, Any]:
     """The version record of this training, validated against schemas/version-record."""
     record: dict[str, Any] = {
@@ -242,7 +249,7 @@ def build_record(spec: ModelSpec, fingerprint: Fingerprint, dataset: Dataset, sp
         "timings": dict(timings),
     }
     record["data"] = [_data_entry(d, dataset) for d in record["data"]]
-    if spec.data.sensitive:
+    if fairness is not None:
         record["fairness"] = dict(fairness)
     check_record(record)
     return record
