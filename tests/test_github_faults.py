@@ -172,10 +172,10 @@ def test_issue_post_applied_then_dropped_gives_exactly_one_issue() -> None:
 def test_a_read_timeout_on_a_write_waits_to_settle_then_rereads() -> None:
     from mlops_actions.github import ClientConfig, GitHubRepo
 
-    policy = RetryPolicy(base_delay=0.05, max_wait=3.0, settle=0.6)
-    sleeps = Sleeps(real=True)  # the server applies the POST 1.2 s after it arrived; we gave up after 1 s
-    with emulator(faults=[{"method": "POST", "path": COMMENTS, "latency": 1.2}]) as gh:
+    policy = RetryPolicy(base_delay=0.05, max_wait=3.0, settle=0.7)
+    sleeps = Sleeps(real=True)  # the server applies the POST 1.15 s after it arrived; we gave up after 1 s
+    with emulator(faults=[{"method": "POST", "path": COMMENTS, "latency": 1.15}]) as gh:
         config = ClientConfig(gh.url, "bot-token", REPO, retry=policy, seconds_between_writes=None, timeout=1)
         result = GitHubRepo.open(config, sleep=sleeps).upsert_comment(PR, "report", MARKER)
-        assert sleeps == [0.6]
+        assert sleeps == [0.7]
         assert len(comments_on(gh)) == 1 and result.comment.id == comments_on(gh)[0].id
