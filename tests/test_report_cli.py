@@ -230,7 +230,7 @@ def test_train_base_for_a_model_the_base_lacks(example_repo: Path, capsys: pytes
     record.write_text(record.read_text().replace('"model": "arrests"', '"model": "twin"'))
     assert _run(example_repo, "--base", "main", "--train-base") == 0
     out = capsys.readouterr().out
-    assert "> the model does not exist at the base ref" in out
+    assert "\n\n- ℹ️ the model does not exist at the base ref\n" in out
     assert "none: **new model**" in out
 
 

@@ -66,8 +66,8 @@ def why(m: ModelReport) -> str:
         lines.append(f"- … and {len(m.reasons) - MAX_REASONS} more")
     if not reasons:
         lines = ["**Why it was retrained:** _the plan lists no reason (its fingerprint is unchanged)_"]
-    lines.extend(f"> {md_text(n)}" for n in m.notes)
-    return "\n".join([*lines, "", baseline_line(m.baseline)])
+    notes = [f"- ℹ️ {md_text(n)}" for n in m.notes]
+    return "\n".join([*lines, *([""] + notes if notes else []), "", baseline_line(m.baseline)])
 
 
 def metrics(m: ModelReport) -> str:
