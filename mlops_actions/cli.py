@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mlops_actions import __version__
 from mlops_actions.actions_runtime import ActionsRuntime
@@ -271,8 +272,86 @@ def _run_monitor(args: argparse.Namespace, ctx: Context) -> int:
                    fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold))
 
 
+def _add_register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("register", help="on push to main: tag and release each retrained model as <name>@v<N>",
+                       description="Register the models the merge retrained: checks the merged PR's approvals "
+                                   "(mlops.yaml approvals.register), the gates, and that each artifact equals the one "
+                                   "the PR's report showed; then an annotated tag <name>@v<N> holding the version "
+                                   "record, a release with model.skops, metrics.json and the model card, and a "
+                                   "comment on the PR. Nothing is created when a check fails. Needs GITHUB_TOKEN "
+                                   "with contents: write and pull-requests: write.")
+    p.add_argument("--results", type=Path, default=Path("mlops-out"), metavar="DIR",
+                   help="results folder written by train on main (default: mlops-out)")
+    p.add_argument("--sha", default=None, metavar="SHA", help="the pushed commit (default: GITHUB_SHA, else HEAD)")
+    p.set_defaults(handler=_run_register)
+
+
+def _run_register(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.register import RegisterOptions, register
+
+    gh = _github(ctx)
+    sha = _commit(ctx, args.sha)
+    options = RegisterOptions(results=ctx.root / args.results, sha=sha, base_sha=_parent(ctx, sha),
+                              run_url=gh.context.run_url, now=_now())
+    return register(ctx.root, gh, options, runtime=ctx.runtime)
+
+
+def _add_deploy(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("deploy", help="on push to main: deploy what environments/*.yaml now say, if approved",
+                       description="Compare environments/<env>.yaml with the newest successful GitHub Deployment "
+                                   "per environment and model. Each change needs the approvals mlops.yaml requires "
+                                   "for that environment, an existing version whose gates passed, and the "
+                                   "environment order; then a GitHub Deployment of the version tag is created. "
+                                   "Any refusal creates nothing, fails the check and comments on the PR. Needs "
+                                   "GITHUB_TOKEN with deployments: write, checks: write and pull-requests: write.")
+    p.add_argument("--sha", default=None, metavar="SHA", help="the pushed commit (default: GITHUB_SHA, else HEAD)")
+    p.add_argument("--status", choices=("success", "queued", "in_progress"), default="success",
+                   help="status to give each new deployment (default success; use queued when your own deploy "
+                        "step reports the outcome)")
+    p.set_defaults(handler=_run_deploy)
+
+
+def _run_deploy(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.deploy import DeployOptions, deploy
+
+    gh = _github(ctx)
+    options = DeployOptions(sha=_commit(ctx, args.sha), run_url=gh.context.run_url, status=args.status)
+    return deploy(ctx.root, gh, options, runtime=ctx.runtime)
+
+
+def _github(ctx: Context) -> Any:
+    """The GitHub client of this run (only the composition root builds it)."""
+    from mlops_actions.github.env import connect
+
+    return connect(ctx.env, None, ctx.runtime)
+
+
+def _commit(ctx: Context, given: str | None) -> str:
+    from mlops_actions.gitio import Git
+
+    rev = given or ctx.env.get("GITHUB_SHA") or "HEAD"
+    sha = Git(ctx.root).commit_of(rev)
+    if sha is None:
+        raise UsageError(f"'{rev}' does not name a commit in {ctx.root}",
+                         hint="check out the repository with actions/checkout (fetch-depth: 2)")
+    return sha
+
+
+def _parent(ctx: Context, sha: str) -> str | None:
+    from mlops_actions.gitio import Git
+
+    return Git(ctx.root).commit_of(f"{sha}^1")
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_monitor, _add_fairness, _add_init)
+    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_monitor, _add_fairness, _add_init,
+    _add_register, _add_deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:

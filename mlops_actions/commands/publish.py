@@ -1,0 +1,52 @@
+"""Publishing the PR report on GitHub: the sticky comment (with the artifact evidence) and a check run.
+
+``report`` renders locally (no token needed); with ``--publish`` the CLI hands the rendered comment here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.errors import InputError
+from mlops_actions.evaluation import results as res
+from mlops_actions.registry import evidence as ev
+
+REPORT_MARKER = "mlops-actions:report"
+CHECK_NAME = "mlops-actions report"
+COMMENT_LIMIT = 65_536
+CHECK_SUMMARY_LIMIT = 65_535
+CONCLUSIONS: Mapping[str, str] = {"pass": "success", "warn": "neutral", "fail": "failure"}
+
+
+def shown_models(results: Path) -> dict[str, ev.Shown]:
+    """Artifact sha256 and fingerprint of every model in the results folder, from its record."""
+    shown = {}
+    for folder in res.result_folders(results):
+        record = res.load_record(folder, folder.name)
+        shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]))
+    return shown
+
+
+def with_evidence(comment: str, head_sha: str, shown: Mapping[str, ev.Shown]) -> str:
+    """The comment with the evidence line at its end; refused (never cut) when it would not fit."""
+    body = comment.rstrip("\n") + "\n\n" + ev.render(head_sha, shown) + "\n"
+    if len(body) > COMMENT_LIMIT:
+        raise InputError(f"the report with its evidence is {len(body):,} characters; GitHub allows "
+                         f"{COMMENT_LIMIT:,}", hint="report fewer models per pull request")
+    return body
+
+
+def publish(gh: Any, *, comment: str, summary: str, verdict: str, results: Path, sha: str | None) -> int | None:
+    """Upsert the sticky comment on the event's PR and record a check run; the PR number, or None."""
+    pr = gh.pr_for_event() or (gh.pr_for_commit(sha) if sha else None)
+    head = pr.head_sha if pr is not None else sha
+    if head is None:
+        raise InputError("cannot tell which commit the report is for", hint="run it on a pull_request event")
+    if pr is not None:
+        result = gh.upsert_comment(pr.number, with_evidence(comment, head, shown_models(results)), REPORT_MARKER)
+        print(f"report comment {result.action} on pull request #{pr.number}: {result.comment.url}")
+    gh.check_run(CHECK_NAME, head, conclusion=CONCLUSIONS.get(verdict, "neutral"), title=f"verdict: {verdict}",
+                 summary=summary[:CHECK_SUMMARY_LIMIT])
+    return pr.number if pr is not None else None

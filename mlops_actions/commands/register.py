@@ -1,0 +1,205 @@
+"""``mlops-actions register``: on push to main, each model the merge retrained becomes ``<name>@v<N>``.
+
+Checks first, for every model (nothing is created when any check fails): the merged PR's approvals per
+the policy, the gates, and reproducibility (the artifact built on main must be the one the PR's report
+showed). Then per model: the annotated tag whose message is the version record, a GitHub Release with
+``model.skops``, ``metrics.json`` and the model card, and one comment on the merged PR linking the versions.
+Concurrency-safe (a lost race for N takes N+1; tags never move) and idempotent (a rerun finishes a
+half-made release and creates no second tag).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.commands.report import ReportOptions, build_reports, load_policy
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
+from mlops_actions.evaluation.assess import ModelReport
+from mlops_actions.evaluation.gates import FAIL
+from mlops_actions.registry import evidence as ev
+from mlops_actions.registry import people
+from mlops_actions.registry.approvals import Decision, decide
+from mlops_actions.registry.records import parse_record
+from mlops_actions.registry.versioning import (
+    ExistingVersion,
+    Provenance,
+    already_registered,
+    existing_from_tags,
+    next_number,
+    tag_message,
+    version_record,
+)
+from mlops_actions.reporting.markdown import md_cell, md_code
+from mlops_actions.reporting.modelcard import model_card
+
+REPORT_MARKER = "mlops-actions:report"
+REGISTER_MARKER = "mlops-actions:register"
+ASSETS = ("model.skops", "metrics.json", "model-card.md")
+MAX_RACE_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class RegisterOptions:
+    results: Path
+    sha: str
+    base_sha: str | None
+    run_url: str | None
+    now: str
+
+
+@dataclass(frozen=True)
+class Registered:
+    model: str
+    version: str
+    tag: str
+    release_url: str
+    created: bool
+
+
+def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsRuntime) -> int:
+    reports = build_reports(root, ReportOptions(results=options.results))
+    if not reports:
+        print("register: no trained model in the results folder; nothing to register")
+        runtime.set_output("versions", "[]")
+        return EXIT_OK
+    pr = gh.pr_for_commit(options.sha)
+    if pr is None or not pr.merged:
+        return _refuse(gh, None, [f"commit {options.sha[:12]} is not the merge of a pull request; versions are "
+                                  "registered only from reviewed, merged pull requests"], runtime)
+    decision = _approvals(root, gh, pr, options)
+    problems = _check_all(reports, decision, _evidence(gh, pr.number), pr.head_sha)
+    if problems:
+        return _refuse(gh, pr.number, problems, runtime)
+    provenance = Provenance(options.sha, pr.number, decision.approvers, pr.merged_by, options.run_url, options.now)
+    done = [_register_one(gh, m, options.results / m.name, provenance) for m in reports]
+    _announce(gh, pr.number, done)
+    runtime.set_output("versions", json.dumps([d.__dict__ for d in done], sort_keys=True))
+    return EXIT_OK
+
+
+def _approvals(root: Path, gh: Any, pr: Any, options: RegisterOptions) -> Decision:
+    rule = load_policy(root).register
+    lookups = people.lookups(gh, rule, pr_number=pr.number, codeowners_ref=options.base_sha or pr.base_ref)
+    return decide(people.votes(gh.reviews(pr.number)), rule, author=pr.author, head_sha=pr.head_sha,
+                  lookups=lookups, merged_by=pr.merged_by)
+
+
+def _evidence(gh: Any, pr_number: int) -> ev.Evidence | None:
+    comment = gh.find_comment(pr_number, REPORT_MARKER)
+    return ev.parse(comment.body) if comment is not None else None
+
+
+def _check_all(reports: Sequence[ModelReport], decision: Decision, shown: ev.Evidence | None,
+               head_sha: str) -> list[str]:
+    problems = [f"approvals: {reason}" for reason in decision.reasons]
+    problems += [f"  not counted: {why}" for why in decision.not_counted if problems]
+    for m in reports:
+        problems.extend(f"{m.name}: {p}" for p in _check_model(m, shown, head_sha))
+    return problems
+
+
+def _check_model(m: ModelReport, shown: ev.Evidence | None, head_sha: str) -> list[str]:
+    problems = []
+    if m.verdict == FAIL:
+        failed = [r.message for r in m.gates.results if r.status == FAIL]
+        problems.append("gates failed: " + "; ".join(failed))
+    if shown is None:
+        problems.append("the merged PR has no mlops-actions report with artifact evidence; what was reviewed is "
+                        "unknown, so nothing ships (run the PR workflow, then merge)")
+    elif m.name not in shown.models:
+        problems.append("the PR's report did not show this model; what was reviewed is not what would ship")
+    elif shown.models[m.name].artifact_sha256 != m.artifact_sha256:
+        problems.append(f"not reproducible: the artifact built on main has sha256 {m.artifact_sha256[:12]}…, the "
+                        f"PR's report showed {shown.models[m.name].artifact_sha256[:12]}… for head "
+                        f"{shown.head_sha[:12]} (did the data, a library version or the spec change after review?)")
+    elif shown.head_sha != head_sha:
+        problems.append(f"the PR's report is for commit {shown.head_sha[:12]}, not the merged head {head_sha[:12]}")
+    return problems
+
+
+def _existing(gh: Any, model: str) -> list[ExistingVersion]:
+    tags = []
+    for info in gh.tag_messages(f"{model}@v"):
+        number = info.name.rsplit("@v", 1)[-1]
+        record, problem = (parse_record(info.message, model, int(number)) if info.annotated and number.isdigit()
+                           else (None, "not an annotated tag"))
+        tags.append((info.name, record, problem))
+    return existing_from_tags(model, tags)
+
+
+def _register_one(gh: Any, m: ModelReport, folder: Path, provenance: Provenance) -> Registered:
+    gates = {"verdict": m.verdict, "results": [r.to_dict() for r in m.gates.results]}
+    for _ in range(MAX_RACE_RETRIES):
+        existing = _existing(gh, m.name)
+        done = already_registered(existing, m.fingerprint, provenance.commit)
+        number = done.number if done else next_number(existing)
+        record = dict(done.record) if done and done.record else version_record(m.record, number, provenance, gates)
+        tag = f"{m.name}@v{number}"
+        try:
+            gh.create_annotated_tag(tag, tag_message(record), provenance.commit)
+        except GitHubError:
+            if _taken_by_other(gh, tag, provenance.commit):
+                continue  # lost the race for N: re-read and take the next number
+            raise
+        release = _release(gh, m, tag, record, folder)
+        return Registered(m.name, f"v{number}", tag, release.html_url, created=done is None)
+    raise GitHubError(f"could not register {m.name}: {MAX_RACE_RETRIES} concurrent runs took every version number "
+                      "tried", hint="rerun the workflow")
+
+
+def _taken_by_other(gh: Any, tag: str, commit: str) -> bool:
+    info = gh.tag(tag)
+    return info is not None and info.commit_sha != commit
+
+
+def _release(gh: Any, m: ModelReport, tag: str, record: dict[str, Any], folder: Path) -> Any:
+    card = model_card(m)
+    release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=_release_body(m, tag, record))
+    have = {a.name for a in release.assets}
+    files = {"model.skops": (folder / "model.skops").read_bytes(),
+             "metrics.json": (folder / "metrics.json").read_bytes(),
+             "model-card.md": card.encode("utf-8")}
+    for name in ASSETS:
+        if name not in have:
+            gh.upload_asset(release, name, files[name],
+                            "application/json" if name.endswith(".json") else "application/octet-stream")
+    return release
+
+
+def _release_body(m: ModelReport, tag: str, record: dict[str, Any]) -> str:
+    approvers = ", ".join(f"@\u200b{md_cell(a['login'])}" for a in record.get("approvers", [])) or "none"
+    metrics = "\n".join(f"| {md_cell(k)} | {v if v is not None else 'n/a'} |"
+                        for k, v in sorted((record.get("metrics") or {}).items()))
+    return (f"Version {md_code(tag)} of model {md_code(m.name)}, from PR #{record.get('pr')} "
+            f"(commit {md_code(str(record.get('commit', ''))[:12])}), approved by {approvers}.\n\n"
+            f"| metric | value |\n|---|---:|\n{metrics}\n\n"
+            f"Fingerprint {md_code(m.fingerprint)}; artifact sha256 {md_code(m.artifact_sha256)} (skops format; "
+            "load with `skops.io.load` after checking `get_untrusted_types`). The version record is the tag "
+            "message.\n")
+
+
+def _announce(gh: Any, pr_number: int, done: Sequence[Registered]) -> None:
+    lines = ["### mlops-actions: registered", ""]
+    lines += [f"- {md_code(d.tag)}: [release]({d.release_url})" + ("" if d.created else " (already registered)")
+              for d in done]
+    gh.upsert_comment(pr_number, "\n".join(lines) + "\n", REGISTER_MARKER)
+    for d in done:
+        print(f"registered {d.tag} -> {d.release_url}" + ("" if d.created else " (already registered)"))
+
+
+def _refuse(gh: Any, pr_number: int | None, problems: Sequence[str], runtime: ActionsRuntime) -> int:
+    text = "register refused; nothing was created:\n" + "\n".join(f"  - {p}" for p in problems)
+    print(text)
+    if pr_number is not None:
+        body = ("### mlops-actions: registration refused\n\nNothing was tagged or released. What is missing:\n\n"
+                + "\n".join(f"- {md_cell(p.strip())}" for p in problems) + "\n")
+        gh.upsert_comment(pr_number, body, REGISTER_MARKER)
+    runtime.append_summary("### mlops-actions register: refused\n\n" +
+                           "\n".join(f"- {md_cell(p.strip())}" for p in problems) + "\n")
+    runtime.set_output("versions", "[]")
+    return EXIT_INVALID

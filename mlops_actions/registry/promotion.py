@@ -1,0 +1,74 @@
+"""Promotion by environment files (pure): desired state vs what is deployed, and what each change needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A successful deployment of ``model@version`` to ``environment`` (newest first in lists)."""
+
+    environment: str
+    model: str
+    version: str
+    deployment_id: int
+
+
+@dataclass(frozen=True)
+class Change:
+    environment: str
+    model: str
+    version: str
+    current: str | None
+
+    @property
+    def tag(self) -> str:
+        return f"{self.model}@{self.version}"
+
+    def describe(self) -> str:
+        was = f"{self.current} → " if self.current else "new: "
+        return f"{self.environment}: {self.model} {was}{self.version}"
+
+
+def deployed_from(environment: str, deployments: Iterable[Any]) -> list[Deployed]:
+    """Successful deployments of our models (payload = version record), newest first."""
+    found = []
+    for d in deployments:
+        payload = d.payload if isinstance(d.payload, Mapping) else {}
+        status = getattr(d.latest_status, "state", None)
+        if status == "success" and payload.get("model") and payload.get("version"):
+            found.append(Deployed(environment, str(payload["model"]), str(payload["version"]), int(d.id)))
+    return found
+
+
+def current_state(deployed: Sequence[Deployed]) -> dict[str, str]:
+    """model → version of its newest successful deployment."""
+    state: dict[str, str] = {}
+    for d in deployed:
+        state.setdefault(d.model, d.version)
+    return state
+
+
+def changes(desired: Mapping[str, Mapping[str, str]], current: Mapping[str, Mapping[str, str]],
+            order: Sequence[str]) -> list[Change]:
+    """Every (environment, model) whose desired version differs from the deployed one, in promotion order."""
+    found = []
+    for env in order:
+        for model, version in sorted(desired.get(env, {}).items()):
+            now = current.get(env, {}).get(model)
+            if now != version:
+                found.append(Change(env, model, version, now))
+    return found
+
+
+def order_problem(change: Change, requires: Sequence[str], history: Mapping[str, Sequence[Deployed]]) -> str | None:
+    """Why ``change`` breaks the environment order: the version never reached a required environment."""
+    missing = [env for env in requires
+               if not any(d.model == change.model and d.version == change.version for d in history.get(env, ()))]
+    if not missing:
+        return None
+    return (f"rule 'environment order': {change.tag} has never been deployed to {', '.join(missing)}; "
+            f"promote it there first")

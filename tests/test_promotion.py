@@ -1,0 +1,254 @@
+"""register and deploy end to end: a real git repository, the real CLI, PyGithub against the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, git
+
+from mlops_actions.cli import main
+from mlops_actions.commands.publish import with_evidence
+from mlops_actions.github.client import ClientConfig
+from mlops_actions.github.repo import GitHubRepo
+from mlops_actions.registry import evidence as ev
+from mlops_actions.registry.records import local_versions
+from mlops_actions.testing.github_emulator import GitHubEmulator
+
+REPO = "acme/arrests"
+USERS = ["mlops-bot:bot-token:write", "author:author-token:write", "alice:alice-token:write",
+         "carol:carol-token:write", "dave:dave-token:read", "root:root-token:admin"]
+
+
+@dataclass
+class World:
+    root: Path
+    gh: GitHubEmulator
+    bot: GitHubRepo
+    head: str
+    merge: str
+    pr: int
+
+
+def _train(root: Path, out: str) -> None:
+    assert main(["-C", str(root), "train", "arrests", "--out", out]) == 0
+
+
+def _run(world: World, monkeypatch: pytest.MonkeyPatch, *args: str, sha: str | None = None) -> int:
+    monkeypatch.setenv("GITHUB_API_URL", world.gh.url)
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
+    monkeypatch.setenv("GITHUB_TOKEN", "bot-token")
+    monkeypatch.setenv("GITHUB_SHA", sha or world.merge)
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    return main(["-C", str(world.root), *args])
+
+
+def _merge_pr(root: Path, gh: GitHubEmulator, branch: str, files: list[str], *, title: str) -> tuple[str, str, int]:
+    """Merge ``branch`` into main with a merge commit; the emulator knows it as a merged PR."""
+    head = git(root, "rev-parse", branch)
+    base = git(root, "rev-parse", "main")
+    git(root, "checkout", "-q", "main")
+    git(root, "merge", "-q", "--no-ff", branch, "-m", f"Merge {branch}")
+    merge = git(root, "rev-parse", "HEAD")
+    pull = gh.add_pull(REPO, head_ref=branch, head_sha=head, base_sha=base, user="author", title=title,
+                       merged=True, merge_commit_sha=merge, merged_by={"login": "carol"}, state="closed")
+    pull.files = [{"filename": f} for f in files]
+    return head, merge, pull.number
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example repository with a feature branch retraining arrests, trained once for the module."""
+    root = tmp_path_factory.mktemp("template") / "repo"
+    shutil.copytree(EXAMPLE, root)
+    (root / ".gitignore").write_text("mlops-out/\npr-out/\n")
+    for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "initial"),
+                 ("checkout", "-q", "-b", "feature")):
+        _git_env(root, *args)
+    spec = root / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("C: 1.0", "C: 0.5"))
+    _git_env(root, "commit", "-q", "-am", "arrests: C=0.5")
+    _train(root, "pr-out")
+    _git_env(root, "checkout", "-q", "main")
+    _git_env(root, "merge", "-q", "--no-ff", "feature", "-m", "Merge feature")
+    _train(root, "mlops-out")
+    _git_env(root, "reset", "-q", "--hard", "HEAD~1")  # each test merges again, as the emulator's PR
+    return root
+
+
+def _git_env(root: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2026-11-27T10:00:00Z",
+           "GIT_COMMITTER_DATE": "2026-11-27T10:00:00Z"}
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
+
+
+@pytest.fixture
+def world(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    root = tmp_path / "repo"
+    shutil.copytree(template, root, symlinks=True)
+    monkeypatch.setenv("MLOPS_GITHUB_WRITE_PAUSE", "0")
+    gh = GitHubEmulator(users=USERS, repo_dir=root, repos=[REPO]).start()
+    gh.add_team_member("acme", "ml-team", "alice")
+    gh.add_team_member("acme", "ml-leads", "alice")
+    gh.add_team_member("acme", "ml-leads", "carol")
+    head, merge, number = _merge_pr(root, gh, "feature", ["models/arrests/model.yaml"], title="Retrain arrests")
+    assert git(root, "rev-parse", "HEAD^2") == head
+    bot = GitHubRepo.open(ClientConfig(api_url=gh.url, token="bot-token", repository=REPO,
+                                       seconds_between_writes=0))
+    shown = {"arrests": _shown(root / "pr-out" / "arrests")}
+    bot.upsert_comment(number, with_evidence("### mlops-actions report\n", head, shown), "mlops-actions:report")
+    yield World(root, gh, bot, head, merge, number)
+    gh.stop()
+
+
+def _shown(folder: Path) -> ev.Shown:
+    record = json.loads((folder / "record.json").read_text())
+    return ev.Shown(record["artifact"]["sha256"], record["fingerprint"])
+
+
+def _tags(world: World) -> list[str]:
+    return sorted(t for t in git(world.root, "tag", "--list").splitlines() if t)
+
+
+def test_approved_merge_registers_v1_with_release_and_comment(world: World, monkeypatch, capsys) -> None:
+    world.gh.add_review(REPO, world.pr, "alice", "APPROVED", commit_id=world.head)
+    assert _run(world, monkeypatch, "register") == 0
+    assert _tags(world) == ["arrests@v1"]
+    [version] = local_versions(world.root, "arrests")
+    assert version.problem is None and version.record is not None
+    record = version.record
+    assert record["version"] == "v1" and record["pr"] == world.pr and record["commit"] == world.merge
+    assert record["approvers"][0]["login"] == "alice" and record["approvers"][0]["commit"] == world.head
+    assert record["merged_by"] == "carol" and record["run_url"].endswith("/acme/arrests/actions/runs/42")
+    release = world.bot.get_release("arrests@v1")
+    assert release is not None
+    assert sorted(a.name for a in release.assets) == ["metrics.json", "model-card.md", "model.skops"]
+    assert world.bot.download_asset(next(a for a in release.assets if a.name == "model.skops")) == \
+        (world.root / "mlops-out" / "arrests" / "model.skops").read_bytes()
+    comment = world.bot.find_comment(world.pr, "mlops-actions:register")
+    assert comment is not None and "arrests@v1" in comment.body
+    assert "registered arrests@v1" in capsys.readouterr().out
+
+
+def test_rerun_after_success_changes_nothing(world: World, monkeypatch) -> None:
+    world.gh.add_review(REPO, world.pr, "alice", "APPROVED", commit_id=world.head)
+    assert _run(world, monkeypatch, "register") == 0
+    writes = sum(1 for r in world.gh.requests if r.method in ("POST", "PATCH", "PUT", "DELETE"))
+    assert _run(world, monkeypatch, "register") == 0
+    assert _tags(world) == ["arrests@v1"]
+    new_writes = [r for r in world.gh.requests if r.method in ("POST", "PUT", "DELETE")][writes:]
+    assert [r for r in new_writes if "/git/refs" in r.path or "/releases" in r.path] == []
+
+
+def test_rerun_after_crash_between_tag_and_release_finishes_the_release(world: World, monkeypatch) -> None:
+    world.gh.add_review(REPO, world.pr, "alice", "APPROVED", commit_id=world.head)
+    world.gh.add_fault({"method": "POST", "path": "/repos/*/releases", "status": 403, "count": 0})
+    assert _run(world, monkeypatch, "register") == 1  # the tag is made, then the release is refused
+    assert _tags(world) == ["arrests@v1"] and world.bot.get_release("arrests@v1") is None
+    world.gh.app.plan.faults.clear()  # GitHub recovers
+    assert _run(world, monkeypatch, "register") == 0
+    assert _tags(world) == ["arrests@v1"]
+    release = world.bot.get_release("arrests@v1")
+    assert release is not None and len(release.assets) == 3
+
+
+def test_unapproved_merge_is_refused_and_nothing_is_created(world: World, monkeypatch, capsys) -> None:
+    world.gh.add_review(REPO, world.pr, "alice", "COMMENTED", commit_id=world.head)
+    world.gh.add_review(REPO, world.pr, "author", "APPROVED", commit_id=world.head)
+    assert _run(world, monkeypatch, "register") == 1
+    assert _tags(world) == []
+    out = capsys.readouterr().out
+    assert "rule 'required approvals': 0 of 1" in out and "rule 'no self-approval'" in out
+    comment = world.bot.find_comment(world.pr, "mlops-actions:register")
+    assert comment is not None and "registration refused" in comment.body
+
+
+def test_artifact_differing_from_the_reviewed_one_is_refused(world: World, monkeypatch, capsys) -> None:
+    world.gh.add_review(REPO, world.pr, "alice", "APPROVED", commit_id=world.head)
+    shown = {"arrests": ev.Shown("0" * 64, "f" * 64)}
+    world.bot.upsert_comment(world.pr, with_evidence("### report\n", world.head, shown), "mlops-actions:report")
+    assert _run(world, monkeypatch, "register") == 1
+    assert _tags(world) == []
+    assert "not reproducible" in capsys.readouterr().out
+
+
+def test_lost_race_takes_the_next_number(world: World, monkeypatch) -> None:
+    world.gh.add_review(REPO, world.pr, "alice", "APPROVED", commit_id=world.head)
+    first = git(world.root, "rev-parse", "HEAD~1")
+    real = GitHubRepo.tag_messages
+    calls = {"n": 0}
+
+    def stale_then_real(self: GitHubRepo, prefix: str):  # another run tags v1 between our read and our write
+        calls["n"] += 1
+        if calls["n"] == 1:
+            git(world.root, "tag", "-a", "arrests@v1", first, "-m", "{}")
+            return ()
+        return real(self, prefix)
+
+    monkeypatch.setattr(GitHubRepo, "tag_messages", stale_then_real)
+    assert _run(world, monkeypatch, "register") == 0
+    assert _tags(world) == ["arrests@v1", "arrests@v2"]
+    assert git(world.root, "rev-parse", "arrests@v1^{commit}") == first  # never moved
+
+
+def _promote(world: World, env: str, version: str) -> tuple[str, int]:
+    root = world.root
+    git(root, "checkout", "-q", "-b", f"promote-{env}-{version}")
+    (root / "environments" / f"{env}.yaml").write_text(f"arrests: {version}\n")
+    git(root, "commit", "-q", "-am", f"promote arrests {version} to {env}")
+    head, _merge, number = _merge_pr(root, world.gh, f"promote-{env}-{version}", [f"environments/{env}.yaml"],
+                                    title=f"Promote arrests {version} to {env}")
+    return head, number
+
+
+def _registered(world: World, monkeypatch) -> None:
+    world.gh.add_review(REPO, world.pr, "alice", "APPROVED", commit_id=world.head)
+    assert _run(world, monkeypatch, "register") == 0
+
+
+def test_deploy_with_approvals_creates_one_deployment(world: World, monkeypatch) -> None:
+    _registered(world, monkeypatch)
+    head, number = _promote(world, "staging", "v1")
+    world.gh.add_review(REPO, number, "alice", "APPROVED", commit_id=head)  # CODEOWNERS: @acme/ml-leads
+    sha = git(world.root, "rev-parse", "HEAD")
+    assert _run(world, monkeypatch, "deploy", sha=sha) == 0
+    [deployment] = world.bot.deployments("staging")
+    assert deployment.ref == "arrests@v1" and deployment.payload["version"] == "v1"
+    assert deployment.latest_status is not None and deployment.latest_status.state == "success"
+    assert _run(world, monkeypatch, "deploy", sha=sha) == 0  # nothing new the second time
+    assert len(world.bot.deployments("staging")) == 1
+
+
+def test_production_needs_two_ml_leads_and_staging_first(world: World, monkeypatch, capsys) -> None:
+    _registered(world, monkeypatch)
+    head, number = _promote(world, "production", "v1")
+    world.gh.add_review(REPO, number, "alice", "APPROVED", commit_id=head)
+    sha = git(world.root, "rev-parse", "HEAD")
+    assert _run(world, monkeypatch, "deploy", sha=sha) == 1
+    out = capsys.readouterr().out
+    assert "rule 'required approvals': 1 of 2" in out and "rule 'environment order'" in out
+    assert world.bot.deployments("production") == ()
+    comment = world.bot.find_comment(number, "mlops-actions:deploy")
+    assert comment is not None and "deployment refused" in comment.body
+
+
+def test_unknown_version_is_refused(world: World, monkeypatch, capsys) -> None:
+    head, number = _promote(world, "staging", "v7")
+    world.gh.add_review(REPO, number, "alice", "APPROVED", commit_id=head)
+    assert _run(world, monkeypatch, "deploy", sha=git(world.root, "rev-parse", "HEAD")) == 1
+    assert "version arrests@v7 does not exist" in capsys.readouterr().out
+
+
+def test_hand_edited_version_record_is_not_trusted(world: World, monkeypatch, capsys) -> None:
+    git(world.root, "tag", "-a", "arrests@v1", world.merge, "-m", '{"model": "arrests", "hand": "edited"}')
+    head, number = _promote(world, "staging", "v1")
+    world.gh.add_review(REPO, number, "alice", "APPROVED", commit_id=head)
+    assert _run(world, monkeypatch, "deploy", sha=git(world.root, "rev-parse", "HEAD")) == 1
+    assert "invalid record and is not trusted" in capsys.readouterr().out
