@@ -83,16 +83,23 @@ def _report(task: str, grouping: Grouping, group_table: dict[str, np.ndarray],
             overall_table: dict[str, np.ndarray], per_stratum: dict[str, np.ndarray],
             ci: dict[str, tuple[float, float]], notes: list[str], settings: dict[str, Any]) -> FairnessReport:
     by_group = pd.DataFrame({k: v.reshape(-1) for k, v in group_table.items()}, index=grouping.group_index())
-    strata = grouping.strata_index()
-    overall_frame = pd.DataFrame(overall_table, index=strata if strata is not None else [0])
-    overall_row = pd.Series({k: v.reshape(-1)[0] for k, v in overall_table.items()}, dtype=object)
-    summary = {k: float(v) for k, v in worst_over_strata(per_stratum).items()}
-    by_stratum = {} if strata is None else {
-        checks.stratum_label(grouping, i): {k: float(v[i]) for k, v in per_stratum.items()}
-        for i in range(grouping.n_strata)}
     return FairnessReport(
-        task=task, by_group=by_group,
-        overall=overall_frame if strata is not None else overall_row,
-        summary=summary, summary_ci=ci, warnings=notes,
-        sensitive_features=grouping.sensitive_names, control_features=grouping.control_names,
-        summary_by_stratum=by_stratum, settings=settings)
+        task=task, by_group=by_group, overall=_overall(grouping, overall_table),
+        summary={k: float(v) for k, v in worst_over_strata(per_stratum).items()}, summary_ci=ci,
+        warnings=notes, sensitive_features=grouping.sensitive_names, control_features=grouping.control_names,
+        summary_by_stratum=_by_stratum(grouping, per_stratum), settings=settings)
+
+
+def _overall(grouping: Grouping, table: dict[str, np.ndarray]) -> pd.Series | pd.DataFrame:
+    """A Series (counts stay integers) without control features, else a DataFrame by stratum."""
+    strata = grouping.strata_index()
+    if strata is None:
+        return pd.Series({k: v.reshape(-1)[0] for k, v in table.items()}, dtype=object)
+    return pd.DataFrame(table, index=strata)
+
+
+def _by_stratum(grouping: Grouping, per_stratum: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    if not grouping.control_names:
+        return {}
+    return {checks.stratum_label(grouping, i): {k: float(v[i]) for k, v in per_stratum.items()}
+            for i in range(grouping.n_strata)}  # one entry per control stratum

@@ -169,7 +169,13 @@ def _factorize_arrow(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     encoded = values.array.__arrow_array__().dictionary_encode().unify_dictionaries()
     if encoded.num_chunks == 0:
         return np.zeros(0, dtype=np.int32), pd.Index([], dtype=values.dtype)
-    parts = [chunk.indices.fill_null(-1).to_numpy() for chunk in encoded.chunks]  # a few chunks
+    parts = [_indices(chunk) for chunk in encoded.chunks]  # one per Parquet row group: a few dozen
     dictionary = encoded.chunk(0).dictionary
     raw = parts[0] if len(parts) == 1 else np.concatenate(parts)
     return raw, pd.Index(pd.array(dictionary, dtype=values.dtype))
+
+
+def _indices(chunk: Any) -> np.ndarray:
+    """Dictionary indices of one arrow chunk as numpy (zero-copy without nulls), nulls as -1."""
+    indices = chunk.indices
+    return indices.fill_null(-1).to_numpy() if indices.null_count else indices.to_numpy()
