@@ -192,3 +192,21 @@ def test_model_card_says_what_the_spec_lacks() -> None:
     card = model_card(model("churn"))
     assert "No description in the spec (add `description`)." in card
     assert "_Not stated in the spec (add `limitations`)._" in card
+
+
+def test_collapsed_fairness_keeps_main_disparities_and_first_warnings() -> None:
+    text = render_comment(_many(40, 60), ReportContext())
+    assert "- … and 25 more warnings in the job summary" in text
+    summary = render_summary(_many(1, 60), ReportContext())
+    assert "- ⚠️ small group group-029" in summary and "more warnings" not in summary
+
+
+def test_why_fairness_is_missing_is_said() -> None:
+    from dataclasses import replace
+
+    no_groups = model("m", groups=[])
+    assert "_Per-group fairness is not available (see the notes above)._" in render_comment(
+        [replace(no_groups, fairness_changes=())], ReportContext())
+    no_sensitive = replace(no_groups, fairness_changes=(), spec=replace(no_groups.spec, data=replace(
+        no_groups.spec.data, sensitive=())))
+    assert "No sensitive features in the spec" in render_comment([no_sensitive], ReportContext())

@@ -134,6 +134,8 @@ def _with_compact(block: Block, m: ModelReport) -> Block:
     rows = len(m.fairness.rows) if m.fairness else 0
     if block.kind == "groups" and rows > sections.COMPACT_ROWS:
         return replace(block, compact=sections.groups(m, limit=sections.COMPACT_ROWS))
+    if block.kind == "fairness" and m.fairness is not None:
+        return replace(block, compact=sections.fairness(m, compact=True))
     if block.kind == "gates" and m.gates.count("pass"):
         return replace(block, compact=sections.gates(m, compact=True))
     return block

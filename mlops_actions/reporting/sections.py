@@ -23,6 +23,7 @@ from mlops_actions.reporting.markdown import md_cell, md_code, md_text
 
 DETAILS_ROWS = 8
 COMPACT_ROWS = 10
+COMPACT_WARNINGS = 5
 MAX_REASONS = 20
 MAX_VALUE = 80
 
@@ -67,7 +68,7 @@ def why(m: ModelReport) -> str:
     if not reasons:
         lines = ["**Why it was retrained:** _the plan lists no reason (its fingerprint is unchanged)_"]
     notes = [f"- ℹ️ {md_text(n)}" for n in m.notes]
-    return "\n".join([*lines, *([""] + notes if notes else []), "", baseline_line(m.baseline)])
+    return "\n".join([*lines, *(["", *notes] if notes else []), "", baseline_line(m.baseline)])
 
 
 def metrics(m: ModelReport) -> str:
@@ -132,23 +133,48 @@ def _balance(balance: Mapping[str, float] | None) -> str:
     return ", ".join(f"{md_code(k)} {fmt.percent(v)}" for k, v in balance.items())
 
 
-def fairness(m: ModelReport) -> str:
-    parts = ["#### Fairness"]
+def fairness(m: ModelReport, *, compact: bool = False) -> str:
+    """Disparities then and now with intervals, and the warnings; ``compact`` keeps the main ones only."""
     view = m.fairness
     if view is None and not m.fairness_changes:
-        return "#### Fairness\n\n_No sensitive features in the spec: no fairness report._"
-    if view is not None and view.features:
-        parts.append("Groups by " + ", ".join(md_code(f, table=False) for f in view.features) + ".")
-    if m.fairness_changes:
-        ci = view.summary_ci if view is not None else {}
-        rows = [[md_cell(f.name), fmt.number(f.old), fmt.number(f.new), fmt.interval(*ci.get(f.name, (None, None))),
-                 fmt.signed(f.delta), fmt.arrow(f.change)] for f in m.fairness_changes]
-        body = table(("disparity", "baseline", "candidate", "95% interval", "change", ""), rows)
-        parts.append(maybe_details(f"Disparities: {len(rows)}", body, len(rows)))
-    if view is not None and view.warnings:
-        body = "\n".join(f"- ⚠️ {md_text(fmt.clip(w, 300))}" for w in view.warnings)
-        parts.append(maybe_details(f"Warnings: {len(view.warnings)}", body, len(view.warnings)))
-    return "\n\n".join(parts)
+        return "#### Fairness\n\n" + _no_fairness(m)
+    parts = ["#### Fairness", _groups_by(view), _disparities(m, compact), _warnings(view, compact)]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _no_fairness(m: ModelReport) -> str:
+    if m.spec is not None and not m.spec.data.sensitive:
+        return "_No sensitive features in the spec: no fairness report._"
+    return "_Per-group fairness is not available (see the notes above)._"
+
+
+def _groups_by(view: FairnessView | None) -> str:
+    if view is None or not view.features:
+        return ""
+    return "Groups by " + ", ".join(md_code(f, table=False) for f in view.features) + "."
+
+
+def _disparities(m: ModelReport, compact: bool) -> str:
+    ci = m.fairness.summary_ci if m.fairness is not None else {}
+    shown = [f for f in m.fairness_changes if not compact or "@" not in f.name]
+    rows = [[md_cell(f.name), fmt.number(f.old), fmt.number(f.new), fmt.interval(*ci.get(f.name, (None, None))),
+             fmt.signed(f.delta), fmt.arrow(f.change)] for f in shown]
+    if not rows:
+        return ""
+    body = table(("disparity", "baseline", "candidate", "95% interval", "change", ""), rows)
+    if len(shown) < len(m.fairness_changes):
+        body += f"\n\n_{len(m.fairness_changes) - len(shown)} more (to overall, mean) in the job summary._"
+    return maybe_details(f"Disparities: {len(rows)}", body, len(rows))
+
+
+def _warnings(view: FairnessView | None, compact: bool) -> str:
+    if view is None or not view.warnings:
+        return ""
+    shown = view.warnings[:COMPACT_WARNINGS] if compact else view.warnings
+    lines = [f"- ⚠️ {md_text(fmt.clip(w, 300))}" for w in shown]
+    if len(shown) < len(view.warnings):
+        lines.append(f"- … and {len(view.warnings) - len(shown)} more warnings in the job summary")
+    return maybe_details(f"Warnings: {len(view.warnings)}", "\n".join(lines), len(lines))
 
 
 def groups(m: ModelReport, limit: int | None = None) -> str:
