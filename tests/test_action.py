@@ -16,6 +16,7 @@ from mlops_actions.action.entry import (
     default_base,
     invocations,
     main,
+    may_publish,
     outputs_written,
     parse_models,
     read_inputs,
@@ -125,6 +126,25 @@ def test_real_payloads_give_their_base() -> None:
         opened["pull_request"]["base"]["sha"]
     read_inputs({"MLOPS_COMMAND": "plan", "GITHUB_WORKSPACE": str(REPO),
                  "GITHUB_EVENT_PATH": str(shared / "push.event.1.json")})
+
+
+def test_report_publishes_only_where_the_token_may_write(tmp_path: Path) -> None:
+    opened = REPO.parent / "shared" / "github" / "webhooks" / "pull_request.opened.1.json"
+    if not opened.is_file():
+        pytest.skip("shared webhook payloads not available")
+    payload = json.loads(opened.read_text())
+    same = payload["pull_request"]["head"]["repo"]["full_name"]
+    env = {"GITHUB_TOKEN": "t", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(opened),
+           "GITHUB_REPOSITORY": same}
+    assert may_publish(env)
+    assert not may_publish({**env, "GITHUB_REPOSITORY": "upstream/other"})  # a fork's PR: read-only token
+    assert not may_publish({**env, "GITHUB_TOKEN": ""})
+    assert may_publish({"GITHUB_TOKEN": "t", "GITHUB_EVENT_NAME": "workflow_run"})
+    push = {"GITHUB_TOKEN": "t", "GITHUB_EVENT_NAME": "push", "GITHUB_REPOSITORY": same,
+            "GITHUB_EVENT_PATH": str(opened.with_name("push.event.1.json"))}
+    assert not may_publish(push)
+    inputs = read_inputs({**env, "MLOPS_COMMAND": "report", "GITHUB_WORKSPACE": str(tmp_path)})
+    assert invocations(inputs)[0][-1] == "--publish"
 
 
 # --- running --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
@@ -40,6 +41,7 @@ class ActionInputs:
     fail_on: str = "fail"
     current_data: str = ""
     environment: str = ""
+    publish: bool = False
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -92,20 +94,37 @@ def _results_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("RUNNER_TEMP") or Path.cwd()) / RESULTS_SUBDIR
 
 
-def default_base(env: Mapping[str, str]) -> str:
-    """The pull request's base SHA, else the commit before the push, from the event payload; else ""."""
+def read_event(env: Mapping[str, str]) -> dict[str, Any]:
+    """The event payload (``$GITHUB_EVENT_PATH``), or {} when there is none or it is unreadable."""
     path = env.get("GITHUB_EVENT_PATH", "")
     try:
         event = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
     except (OSError, ValueError):
-        return ""
-    if not isinstance(event, dict):
-        return ""
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def default_base(env: Mapping[str, str]) -> str:
+    """The pull request's base SHA, else the commit before the push, from the event payload; else ""."""
+    event = read_event(env)
     pull = event.get("pull_request")
     if isinstance(pull, dict) and isinstance(pull.get("base"), dict):
         return str(pull["base"].get("sha") or "")
     before = event.get("before")
     return before if isinstance(before, str) and before.strip("0") else ""
+
+
+def may_publish(env: Mapping[str, str]) -> bool:
+    """Whether ``report`` posts the comment and check run: on a same-repository pull request, and in the
+    ``workflow_run`` job that comments for forks. A fork's own run has a read-only token: it only renders."""
+    if not env.get("GITHUB_TOKEN"):
+        return False
+    if env.get("GITHUB_EVENT_NAME") == "workflow_run":
+        return True
+    pull = read_event(env).get("pull_request")
+    head = pull.get("head") if isinstance(pull, dict) else None
+    repo = head.get("repo") if isinstance(head, dict) else None
+    return isinstance(repo, dict) and repo.get("full_name") == env.get("GITHUB_REPOSITORY")
 
 
 def read_inputs(env: Mapping[str, str]) -> ActionInputs:
@@ -117,7 +136,8 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         base_ref=env.get("MLOPS_BASE_REF", "").strip() or default_base(env),
         fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
-        environment=env.get("MLOPS_ENVIRONMENT", "").strip())
+        environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
+        publish=command == "report" and may_publish(env))
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
     if command == "monitor" and not inputs.current_data:
@@ -139,7 +159,8 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     single = {
         "validate": ["validate", "--format", "github"],
         "plan": ["plan", "--format", "json", *base],
-        "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs))],
+        "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
+                   *(["--publish"] if inputs.publish else [])],
         "register": ["register"],
         "deploy": ["deploy"],
     }
