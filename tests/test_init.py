@@ -20,6 +20,7 @@ BASE_FILES = [
     "environments/production.yaml",
     "environments/staging.yaml",
     "mlops.yaml",
+    "models/README.md",
 ]
 EXAMPLE_FILES = ["data/arrests.csv", "models/arrests/model.yaml"]
 
@@ -47,7 +48,7 @@ def arrests_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_init_writes_the_convention_files(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-C", str(repo), "init"]) == 0
     assert files_under(repo) == sorted(BASE_FILES)
-    assert "8 file(s) created" in capsys.readouterr().out
+    assert "9 file(s) created" in capsys.readouterr().out
 
 
 def test_scaffold_without_example_passes_validate(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,6 +62,19 @@ def test_scaffold_with_example_passes_validate(arrests_repo: Path, capsys: pytes
     assert files_under(arrests_repo) == sorted(BASE_FILES + EXAMPLE_FILES)
     assert main(["-C", str(arrests_repo), "validate"]) == 0
     assert "4 file(s) valid" in capsys.readouterr().out
+
+
+def test_the_starter_spec_in_models_readme_is_valid(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(repo)]) == 0
+    readme = (repo / "models/README.md").read_text()
+    spec = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert spec.startswith("# yaml-language-server: $schema=")
+    (repo / "models/churn").mkdir()
+    (repo / "models/churn/model.yaml").write_text(spec)
+    (repo / "data").mkdir()
+    (repo / "data/churn.csv").write_text("churned,tenure_months,plan,has_support_contract,age_band\n")
+    capsys.readouterr()
+    assert main(["-C", str(repo), "validate"]) == 0, capsys.readouterr().out
 
 
 def test_example_data_is_byte_identical_to_the_shipped_example(arrests_repo: Path) -> None:
@@ -95,7 +109,7 @@ def test_second_run_changes_nothing(repo: Path, capsys: pytest.CaptureFixture[st
     capsys.readouterr()
     assert main(["init", str(repo)]) == 0
     out = capsys.readouterr().out
-    assert "0 file(s) created, 8 already up to date" in out
+    assert "0 file(s) created, 9 already up to date" in out
     assert {rel: (repo / rel).stat().st_mtime_ns for rel in BASE_FILES} == before
 
 
