@@ -102,9 +102,26 @@ def _error(capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_missing_results_folder(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(example_repo) == 1
-    err = _error(capsys)
-    assert "results folder" in err and "does not exist" in err and "mlops-actions run" in err
+    assert _run(example_repo, "--results", "typo") == 1  # the plan says arrests needs training
+    assert "but typo/arrests/ holds no results" in capsys.readouterr().out
+
+
+def test_nothing_planned_and_no_results_folder_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = {**json.loads((repo / "mlops-out" / "arrests" / "record.json").read_text()), "version": "v1"}
+    from mlops_actions.training.fingerprint import snapshots_worktree
+
+    record["fingerprint"] = snapshots_worktree(repo, ["arrests"])["arrests"].fingerprint.value
+    (repo / ".git" / "MSG").write_text(json.dumps(record))
+    git(repo, "tag", "-a", "arrests@v1", "-F", ".git/MSG")
+    assert _run(repo, "--results", "nothing-here") == 0
+    out = capsys.readouterr().out
+    assert "No model needs retraining: nothing to review." in out and "Unchanged: `arrests`." in out
+
+
+def test_a_results_path_that_is_a_file(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "results.txt").write_text("x")
+    assert _run(repo, "--results", "results.txt") == 1
+    assert "results folder" in _error(capsys)
 
 
 def test_metrics_that_are_not_json(repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

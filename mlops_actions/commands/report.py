@@ -65,7 +65,7 @@ def with_base_training(root: Path, options: ReportOptions, commit: str, scratch:
     from mlops_actions.evaluation.base_training import train_at_base
 
     environment = load_policy(root).baseline
-    names = [f.name for f in res.result_folders(options.results)
+    names = [f.name for f in res.result_folders(options.results, missing_ok=True)
              if not load_baseline(root, f.name, environment, deployed=options.deployed).exists]
     if not names:
         return options
@@ -109,7 +109,7 @@ def build_reports(root: Path, options: ReportOptions,
     policy = load_policy(root)
     reasons = options.reasons if options.reasons is not None else (reasons or {})
     return [_one(root, folder, policy, options, reasons.get(folder.name, ()))
-            for folder in res.result_folders(options.results)]
+            for folder in res.result_folders(options.results, missing_ok=True)]
 
 
 def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:

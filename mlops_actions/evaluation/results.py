@@ -44,8 +44,14 @@ def _no_constant(name: str) -> float:
     return math.nan  # NaN / Infinity written by Python's json: an undefined value, shown as n/a
 
 
-def result_folders(results: Path) -> list[Path]:
-    """Each model's folder under ``results`` (one holding ``metrics.json``), sorted by name."""
+def result_folders(results: Path, *, missing_ok: bool = False) -> list[Path]:
+    """Each model's folder under ``results`` (one holding ``metrics.json``), sorted by name.
+
+    A missing folder is an error, or no results with ``missing_ok`` (the report then says which planned
+    models lack results: when the plan is empty, a CI run has no results folder at all).
+    """
+    if missing_ok and not results.exists():
+        return []
     if not results.is_dir():
         raise InputError(f"results folder {results.as_posix()} does not exist",
                          hint="run `mlops-actions run` (or `train MODEL`) first, or pass --results DIR")
