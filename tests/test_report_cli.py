@@ -316,3 +316,16 @@ def test_a_fairness_json_that_is_not_a_report(repo: Path, capsys: pytest.Capture
     (folder / "fairness.json").write_text('{"summary": {}}')
     assert _run(repo) == 1
     assert "mlops-out/arrests/fairness.json: missing or malformed key 'groups'" in _error(capsys)
+
+
+def test_runs_without_a_token_and_never_loads_the_github_client(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, contextlib, io\nfrom mlops_actions.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc = main(['-C', {str(repo)!r}, 'report'])\n"
+            "print(rc, sorted(m for m in ('github', 'requests', 'urllib3') if m in sys.modules))")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("GITHUB_", "GH_"))}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "0 []"
