@@ -98,7 +98,7 @@ def test_each_command_maps_to_its_cli_invocation(tmp_path: Path) -> None:
         [*c, "train", "--out", str(res), "--", "a"], [*c, "train", "--out", str(res), "--", "b"]]
     assert invocations(ActionInputs("report", **base)) == [
         [*c, "report", "--results", str(res), "--out", str(res / "report.md")]]
-    assert invocations(ActionInputs("register", **base)) == [[*c, "register"]]
+    assert invocations(ActionInputs("register", **base)) == [[*c, "register", "--results", str(res)]]
     assert invocations(ActionInputs("deploy", **base)) == [[*c, "deploy"]]
     assert invocations(ActionInputs("monitor", **base, models=("a",), current_data="live.csv",
                                     environment="production")) == [

@@ -161,7 +161,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         "plan": ["plan", "--format", "json", *base],
         "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
                    *(["--publish"] if inputs.publish else [])],
-        "register": ["register"],
+        "register": ["register", "--results", str(inputs.results_dir)],
         "deploy": ["deploy"],
     }
     return [[*root, *single[inputs.command]]]
