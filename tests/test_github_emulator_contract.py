@@ -71,6 +71,8 @@ def exercise_registry(github: Github) -> None:
     assert b"".join(asset.download_asset()[2]) == b"model bytes"
     assert repo.get_release(release.id).tag_name == "churn@v1"
     assert [r.tag_name for r in repo.get_releases()] == ["churn@v1"]
+    assert asset.delete_asset() is True
+    assert repo.get_release("churn@v1").get_assets().totalCount == 0
 
 
 def exercise_deploy(github: Github) -> None:
@@ -93,7 +95,12 @@ def exercise_checks(github: Github) -> None:
     run = repo.create_check_run("mlops", HEAD, status="in_progress")
     run.edit(conclusion="failure", output={"title": "Gates", "summary": "1 failed", "annotations": [annotation]})
     assert repo.get_check_run(run.id).output.annotations_count == 1
+    repo.create_check_run("other", HEAD, status="completed", conclusion="success")
     commit = repo.get_commit(HEAD)
+    assert [r.id for r in commit.get_check_runs(check_name="mlops")] == [run.id]  # not the commit route
+    rerun = repo.create_check_run("mlops", HEAD, status="queued")
+    assert [r.id for r in commit.get_check_runs(check_name="mlops")] == [rerun.id]  # filter=latest
+    assert [r.name for r in commit.get_check_runs(filter="all")] == ["mlops", "other", "mlops"]
     commit.create_status("pending", context="mlops")
     commit.create_status("success", context="mlops", description="ok", target_url="http://127.0.0.1/run")
     assert (commit.get_combined_status().state, commit.get_combined_status().total_count) == ("success", 1)

@@ -62,14 +62,6 @@ def test_check_run_summary_over_the_limit_is_never_sent() -> None:
         assert gh.requests == []
 
 
-def _emulates(method: str, suffix: str) -> bool:
-    from mlops_actions.testing.github_emulator.handlers import ROUTES
-
-    return any(r.method == method and r.template.endswith(suffix) for r in ROUTES)
-
-
-@pytest.mark.skipif(not _emulates("GET", "/commits/{ref}/check-runs"),
-                    reason="the emulator does not list a commit's check runs yet")
 def test_lost_check_run_create_is_found_again_by_its_external_id() -> None:
     with emulator(faults=[{"method": "POST", "path": f"/repos/{REPO}/check-runs", "status": "drop"}]) as gh:
         result = client(gh).check_run("mlops", HEAD, conclusion="success", title="t", summary="s")

@@ -28,9 +28,9 @@ Endpoints (the route table is ``handlers.ROUTES``): ``/user``, ``/users/{u}``, `
 teams (get, members, memberships), ``/rate_limit``; per repository: the repository, collaborator
 permission, contents, pulls (get, list with state/head/base, files, commits, reviews), ``commits/{sha}``,
 ``commits/{sha}/pulls``, ``commits/{ref}/status``, issues and issue comments, git refs / matching-refs /
-annotated tags, tags, releases with asset upload (at ``upload_url``) and download (``browser_download_url``
-or ``Accept: application/octet-stream``), deployments and their statuses, environments, check runs,
-commit statuses. Publishing a release of a tag that does not exist creates a lightweight tag at
+annotated tags, tags, releases with asset upload (at ``upload_url``), download (``browser_download_url``
+or ``Accept: application/octet-stream``) and delete, deployments and their statuses, environments, check
+runs (and a commit's check runs, ``commits/{ref}/check-runs``), commit statuses. Publishing a release of a tag that does not exist creates a lightweight tag at
 ``target_commitish``, as GitHub does. PyGithub throttles writes by default: in tests pass
 ``seconds_between_requests=0, seconds_between_writes=0`` to ``Github(...)``.
 

@@ -125,13 +125,18 @@ def per_page(call: Call) -> int:
 
 def paginate(call: Call, items: Sequence[Any], render: Callable[[Any], Any]) -> Reply:
     """One page of ``items`` with GitHub's ``Link`` header (next, last, first, prev)."""
+    chunk, headers = page_of(call, items)
+    return Reply(200, [render(item) for item in chunk], headers)
+
+
+def page_of(call: Call, items: Sequence[Any]) -> tuple[Sequence[Any], dict[str, str]]:
+    """The requested page of ``items`` and its ``Link`` header (for answers that wrap the list)."""
     size = per_page(call)
     raw = call.query.get("page", "1")
     page = int(raw) if raw.isdigit() and int(raw) > 0 else 1
     last = max((len(items) + size - 1) // size, 1)
-    chunk = items[(page - 1) * size : page * size]
     link = _link_header(call, page, last)
-    return Reply(200, [render(item) for item in chunk], {"Link": link} if link else {})
+    return items[(page - 1) * size : page * size], {"Link": link} if link else {}
 
 
 def _link_header(call: Call, page: int, last: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api import ApiError, Call, Reply, invalid, not_found
+from ..api import ApiError, Call, Reply, invalid, not_found, page_of
 from ..server import route
 from ..state import CheckRun, CommitStatus, now_iso
 
@@ -25,6 +25,21 @@ def create_check_run(call: Call) -> Reply:
     _apply(call, run)
     call.state.check_runs[run.id] = run
     return Reply(201, call.render.check_run(run))
+
+
+def runs_for_ref(call: Call) -> Reply:
+    """A commit's check runs (``check_name``, ``status``, ``filter`` latest|all), newest first, paginated."""
+    git = call.state.git[call.full_name]
+    ref = call.params["ref"]
+    sha = git.resolve(f"refs/heads/{ref}") or git.resolve(f"refs/tags/{ref}") or git.resolve(ref) or ref
+    runs = sorted((r for r in call.state.check_runs.values() if r.repo == call.full_name and r.head_sha == sha
+                   and call.query.get("check_name", r.name) == r.name
+                   and call.query.get("status", r.status) == r.status), key=lambda r: -r.id)  # fmt: skip
+    if call.query.get("filter", "latest") == "latest":
+        runs = [r for i, r in enumerate(runs) if r.name not in {s.name for s in runs[:i]}]
+    chunk, headers = page_of(call, runs)
+    body = {"total_count": len(runs), "check_runs": [call.render.check_run(r) for r in chunk]}
+    return Reply(200, body, headers)
 
 
 def _pull_sha(call: Call, sha: str) -> bool:
@@ -134,4 +149,5 @@ ROUTES = [
     route("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", update_check_run),
     route("POST", "/repos/{owner}/{repo}/statuses/{sha}", create_status),
     route("GET", "/repos/{owner}/{repo}/commits/{ref}/status", combined_status),
+    route("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", runs_for_ref),
 ]

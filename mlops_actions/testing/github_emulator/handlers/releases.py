@@ -96,6 +96,14 @@ def get_asset(call: Call) -> Reply:
     return Reply(200, call.render.asset(asset))
 
 
+def delete_asset(call: Call) -> Reply:
+    asset = call.state.assets.get(call.int_param("asset_id"))
+    if asset is None or asset.repo != call.full_name:
+        raise not_found()
+    del call.state.assets[asset.id]
+    return Reply(204)
+
+
 def download(call: Call) -> Reply:
     tag, name = call.params["tag"], call.params["name"]
     for asset in call.state.assets.values():
@@ -115,6 +123,7 @@ ROUTES = [
     route("GET", "/repos/{owner}/{repo}/releases", list_releases),
     route("GET", "/repos/{owner}/{repo}/releases/tags/{tag}", release_by_tag),
     route("GET", "/repos/{owner}/{repo}/releases/assets/{asset_id}", get_asset),
+    route("DELETE", "/repos/{owner}/{repo}/releases/assets/{asset_id}", delete_asset),
     route("GET", "/repos/{owner}/{repo}/releases/{release_id}", get_release),
     route("GET", "/repos/{owner}/{repo}/releases/{release_id}/assets", list_assets),
     route("POST", "/repos/{owner}/{repo}/releases/{release_id}/assets", upload_asset),
