@@ -102,7 +102,7 @@ def test_each_command_maps_to_its_cli_invocation(tmp_path: Path) -> None:
     assert invocations(ActionInputs("deploy", **base)) == [[*c, "deploy"]]
     assert invocations(ActionInputs("monitor", **base, models=("a",), current_data="live.csv",
                                     environment="production")) == [
-        [*c, "monitor", "--current", "live.csv", "--env", "production", "--", "a"]]
+        [*c, "monitor", "--current", str(tmp_path / "live.csv"), "--env", "production", "--", "a"]]
     assert invocations(ActionInputs("refresh", **base, models=("a",))) == [[*c, "refresh", "--", "a"]]
 
 

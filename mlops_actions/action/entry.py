@@ -153,7 +153,8 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         return [[*root, "train", "--out", str(inputs.results_dir), "--", m] for m in inputs.models]
     if inputs.command == "monitor":
         env = ["--env", inputs.environment] if inputs.environment else []
-        return [[*root, "monitor", "--current", inputs.current_data, *env, "--", m] for m in inputs.models]
+        current = str(inputs.root / inputs.current_data)  # the step runs in the action's folder, not the repo
+        return [[*root, "monitor", "--current", current, *env, "--", m] for m in inputs.models]
     if inputs.command == "refresh":
         return [[*root, "refresh", "--", m] for m in inputs.models]
     single = {
