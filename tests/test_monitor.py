@@ -152,7 +152,8 @@ def test_reference_file_overrides_the_lookup_and_publisher_gets_the_result(examp
 
 
 def _bad_current(root: Path, kind: str) -> Path:
-    path = root.parent / ("bad.txt" if kind == "extension" else "bad.csv")
+    suffix = {"extension": ".txt", "parquet": ".parquet"}.get(kind, ".csv")
+    path = root.parent / f"bad{suffix}"
     data = pd.read_csv(root / "data" / "arrests.csv").head(50)
     if kind == "missing":
         data = data.drop(columns=["age", "checks"])
@@ -161,6 +162,8 @@ def _bad_current(root: Path, kind: str) -> Path:
         data.loc[7, "age"] = "twenty"
     if kind == "empty":
         path.write_text("")
+    elif kind in ("parquet", "binary"):
+        path.write_bytes(b"PK\x03\x04\x00\xff\xfe garbage \x00\x01" * 20)
     elif kind == "header":
         path.write_text(",".join(data.columns) + "\n")
     else:
@@ -174,6 +177,8 @@ def _bad_current(root: Path, kind: str) -> Path:
     ("empty", [], "the file is empty"),
     ("header", [], "the table has no rows"),
     ("extension", [], "cannot tell the data format"),
+    ("parquet", [], "bad.parquet: cannot read it as parquet"),
+    ("binary", [], "bad.csv: cannot read it as csv"),
     ("ok", ["--env", "staging"], "model 'arrests' was never deployed in 'staging'"),
     ("ok", ["--env", "qa"], "no environment 'qa': environments/qa.yaml does not exist"),
     ("ok", ["--threshold", "psi=1"], "unknown threshold 'psi'"),

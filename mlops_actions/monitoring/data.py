@@ -43,9 +43,11 @@ def read_bytes(raw: bytes, fmt: str, display: str) -> pd.DataFrame:
     """A table parsed from bytes; an empty file or a table without rows is refused."""
     if not raw.strip():
         raise InputError(f"{display}: the file is empty", hint="the data needs a header and at least one row")
+    from pyarrow import ArrowException
+
     try:
         frame = _parse(raw, fmt)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, TypeError, OSError, pd.errors.ParserError, ArrowException) as exc:
         raise InputError(f"{display}: cannot read it as {fmt}: {_first_line(exc)}") from None
     if frame.empty:
         raise InputError(f"{display}: the table has no rows", hint="the data needs at least one row")
