@@ -51,6 +51,8 @@ class Git:
 
     def git_path(self, name: str) -> Path:
         """Path of ``name`` inside the repository's git directory (works for worktrees too)."""
+        if (self.root / ".git").is_dir():
+            return self.root / ".git" / name
         return self.root / self.text("rev-parse", "--git-path", name)
 
 

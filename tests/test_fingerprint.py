@@ -140,12 +140,12 @@ def test_untracked_data_is_hashed_once_then_cached(example_repo: Path) -> None:
     first = fp(example_repo)
     expected = git(example_repo, "hash-object", "data/extra.csv")
     assert first.data[0].hash == f"git:{expected}"
-    cache = Path(git(example_repo, "rev-parse", "--absolute-git-dir")) / "mlops-actions/hash-cache.json"
-    entries = json.loads(cache.read_text())["entries"]
-    assert entries["data/extra.csv"][-1] == f"git:{expected}"
+    cache = Path(git(example_repo, "rev-parse", "--absolute-git-dir")) / "mlops-actions/cache.json"
+    doc = json.loads(cache.read_text())
+    assert doc["sections"]["files"]["data/extra.csv"][-1] == f"git:{expected}"
     # Prove the cache is what answers: plant a different value under the same stat key.
-    entries["data/extra.csv"][-1] = "git:" + "0" * 40
-    cache.write_text(json.dumps({"format": 1, "entries": entries}))
+    doc["sections"]["files"]["data/extra.csv"][-1] = "git:" + "0" * 40
+    cache.write_text(json.dumps(doc))
     assert fp(example_repo).data[0].hash == "git:" + "0" * 40
     os.utime(example_repo / "data/extra.csv", ns=(1, 1))  # a new mtime invalidates the entry
     assert fp(example_repo).data[0].hash == f"git:{expected}"

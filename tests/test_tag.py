@@ -95,3 +95,12 @@ def test_multiline_record_with_signature_block_is_read(example_repo: Path) -> No
     tag(example_repo, "arrests@v1", text)
     (ref,) = local_versions(example_repo)
     assert ref.problem is None and ref.record is not None
+
+
+def test_a_retagged_version_is_checked_again_not_taken_from_the_cache(example_repo: Path) -> None:
+    tag(example_repo, "arrests@v1", record())
+    assert latest_version(example_repo, "arrests") is not None  # valid; its tag object id is now cached
+    git(example_repo, "tag", "-f", "-a", "arrests@v1", "-m", json.dumps(record(model="other")))
+    assert latest_version(example_repo, "arrests") is None  # a new tag object: checked, and refused
+    (ref,) = local_versions(example_repo)
+    assert ref.problem is not None and "of model 'other'" in ref.problem

@@ -20,6 +20,7 @@ from mlops_actions.convention.problems import ERROR, Problem
 from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
 from mlops_actions.convention.validation import load_valid, validate_file
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitError, InputError
+from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git
 from mlops_actions.registry.records import VersionRef, latest_versions
 from mlops_actions.reporting import problems as render_problems
@@ -58,11 +59,13 @@ def plan(root: Path, *, base: str | None, fmt: str, runtime: ActionsRuntime, mod
 def compute_plan(root: Path, chosen: Base | None, *, models: Sequence[str] | None = None,
                  versions: Mapping[str, str] | None = None) -> list[ModelPlan]:
     """Fingerprints of the work tree and the base, the latest records, and the decision for each model."""
-    head = snapshots_worktree(root, models, versions=versions)
-    base = snapshots_at(root, chosen.commit, models, versions=versions) if chosen else None
+    cache = RepoCache(Git(root))
+    head = snapshots_worktree(root, models, versions=versions, cache=cache)
+    base = snapshots_at(root, chosen.commit, models, versions=versions, cache=cache) if chosen else None
     _check_known(models, head, base)
-    records = latest_versions(root)
+    records = latest_versions(root, cache)
     specs = record_specs(root, head, base, records, versions)
+    cache.save()
     label = chosen.label.split(" ", 1)[0] if chosen else "base"
     return plan_models(Inputs(head, base, records, label, specs))
 

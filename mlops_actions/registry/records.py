@@ -15,10 +15,11 @@ from types import MappingProxyType
 from typing import Any
 
 from mlops_actions.convention.schemas import VERSION_RECORD, validator
+from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git
 from mlops_actions.registry.tag import parse_tag
 
-_FORMAT = "%(refname:strip=2)%00%(objecttype)%00%(creatordate:iso-strict)%00%(contents)%00"
+_FORMAT = "%(refname:strip=2)%00%(objectname)%00%(objecttype)%00%(creatordate:iso-strict)%00%(contents)%00"
 _SIGNATURE = ("-----BEGIN PGP SIGNATURE-----", "-----BEGIN SSH SIGNATURE-----", "-----BEGIN SIGNED MESSAGE-----")
 LIGHTWEIGHT = "lightweight tag (no version record); versions are annotated tags created by `mlops-actions register`"
 
@@ -38,6 +39,7 @@ class _RawTag:
     model: str
     number: int
     tag: str
+    oid: str
     kind: str
     created: str
     message: str
@@ -53,15 +55,25 @@ def latest_version(root: Path, model: str) -> VersionRef | None:
     return latest_versions(root).get(model)
 
 
-def latest_versions(root: Path) -> dict[str, VersionRef]:
-    """model -> its highest-numbered valid version; records below the latest valid one are not checked."""
+def latest_versions(root: Path, cache: RepoCache | None = None) -> dict[str, VersionRef]:
+    """model -> its highest-numbered valid version; records below the latest valid one are not checked.
+
+    A tag object found valid once is remembered by its id (immutable) in ``cache``: not checked again.
+    """
+    git = Git(root)
+    store = cache or RepoCache(git)
     latest: dict[str, VersionRef] = {}
-    for raw in reversed(_raw_tags(Git(root))):
+    for raw in reversed(_raw_tags(git)):
         if raw.model in latest:
             continue
-        ref = check(raw)
+        known = bool(store.get("records", raw.oid))
+        ref = (_trusted(raw) if known else None) or check(raw)
         if ref.record is not None:
             latest[raw.model] = ref
+            if not known:
+                store.put("records", raw.oid, 1)
+    if cache is None:
+        store.save()
     return dict(sorted(latest.items()))
 
 
@@ -69,17 +81,26 @@ def _raw_tags(git: Git) -> list[_RawTag]:
     out = git.run("for-each-ref", f"--format={_FORMAT}", "refs/tags/")
     fields = out.decode("utf-8", "replace").split("\0")
     tags = []
-    for i in range(0, len(fields) - 4, 4):
-        name, kind, created, message = fields[i].lstrip("\n"), fields[i + 1], fields[i + 2], fields[i + 3]
+    for i in range(0, len(fields) - 5, 5):
+        name, oid, kind, created, message = fields[i].lstrip("\n"), *fields[i + 1:i + 5]
         parsed = parse_tag(name)
         if parsed is not None:
-            tags.append(_RawTag(parsed[0], parsed[1], name, kind, created, message))
+            tags.append(_RawTag(parsed[0], parsed[1], name, oid, kind, created, message))
     return sorted(tags, key=lambda t: (t.model, t.number))
 
 
 def check(raw: _RawTag) -> VersionRef:
     record, problem = (None, LIGHTWEIGHT) if raw.kind != "tag" else parse_record(raw.message, raw.model, raw.number)
     return VersionRef(raw.model, raw.number, raw.tag, record, problem, raw.created)
+
+
+def _trusted(raw: _RawTag) -> VersionRef | None:
+    """A tag object already checked (by id): parse its JSON only (None if that fails after all)."""
+    try:
+        data = json.loads(_without_signature(raw.message))
+    except ValueError:
+        return None
+    return VersionRef(raw.model, raw.number, raw.tag, MappingProxyType(data), None, raw.created)
 
 
 def parse_record(message: str, model: str, number: int) -> tuple[Mapping[str, Any] | None, str | None]:

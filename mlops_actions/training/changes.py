@@ -80,7 +80,10 @@ def _base_reasons(head: Snapshot, base: Snapshot | None, inputs: Inputs) -> tupl
     if base.fingerprint is None or base.raw is None:
         return (f"the spec in {inputs.base_label} did not parse",)
     assert head.fingerprint is not None and head.raw is not None
-    spec = [f"spec changed: {c}" for c in spec_changes(base.raw, head.raw)]
+    if base.fingerprint.value == head.fingerprint.value:
+        return ()
+    same_spec = base.fingerprint.spec_sha256 == head.fingerprint.spec_sha256
+    spec = [] if same_spec else [f"spec changed: {c}" for c in spec_changes(base.raw, head.raw)]
     return (*spec, *file_changes(base.fingerprint, head.fingerprint))
 
 

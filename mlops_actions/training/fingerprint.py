@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -26,12 +26,12 @@ from mlops_actions.convention.yamlio import MAX_FILE_BYTES, decode, parse_text
 from mlops_actions.errors import GitError
 from mlops_actions.gitio import Git, read_batch, split_z
 from mlops_actions.training.hashing import (
-    CACHE_DIR,
     MISSING,
-    WorktreeHasher,
-    read_json_cache,
+    RepoCache,
+    index_entries,
+    modified,
     tree_hashes,
-    write_json_atomic,
+    worktree_hashes,
 )
 
 FINGERPRINT_FORMAT = 1
@@ -39,8 +39,6 @@ BASE_LIBRARIES = ("scikit-learn", "numpy")
 KNOWN_DISTRIBUTIONS = {"sklearn": "scikit-learn", "sklego": "scikit-lego", "numpy": "numpy",
                        "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
 NOT_INSTALLED = "not installed"
-SPEC_CACHE = "spec-cache.json"
-SPEC_CACHE_FORMAT = 1
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -114,8 +112,8 @@ def spec_sha256(raw: Mapping[str, Any]) -> str:
 def combine(spec_hash: str, data: Iterable[DataHash], code: Mapping[str, str],
             libraries: Mapping[str, str]) -> str:
     payload = {"format": FINGERPRINT_FORMAT, "spec": spec_hash, "data": [[d.path, d.hash] for d in data],
-               "code": dict(code), "libraries": dict(libraries)}
-    return sha256_text(canonical_json(payload))
+               "code": dict(code), "libraries": dict(libraries)}  # plain already: no ``plain()`` walk
+    return sha256_text(json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
 # -- what a spec depends on ------------------------------------------------------------------------------
@@ -124,10 +122,10 @@ def repo_path(path: Any) -> str | None:
     """A spec's repository path in git's form (``a/b``), or None when it is not a safe relative path."""
     if not isinstance(path, str) or not path or path.startswith(("/", "\\")):
         return None
-    pure = PurePosixPath(path)
-    if ".." in pure.parts or pure.as_posix() == ".":
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
         return None
-    return pure.as_posix()
+    return "/".join(parts)
 
 
 def data_source(raw: Mapping[str, Any]) -> tuple[str, str | None] | None:
@@ -193,8 +191,8 @@ def library_versions(class_path: str, versions: Mapping[str, str] | None = None)
 
 # -- fingerprints from parsed specs and file hashes ---------------------------------------------------------
 
-def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str],
-                   versions: Mapping[str, str] | None = None) -> Fingerprint:
+def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str], versions: Mapping[str, str] | None = None,
+                   spec_hash: str | None = None) -> Fingerprint:
     """The fingerprint of a parsed spec, given the hashes of the repository files it names."""
     data: tuple[DataHash, ...] = ()
     source = data_source(raw)
@@ -203,7 +201,7 @@ def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str],
         data = (DataHash(path, pinned or hashes.get(repo_path(path) or "", MISSING)),)
     code = {c: hashes.get(repo_path(c) or "", MISSING) for c in code_paths(raw)}
     libraries = library_versions(estimator_class(raw), versions)
-    spec_hash = spec_sha256(raw)
+    spec_hash = spec_hash or spec_sha256(raw)
     return Fingerprint(value=combine(spec_hash, data, code, libraries), spec_sha256=spec_hash, data=data,
                        code=MappingProxyType(code), libraries=MappingProxyType(libraries))
 
@@ -211,7 +209,11 @@ def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str],
 def fingerprint_worktree(root: Path, spec: ModelSpec, *, versions: Mapping[str, str] | None = None) -> Fingerprint:
     """Fingerprint of ``spec`` with its files as they are in the work tree."""
     raw = plain(spec.raw)
-    return fingerprint_of(raw, WorktreeHasher(Git(root)).hashes(files_of(raw)), versions)
+    git = Git(root)
+    cache = RepoCache(git)
+    hashes = worktree_hashes(git, cache, files_of(raw))
+    cache.save()
+    return fingerprint_of(raw, hashes, versions)
 
 
 def fingerprint_at(root: Path, rev: str, name: str, *,
@@ -230,88 +232,88 @@ def fingerprint_at(root: Path, rev: str, name: str, *,
 
 # -- many models at once (plan) ---------------------------------------------------------------------------
 
-def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *,
-                       versions: Mapping[str, str] | None = None) -> dict[str, Snapshot]:
+Parsed = tuple[dict[str, Any], str]  # (spec as plain JSON data, its canonical sha256)
+
+
+def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *, versions: Mapping[str, str] | None = None,
+                       cache: RepoCache | None = None) -> dict[str, Snapshot]:
     """Every model of the work tree (or those of ``names`` that exist), each parsed and fingerprinted."""
     git = Git(root)
+    store = cache or RepoCache(git)
     wanted = sorted(set(names) if names is not None else model_names(root))
-    specs = _SpecCache(git).worktree(wanted)
-    hasher = WorktreeHasher(git)
-    hashes = hasher.hashes(p for raw in specs.values() if isinstance(raw, Mapping) for p in files_of(raw))
+    specs = _worktree_specs(git, store, wanted)
+    hashes = worktree_hashes(git, store, _files(specs))
+    if cache is None:
+        store.save()
     return {n: _snapshot(n, specs[n], hashes, versions) for n in sorted(specs)}
 
 
 def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
-                 versions: Mapping[str, str] | None = None) -> dict[str, Snapshot]:
+                 versions: Mapping[str, str] | None = None, cache: RepoCache | None = None) -> dict[str, Snapshot]:
     """Every model committed in ``rev`` (or those of ``names``), from git objects only."""
     git = Git(root)
     commit = git.commit_of(rev)
     if commit is None:
         raise GitError(f"'{rev}' is not a commit in this repository",
                        hint="fetch it first (actions/checkout with fetch-depth: 0), or name another --base")
-    specs = _SpecCache(git).at_commit(commit, names)
-    paths = {p for raw in specs.values() if isinstance(raw, Mapping) for p in files_of(raw)}
-    hashes = tree_hashes(git, commit, paths)
+    store = cache or RepoCache(git)
+    specs = _commit_specs(git, store, commit, names)
+    hashes = tree_hashes(git, store, commit, _files(specs))
+    if cache is None:
+        store.save()
     return {n: _snapshot(n, specs[n], hashes, versions) for n in sorted(specs)}
 
 
-def _snapshot(name: str, raw: Mapping[str, Any] | str, hashes: Mapping[str, str],
+def _files(specs: Mapping[str, Parsed | str]) -> set[str]:
+    return {p for spec in specs.values() if not isinstance(spec, str) for p in files_of(spec[0])}
+
+
+def _snapshot(name: str, spec: Parsed | str, hashes: Mapping[str, str],
               versions: Mapping[str, str] | None) -> Snapshot:
-    if isinstance(raw, str):
-        return Snapshot(name, None, None, raw)
-    return Snapshot(name, raw, fingerprint_of(raw, hashes, versions))
+    if isinstance(spec, str):
+        return Snapshot(name, None, None, spec)
+    raw, sha = spec
+    return Snapshot(name, raw, fingerprint_of(raw, hashes, versions, sha))
 
 
-class _SpecCache:
-    """Parsed specs by blob id, kept in the git directory: an unchanged spec is never parsed twice."""
+def _worktree_specs(git: Git, cache: RepoCache, names: list[str]) -> dict[str, Parsed | str]:
+    """Specs of the work tree; clean tracked ones come from the cache by blob id, parsed once ever."""
+    paths = {spec_relpath(n): n for n in names}
+    index = index_entries(git, paths)
+    changed = modified(git, index)
+    specs: dict[str, Parsed | str] = {}
+    for path, name in paths.items():
+        oid = index.get(path) if path not in changed else None
+        cached = _cached_spec(cache, oid)
+        content = None if cached is not None else _read_file(git.root / path)
+        if cached is not None or content is not None:
+            specs[name] = cached if cached is not None else _parse_spec(cache, oid, content or b"")
+    return specs
 
-    def __init__(self, git: Git) -> None:
-        self.git = git
-        self.path = git.git_path(f"{CACHE_DIR}/{SPEC_CACHE}")
-        self.entries = read_json_cache(self.path, SPEC_CACHE_FORMAT)
-        self.used: dict[str, object] = {}
 
-    def worktree(self, names: list[str]) -> dict[str, Mapping[str, Any] | str]:
-        hasher = WorktreeHasher(self.git)
-        paths = {spec_relpath(n): n for n in names}
-        index = hasher.index_entries(sorted(paths))
-        changed = hasher.modified(sorted(index))
-        specs: dict[str, Mapping[str, Any] | str] = {}
-        for path, name in paths.items():
-            oid = index.get(path) if path not in changed else None
-            cached = self.cached(oid)
-            content = None if cached is not None else _read_file(self.git.root / path)
-            if cached is not None or content is not None:
-                specs[name] = cached if cached is not None else self.parse(oid, content or b"")
-        self.save()
-        return specs
+def _commit_specs(git: Git, cache: RepoCache, commit: str, names: Iterable[str] | None) -> dict[str, Parsed | str]:
+    found = _specs_in_tree(git, commit, names)
+    missing = sorted({oid for oid in found.values() if _cached_spec(cache, oid) is None})
+    blobs = read_batch(git.run("cat-file", "--batch", stdin=_lines(missing)), missing) if missing else {}
+    return {name: _cached_spec(cache, oid) or _parse_spec(cache, oid, blobs.get(oid) or b"")
+            for name, oid in found.items()}
 
-    def at_commit(self, commit: str, names: Iterable[str] | None) -> dict[str, Mapping[str, Any] | str]:
-        found = _specs_in_tree(self.git, commit, names)
-        missing = sorted({oid for oid in found.values() if oid not in self.entries})
-        blobs = read_batch(self.git.run("cat-file", "--batch", stdin=_lines(missing)), missing) if missing else {}
-        specs = {name: self.cached(oid) or self.parse(oid, blobs.get(oid) or b"") for name, oid in found.items()}
-        self.save()
-        return specs
 
-    def cached(self, oid: str | None) -> Mapping[str, Any] | None:
-        entry = self.entries.get(oid) if oid is not None else None
-        if not isinstance(entry, dict):
-            return None
-        self.used[oid or ""] = entry
-        return entry
+def _cached_spec(cache: RepoCache, oid: str | None) -> Parsed | None:
+    entry = cache.get("specs", oid) if oid is not None else None
+    if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict):
+        return entry[0], str(entry[1])
+    return None
 
-    def parse(self, oid: str | None, content: bytes) -> Mapping[str, Any] | str:
-        parsed = _parse(content)
-        if oid is not None and isinstance(parsed, dict):
-            self.used[oid] = parsed
+
+def _parse_spec(cache: RepoCache, oid: str | None, content: bytes) -> Parsed | str:
+    parsed = _parse(content)
+    if isinstance(parsed, str):
         return parsed
-
-    def save(self) -> None:
-        if set(self.used) <= set(self.entries):
-            return
-        self.entries.update(self.used)
-        write_json_atomic(self.path, {"format": SPEC_CACHE_FORMAT, "entries": self.entries})
+    sha = spec_sha256(parsed)
+    if oid is not None:
+        cache.put("specs", oid, [parsed, sha])
+    return parsed, sha
 
 
 def _specs_in_tree(git: Git, commit: str, names: Iterable[str] | None) -> dict[str, str]:
