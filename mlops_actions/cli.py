@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +225,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the report here (default: stdout)")
     p.add_argument("--summary", action="store_true",
                    help="render the job-summary variant (up to 1 MiB) instead of the comment (up to 65,536 chars)")
+    p.add_argument("--publish", action="store_true",
+                   help="also post it on GitHub: the sticky PR comment (edited in place) and a check run; needs "
+                        "GITHUB_TOKEN with pull-requests: write and checks: write")
     p.set_defaults(handler=_run_report)
 
 
@@ -235,7 +238,17 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
                             base_branch=ctx.env.get("GITHUB_BASE_REF") or None, train_base=args.train_base,
                             base_results=ctx.root / args.base_results if args.base_results else None)
-    return report(ctx.root, options, runtime=ctx.runtime)
+    if not args.publish:
+        return report(ctx.root, options, runtime=ctx.runtime)
+    from mlops_actions.commands.publish import publish
+
+    gh = _github(ctx)
+    sha = ctx.env.get("GITHUB_SHA") or None
+
+    def on_rendered(comment: str, summary: str, verdict: str) -> None:
+        publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha)
+
+    return report(ctx.root, options, runtime=ctx.runtime, on_rendered=on_rendered)
 
 
 def _add_monitor(sub: argparse._SubParsersAction) -> None:
@@ -349,9 +362,28 @@ def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="the whole story offline: PR, report, approvals, merge, register, deploy",
+                       description="Run the full loop on the example model against a local GitHub emulator: a PR "
+                                   "retrains (validate, plan, train, report), a second push updates the same "
+                                   "comment, approval and merge register arrests@v1, staging deploys, production is "
+                                   "refused without two ml-lead approvals and deploys with them. Offline; about "
+                                   "half a minute.")
+    p.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                   help="build the demo repository in DIR (new or empty) and keep it, instead of a temporary one")
+    p.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
+    _pin_blas_kernels()
+    from mlops_actions.commands.demo import demo
+
+    return demo(main, keep=args.keep.resolve() if args.keep else None)
+
+
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_monitor, _add_fairness, _add_init,
-    _add_register, _add_deploy)
+    _add_register, _add_deploy, _add_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -368,9 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Run one command. ``env`` replaces ``os.environ`` (the demo and tests pass their own)."""
     args = build_parser().parse_args(argv)
-    env = dict(os.environ)
+    env = dict(os.environ if env is None else env)
 
     def call() -> int:
         root = (args.repo_root or Path.cwd()).resolve()

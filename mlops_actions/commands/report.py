@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +25,13 @@ from mlops_actions.evaluation.assess import ModelReport, assess
 from mlops_actions.evaluation.baseline import BASE_REF, load_baseline
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.reporting.modelcard import model_card
-from mlops_actions.reporting.report import ReportContext, overall_verdict, render_comment, render_summary
+from mlops_actions.reporting.report import (
+    COMMENT_LIMIT,
+    ReportContext,
+    overall_verdict,
+    render_comment,
+    render_summary,
+)
 
 DEFAULT_RESULTS = "mlops-out"
 REPORT_FILE = "report.md"
@@ -49,7 +55,12 @@ class ReportOptions:
     base_problems: Mapping[str, str] | None = None
 
 
-def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime) -> int:
+Rendered = Callable[[str, str, str], None]
+EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 200  # characters kept free for the hidden evidence line
+
+
+def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
+    """Render the report; ``on_rendered(comment, summary, verdict)`` lets the CLI publish it on GitHub."""
     plan = plan_of(root, options)
     if options.train_base and options.base_results is None and plan.base_commit:
         with tempfile.TemporaryDirectory(prefix="mlops-base-") as scratch:
@@ -57,7 +68,7 @@ def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime) -> in
             models = build_reports(root, trained_options, plan.reasons)
     else:
         models = build_reports(root, options, plan.reasons)
-    return publish(root, models, plan, options, runtime)
+    return publish(root, models, plan, options, runtime, on_rendered)
 
 
 def with_base_training(root: Path, options: ReportOptions, commit: str, scratch: Path) -> ReportOptions:
@@ -74,13 +85,14 @@ def with_base_training(root: Path, options: ReportOptions, commit: str, scratch:
 
 
 def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, options: ReportOptions,
-            runtime: ActionsRuntime) -> int:
+            runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
     """Render, write the report and the model cards, set the Actions outputs; the exit code of the verdict."""
     trained = {m.name for m in models}
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
                         problems=missing_results(plan, trained, _rel(options.results, root)))
-    comment, summary = render_comment(models, ctx), render_summary(models, ctx)
+    room = EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models)
+    comment, summary = render_comment(models, ctx, COMMENT_LIMIT - room), render_summary(models, ctx)
     for m in models:
         write_atomic(options.results / m.name / MODEL_CARD_FILE, model_card(m))
     text = summary if options.summary else comment
@@ -94,6 +106,8 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
     if path is not None:
         runtime.set_output("report-path", str(path))
     runtime.set_output("verdict", verdict)
+    if on_rendered is not None:
+        on_rendered(comment, summary, verdict)
     return EXIT_INVALID if verdict == FAIL else EXIT_OK
 
 
