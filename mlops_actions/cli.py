@@ -186,10 +186,15 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plan", help="list the models that need training, and why (a GitHub Actions matrix)",
                        description="Compare each model's fingerprint (canonical spec, data and code hashes, "
                                    "library versions) in the work tree with the base commit and with its latest "
-                                   "version record. Reads no data file. Default base: the merge-base of HEAD "
-                                   "with origin/$GITHUB_BASE_REF (origin/main outside pull requests); when that "
-                                   "is HEAD itself or absent, HEAD~1; in a repository without history, no base "
-                                   "(models are compared with their version records only).")
+                                   "version record. A model needs training when it has no valid version record or "
+                                   "its fingerprint differs from its latest record's; the reasons list spec keys "
+                                   "(old -> new), data, code and library changes. Reads no unchanged data file "
+                                   "(git object ids; modified or untracked files are hashed once and cached in "
+                                   ".git/mlops-actions). Default base: the merge-base of HEAD with "
+                                   "origin/$GITHUB_BASE_REF (origin/main outside pull requests); when that is HEAD "
+                                   "itself or absent, HEAD~1; in a repository without history, no base (models are "
+                                   "compared with their version records only). In CI, check out with "
+                                   "fetch-depth: 0 so that the base and the version tags are present.")
     p.add_argument("--base", default=None, metavar="REF", help="commit, branch or tag to compare with "
                    "(default: see above)")
     p.add_argument("--format", choices=("text", "json", "github"), default=None,

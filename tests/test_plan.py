@@ -276,3 +276,29 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 spec(s)" in proc.stdout and "3 data(s)" in proc.stdout
     assert "dvc: skipped (--no-dvc)" in proc.stdout and "no unchanged data file was opened" in proc.stdout
+
+
+def test_repository_without_commits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "fresh"
+    shutil.copytree(REPO / "examples/arrests", root)
+    git(root, "init", "-q", "-b", "main")
+    code, out, _ = run(root, capsys, "--format", "json")
+    assert code == 0
+    assert json.loads(out) == {"include": [{"model": "arrests", "reasons": ["no version registered yet"]}]}
+
+
+def test_outside_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "plain"
+    shutil.copytree(REPO / "examples/arrests", root)
+    code, out, err = run(root, capsys)
+    assert code == 1 and out == ""
+    assert "not a git repository" in err and "Traceback" not in err
+
+
+def test_many_models_are_summarised_in_annotations(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for i in range(12):
+        add_model(example_repo, f"m{i:02d}")
+    code, out, _ = run(example_repo, capsys, "--format", "github")
+    notices = [line for line in out.splitlines() if line.startswith("::notice")]
+    assert code == 0 and len(notices) == 11
+    assert "3 more model(s) need training" in notices[-1]
