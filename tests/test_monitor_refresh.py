@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from mlops_actions.errors import InputError, RefusedError
-from mlops_actions.monitoring.refresh import check_source, fetch, updated_spec
+from mlops_actions.monitoring.reference import load_bytes
+from mlops_actions.monitoring.refresh import check_source, fetch, store_in_cache, updated_spec
 
 OLD = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
 NEW_BYTES = b"a,b\n1,2\n3,4\n"
@@ -77,6 +78,15 @@ def test_changed_source_is_read_twice_and_reported(server: _Server) -> None:
     check = check_source(server.url, OLD)
     assert check.changed and check.current == NEW and check.data == NEW_BYTES
     assert server.requests == 2
+
+
+def test_fetched_bytes_go_to_the_cache_train_and_monitor_read(server: _Server, tmp_path) -> None:
+    check = check_source(server.url, OLD)
+    relpath = store_in_cache(tmp_path, check)
+    assert relpath == f".mlops/cache/data/{NEW}"
+    assert (tmp_path / relpath).read_bytes() == NEW_BYTES
+    assert [p.name for p in (tmp_path / relpath).parent.iterdir()] == [NEW]  # no partial file left
+    assert load_bytes(tmp_path, server.url, f"sha256:{NEW}", "churn@v2") == NEW_BYTES
 
 
 def test_unchanged_source(server: _Server) -> None:

@@ -3,7 +3,8 @@
 ``environments/<env>.yaml`` names the version; the annotated tag ``<model>@v<N>`` holds its record; the
 record's data hash names the bytes: ``git:<blob id>`` is read from the object store with
 ``git cat-file blob`` (so the reference is what was trained on, even when the file changed since),
-``lfs:<oid>`` from the local LFS store, ``sha256:<hex>`` from the working tree when its bytes still match.
+``lfs:<oid>`` from the local LFS store, ``sha256:<hex>`` from the working tree when its bytes still match
+(for data pinned by URL: from the local cache ``.mlops/cache/data/<sha256>``).
 """
 
 from __future__ import annotations
@@ -117,10 +118,13 @@ def _lfs_object(root: Path, oid: str, path: str, label: str) -> bytes:
 
 
 def _working_file(root: Path, digest: str, path: str, label: str) -> bytes:
+    """A repository file, or for a URL its copy in the local cache that ``refresh`` and ``train`` use."""
     from mlops_actions.convention.semantic import repo_path_problem
+    from mlops_actions.training.data import url_cache_relpath
 
-    inside = "://" not in path and repo_path_problem(root, path, must_exist=True) is None
-    raw = (root / path).read_bytes() if inside else None
+    local = url_cache_relpath(digest) if "://" in path else path
+    inside = repo_path_problem(root, local, must_exist=True) is None
+    raw = (root / local).read_bytes() if inside else None
     if raw is None or hashlib.sha256(raw).hexdigest() != digest:
         raise InputError(f"{label}: the training data {path} is no longer available with sha256 {digest[:12]}",
                          hint="compare against a copy of the training data with --reference PATH")

@@ -10,11 +10,14 @@ Opening the pull request is the GitHub layer's job.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlops_actions.convention.yamlio import parse_text, roundtrip
 from mlops_actions.errors import InputError, RefusedError
@@ -67,6 +70,24 @@ def check_source(url: str, pinned: str, *, expect_pin: bool = False, fetcher: Fe
                            f"{second[:12]}…); the source is not stable, so nothing was pinned",
                            hint="pin a URL that serves fixed content (a versioned file or release asset)")
     return SourceCheck(url, pinned, digest, first)
+
+
+def store_in_cache(root: Path, check: SourceCheck) -> str:
+    """Write the fetched bytes where ``train`` reads pinned URLs (atomically); returns the repository path."""
+    from mlops_actions.training.data import url_cache_relpath
+
+    relpath = url_cache_relpath(check.current)
+    target = root / relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(check.data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return relpath
 
 
 def updated_spec(text: str, new_sha256: str, display: str) -> str:
