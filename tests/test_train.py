@@ -23,7 +23,7 @@ from mlops_actions.errors import InputError
 from mlops_actions.training.artifact import canonical_skops, load_artifact, refused_types
 from mlops_actions.training.train import train_model, write_atomically
 
-OUTPUTS = ["metrics.json", "model.skops", "predictions.parquet", "record.json"]
+OUTPUTS = ["fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json"]
 CASES = Path(__file__).parent / "cases" / "data"
 
 
@@ -74,6 +74,20 @@ def test_example_trains_end_to_end(example_trained: Path) -> None:
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
 
 
+def test_fairness_json_holds_aggregates_the_report_can_use(example_trained: Path) -> None:
+    from mlops_actions.evaluation.fairness_view import view_from_dict
+
+    folder = example_trained / "mlops-out" / "arrests"
+    data = json.loads((folder / "fairness.json").read_text())
+    assert data["groups"] and all("n" in g for g in data["groups"])
+    rows = len(pd.read_parquet(folder / "predictions.parquet"))
+    assert max(g["n"] for g in data["groups"]) < rows  # per-group counts, never rows
+    assert view_from_dict(data) is not None
+    record = json.loads((folder / "record.json").read_text())
+    assert record["fairness"]["demographic_parity_difference"] == pytest.approx(
+        data["summary"]["demographic_parity_difference"])
+
+
 def test_record_follows_the_schema_and_the_artifact(example_trained: Path) -> None:
     folder = example_trained / "mlops-out" / "arrests"
     record = json.loads((folder / "record.json").read_text())
@@ -111,7 +125,7 @@ from pathlib import Path
 from mlops_actions.cli import main
 root, out = Path(sys.argv[1]), sys.argv[2]
 assert main(["-C", str(root), "train", "arrests", "--out", out]) == 0
-for name in ("model.skops", "metrics.json", "predictions.parquet"):
+for name in ("model.skops", "metrics.json", "predictions.parquet", "fairness.json"):
     print("hash", name, hashlib.sha256((root / out / "arrests" / name).read_bytes()).hexdigest())
 """
 
@@ -124,7 +138,7 @@ def test_byte_identical_across_two_processes(example_repo: Path) -> None:
     results = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
     hashes = [[line for line in out.splitlines() if line.startswith("hash ")] for out, _ in results]
-    assert hashes[0] == hashes[1] and len(hashes[0]) == 3
+    assert hashes[0] == hashes[1] and len(hashes[0]) == 4
     records = [json.loads((example_repo / f"out{s}" / "arrests" / "record.json").read_text()) for s in (1, 2)]
     for record in records:
         record.pop("timings")

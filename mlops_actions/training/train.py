@@ -35,6 +35,7 @@ from mlops_actions.training.pipeline import build_pipeline, fit_error, make_esti
 from mlops_actions.training.spec_places import SpecPlaces
 
 METRICS_FILE = "metrics.json"
+FAIRNESS_FILE = "fairness.json"
 PREDICTIONS_FILE = "predictions.parquet"
 RECORD_FILE = "record.json"
 Stage = Callable[[str], AbstractContextManager[None]]
@@ -94,7 +95,7 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
     with timer("evaluate", f"{spec.name}: evaluate on {len(split.test)} held-out rows"):
         preds = predict(pipeline, spec, dataset, split, places)
         result = compute(spec.task, list(spec.metrics), preds)
-        fairness = fairness_summary(spec, dataset, split, preds)
+        fairness, fairness_doc = fairness_summary(spec, dataset, split, preds)
     with timer("artifact", f"{spec.name}: save the model (skops)"):
         artifact = dump_model(pipeline)
         _check_round_trip(artifact, pipeline, dataset, split, policy)
@@ -103,6 +104,8 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
         PREDICTIONS_FILE: predictions_parquet(spec, dataset, split, preds),
         artifact.file: artifact.data,
     }
+    if fairness_doc is not None:  # aggregates only: what the report needs when predictions stay in the job
+        files[FAIRNESS_FILE] = _json_bytes(fairness_doc)
     record = build_record(spec, fingerprint, dataset, split, artifact, pipeline, result, fairness, timer.timings)
     files[RECORD_FILE] = _json_bytes(record)
     with timer("write", f"{spec.name}: write outputs"):
@@ -182,18 +185,20 @@ FAIRNESS_SKIPPED = ("fairness: not computed: the target has more than two classe
 
 
 def fairness_summary(spec: ModelSpec, dataset: Dataset, split: Split,
-                     preds: Predictions) -> dict[str, float | None] | None:
-    """Between-groups disparities over the sensitive columns; None when there is nothing to measure
-    (no sensitive column, or a multiclass target without a positive label)."""
+                     preds: Predictions) -> tuple[dict[str, float | None] | None, dict[str, Any] | None]:
+    """Between-groups disparities over the sensitive columns, and the whole report as JSON (per-group
+    aggregates with intervals, never rows); (None, None) when there is nothing to measure (no sensitive
+    column, or a multiclass target without a positive label)."""
     if not spec.data.sensitive or (spec.task == "classification" and preds.pos_label is None):
-        return None
+        return None, None
     from mlops_actions.fairness import evaluate
 
     groups = dataset.groups.iloc[split.test]
     control = groups[list(spec.data.control)] if spec.data.control else None
     report = evaluate(preds.y_true, preds.y_pred, groups[list(spec.data.sensitive)],
-                      pos_label=preds.pos_label, control_features=control, task=spec.task, bootstrap=0)
-    return {_RENAMED.get(k, k): _finite(v) for k, v in sorted(report.summary.items()) if "@" not in k}
+                      pos_label=preds.pos_label, control_features=control, task=spec.task)
+    summary = {_RENAMED.get(k, k): _finite(v) for k, v in sorted(report.summary.items()) if "@" not in k}
+    return summary, report.to_dict()
 
 
 def _finite(value: Any) -> float | None:
