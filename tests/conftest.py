@@ -12,7 +12,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "arrests"
-SHARED = REPO.parent / "shared"
 
 _real_connect = socket.socket.connect
 _real_create_connection = socket.create_connection

@@ -6,14 +6,14 @@ import json
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from mlops_actions.github import ClientConfig, GitHubRepo, RetryPolicy
+from mlops_actions.testing.github_emulator import WEBHOOKS as _PACKAGED_WEBHOOKS
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from mlops_actions.testing.github_emulator.openapi import load as load_openapi
 
-WEBHOOKS = Path(__file__).resolve().parents[2] / "shared" / "github" / "webhooks"
+WEBHOOKS = _PACKAGED_WEBHOOKS
 REPO = "Codertocat/Hello-World"  # the repository of the real webhook payloads
 PR = 2  # their pull request
 BOT, BOT_TOKEN = "mlops-bot", "bot-token"

@@ -22,6 +22,7 @@ from mlops_actions.action.entry import (
     read_inputs,
 )
 from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.testing.github_emulator import WEBHOOKS
 from tests.conftest import REPO
 
 BOOTSTRAP = REPO / "mlops_actions" / "action" / "bootstrap.py"
@@ -118,9 +119,7 @@ def test_base_defaults_to_the_pull_request_base_then_the_push_before(tmp_path: P
 
 
 def test_real_payloads_give_their_base() -> None:
-    shared = REPO.parent / "shared" / "github" / "webhooks"
-    if not shared.is_dir():
-        pytest.skip("shared webhook payloads not available")
+    shared = WEBHOOKS
     opened = json.loads((shared / "pull_request.opened.1.json").read_text())
     assert default_base({"GITHUB_EVENT_PATH": str(shared / "pull_request.opened.1.json")}) == \
         opened["pull_request"]["base"]["sha"]
@@ -129,7 +128,7 @@ def test_real_payloads_give_their_base() -> None:
 
 
 def test_report_publishes_only_where_the_token_may_write(tmp_path: Path) -> None:
-    opened = REPO.parent / "shared" / "github" / "webhooks" / "pull_request.opened.1.json"
+    opened = WEBHOOKS / "pull_request.opened.1.json"
     if not opened.is_file():
         pytest.skip("shared webhook payloads not available")
     payload = json.loads(opened.read_text())

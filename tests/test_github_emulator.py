@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from github import Auth, Github, GithubException
 
+from mlops_actions.testing.github_emulator import WEBHOOKS as _PACKAGED_WEBHOOKS
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from mlops_actions.testing.github_emulator.openapi import OpenAPI
 from mlops_actions.testing.github_emulator.openapi import load as load_openapi
 
-WEBHOOKS = Path(__file__).resolve().parents[1].parent / "shared" / "github" / "webhooks"
+WEBHOOKS = _PACKAGED_WEBHOOKS
 SPEC = WEBHOOKS.parent / "api.github.com.json.gz"
 OPENED = WEBHOOKS / "pull_request.opened.1.json"
 REVIEWED = WEBHOOKS / "pull_request_review.submitted.1.json"

@@ -5,19 +5,19 @@ the operation's request schema."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 import requests
 from github import Auth, Github, GithubException, InputGitAuthor
 from github.EnvironmentProtectionRuleReviewer import ReviewerParams
 
+from mlops_actions.testing.github_emulator import WEBHOOKS as _PACKAGED_WEBHOOKS
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from mlops_actions.testing.github_emulator.handlers import ROUTES
 from mlops_actions.testing.github_emulator.openapi import OpenAPI
 from mlops_actions.testing.github_emulator.openapi import load as load_openapi
 
-WEBHOOKS = Path(__file__).resolve().parents[1].parent / "shared" / "github" / "webhooks"
+WEBHOOKS = _PACKAGED_WEBHOOKS
 REPO = "Codertocat/Hello-World"
 HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 BROWSER_ROUTES = {"/{owner}/{repo}/releases/download/{tag}/{name}"}  # not API operations: plain downloads

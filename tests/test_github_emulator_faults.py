@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from mlops_actions.testing.github_emulator import WEBHOOKS as _PACKAGED_WEBHOOKS
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from mlops_actions.testing.github_emulator.faults import FaultError, load, parse
 
-WEBHOOKS = Path(__file__).resolve().parents[1].parent / "shared" / "github" / "webhooks"
+WEBHOOKS = _PACKAGED_WEBHOOKS
 REPO = "Codertocat/Hello-World"
 PULL = f"/repos/{REPO}/pulls/2"
 COMMENTS = f"/repos/{REPO}/issues/2/comments"

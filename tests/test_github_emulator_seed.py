@@ -9,6 +9,7 @@ import pytest
 from conftest import git
 from github import Auth, Github
 
+from mlops_actions.testing.github_emulator import WEBHOOKS as _PACKAGED_WEBHOOKS
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from mlops_actions.testing.github_emulator.gitdata import CommitObject, MemoryGit, Person, tag_text
 from mlops_actions.testing.github_emulator.openapi import OpenAPI
@@ -16,7 +17,7 @@ from mlops_actions.testing.github_emulator.openapi import load as load_openapi
 from mlops_actions.testing.github_emulator.seed import SeedError, seed_event
 from mlops_actions.testing.github_emulator.state import State
 
-WEBHOOKS = Path(__file__).resolve().parents[1].parent / "shared" / "github" / "webhooks"
+WEBHOOKS = _PACKAGED_WEBHOOKS
 PAYLOADS = sorted(WEBHOOKS.glob("*.json"))
 
 

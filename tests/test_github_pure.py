@@ -18,8 +18,9 @@ from mlops_actions.github.pulls import choose_pr, pr_from_json, review_from_json
 from mlops_actions.github.retry import Retrier, RetryPolicy, backoff, decide, retry_after_seconds
 from mlops_actions.github.tags import check_tag_name
 from mlops_actions.github.values import Annotation
+from mlops_actions.testing.github_emulator import WEBHOOKS as _PACKAGED_WEBHOOKS
 
-WEBHOOKS = Path(__file__).resolve().parents[2] / "shared" / "github" / "webhooks"
+WEBHOOKS = _PACKAGED_WEBHOOKS
 POLICY = RetryPolicy(base_delay=1.0, max_delay=30.0, max_wait=60.0, reset_margin=1.0)
 NOW = 1_800_000_000.0
 TAG_OP = Op("create the tag churn@v4 on abc", "tag churn@v4", "contents: write", write=True)

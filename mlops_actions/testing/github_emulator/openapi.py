@@ -30,11 +30,11 @@ _GREEDY_PARAMS = frozenset({"ref", "path"})
 
 
 def default_spec_path() -> Path | None:
-    """The description named by $MLOPS_GITHUB_OPENAPI, else the copy next to a source checkout."""
+    """The description named by $MLOPS_GITHUB_OPENAPI, else the copy shipped in ``reference/``."""
     named = os.environ.get(SPEC_ENV)
     candidates = [Path(named)] if named else []
     here = Path(__file__).resolve()
-    candidates += [here.parent / SPEC_NAME, here.parents[4] / "shared" / "github" / SPEC_NAME]
+    candidates += [here.parent / "reference" / SPEC_NAME, here.parent / SPEC_NAME]
     return next((path for path in candidates if path.is_file()), None)
 
 
