@@ -30,7 +30,8 @@ permission, contents, pulls (get, list with state/head/base, files, commits, rev
 ``commits/{sha}/pulls``, ``commits/{ref}/status``, issues and issue comments, git refs / matching-refs /
 annotated tags, tags, releases with asset upload (at ``upload_url``), download (``browser_download_url``
 or ``Accept: application/octet-stream``) and delete, deployments and their statuses, environments, check
-runs (and a commit's check runs, ``commits/{ref}/check-runs``), commit statuses. Publishing a release of a tag that does not exist creates a lightweight tag at
+runs (and a commit's check runs, ``commits/{ref}/check-runs``), commit statuses. Publishing a release of a
+tag that does not exist creates a lightweight tag at
 ``target_commitish``, as GitHub does. PyGithub throttles writes by default: in tests pass
 ``seconds_between_requests=0, seconds_between_writes=0`` to ``Github(...)``.
 
@@ -42,8 +43,13 @@ comment creation and then closes the connection without answering.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .emulator import GitHubEmulator
 from .faults import Fault
 from .server import LoggedRequest
 
-__all__ = ["Fault", "GitHubEmulator", "LoggedRequest"]
+REFERENCE = Path(__file__).resolve().parent / "reference"
+WEBHOOKS = REFERENCE / "webhooks"  # real payloads from @octokit/webhooks-examples (MIT)
+
+__all__ = ["REFERENCE", "WEBHOOKS", "Fault", "GitHubEmulator", "LoggedRequest"]
