@@ -252,3 +252,29 @@ def test_hand_edited_version_record_is_not_trusted(world: World, monkeypatch, ca
     world.gh.add_review(REPO, number, "alice", "APPROVED", commit_id=head)
     assert _run(world, monkeypatch, "deploy", sha=git(world.root, "rev-parse", "HEAD")) == 1
     assert "invalid record and is not trusted" in capsys.readouterr().out
+
+
+def test_read_only_token_names_the_missing_permission_for_register(world: World, monkeypatch, capsys) -> None:
+    world.gh.add_review(REPO, world.pr, "alice", "APPROVED", commit_id=world.head)
+    world.gh.set_permission(REPO, "mlops-bot", "read")  # a workflow whose permissions: lack contents: write
+    code = main(["-C", str(world.root), "register"], env={**os.environ, "GITHUB_API_URL": world.gh.url,
+                                                          "GITHUB_REPOSITORY": REPO, "GITHUB_SHA": world.merge,
+                                                          "GITHUB_TOKEN": "bot-token"})
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "contents: write" in err
+    assert _tags(world) == []
+
+
+def test_read_only_token_names_the_missing_permission_for_deploy(world: World, monkeypatch, capsys) -> None:
+    _registered(world, monkeypatch)
+    head, number = _promote(world, "staging", "v1")
+    world.gh.add_review(REPO, number, "alice", "APPROVED", commit_id=head)
+    world.gh.set_permission(REPO, "mlops-bot", "read")
+    env = {**os.environ, "GITHUB_API_URL": world.gh.url, "GITHUB_REPOSITORY": REPO, "GITHUB_TOKEN": "bot-token",
+           "GITHUB_SHA": git(world.root, "rev-parse", "HEAD")}
+    code = main(["-C", str(world.root), "deploy"], env=env)
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "deployments: write" in err
+    assert world.bot.deployments("staging") == ()
