@@ -84,6 +84,16 @@ def test_data_and_library_changes_are_reasons(example_repo: Path, capsys: pytest
     assert "library changed since arrests@v1: numpy 1.26.0 → " in out
 
 
+def test_a_change_since_the_registered_base_is_explained_once(example_repo: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    register(example_repo)
+    with (example_repo / "data/arrests.csv").open("a") as fh:
+        fh.write("No,White,2002,21,Male,Yes,Yes,0\n")
+    _, out, _ = run(example_repo, capsys, "--base", "HEAD", "--format", "json")
+    (entry,) = json.loads(out)["include"]
+    assert len(entry["reasons"]) == 1 and entry["reasons"][0].startswith("data changed: data/arrests.csv (git:")
+
+
 def test_json_is_a_matrix(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     add_model(example_repo, "second")
     code, out, _ = run(example_repo, capsys, "--base", "HEAD", "--format", "json")

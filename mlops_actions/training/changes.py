@@ -59,7 +59,8 @@ def plan_models(inputs: Inputs) -> list[ModelPlan]:
 def _decide(name: str, head: Snapshot, inputs: Inputs) -> ModelPlan:
     if head.fingerprint is None:
         return ModelPlan(name, TRAIN, (f"the spec does not parse: {head.problem}",))
-    base_reasons = _base_reasons(head, inputs.base.get(name) if inputs.base is not None else None, inputs)
+    base = inputs.base.get(name) if inputs.base is not None else None
+    base_reasons = _base_reasons(head, base, inputs)
     record = inputs.records.get(name)
     if record is None or record.record is None:
         return ModelPlan(name, TRAIN, (*base_reasons, "no version registered yet"))
@@ -67,9 +68,9 @@ def _decide(name: str, head: Snapshot, inputs: Inputs) -> ModelPlan:
     if registered.value == head.fingerprint.value:
         note = f"matches {record.tag}" + (f" (though it changed since {inputs.base_label})" if base_reasons else "")
         return ModelPlan(name, UNCHANGED, (note,))
-    since = _record_reasons(head, registered, record.tag, (inputs.record_specs or {}).get(name))
-    extra = tuple(r for r in since if r.split(": ", 1)[-1] not in {b.split(": ", 1)[-1] for b in base_reasons})
-    return ModelPlan(name, TRAIN, _dedupe((*base_reasons, *extra)) or (f"differs from {record.tag}",))
+    base_fp = base.fingerprint if base is not None else None
+    since = _record_reasons(head, base_fp, registered, record.tag, (inputs.record_specs or {}).get(name))
+    return ModelPlan(name, TRAIN, _dedupe((*base_reasons, *since)) or (f"differs from {record.tag}",))
 
 
 def _base_reasons(head: Snapshot, base: Snapshot | None, inputs: Inputs) -> tuple[str, ...]:
@@ -87,16 +88,18 @@ def _base_reasons(head: Snapshot, base: Snapshot | None, inputs: Inputs) -> tupl
     return (*spec, *file_changes(base.fingerprint, head.fingerprint))
 
 
-def _record_reasons(head: Snapshot, registered: Fingerprint, tag: str,
+def _record_reasons(head: Snapshot, base: Fingerprint | None, registered: Fingerprint, tag: str,
                     record_spec: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """What differs from the record and is not already explained by the base comparison."""
     assert head.fingerprint is not None and head.raw is not None
     reasons: list[str] = []
-    if registered.spec_sha256 != head.fingerprint.spec_sha256:
+    spec_explained = base is not None and base.spec_sha256 == registered.spec_sha256
+    if registered.spec_sha256 != head.fingerprint.spec_sha256 and not spec_explained:
         if record_spec is not None:
             reasons += [f"spec changed since {tag}: {c}" for c in spec_changes(record_spec, head.raw)]
         else:
             reasons.append(f"spec changed since {tag}")
-    reasons += [f"{r} (since {tag})" for r in file_changes(registered, head.fingerprint)]
+    reasons += [f"{r} (since {tag})" for r in file_changes(registered, head.fingerprint, explained_by=base)]
     reasons += [f"library changed since {tag}: {c}" for c in mapping_changes(registered.libraries,
                                                                               head.fingerprint.libraries)]
     return tuple(reasons)
@@ -118,13 +121,23 @@ def needs_record_spec(head: Snapshot, base: Snapshot | None, record: VersionRef 
 
 # -- differences -------------------------------------------------------------------------------------------
 
-def file_changes(old: Fingerprint, new: Fingerprint) -> list[str]:
-    """Data and code files whose hashes differ, as ``data changed: path (old → new)``."""
-    old_data = {d.path: d.hash for d in old.data}
-    new_data = {d.path: d.hash for d in new.data}
-    lines = [f"data changed: {c}" for c in _hash_changes(old_data, new_data)]
-    lines += [f"code changed: {c}" for c in _hash_changes(dict(old.code), dict(new.code))]
+def file_changes(old: Fingerprint, new: Fingerprint, explained_by: Fingerprint | None = None) -> list[str]:
+    """Data and code files whose hashes differ, as ``data changed: path (old → new)``; paths on which
+    ``explained_by`` agrees with ``old`` are left out (its own comparison with ``new`` shows them)."""
+    lines = [f"data changed: {c}" for c in _hash_changes(*_unexplained(
+        {d.path: d.hash for d in old.data}, {d.path: d.hash for d in new.data},
+        {d.path: d.hash for d in explained_by.data} if explained_by else None))]
+    lines += [f"code changed: {c}" for c in _hash_changes(*_unexplained(
+        dict(old.code), dict(new.code), dict(explained_by.code) if explained_by else None))]
     return lines
+
+
+def _unexplained(old: dict[str, str], new: dict[str, str],
+                 other: dict[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    if other is None:
+        return old, new
+    same = {p for p, h in old.items() if other.get(p) == h}
+    return ({p: h for p, h in old.items() if p not in same}, {p: h for p, h in new.items() if p not in same})
 
 
 def _hash_changes(old: Mapping[str, str], new: Mapping[str, str]) -> Iterator[str]:
