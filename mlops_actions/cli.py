@@ -337,6 +337,27 @@ def _run_deploy(args: argparse.Namespace, ctx: Context) -> int:
     return deploy(ctx.root, gh, options, runtime=ctx.runtime)
 
 
+def _add_history(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("history", help="registered versions: date, fingerprint, metrics, approvers, where deployed",
+                       description="List the versions (local tags <model>@v<N>, newest first) with their date, "
+                                   "fingerprint, key metrics, approvers and where each runs now: from GitHub "
+                                   "Deployments when GITHUB_TOKEN and GITHUB_REPOSITORY are set, else the desired "
+                                   "state in environments/*.yaml at HEAD. Invalid version records are listed with "
+                                   "their problem, never trusted.")
+    p.add_argument("model", nargs="?", default=None, metavar="MODEL", help="only this model (default: every model)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.add_argument("--offline", action="store_true",
+                   help="read environments/*.yaml even when a GitHub token is set (no network)")
+    p.set_defaults(handler=_run_history)
+
+
+def _run_history(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.history import history
+
+    online = not args.offline and ctx.env.get("GITHUB_TOKEN") and ctx.env.get("GITHUB_REPOSITORY")
+    return history(ctx.root, args.model, fmt=args.format, gh=_github(ctx) if online else None)
+
+
 def _github(ctx: Context) -> Any:
     """The GitHub client of this run (only the composition root builds it)."""
     from mlops_actions.github.env import connect
@@ -388,7 +409,7 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_monitor, _add_fairness, _add_init,
-    _add_register, _add_deploy, _add_demo)
+    _add_register, _add_deploy, _add_demo, _add_history)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from mlops_actions.convention.fastcheck import Check, compile_check
 from mlops_actions.resources import schema_names, schema_path
+
+if TYPE_CHECKING:  # jsonschema loads on first use: the fast path (``fast_check``) does not need it
+    from jsonschema import Draft202012Validator
 
 MODEL_SPEC = "model-spec"
 POLICY = "policy"
@@ -43,6 +45,8 @@ def validator(name: str) -> Draft202012Validator:
     It validates the schema with every ``$ref`` inlined (our schemas are not recursive), which spares
     jsonschema a reference lookup per node and nearly halves the time to explain an invalid file.
     """
+    from jsonschema import Draft202012Validator
+
     doc = schema(name)
     return Draft202012Validator(inline_refs(doc, _registry().resolver(base_uri=doc["$id"])))
 

@@ -1,0 +1,198 @@
+"""``mlops-actions history [MODEL]``: every registered version with its date, fingerprint, key metrics,
+approvers, and where it runs now.
+
+Versions are the local annotated tags ``<model>@v<N>`` (one ``git for-each-ref`` for all of them); a tag
+whose record is invalid is listed with its problem and nothing else from it is shown. "Where it runs now"
+comes from GitHub Deployments when the composition root passes a GitHub client (token and repository
+set), else from ``environments/*.yaml`` at HEAD -- labelled as the desired state, since the files say what
+should run, not what GitHub deployed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from mlops_actions.convention.discovery import ENVIRONMENTS_DIR, POLICY_FILE, spec_relpath
+from mlops_actions.convention.model import Policy
+from mlops_actions.convention.schemas import ENVIRONMENT, POLICY, VERSION_RECORD, fast_check, is_valid
+from mlops_actions.errors import EXIT_OK, InputError, Place
+from mlops_actions.gitcache import RepoCache
+from mlops_actions.gitio import Git, read_batch
+from mlops_actions.registry import records
+from mlops_actions.registry.history import FILES, GITHUB, History, Placement, Row
+from mlops_actions.registry.history import history as build_history
+from mlops_actions.registry.tag import parse_tag
+
+FORMATS = ("text", "json")
+DEPLOYMENTS_PER_ENVIRONMENT = 100
+MAX_METRICS_SHOWN = 3
+MAX_CELL = 60
+RECORDS = "records"  # cache section: tag object id -> 1 when its record was found valid
+
+
+def history(root: Path, model: str | None, *, fmt: str = "text", gh: Any = None) -> int:
+    """Print the history of ``model`` (every model when None); ``gh`` (a GitHubRepo) reads deployments."""
+    versions = read_versions(root, model)
+    if model is not None:
+        _check_model(root, model, versions)
+    policy = load_policy(root)
+    placement = github_placement(gh, policy) if gh is not None else file_placement(root, policy)
+    result = build_history(versions, placement, model)
+    print(as_json(result, model) if fmt == "json" else as_text(result, model))
+    return EXIT_OK
+
+
+def _check_model(root: Path, model: str, versions: list[records.VersionRef]) -> None:
+    if versions or (parse_tag(f"{model}@v1") is not None and (root / spec_relpath(model)).is_file()):
+        return
+    raise InputError(f"unknown model '{_clean(model)}': no version tag {_clean(model)}@v<N> and no "
+                     f"{spec_relpath(_clean(model))}",
+                     hint="run `mlops-actions history` without MODEL to list every model's versions")
+
+
+# versions -----------------------------------------------------------------------------------------------
+
+
+def read_versions(root: Path, model: str | None = None) -> list[records.VersionRef]:
+    """Like ``records.local_versions`` (same refs, same answers), faster for valid records.
+
+    A record that is JSON naming its tag's model and version, and whose tag object (by id, immutable) was
+    found valid before (the ``records`` section of the repository cache, shared with ``plan``) or passes
+    the compiled schema check now, is trusted as ``records.check`` would; every other tag goes through
+    ``records.check`` itself, which says why it is not trusted.
+    """
+    git = Git(root)
+    cache = RepoCache(git)
+    raws = records._raw_tags(git)  # the one for-each-ref of all tags (records' own reader)
+    found = [_fast(raw, cache) or records.check(raw) for raw in raws if model is None or raw.model == model]
+    cache.save()
+    return found
+
+
+def _fast(raw: Any, cache: RepoCache) -> records.VersionRef | None:
+    if raw.kind != "tag":
+        return None
+    try:
+        data = json.loads(records._without_signature(raw.message))
+    except ValueError:
+        return None
+    names_its_tag = isinstance(data, dict) and data.get("model") == raw.model and \
+        data.get("version", f"v{raw.number}") == f"v{raw.number}"
+    if not names_its_tag:
+        return None
+    if not cache.get(RECORDS, raw.oid):
+        check = fast_check(VERSION_RECORD)
+        if check is None or not check(data):
+            return None
+        cache.put(RECORDS, raw.oid, 1)
+    return records.VersionRef(raw.model, raw.number, raw.tag, MappingProxyType(data), None, raw.created)
+
+
+# where versions run -------------------------------------------------------------------------------------
+
+
+def load_policy(root: Path) -> Policy:
+    """The policy, as ``commands.report.load_policy`` reads it (without importing the report machinery)."""
+    if not (root / POLICY_FILE).is_file():
+        return Policy()
+    from mlops_actions.convention.yamlio import load
+
+    loaded = load(root / POLICY_FILE, POLICY_FILE)
+    if not loaded.ok or not is_valid(POLICY, loaded.data):
+        raise InputError("the policy is not valid", place=Place(POLICY_FILE),
+                         hint=f"run `mlops-actions validate {POLICY_FILE}` to see the problems")
+    return Policy.from_dict(loaded.data)
+
+
+def file_placement(root: Path, policy: Policy) -> Placement:
+    """environment -> model -> version from ``environments/<env>.yaml`` at HEAD (policy order)."""
+    paths = {env.name: f"{ENVIRONMENTS_DIR}/{env.name}.yaml" for env in policy.environments}
+    specs = [f"HEAD:{path}" for path in paths.values()]
+    out = Git(root).run("cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode())
+    blobs = read_batch(out, specs)
+    state = {}
+    for env, path in paths.items():
+        blob = blobs[f"HEAD:{path}"]
+        if blob is not None:
+            state[env] = _environment(blob, path)
+    return Placement(FILES, state)
+
+
+def _environment(blob: bytes, relpath: str) -> dict[str, str]:
+    from mlops_actions.convention.yamlio import parse_text
+
+    loaded = parse_text(blob.decode("utf-8", "replace"), relpath)
+    if not loaded.ok or not is_valid(ENVIRONMENT, loaded.data):
+        raise InputError("invalid environment file at HEAD; cannot say what runs there", place=Place(relpath),
+                         hint=f"run `mlops-actions validate {relpath}` to see the problems")
+    return {str(k): str(v) for k, v in loaded.data.items()}
+
+
+def github_placement(gh: Any, policy: Policy) -> Placement:
+    """environment -> model -> version of the newest successful GitHub Deployment, per environment."""
+    from mlops_actions.registry.promotion import current_state, deployed_from
+
+    state = {env.name: current_state(deployed_from(env.name, gh.deployments(env.name, DEPLOYMENTS_PER_ENVIRONMENT)))
+             for env in policy.environments}
+    return Placement(GITHUB, state)
+
+
+# output -------------------------------------------------------------------------------------------------
+
+
+def as_json(result: History, model: str | None) -> str:
+    return json.dumps({"model": model, **result.to_dict()}, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def as_text(result: History, model: str | None) -> str:
+    from tabulate import tabulate
+
+    if not result.rows:
+        return f"{_clean(model)}: no version yet (versions are tagged by `mlops-actions register` on merge)" \
+            if model else "no versions yet (versions are tagged by `mlops-actions register` on merge)"
+    table = tabulate([_cells(row) for row in result.rows], tablefmt="simple", disable_numparse=True,
+                     headers=["version", "date (UTC)", "fingerprint", "metrics", "approvers", "deployed"])
+    lines = [f"deployed: {result.placement.label}", "", table]
+    if result.invalid:
+        lines += ["", f"{len(result.invalid)} version record(s) are invalid and not trusted:"]
+        lines += [f"  {row.tag}: {_clean(row.problem or '')}" for row in result.invalid]
+    if result.notes:
+        lines += ["", "notes:"] + [f"  {_clean(note)}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _cells(row: Row) -> list[str]:
+    deployed = ", ".join(row.deployed) or "-"
+    if row.problem is not None:
+        return [row.tag, _date(row.date), "-", _cut("INVALID: " + row.problem), "-", deployed]
+    return [row.tag, _date(row.date), row.short_fingerprint, _metrics(row), _cut(", ".join(row.approvers)) or "-",
+            deployed]
+
+
+def _metrics(row: Row) -> str:
+    values = dict(row.metrics)
+    shown = [f"{name}={_number(values[name])}" for name in row.key_metrics[:MAX_METRICS_SHOWN]]
+    more = len(row.key_metrics) - MAX_METRICS_SHOWN
+    return _cut(" ".join(shown) + (f" (+{more})" if more > 0 else "")) or "-"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
+def _date(stamp: str) -> str:
+    return stamp[:16].replace("T", " ") if len(stamp) >= 16 else _clean(stamp)
+
+
+def _cut(text: str) -> str:
+    text = _clean(text)
+    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
+
+
+def _clean(text: str) -> str:
+    """Text from a tag or record, safe for a terminal: control characters become '?'."""
+    text = str(text)
+    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
