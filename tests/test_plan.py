@@ -94,6 +94,16 @@ def test_a_change_since_the_registered_base_is_explained_once(example_repo: Path
     assert len(entry["reasons"]) == 1 and entry["reasons"][0].startswith("data changed: data/arrests.csv (git:")
 
 
+def test_a_hand_edited_newer_tag_is_named_and_ignored(example_repo: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    register(example_repo)
+    git(example_repo, "tag", "-a", "arrests@v2", "-m", '{"model": "arrests", "fingerprint": "forged"}')
+    code, out, _ = run(example_repo, capsys, "--format", "json")
+    assert code == 0 and json.loads(out) == {"include": []}  # v1 still matches; v2 is not trusted
+    _, out, _ = run(example_repo, capsys)
+    assert "arrests: matches arrests@v1; arrests@v2 ignored: the record does not follow" in out
+
+
 def test_json_is_a_matrix(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     add_model(example_repo, "second")
     code, out, _ = run(example_repo, capsys, "--base", "HEAD", "--format", "json")

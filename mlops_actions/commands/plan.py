@@ -63,11 +63,15 @@ def compute_plan(root: Path, chosen: Base | None, *, models: Sequence[str] | Non
     head = snapshots_worktree(root, models, versions=versions, cache=cache)
     base = snapshots_at(root, chosen.commit, models, versions=versions, cache=cache) if chosen else None
     _check_known(models, head, base)
-    records = latest_versions(root, cache)
+    skipped: list[VersionRef] = []
+    records = latest_versions(root, cache, skipped)
     specs = record_specs(root, head, base, records, versions)
     cache.save()
     label = chosen.label.split(" ", 1)[0] if chosen else "base"
-    return plan_models(Inputs(head, base, records, label, specs))
+    ignored: dict[str, list[str]] = {}
+    for ref in reversed(skipped):
+        ignored.setdefault(ref.model, []).append(f"{ref.tag} ignored: {ref.problem}")
+    return plan_models(Inputs(head, base, records, label, specs, ignored))
 
 
 def resolve_base(git: Git, ref: str | None, base_branch: str | None = None) -> Base | None:

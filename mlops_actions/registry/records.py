@@ -55,10 +55,12 @@ def latest_version(root: Path, model: str) -> VersionRef | None:
     return latest_versions(root).get(model)
 
 
-def latest_versions(root: Path, cache: RepoCache | None = None) -> dict[str, VersionRef]:
+def latest_versions(root: Path, cache: RepoCache | None = None,
+                    skipped: list[VersionRef] | None = None) -> dict[str, VersionRef]:
     """model -> its highest-numbered valid version; records below the latest valid one are not checked.
 
-    A tag object found valid once is remembered by its id (immutable) in ``cache``: not checked again.
+    Newer tags whose records are invalid are appended to ``skipped`` (with their ``problem``). A tag object
+    found valid once is remembered by its id (immutable) in ``cache``: not checked again.
     """
     git = Git(root)
     store = cache or RepoCache(git)
@@ -68,10 +70,13 @@ def latest_versions(root: Path, cache: RepoCache | None = None) -> dict[str, Ver
             continue
         known = bool(store.get("records", raw.oid))
         ref = (_trusted(raw) if known else None) or check(raw)
-        if ref.record is not None:
-            latest[raw.model] = ref
-            if not known:
-                store.put("records", raw.oid, 1)
+        if ref.record is None:
+            if skipped is not None:
+                skipped.append(ref)
+            continue
+        latest[raw.model] = ref
+        if not known:
+            store.put("records", raw.oid, 1)
     if cache is None:
         store.save()
     return dict(sorted(latest.items()))

@@ -9,7 +9,7 @@ the base but matches its latest record exactly needs no training: that version a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,14 +46,20 @@ class Inputs:
     records: Mapping[str, VersionRef]
     base_label: str = "base"
     record_specs: Mapping[str, Mapping[str, Any]] | None = None  # model -> spec at its record's commit
+    ignored: Mapping[str, Sequence[str]] | None = None  # model -> why newer version tags were not trusted
 
 
 def plan_models(inputs: Inputs) -> list[ModelPlan]:
     """A decision for every model at HEAD, then every model removed since the base; sorted by name."""
-    plans = [_decide(name, snap, inputs) for name, snap in sorted(inputs.head.items())]
+    plans = [_with_ignored(_decide(name, snap, inputs), inputs) for name, snap in sorted(inputs.head.items())]
     removed = sorted(set(inputs.base or {}) - set(inputs.head))
     plans += [ModelPlan(n, REMOVED, (f"removed: in {inputs.base_label}, not in the work tree",)) for n in removed]
     return plans
+
+
+def _with_ignored(plan: ModelPlan, inputs: Inputs) -> ModelPlan:
+    notes = tuple((inputs.ignored or {}).get(plan.model, ()))
+    return ModelPlan(plan.model, plan.status, plan.reasons + notes) if notes else plan
 
 
 def _decide(name: str, head: Snapshot, inputs: Inputs) -> ModelPlan:
