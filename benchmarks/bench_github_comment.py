@@ -21,10 +21,10 @@ from pathlib import Path
 from github import Auth, Github
 
 from mlops_actions.github import ClientConfig, GitHubRepo
-from mlops_actions.testing.github_emulator import GitHubEmulator
+from mlops_actions.testing.github_emulator import WEBHOOKS, GitHubEmulator
 from mlops_actions.testing.github_emulator.state import Comment
 
-WEBHOOK = Path(__file__).resolve().parents[2] / "shared" / "github" / "webhooks" / "pull_request.opened.1.json"
+WEBHOOK = WEBHOOKS / "pull_request.opened.1.json"
 REPO, PR, MARKER, TOKEN = "Codertocat/Hello-World", 2, "mlops-actions:report", "bench-token"
 
 

@@ -13,10 +13,11 @@ import requests
 from conftest import git
 from github import Auth, Github, InputGitAuthor
 
+from mlops_actions.testing.github_emulator import WEBHOOKS as _PACKAGED_WEBHOOKS
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from mlops_actions.testing.github_emulator.seed import SeedError, parse_user
 
-WEBHOOKS = Path(__file__).resolve().parents[1].parent / "shared" / "github" / "webhooks"
+WEBHOOKS = _PACKAGED_WEBHOOKS
 REPO = "Codertocat/Hello-World"
 MODULE = "mlops_actions.testing.github_emulator"
 
