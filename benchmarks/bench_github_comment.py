@@ -16,7 +16,6 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from github import Auth, Github
 
