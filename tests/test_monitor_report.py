@@ -56,10 +56,14 @@ def test_table_rows_keep_their_columns() -> None:
 
 def test_mermaid_chart_holds_the_top_ten_by_psi_with_safe_labels() -> None:
     names = [f"f{i}" for i in range(12)]
-    chart = report.chart(_result(names, [i / 10 for i in range(12)]).columns)
+    result = _result(names, [i / 10 for i in range(12)])
+    chart = report.chart(result.columns)
     axis = next(line for line in chart.splitlines() if "x-axis" in line)
     assert axis.count('"') == 20
     assert '"f11"' in axis and '"f0"' not in axis
+    bars = next(line for line in chart.splitlines() if line.strip().startswith("bar ["))
+    top = sorted((c.drift.psi for c in result.columns), reverse=True)[:10]
+    assert bars.strip() == "bar [" + ", ".join(f"{v:.4f}" for v in top) + "]"  # no exponents
     hostile = report.chart(_result([HOSTILE], [1.0]).columns)
     assert "<" not in hostile and "`" not in hostile.replace("```", "") and "@" not in hostile
 

@@ -83,8 +83,8 @@ def chart(columns: tuple[ColumnResult, ...]) -> str:
     return "\n".join([
         "```mermaid", "xychart-beta", f'    title "Most drifted columns (PSI, top {len(top)})"',
         f"    x-axis [{', '.join(_label(c.name) for c in top)}]",
-        f'    y-axis "PSI" 0 --> {max(0.5, float(f"{max(values) * 1.1:.2g}")):g}',
-        f"    bar [{', '.join(f'{v:.4g}' for v in values)}]", "```"])
+        f'    y-axis "PSI" 0 --> {max(0.5, float(f"{max(values) * 1.1:.2g}")):.2f}',
+        f"    bar [{', '.join(f'{v:.4f}' for v in values)}]", "```"])  # plain decimals: Mermaid reads no exponents
 
 
 def _label(name: str, limit: int = 24) -> str:
