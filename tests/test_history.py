@@ -124,6 +124,18 @@ def test_the_files_at_head_count_not_uncommitted_edits(repo: Path, capsys) -> No
     assert data["environments"]["staging"] == {"arrests": "v3"}
 
 
+def test_a_second_run_remembers_valid_files_and_records_but_sees_every_change(repo: Path, capsys) -> None:
+    first = as_json(repo, capsys)
+    assert as_json(repo, capsys) == first  # answered from .git/mlops-actions/cache.json
+    set_environment(repo, "staging", "arrests: v1\n")
+    (repo / "mlops.yaml").write_text((repo / "mlops.yaml").read_text().replace("  - name: production\n", "  - name: "
+                                     "production\n    required_contexts: [ci]\n", 1))
+    data = as_json(repo, capsys)
+    assert data["environments"]["staging"] == {"arrests": "v1"}
+    (repo / "mlops.yaml").write_text("environments: 3\n")
+    assert run(repo) == 1  # a cached answer for the old content does not hide the new one
+
+
 def test_an_environment_naming_an_unregistered_version_is_noted(repo: Path, capsys) -> None:
     set_environment(repo, "staging", "arrests: v7\n")
     data = as_json(repo, capsys)

@@ -10,6 +10,7 @@ should run, not what GitHub deployed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from types import MappingProxyType
@@ -25,21 +26,25 @@ from mlops_actions.registry import records
 from mlops_actions.registry.history import FILES, GITHUB, History, Placement, Row
 from mlops_actions.registry.history import history as build_history
 from mlops_actions.registry.tag import parse_tag
+from mlops_actions.resources import schema_path
 
 FORMATS = ("text", "json")
 DEPLOYMENTS_PER_ENVIRONMENT = 100
 MAX_METRICS_SHOWN = 3
 MAX_CELL = 60
 RECORDS = "records"  # cache section: tag object id -> 1 when its record was found valid
+VALID_FILES = "history-files"  # cache section: schema:schema hash:content hash -> the valid file's data
 
 
 def history(root: Path, model: str | None, *, fmt: str = "text", gh: Any = None) -> int:
     """Print the history of ``model`` (every model when None); ``gh`` (a GitHubRepo) reads deployments."""
-    versions = read_versions(root, model)
+    cache = RepoCache(Git(root))
+    versions = read_versions(root, model, cache)
     if model is not None:
         _check_model(root, model, versions)
-    policy = load_policy(root)
-    placement = github_placement(gh, policy) if gh is not None else file_placement(root, policy)
+    policy = load_policy(root, cache)
+    placement = github_placement(gh, policy) if gh is not None else file_placement(root, policy, cache)
+    cache.save()
     result = build_history(versions, placement, model)
     print(as_json(result, model) if fmt == "json" else as_text(result, model))
     return EXIT_OK
@@ -56,7 +61,8 @@ def _check_model(root: Path, model: str, versions: list[records.VersionRef]) -> 
 # versions -----------------------------------------------------------------------------------------------
 
 
-def read_versions(root: Path, model: str | None = None) -> list[records.VersionRef]:
+def read_versions(root: Path, model: str | None = None, cache: RepoCache | None = None
+                  ) -> list[records.VersionRef]:
     """Like ``records.local_versions`` (same refs, same answers), faster for valid records.
 
     A record that is JSON naming its tag's model and version, and whose tag object (by id, immutable) was
@@ -65,10 +71,11 @@ def read_versions(root: Path, model: str | None = None) -> list[records.VersionR
     ``records.check`` itself, which says why it is not trusted.
     """
     git = Git(root)
-    cache = RepoCache(git)
+    store = cache or RepoCache(git)
     raws = records._raw_tags(git)  # the one for-each-ref of all tags (records' own reader)
-    found = [_fast(raw, cache) or records.check(raw) for raw in raws if model is None or raw.model == model]
-    cache.save()
+    found = [_fast(raw, store) or records.check(raw) for raw in raws if model is None or raw.model == model]
+    if cache is None:
+        store.save()
     return found
 
 
@@ -94,20 +101,23 @@ def _fast(raw: Any, cache: RepoCache) -> records.VersionRef | None:
 # where versions run -------------------------------------------------------------------------------------
 
 
-def load_policy(root: Path) -> Policy:
+def load_policy(root: Path, cache: RepoCache) -> Policy:
     """The policy, as ``commands.report.load_policy`` reads it (without importing the report machinery)."""
-    if not (root / POLICY_FILE).is_file():
+    path = root / POLICY_FILE
+    if not path.is_file():
         return Policy()
-    from mlops_actions.convention.yamlio import load
-
-    loaded = load(root / POLICY_FILE, POLICY_FILE)
-    if not loaded.ok or not is_valid(POLICY, loaded.data):
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raw = None
+    data = _valid_file(cache, raw, POLICY_FILE, POLICY) if raw is not None else None
+    if data is None:
         raise InputError("the policy is not valid", place=Place(POLICY_FILE),
                          hint=f"run `mlops-actions validate {POLICY_FILE}` to see the problems")
-    return Policy.from_dict(loaded.data)
+    return Policy.from_dict(data)
 
 
-def file_placement(root: Path, policy: Policy) -> Placement:
+def file_placement(root: Path, policy: Policy, cache: RepoCache) -> Placement:
     """environment -> model -> version from ``environments/<env>.yaml`` at HEAD (policy order)."""
     paths = {env.name: f"{ENVIRONMENTS_DIR}/{env.name}.yaml" for env in policy.environments}
     specs = [f"HEAD:{path}" for path in paths.values()]
@@ -116,19 +126,47 @@ def file_placement(root: Path, policy: Policy) -> Placement:
     state = {}
     for env, path in paths.items():
         blob = blobs[f"HEAD:{path}"]
-        if blob is not None:
-            state[env] = _environment(blob, path)
+        if blob is None:
+            continue
+        data = _valid_file(cache, blob, path, ENVIRONMENT)
+        if data is None:
+            raise InputError("invalid environment file at HEAD; cannot say what runs there", place=Place(path),
+                             hint=f"run `mlops-actions validate {path}` to see the problems")
+        state[env] = {str(k): str(v) for k, v in data.items()}
     return Placement(FILES, state)
 
 
-def _environment(blob: bytes, relpath: str) -> dict[str, str]:
-    from mlops_actions.convention.yamlio import parse_text
+def _valid_file(cache: RepoCache, raw: bytes, relpath: str, schema: str) -> dict[str, Any] | None:
+    """The YAML file's data when it parses and is valid against ``schema``, else None.
 
-    loaded = parse_text(blob.decode("utf-8", "replace"), relpath)
-    if not loaded.ok or not is_valid(ENVIRONMENT, loaded.data):
-        raise InputError("invalid environment file at HEAD; cannot say what runs there", place=Place(relpath),
-                         hint=f"run `mlops-actions validate {relpath}` to see the problems")
-    return {str(k): str(v) for k, v in loaded.data.items()}
+    A valid answer is remembered by the file's content hash and the schema's: the next run needs
+    neither the YAML parser nor the schema check.
+    """
+    key = f"{schema}:{_digest(schema_path(schema).read_bytes())[:16]}:{_digest(raw)}"
+    known = cache.get(VALID_FILES, key)
+    if isinstance(known, dict):
+        return known
+    from mlops_actions.convention.yamlio import MAX_FILE_BYTES, decode, parse_text
+
+    text, problem = decode(raw, relpath) if len(raw) <= MAX_FILE_BYTES else (None, "too big")
+    loaded = parse_text(text, relpath) if text is not None and problem is None else None
+    if loaded is None or not loaded.ok or not is_valid(schema, loaded.data):
+        return None
+    data: dict[str, Any] = loaded.data
+    if _plain_json(data):
+        cache.put(VALID_FILES, key, data)
+    return data
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _plain_json(data: Any) -> bool:
+    try:
+        return json.loads(json.dumps(data)) == data
+    except (TypeError, ValueError):
+        return False
 
 
 def github_placement(gh: Any, policy: Policy) -> Placement:

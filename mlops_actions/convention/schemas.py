@@ -6,13 +6,12 @@ import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from referencing import Registry, Resource
-
 from mlops_actions.convention.fastcheck import Check, compile_check
 from mlops_actions.resources import schema_names, schema_path
 
-if TYPE_CHECKING:  # jsonschema loads on first use: the fast path (``fast_check``) does not need it
+if TYPE_CHECKING:  # jsonschema and referencing load on first use (a cached answer needs neither)
     from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 MODEL_SPEC = "model-spec"
 POLICY = "policy"
@@ -29,6 +28,8 @@ def schema(name: str) -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+
     resources = []
     for name in schema_names():
         doc = schema(name)
