@@ -278,3 +278,28 @@ def test_read_only_token_names_the_missing_permission_for_deploy(world: World, m
     assert code == 1 and "Traceback" not in err
     assert "deployments: write" in err
     assert world.bot.deployments("staging") == ()
+
+
+def test_report_publish_compares_with_the_version_deployed_to_production(world: World, monkeypatch) -> None:
+    _registered(world, monkeypatch)
+    for env, reviewers in (("staging", ("alice",)), ("production", ("alice", "carol"))):
+        head, number = _promote(world, env, "v1")
+        for login in reviewers:
+            world.gh.add_review(REPO, number, login, "APPROVED", commit_id=head)
+        assert _run(world, monkeypatch, "deploy", sha=git(world.root, "rev-parse", "HEAD")) == 0
+    root = world.root
+    git(root, "checkout", "-q", "-b", "next")
+    spec = root / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("C: 0.5", "C: 2.0"))
+    git(root, "commit", "-q", "-am", "arrests: C=2")
+    head = git(root, "rev-parse", "HEAD")
+    pull = world.gh.add_pull(REPO, head_ref="next", head_sha=head, base_sha=git(root, "rev-parse", "main"),
+                             user="author", title="Try C=2")
+    _train(root, "next-out")
+    code = _run(world, monkeypatch, "report", "--results", "next-out", "--base", "main", "--publish", sha=head)
+    assert code in (0, 1)  # the verdict may fail a gate; the comment is published either way
+    comment = world.bot.find_comment(pull.number, "mlops-actions:report")
+    assert comment is not None
+    baseline = next(line for line in comment.body.splitlines() if line.startswith("**Baseline:**"))
+    assert "v1" in baseline and "production" in baseline, baseline
+    assert ev.parse(comment.body).head_sha == head

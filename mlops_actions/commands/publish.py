@@ -20,6 +20,16 @@ CHECK_SUMMARY_LIMIT = 65_535
 CONCLUSIONS: Mapping[str, str] = {"pass": "success", "warn": "neutral", "fail": "failure"}
 
 
+def deployed_versions(root: Path, gh: Any) -> dict[str, str]:
+    """model → version now deployed (newest successful GitHub Deployment) to the policy's baseline environment:
+    the report's baseline, as the product promises, rather than the desired state in the environment file."""
+    from mlops_actions.commands.report import load_policy
+    from mlops_actions.registry.promotion import current_state, deployed_from
+
+    environment = load_policy(root).baseline
+    return current_state(deployed_from(environment, gh.deployments(environment, 100)))
+
+
 def shown_models(results: Path) -> dict[str, ev.Shown]:
     """Artifact sha256 and fingerprint of every model in the results folder, from its record."""
     shown = {}
