@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -245,10 +246,11 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
                             base_results=ctx.root / args.base_results if args.base_results else None)
     if not args.publish:
         return report(ctx.root, options, runtime=ctx.runtime)
-    from mlops_actions.commands.publish import publish
+    from mlops_actions.commands.publish import deployed_versions, publish
 
     gh = _github(ctx)
     sha = ctx.env.get("GITHUB_SHA") or None
+    options = replace(options, deployed=deployed_versions(ctx.root, gh))
 
     def on_rendered(comment: str, summary: str, verdict: str) -> None:
         publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha)
