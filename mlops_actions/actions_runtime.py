@@ -5,7 +5,6 @@ Built once by the CLI from the environment and handed down; nothing else reads `
 
 from __future__ import annotations
 
-import secrets
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -66,6 +65,8 @@ class ActionsRuntime:
         """Append ``name`` to ``$GITHUB_OUTPUT`` with a random heredoc delimiter (safe for any value)."""
         if self.output_file is None:
             return
+        import secrets
+
         delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
         with self.output_file.open("a", encoding="utf-8") as fh:
             fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")

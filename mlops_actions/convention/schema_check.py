@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from typing import Any
-
-from jsonschema import ValidationError
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions.convention.locate import locate_node
 from mlops_actions.convention.problems import Problem, pointer
 from mlops_actions.convention.schemas import is_valid, validator
+
+if TYPE_CHECKING:  # jsonschema loads only when a file is invalid: valid files take the compiled fast path
+    from jsonschema import ValidationError
 
 MAX_MESSAGE = 240
 
@@ -38,6 +38,8 @@ def schema_problems(display: str, errors: list[ValidationError], tree: Any) -> l
 
 
 def _explain(error: ValidationError) -> Iterator[tuple[list[Any], str, str]]:
+    from jsonschema.exceptions import best_match
+
     alternatives = _alternative_keys(error)
     if alternatives:
         yield list(error.absolute_path), "container", alternatives
