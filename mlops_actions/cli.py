@@ -274,6 +274,9 @@ def _add_monitor(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", action="append", default=[], type=_threshold, metavar="KEY=VALUE",
                    help="override a threshold, e.g. psi_fail=0.3 (keys: psi_warn, psi_fail, p_value, "
                         "missing_warn, missing_fail, metric_regression, bins)")
+    p.add_argument("--publish", action="store_true",
+                   help="also keep one GitHub issue per model and environment: opened (or updated) when retraining "
+                        "is needed, closed when the drift resolves; needs GITHUB_TOKEN with issues: write")
     p.set_defaults(handler=_run_monitor)
 
 
@@ -288,8 +291,13 @@ def _threshold(text: str) -> tuple[str, float]:
 def _run_monitor(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.monitor import monitor
 
+    publisher = None
+    if args.publish:
+        from mlops_actions.commands.drift_issue import drift_publisher
+
+        publisher = drift_publisher(_github(ctx), ctx.runtime)
     return monitor(ctx.root, args.model, current=args.current, env=args.env, reference=args.reference,
-                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold))
+                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold), publisher=publisher)
 
 
 def _add_register(sub: argparse._SubParsersAction) -> None:
