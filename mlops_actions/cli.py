@@ -160,7 +160,7 @@ def _run_fairness(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _add_init(sub: argparse._SubParsersAction) -> None:
-    from mlops_actions.commands.init import DEFAULT_OWNER, example_names
+    from mlops_actions.resources import DEFAULT_OWNER, example_names
 
     p = sub.add_parser("init", help="scaffold a repository that follows the convention (workflows, policy, ...)",
                        description="Write the caller workflows, mlops.yaml, CODEOWNERS and environments/ into "

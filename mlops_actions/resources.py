@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
+DEFAULT_OWNER = "mlops-actions"  # GitHub owner of this project; `init --owner` rewrites it in workflows
 
 
 @cache
@@ -32,3 +33,8 @@ def schema_path(name: str) -> Path:
 
 def template_path(*parts: str) -> Path:
     return data_dir("templates").joinpath(*parts)
+
+
+def example_names() -> list[str]:
+    """Example models that ``init --example`` can add (folders of ``templates/examples/``)."""
+    return sorted(p.name for p in template_path("examples").iterdir() if p.is_dir())

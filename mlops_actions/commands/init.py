@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from mlops_actions.errors import EXIT_OK, InputError, UsageError
-from mlops_actions.resources import template_path
+from mlops_actions.resources import DEFAULT_OWNER, example_names, template_path
 
-DEFAULT_OWNER = "mlops-actions"
 PROJECT = "mlops-actions"
 _OWNER_TOKEN = f"{DEFAULT_OWNER}/{PROJECT}"
 _GITHUB_DIR = "github"
@@ -47,10 +46,6 @@ def _arrests_csv() -> bytes:
 
 # example name -> (data file it needs, relative to the repository, and how to produce its bytes)
 EXAMPLE_DATA: dict[str, tuple[str, Callable[[], bytes]]] = {"arrests": ("data/arrests.csv", _arrests_csv)}
-
-
-def example_names() -> list[str]:
-    return sorted(p.name for p in template_path("examples").iterdir() if p.is_dir())
 
 
 def target_relpath(template_relpath: PurePosixPath) -> str:
