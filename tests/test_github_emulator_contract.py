@@ -20,6 +20,7 @@ from mlops_actions.testing.github_emulator.openapi import load as load_openapi
 WEBHOOKS = _PACKAGED_WEBHOOKS
 REPO = "Codertocat/Hello-World"
 HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+SPEC = "models/churn/model.yaml"
 BROWSER_ROUTES = {"/{owner}/{repo}/releases/download/{tag}/{name}"}  # not API operations: plain downloads
 # answered like GitHub does although the description does not list them
 LENIENT_EXTRAS = {"GET /repos/{owner}/{repo}/git/refs/{ref}", "GET /repos/{owner}/{repo}/git/matching-refs/"}
@@ -123,6 +124,24 @@ def exercise_conversation(github: Github, gh: GitHubEmulator) -> None:
     assert [i.number for i in repo.get_issues(state="closed", labels=["drift"])] == [issue.number]
 
 
+def exercise_proposal(github: Github) -> str:
+    """What refresh does: a branch, commits that change files through contents, a pull request, its edit."""
+    repo = github.get_repo(REPO)
+    branch = "mlops-actions/refresh-churn"
+    repo.create_git_ref(f"refs/heads/{branch}", repo.get_git_ref("heads/master").object.sha)
+    old = repo.get_contents(SPEC, ref=branch)
+    repo.update_file(old.path, "Refresh churn", b"sha256: new\n", old.sha, branch=branch)
+    made = repo.create_file("data/notes.txt", "Add notes", b"notes\n", branch=branch)
+    assert repo.get_contents(SPEC, ref=branch).decoded_content == b"sha256: new\n"
+    assert repo.get_contents(SPEC, ref="master").decoded_content == b"sha256: old\n"
+    pull = repo.create_pull(base="master", head=branch, title="Refresh churn", body="new data")
+    assert pull.head.sha == made["commit"].sha and pull.head.ref == branch
+    assert [p.number for p in repo.get_pulls(state="open", head=f"Codertocat:{branch}")] == [pull.number]
+    pull.edit(title="Refresh churn (2)", body="newer data")
+    assert (repo.get_pull(pull.number).title, repo.get_issue(pull.number).body) == ("Refresh churn (2)", "newer data")
+    return branch
+
+
 def exercise_people(github: Github, gh: GitHubEmulator) -> None:
     repo = github.get_repo(REPO)
     assert github.get_user().login == "mlops-bot"
@@ -146,8 +165,10 @@ def test_every_route_conforms_through_pygithub(openapi: OpenAPI) -> None:
         gh.add_team_member("octo-org", "ml", "alice", "maintainer")
         gh.add_team_member("octo-org", "ml", "carol")
         gh.add_file(REPO, ".github/CODEOWNERS", "models/ @octo-org/ml\n")
+        gh.add_file(REPO, SPEC, "sha256: old\n")
         github = client(gh)
         exercise_conversation(github, gh)
+        exercise_proposal(github)
         exercise_people(github, gh)
         exercise_registry(github)
         exercise_deploy(github)
@@ -191,6 +212,26 @@ def test_errors_conform_too(openapi: OpenAPI) -> None:
         statuses = [e.status for e in gh.requests]
         conform(openapi, gh)
     assert statuses[1:] == [404, 200, 422, 422, 404, 404, 200, 403]
+
+
+def test_contents_and_pull_request_errors_conform(openapi: OpenAPI) -> None:
+    """A stale or missing blob SHA, an unknown branch, a second pull request for a branch, nothing to merge."""
+    with GitHubEmulator(users=["bot:bot-token"], events=[WEBHOOKS / "pull_request.opened.1.json"]) as gh:
+        gh.add_file(REPO, SPEC, "sha256: old\n")
+        repo = client(gh).get_repo(REPO)
+        repo.create_git_ref("refs/heads/empty", repo.get_git_ref("heads/master").object.sha)
+        for action in (lambda: repo.update_file(SPEC, "m", b"x", "0" * 40, branch="master"),
+                       lambda: repo.create_file(SPEC, "m", b"x", branch="master"),
+                       lambda: repo.create_file("new.txt", "m", b"x", branch="nope"),
+                       lambda: repo.create_pull(base="master", head="changes", title="again"),
+                       lambda: repo.create_pull(base="master", head="empty", title="nothing"),
+                       lambda: repo.create_pull(base="nope", head="changes", title="no base")):  # fmt: skip
+            with pytest.raises(GithubException):
+                action()
+        statuses = [e.status for e in gh.requests]
+        conform(openapi, gh)
+        assert repo.get_contents(SPEC, ref="master").decoded_content == b"sha256: old\n"
+    assert statuses[-6:] == [409, 422, 404, 422, 422, 422]
 
 
 def test_shipped_skeletons_match_the_description(openapi: OpenAPI) -> None:

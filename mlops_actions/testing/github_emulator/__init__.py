@@ -26,7 +26,8 @@ existing ref, a body over 65,536 characters, an invalid state; ids are global an
 
 Endpoints (the route table is ``handlers.ROUTES``): ``/user``, ``/users/{u}``, ``/orgs/{org}`` and its
 teams (get, members, memberships), ``/rate_limit``; per repository: the repository, collaborator
-permission, contents, pulls (get, list with state/head/base, files, commits, reviews), ``commits/{sha}``,
+permission, contents (read at ``?ref=``; ``PUT`` writes a file as a commit on a branch, with git plumbing in
+``--repo-dir``), pulls (get, list with state/head/base, create, edit, files, commits, reviews), ``commits/{sha}``,
 ``commits/{sha}/pulls``, ``commits/{ref}/status``, issues and issue comments, git refs / matching-refs /
 annotated tags, tags, releases with asset upload (at ``upload_url``), download (``browser_download_url``
 or ``Accept: application/octet-stream``) and delete, deployments and their statuses, environments, check

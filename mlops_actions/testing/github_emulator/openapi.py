@@ -165,13 +165,21 @@ class OpenAPI:
 
     def _errors(self, pointer: str, body: Any) -> list[str]:
         validator = self._validator(pointer)
-        return [_describe(error) for error in validator.iter_errors(body)] if validator else []
+        errors = validator.iter_errors(body) if validator else ()
+        return [_describe(error) for error in errors if not _ambiguous(error)]
 
     def _validator(self, pointer: str) -> Draft4Validator | None:
         if pointer not in self._validators:
             ref = BASE_URI + "#" + quote(pointer, safe="/~-_.")
             self._validators[pointer] = Draft4Validator({"$ref": ref}, registry=self._registry)
         return self._validators[pointer]
+
+
+def _ambiguous(error: Any) -> bool:
+    """A ``oneOf`` failing only because several branches match: the description overlaps there (e.g. the
+    409 of ``PUT contents``: ``basic-error`` or ``repository-rule-violation-error``, neither with a required
+    field, so every error body matches both). Read as ``anyOf``, as GitHub's own clients do."""
+    return error.validator == "oneOf" and not error.context
 
 
 def _describe(error: Any) -> str:

@@ -48,6 +48,7 @@ def create_ref(call: Call) -> Reply:
         raise ApiError(422, "Reference already exists") from exc
     except UnknownObject as exc:
         raise ApiError(422, "Object does not exist") from exc
+    _follow(call, ref, sha)
     reply = _ref_reply(call, ref, sha, 201)
     reply.headers["Location"] = reply.body["url"]
     return reply
@@ -62,7 +63,16 @@ def update_ref(call: Call) -> Reply:
         _git(call).update_ref(ref, sha)
     except UnknownObject as exc:
         raise ApiError(422, "Object does not exist") from exc
+    _follow(call, ref, sha)
     return _ref_reply(call, ref, sha)
+
+
+def _follow(call: Call, ref: str, sha: str) -> None:
+    """Open pull requests from a branch follow it (GitHub updates their head when the branch moves)."""
+    if ref.startswith("refs/heads/"):
+        from .pull_writes import follow_branch
+
+        follow_branch(call.state, call.full_name, ref.removeprefix("refs/heads/"), sha)
 
 
 def create_tag(call: Call) -> Reply:

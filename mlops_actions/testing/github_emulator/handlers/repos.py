@@ -6,6 +6,7 @@ import base64
 import hashlib
 
 from ..api import Call, Reply, not_found
+from ..gitwrite import read_file_at
 from ..server import route
 
 
@@ -39,7 +40,9 @@ def collaborator_permission(call: Call) -> Reply:
 
 def contents(call: Call) -> Reply:
     path = call.params["path"].strip("/")
-    data = call.state.git[call.full_name].read_file(path)
+    ref = call.query.get("ref")
+    git = call.state.git[call.full_name]
+    data = git.read_file(path) if not ref else read_file_at(git, path, ref)
     if data is None:
         raise not_found()
     return Reply(200, _file(call, path, data))
