@@ -69,6 +69,7 @@ class GitData(Protocol):
     def add_commit(self, commit: CommitObject) -> None: ...
     def read_file(self, path: str) -> bytes | None: ...
     def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
+    def changed_files(self, base: str, head: str) -> list[dict[str, Any]]: ...
     def dump(self) -> dict[str, Any]: ...
 
 
@@ -171,6 +172,10 @@ class MemoryGit:
 
         return base64.b64decode(self.files[path]) if path in self.files else None
 
+    def changed_files(self, base: str, head: str) -> list[dict[str, Any]]:
+        """Seeded commits carry no trees: a pull request's files are whatever was seeded (none)."""
+        return []
+
     def dump(self) -> dict[str, Any]:
         return {"refs": self.refs_, "tags": self.tags_, "commits": self.commits_, "files": self.files}
 
@@ -252,6 +257,19 @@ class RepoGit:
         done = subprocess.run(["git", "show", f"HEAD:{path}"], cwd=self.root, capture_output=True)
         return done.stdout if done.returncode == 0 else None
 
+    def changed_files(self, base: str, head: str) -> list[dict[str, Any]]:
+        """The files ``head`` changes since its merge base with ``base``, as GitHub lists a PR's files."""
+        span = f"{base}...{head}"
+        names = self._git("-c", "core.quotePath=false", "diff", "--no-renames", "--name-status", span, check=False)
+        counts = self._git("-c", "core.quotePath=false", "diff", "--no-renames", "--numstat", span, check=False)
+        if names is None or counts is None:
+            return []
+        numbers: dict[str, tuple[int, int]] = {}
+        for line in counts.splitlines():
+            added, deleted, name = line.split("\t", 2)
+            numbers[name] = (int(added) if added.isdigit() else 0, int(deleted) if deleted.isdigit() else 0)
+        return [_file_entry(line, numbers) for line in names.splitlines() if "\t" in line]
+
     def dump(self) -> dict[str, Any]:
         return {"repo_dir": str(self.root)}
 
@@ -259,6 +277,16 @@ class RepoGit:
         """The branch HEAD is on (the repository's default branch), if any."""
         out = self._git("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
         return out.strip() if out else None
+
+
+_FILE_STATUS = {"A": "added", "D": "removed", "M": "modified", "T": "changed"}
+
+
+def _file_entry(line: str, numbers: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    code, name = line.split("\t", 1)
+    additions, deletions = numbers.get(name, (0, 0))
+    return {"filename": name, "status": _FILE_STATUS.get(code[:1], "modified"), "additions": additions,
+            "deletions": deletions}
 
 
 def _person(text: str) -> Person:

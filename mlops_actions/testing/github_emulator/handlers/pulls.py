@@ -66,7 +66,8 @@ def _known_sha(call: Call, sha: str) -> bool:
 
 def pull_files(call: Call) -> Reply:
     pull = find_pull(call)
-    return paginate(call, pull.files, lambda f: _diff_entry(call, pull, f))
+    files = pull.files or call.state.git[pull.repo].changed_files(pull.base_sha, pull.head_sha)
+    return paginate(call, files, lambda f: _diff_entry(call, pull, f))
 
 
 def _diff_entry(call: Call, pull: Pull, entry: dict[str, object]) -> dict[str, object]:
