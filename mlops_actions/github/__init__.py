@@ -15,6 +15,7 @@ create_annotated_tag, release, upload       contents: write
 tag_messages, codeowners, download_asset    contents: read
 create_deployment, set_deployment_status    deployments: write
 upsert_issue, close_issue                   issues: write
+propose_file (branch, commit, pull request) contents: write and pull-requests: write
 is_team_member, team_members                organization members: read (not GITHUB_TOKEN: an App or
                                             PAT token with read:org)
 ==========================================  =========================================================

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_actions.github import checks, comments, deployments, issues, pulls, releases, tags
+from mlops_actions.github import checks, comments, deployments, issues, proposals, pulls, releases, tags
 from mlops_actions.github.client import ClientConfig, Session, open_session
 from mlops_actions.github.values import (
     Annotation,
@@ -163,3 +163,14 @@ class GitHubRepo:
 
     def close_issue(self, marker: str, comment: str | None = None) -> IssueResult:
         return issues.close_issue(self.session, marker, comment)
+
+    # proposed changes (a branch, one commit through the contents API, a pull request)
+    def propose_file(self, proposal: proposals.Proposal) -> proposals.ProposalResult:
+        return proposals.propose_file(self.session, proposal)
+
+    def open_pull_from(self, branch: str) -> PullRequest | None:
+        return proposals.find_pull(self.session, branch)
+
+    def file_at(self, path: str, ref: str) -> bytes | None:
+        found = proposals.read_file(self.session, path, ref)
+        return None if found is None else found.content
