@@ -300,6 +300,37 @@ def _run_monitor(args: argparse.Namespace, ctx: Context) -> int:
                    fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold), publisher=publisher)
 
 
+def _add_refresh(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("refresh", help="re-pin data pinned by URL + sha256 when its source changed (a PR with "
+                                       "--publish)",
+                       description="Read the URL of MODEL's data twice (refused when the two reads differ). When "
+                                   "it serves the pinned bytes: up to date, exit 0. Otherwise update data.sha256 in "
+                                   "models/MODEL/model.yaml in place (comments kept) and store the bytes in train's "
+                                   "cache; with --publish also open or update the pull request from the branch "
+                                   "mlops-actions/refresh-MODEL, which then runs the normal pipeline. --verify "
+                                   "instead checks that the pin still holds (exit 1 when not) and writes nothing.")
+    p.add_argument("model", metavar="MODEL", help="model name (its spec is models/MODEL/model.yaml)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--verify", action="store_true",
+                      help="only check that the source still serves the pinned bytes; exit 1 when it does not")
+    mode.add_argument("--publish", action="store_true",
+                      help="also open (or update) the pull request that updates the pin, through the GitHub API; "
+                           "needs GITHUB_TOKEN with contents: write and pull-requests: write")
+    p.set_defaults(handler=_run_refresh)
+
+
+def _run_refresh(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.refresh import proposer, refresh, require_committed
+
+    propose = None
+    if args.publish:
+        sha = _commit(ctx, None)
+        require_committed(ctx.root, args.model, sha)
+        branch = ctx.env.get("GITHUB_REF_NAME") if ctx.env.get("GITHUB_REF_TYPE") == "branch" else None
+        propose = proposer(_github(ctx), sha, runtime=ctx.runtime, base=branch or None)
+    return refresh(ctx.root, args.model, runtime=ctx.runtime, verify=args.verify, propose=propose)
+
+
 def _add_register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("register", help="on push to main: tag and release each retrained model as <name>@v<N>",
                        description="Register the models the merge retrained: checks the merged PR's approvals "
@@ -419,7 +450,7 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_monitor, _add_fairness, _add_init,
-    _add_register, _add_deploy, _add_demo, _add_history)
+    _add_register, _add_deploy, _add_demo, _add_history, _add_refresh)
 
 
 def build_parser() -> argparse.ArgumentParser:

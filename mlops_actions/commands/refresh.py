@@ -1,0 +1,186 @@
+"""``mlops-actions refresh MODEL``: has the data pinned by URL + sha256 changed at its source? Then re-pin it.
+
+Semantics (two modes, one question each):
+
+- **refresh** (default): the source is *expected to change* (a monthly export, a feedback file). It is read
+  twice; two different answers mean an unstable source and nothing happens (exit 1). When both reads equal
+  the pin: "up to date", exit 0, nothing written. Otherwise the spec's ``data.sha256`` is updated in place
+  (comments and layout kept), the bytes are stored in ``train``'s URL cache, and with ``--publish`` a pull
+  request from the branch ``mlops-actions/refresh-<model>`` proposes the new pin -- opened once, then
+  updated by later runs. Merging it runs the normal pipeline: plan sees the new data hash, train retrains,
+  the report compares with production, and the usual approvals apply.
+- **verify** (``--verify``): the pin is *expected to hold*. A first read that does not match the pin, or a
+  second read that differs, is refused (exit 1) and nothing is written.
+
+Only data pinned by ``url`` + ``sha256`` can be refreshed; data kept in the repository (``path``) changes
+by pull request like any other file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.convention.discovery import model_names, spec_relpath
+from mlops_actions.convention.model import ModelSpec
+from mlops_actions.convention.schemas import MODEL_SPEC
+from mlops_actions.convention.validation import load_valid
+from mlops_actions.convention.yamlio import roundtrip
+from mlops_actions.errors import EXIT_OK, InputError, Place
+from mlops_actions.monitoring import refresh as core
+from mlops_actions.reporting.markdown import md_code
+
+BRANCH_PREFIX = "mlops-actions/refresh-"
+
+
+@dataclass(frozen=True)
+class Repin:
+    """A changed source: the spec as it should read now, and what changed."""
+
+    model: str
+    relpath: str
+    url: str
+    old: str
+    new: str
+    size: int
+    text: str
+
+
+Proposer = Callable[[Repin], Any]  # opens or updates the pull request; returns the GitHub layer's result
+
+
+def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = False,
+            propose: Proposer | None = None, fetcher: core.Fetch = core.fetch, out: TextIO | None = None) -> int:
+    """Check the source of ``model``'s pinned data; re-pin (and propose) when it changed. Exit 0 or raises."""
+    stream = out or sys.stdout
+    spec, relpath = load_spec(root, model)
+    url, pinned = pinned_source(root, spec, relpath)
+    check = core.check_source(url, pinned, expect_pin=verify, fetcher=fetcher)
+    runtime.set_output("changed", "true" if check.changed else "false")
+    if not check.changed:
+        print(f"{relpath}: up to date (the source still serves sha256 {pinned[:12]}…)", file=stream)
+        return EXIT_OK
+    repin = Repin(model, relpath, url, pinned, check.current, len(check.data),
+                  core.updated_spec(_read(root, relpath), check.current, relpath))
+    print(f"{relpath}: the source changed; data.sha256 {pinned[:12]}… → {check.current[:12]}… "
+          f"({repin.size:,} bytes)", file=stream)
+    if propose is not None:
+        propose(repin)  # first: when GitHub refuses, the work tree is left as it was
+    cached = core.store_in_cache(root, check)
+    write_atomically(root / relpath, repin.text)
+    print(f"{relpath}: pin updated; the data is cached in {cached} for train", file=stream)
+    return EXIT_OK
+
+
+def load_spec(root: Path, model: str) -> tuple[ModelSpec, str]:
+    known = model_names(root)
+    relpath = spec_relpath(model)
+    if model not in known:
+        raise InputError(f"unknown model '{model}': there is no {relpath}",
+                         hint=f"models in this repository: {', '.join(known) or 'none'}")
+    data = load_valid(root, relpath, MODEL_SPEC)
+    if data is None:
+        raise InputError(f"{relpath} is not a valid model spec", place=Place(relpath),
+                         hint=f"run `mlops-actions validate {relpath}` to see why")
+    return ModelSpec.from_dict(data, relpath), relpath
+
+
+def pinned_source(root: Path, spec: ModelSpec, relpath: str) -> tuple[str, str]:
+    """The URL and pin of the spec's data; an input error naming ``data.path`` when it is a repository file."""
+    if spec.data.url and spec.data.sha256:
+        return spec.data.url, spec.data.sha256
+    line, col = _place_of_path(_read(root, relpath))
+    raise InputError(f"the data of {spec.name} is a file in the repository ({spec.data.path}), not a URL pinned by "
+                     "sha256, so there is nothing to refresh", place=Place(relpath, line, col, "/data/path"),
+                     hint="data kept in the repository changes by pull request; refresh re-pins `data.url` + "
+                          "`data.sha256`")
+
+
+def _place_of_path(text: str) -> tuple[int | None, int | None]:
+    try:
+        line, col = roundtrip(text)["data"].lc.value("path")
+        return int(line) + 1, int(col) + 1
+    except Exception:  # the place is a courtesy: the message stands without it
+        return None, None
+
+
+def _read(root: Path, relpath: str) -> str:
+    return (root / relpath).read_bytes().decode("utf-8")  # line endings kept as they are
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step (a temporary file in the same folder, then rename)."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(temporary, path.stat().st_mode & 0o777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# -- the pull request -------------------------------------------------------------------------------------
+
+def require_committed(root: Path, model: str, base_sha: str) -> None:
+    """The pull request changes the spec as committed at ``base_sha``: refuse a work tree that differs."""
+    from mlops_actions.gitio import Git
+
+    relpath = spec_relpath(model)
+    if not (root / relpath).is_file():
+        return  # load_spec names the problem
+    committed = Git(root).try_run("cat-file", "blob", f"{base_sha}:{relpath}")
+    if committed != (root / relpath).read_bytes():
+        state = "is not in" if committed is None else "differs from the one in"
+        raise InputError(f"{relpath} {state} commit {base_sha[:12]}, which the pull request would start from",
+                         place=Place(relpath),
+                         hint="commit the spec (or restore it with `git restore`) and run refresh --publish again")
+
+
+def branch_of(model: str) -> str:
+    return f"{BRANCH_PREFIX}{model}"
+
+
+def pr_title(repin: Repin) -> str:
+    return f"Refresh data of {repin.model}: sha256 {repin.new[:12]}"
+
+
+def pr_body(repin: Repin, run_url: str | None = None) -> str:
+    """The pull request's description (the URL and names escaped: they come from the spec)."""
+    lines = [
+        f"## Refresh: new data for {md_code(repin.model)}", "",
+        f"The source {md_code(repin.url)} now serves different bytes (read twice, identical both times). "
+        f"This pull request updates the pin in {md_code(repin.relpath)}:", "",
+        "| | sha256 |", "|---|---|", f"| pinned | `{repin.old}` |", f"| now served | `{repin.new}` "
+        f"({repin.size:,} bytes) |", "",
+        "Merging it runs the normal pipeline: `plan` sees the new data hash, `train` retrains, the report "
+        "compares with the version in production, and the usual approvals apply.", "",
+        "_Opened by `mlops-actions refresh`; later runs update this pull request when the source changes again._"]
+    if run_url:
+        lines.append(f"_Last run: {run_url}_")
+    return "\n".join(lines) + "\n"
+
+
+def proposer(gh: Any, base_sha: str, *, runtime: ActionsRuntime, base: str | None = None,
+             out: TextIO | None = None) -> Proposer:
+    """Open or update the refresh pull request through the GitHub layer (the CLI builds ``gh``): one commit
+    on ``base_sha`` into branch ``base`` (default: the repository's default branch)."""
+    from mlops_actions.github.proposals import Proposal
+
+    def propose(repin: Repin) -> Any:
+        proposal = Proposal(branch=branch_of(repin.model), base_sha=base_sha, path=repin.relpath,
+                            content=repin.text.encode("utf-8"), title=pr_title(repin),
+                            message=f"Refresh {repin.model}'s data: pin sha256 {repin.new[:12]}",
+                            body=pr_body(repin, gh.context.run_url), base=base)
+        result = gh.propose_file(proposal)
+        runtime.set_output("pull-request", str(result.pull.number))
+        print(f"pull request #{result.pull.number} {result.action} from {proposal.branch}", file=out or sys.stdout)
+        return result
+    return propose
