@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mlops_actions.convention.schemas import VERSION_RECORD, validator
+from mlops_actions.convention.schemas import VERSION_RECORD, is_valid, validator
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git
 from mlops_actions.registry.tag import parse_tag
@@ -105,6 +105,9 @@ def _trusted(raw: _RawTag) -> VersionRef | None:
         data = json.loads(_without_signature(raw.message))
     except ValueError:
         return None
+    if not isinstance(data, dict) or data.get("model") != raw.model or \
+            data.get("version", f"v{raw.number}") != f"v{raw.number}":
+        return None  # the same tag object reached through another ref name: check it properly
     return VersionRef(raw.model, raw.number, raw.tag, MappingProxyType(data), None, raw.created)
 
 
@@ -121,8 +124,8 @@ def parse_record(message: str, model: str, number: int) -> tuple[Mapping[str, An
 
 
 def _record_problem(data: Any, model: str, number: int) -> str | None:
-    schema = validator(VERSION_RECORD)
-    if not schema.is_valid(data):
+    if not is_valid(VERSION_RECORD, data):
+        schema = validator(VERSION_RECORD)
         from jsonschema.exceptions import best_match
 
         error = best_match(schema.iter_errors(data))
