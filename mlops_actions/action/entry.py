@@ -21,6 +21,8 @@ from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
 
 COMMANDS = ("validate", "plan", "train", "report", "register", "deploy", "monitor", "refresh")
 PER_MODEL = ("train", "monitor", "refresh")
+PUBLISHING = ("monitor", "refresh")  # with a token: the drift issue; the pull request that re-pins the data
+FLAGS = ("drift", "retrain")  # monitor's outputs: "true" when any of the models says so
 FAIL_ON = ("fail", "warn", "never")
 RESULTS_SUBDIR = "mlops-results"
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -127,6 +129,12 @@ def may_publish(env: Mapping[str, str]) -> bool:
     return isinstance(repo, dict) and repo.get("full_name") == env.get("GITHUB_REPOSITORY")
 
 
+def has_token(env: Mapping[str, str]) -> bool:
+    """``monitor`` and ``refresh`` publish (drift issue, re-pin pull request) whenever there is a token; the
+    job's ``permissions:`` say whether it may (a refusal names the permission that is missing)."""
+    return bool(env.get("GITHUB_TOKEN", "").strip())
+
+
 def read_inputs(env: Mapping[str, str]) -> ActionInputs:
     """The action's inputs from the environment ``action.yml`` sets; ``UsageError`` when one is wrong."""
     command = _choice(env, "MLOPS_COMMAND", "command", COMMANDS, "")
@@ -137,7 +145,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
-        publish=command == "report" and may_publish(env))
+        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env))
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
     if command == "monitor" and not inputs.current_data:
@@ -149,19 +157,20 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     """The ``mlops-actions`` argument lists the command stands for, in order."""
     root = ["-C", str(inputs.root)]
     base = ["--base", inputs.base_ref] if inputs.base_ref else []
+    publish = ["--publish"] if inputs.publish else []
     if inputs.command == "train":
         return [[*root, "train", "--out", str(inputs.results_dir), "--", m] for m in inputs.models]
     if inputs.command == "monitor":
         env = ["--env", inputs.environment] if inputs.environment else []
         current = str(inputs.root / inputs.current_data)  # the step runs in the action's folder, not the repo
-        return [[*root, "monitor", "--current", current, *env, "--", m] for m in inputs.models]
+        return [[*root, "monitor", "--current", current, *env, *publish, "--", m] for m in inputs.models]
     if inputs.command == "refresh":
-        return [[*root, "refresh", "--", m] for m in inputs.models]
+        return [[*root, "refresh", *publish, "--", m] for m in inputs.models]
     single = {
         "validate": ["validate", "--format", "github"],
         "plan": ["plan", "--format", "json", *base],
         "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
-                   *(["--publish"] if inputs.publish else [])],
+                   *publish],
         "register": ["register", "--results", str(inputs.results_dir)],
         "deploy": ["deploy"],
     }
@@ -189,22 +198,32 @@ def apply_fail_on(code: int, fail_on: str, runtime: ActionsRuntime) -> int:
 
 def outputs_written(output_file: Path | None, offset: int) -> set[str]:
     """Names written to ``$GITHUB_OUTPUT`` after byte ``offset`` (both ``k=v`` and heredoc forms)."""
+    return set(output_values(output_file, offset))
+
+
+def output_values(output_file: Path | None, offset: int) -> dict[str, list[str]]:
+    """Every value written to each output name after byte ``offset``, in order."""
     if output_file is None or not output_file.exists():
-        return set()
+        return {}
     with output_file.open("rb") as fh:
         fh.seek(offset)
         lines = fh.read().decode("utf-8", "replace").splitlines()
-    names: set[str] = set()
-    delimiter = None
+    values: dict[str, list[str]] = {}
+    name, delimiter, body = "", None, []
     for line in lines:
         if delimiter is not None:
-            delimiter = None if line == delimiter else delimiter
+            if line == delimiter:
+                values.setdefault(name, []).append("\n".join(body))
+                delimiter, body = None, []
+            else:
+                body.append(line)
             continue
         match = _OUTPUT_LINE.match(line)
         if match:
-            names.add(match.group(1))
-            delimiter = match.group(3)
-    return names
+            name, delimiter = match.group(1), match.group(3)
+            if delimiter is None:
+                values.setdefault(name, []).append(match.group(2)[1:])
+    return values
 
 
 def _size(path: Path | None) -> int:
@@ -225,7 +244,12 @@ def run_action(inputs: ActionInputs, runtime: ActionsRuntime, cli: Cli) -> int:
     inputs.results_dir.mkdir(parents=True, exist_ok=True)
     codes = [_call(cli, argv) for argv in invocations(inputs)]
     code = worst(codes)
-    written = outputs_written(runtime.output_file, offset)
+    values = output_values(runtime.output_file, offset)
+    written = set(values)
+    if inputs.command == "monitor" and len(inputs.models) > 1:  # the last model's value would win
+        for flag in FLAGS:
+            if flag in values:
+                runtime.set_output(flag, "true" if "true" in values[flag] else "false")
     if "verdict" not in written:
         runtime.set_output("verdict", "pass" if code == EXIT_OK else "fail")
     if inputs.command == "report" and "report-path" not in written and report_path(inputs).exists():
