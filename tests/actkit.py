@@ -29,8 +29,10 @@ PAYLOAD_REPO = "Codertocat/Hello-World"  # the repository of the real payloads
 FULL_NAME, OWNER, NAME = "your-org/arrests", "your-org", "arrests"
 BOT, AUTHOR, LEAD_A, LEAD_B = "mlops-bot", "ada", "alice", "carol"
 BOT_TOKEN = "e2e-bot-token"
+FORK_OWNER = "mallory"
+READ_TOKEN = "e2e-fork-run-token"  # what GitHub gives a fork's pull request run: read-only
 USERS = (f"{BOT}:{BOT_TOKEN}:write", f"{AUTHOR}:e2e-ada-token:write", f"{LEAD_A}:e2e-alice-token:write",
-         f"{LEAD_B}:e2e-carol-token:write")
+         f"{LEAD_B}:e2e-carol-token:write", f"{FORK_OWNER}:e2e-mallory-token:read", f"fork-run:{READ_TOKEN}:read")
 TEAMS = (("ml-team", LEAD_A), ("ml-leads", LEAD_A), ("ml-leads", LEAD_B))
 GIT_DATE = "2026-11-27T10:00:00Z"
 PULL_IDS = 279_000_000  # + number: each pull request its own id, as on GitHub
@@ -136,6 +138,31 @@ def synchronized(pull: PullRef, before: str) -> dict[str, Any]:
     return data
 
 
+def fork_opened(pull: PullRef) -> dict[str, Any]:
+    """``pull_request.opened`` whose head branch lives in ``<pull.author>/arrests``, a fork."""
+    data = opened(pull)
+    head = data["pull_request"]["head"]
+    head.update(label=f"{pull.author}:{pull.branch}")
+    head["user"]["login"] = pull.author
+    head["repo"].update(full_name=f"{pull.author}/{NAME}", fork=True)
+    head["repo"]["owner"].update(login=pull.author, type="User")
+    return data
+
+
+def workflow_run_completed(pull: PullRef, head_owner: str, run_id: int = 4242) -> dict[str, Any]:
+    """``workflow_run.completed`` of the "mlops PR" run of a fork's pull request. No real payload of this event
+    is at hand: the fields the workflows and our code read, as GitHub documents them (a fork's run lists no
+    ``pull_requests``), around the real repository and sender objects of the push payload."""
+    data = webhook("push.event", pull.author)
+    head_repository = {**copy.deepcopy(data["repository"]), "full_name": f"{head_owner}/{NAME}", "fork": True}
+    head_repository["owner"] = {**head_repository["owner"], "login": head_owner, "type": "User"}
+    run = {"id": run_id, "name": "mlops PR", "event": "pull_request", "status": "completed",
+           "conclusion": "success", "head_branch": pull.branch, "head_sha": pull.head, "run_number": 7,
+           "pull_requests": [], "head_repository": head_repository, "repository": copy.deepcopy(data["repository"])}
+    return {"action": "completed", "workflow_run": run, "workflow": {"name": "mlops PR"},
+            "repository": data["repository"], "sender": data["sender"]}
+
+
 def merged(pull: PullRef, merge_sha: str, merger: str = LEAD_B) -> dict[str, Any]:
     """``pull_request.closed`` for a merged pull request (the real payload is of an unmerged close)."""
     data = pull_event("pull_request.closed", pull, sender=merger, merged=True, merge_commit_sha=merge_sha,
@@ -203,29 +230,39 @@ def _act_env(home: Path) -> dict[str, str]:
             "http_proxy": proxy, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
 
 
-def act_args(act: Path, event: str, workflow: str, event_file: Path, api_url: str, work: Path,
-             actor: str) -> list[str]:  # fmt: skip
-    args = [str(act), event, "-W", f".github/workflows/{workflow}", "-P", "ubuntu-latest=-self-hosted",
+@dataclass(frozen=True)
+class ActCall:
+    """What one act run gets: the event, the workflow, where GitHub is, the token, the artifact store."""
+
+    event: str
+    workflow: str
+    api_url: str
+    token: str = BOT_TOKEN
+    artifacts: Path | None = None  # default: a fresh store in the run's folder
+
+
+def act_args(act: Path, call: ActCall, event_file: Path, work: Path, actor: str) -> list[str]:
+    args = [str(act), call.event, "-W", f".github/workflows/{call.workflow}", "-P", "ubuntu-latest=-self-hosted",
             "-e", str(event_file), "--actor", actor, "--action-cache-path", str(work / "act-cache"),
             "--local-repository", f"mlops-actions/mlops-actions@v1={REPO}"]
     for action, ref in artifact_actions():
         args += ["--local-repository", f"actions/{action}@{ref}={STUBS / action}"]
-    for name, value in (("MLOPS_ACTIONS_PYTHON", sys.executable), ("GITHUB_API_URL", api_url),
-                        ("ACT_E2E_ARTIFACTS", str(work / "artifacts")), ("MLOPS_GITHUB_WRITE_PAUSE", "0")):
+    store = call.artifacts or work / "artifacts"
+    for name, value in (("MLOPS_ACTIONS_PYTHON", sys.executable), ("GITHUB_API_URL", call.api_url),
+                        ("ACT_E2E_ARTIFACTS", str(store)), ("MLOPS_GITHUB_WRITE_PAUSE", "0")):
         args += ["--env", f"{name}={value}"]
-    return [*args, "-s", f"GITHUB_TOKEN={BOT_TOKEN}"]
+    return [*args, "-s", f"GITHUB_TOKEN={call.token}"]
 
 
-def run_act(act: Path, root: Path, event: str, payload: dict[str, Any], *, workflow: str, api_url: str,
-            work: Path) -> ActRun:  # fmt: skip
-    """Run ``workflow`` of the repository at ``root`` for ``event`` with ``payload``; ``work`` holds act's
-    cache, workspace and artifact store (fresh per run)."""
+def run_act(act: Path, root: Path, call: ActCall, payload: dict[str, Any], work: Path) -> ActRun:
+    """Run ``call.workflow`` of the repository at ``root`` for ``call.event`` with ``payload``; ``work`` (new)
+    holds act's cache and workspace, the event file, the log and, by default, the artifact store."""
     work.mkdir(parents=True)
     (work / "home").mkdir()
-    event_file = work / f"{event}.json"
+    event_file = work / f"{call.event}.json"
     event_file.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    args = act_args(act, event, workflow, event_file, api_url, work, payload["sender"]["login"])
+    args = act_args(act, call, event_file, work, payload["sender"]["login"])
     done = subprocess.run(args, cwd=root, env=_act_env(work / "home"), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
     (work / "act.log").write_text(done.stdout, encoding="utf-8")  # kept for a failing test's reader
-    return ActRun(done.returncode, done.stdout, work / "artifacts")
+    return ActRun(done.returncode, done.stdout, call.artifacts or work / "artifacts")

@@ -14,6 +14,7 @@ from mlops_actions.action.entry import (
     ActionInputs,
     apply_fail_on,
     default_base,
+    head_ref,
     invocations,
     main,
     may_publish,
@@ -144,6 +145,15 @@ def test_report_publishes_only_where_the_token_may_write(tmp_path: Path) -> None
     assert not may_publish(push)
     inputs = read_inputs({**env, "MLOPS_COMMAND": "report", "GITHUB_WORKSPACE": str(tmp_path)})
     assert invocations(inputs)[0][-1] == "--publish"
+
+
+def test_the_head_branch_comes_from_the_workflow_run_when_commenting_for_a_fork(tmp_path: Path) -> None:
+    event = tmp_path / "workflow_run.json"
+    event.write_text(json.dumps({"workflow_run": {"head_branch": "fix-typo", "pull_requests": []}}))
+    env = {"GITHUB_EVENT_NAME": "workflow_run", "GITHUB_EVENT_PATH": str(event)}
+    assert head_ref(env) == "fix-typo"
+    assert head_ref({**env, "GITHUB_HEAD_REF": "own"}) == "own"
+    assert head_ref({**env, "GITHUB_EVENT_NAME": "push"}) == ""
 
 
 # --- running --------------------------------------------------------------------------------------------

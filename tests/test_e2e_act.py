@@ -21,7 +21,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,19 @@ from actkit import (
     AUTHOR,
     BOT,
     BOT_TOKEN,
+    FORK_OWNER,
     FULL_NAME,
     LEAD_A,
     OWNER,
+    READ_TOKEN,
     TEAMS,
     USERS,
+    ActCall,
     ActRun,
     PullRef,
     edit,
     find_act,
+    fork_opened,
     git,
     merge,
     merged,
@@ -47,6 +52,7 @@ from actkit import (
     review,
     run_act,
     synchronized,
+    workflow_run_completed,
 )
 
 from mlops_actions.cli import main
@@ -75,10 +81,11 @@ class Template:
 
 
 def emulator(root: Path, state: Path, events: tuple[dict[str, Any], ...] = ()) -> GitHubEmulator:
+    """The emulator for the repository at ``root`` (not started; ``with`` starts it and saves ``state``)."""
     gh = GitHubEmulator(users=USERS, repo_dir=root, state_file=state, repos=[FULL_NAME], events=events)
     for team, login in TEAMS:
         gh.add_team_member(OWNER, team, login)
-    return gh.start()
+    return gh
 
 
 def scaffold(root: Path) -> None:
@@ -116,12 +123,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     root = work / "repo"
     scaffold(root)
     pull = retrain_branch(root)
-    gh = emulator(root, work / "state.json", (opened(pull),))
-    try:
-        run = run_act(ACT, root, "pull_request", opened(pull), workflow="mlops-pr.yml", api_url=gh.url,
-                      work=work / "act-opened")
-    finally:
-        gh.stop()
+    with emulator(root, work / "state.json", (opened(pull),)) as gh:
+        run = run_act(ACT, root, ActCall("pull_request", "mlops-pr.yml", gh.url), opened(pull), work / "act-opened")
     sha, results = train_merge(root, pull, work)
     return Template(root, work / "state.json", pull, sha, results, run, gh)
 
@@ -132,10 +135,10 @@ class World:
     gh: GitHubEmulator
     work: Path
 
-    def act(self, event: str, payload: dict[str, Any], workflow: str) -> ActRun:
+    def act(self, event: str, payload: dict[str, Any], workflow: str, **call: Any) -> ActRun:
         runs = len(list(self.work.glob("act-*")))
-        return run_act(ACT, self.root, event, payload, workflow=workflow, api_url=self.gh.url,
-                       work=self.work / f"act-{runs + 1}")
+        return run_act(ACT, self.root, ActCall(event, workflow, self.gh.url, **call), payload,
+                       self.work / f"act-{runs + 1}")
 
     def comments(self, number: int) -> list[Any]:
         return [c for c in self.gh.state.comments.values() if c.issue_number == number]
@@ -155,9 +158,17 @@ def world(template: Template, tmp_path: Path) -> Iterator[World]:
     shutil.copytree(template.root, root, symlinks=True)
     state = tmp_path / "state.json"
     shutil.copyfile(template.state, state)
-    gh = emulator(root, state)
-    yield World(root, gh, tmp_path)
-    gh.stop()
+    with emulator(root, state) as gh:
+        yield World(root, gh, tmp_path)
+
+
+@contextmanager
+def fresh_world(template: Template, tmp_path: Path, *events: dict[str, Any]) -> Iterator[World]:
+    """A copy of the template's repository as it is before any run, with an emulator knowing only ``events``."""
+    root = tmp_path / "repo"
+    shutil.copytree(template.root, root, symlinks=True)
+    with emulator(root, tmp_path / "state.json", events) as gh:
+        yield World(root, gh, tmp_path)
 
 
 def report_comment(comments: list[Any]) -> Any:
@@ -330,20 +341,40 @@ def test_an_unapproved_environment_change_deploys_nothing(template: Template, wo
 
 
 def test_an_invalid_spec_fails_validate_with_an_annotation_at_its_line(template: Template, tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    shutil.copytree(template.root, root, symlinks=True)
-    lines = (root / SPEC).read_text(encoding="utf-8").splitlines(keepends=True)
-    line_no = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("test_fraction:"))
-    edit(root, SPEC, lines[line_no - 1], "  test_fraction: lots\n")
-    git(root, "commit", "-q", "-am", "arrests: a typo")
-    pull = PullRef(1, "retrain", git(root, "rev-parse", "HEAD"), template.pull.base, template.pull.title)
-    gh = emulator(root, tmp_path / "state.json", (opened(pull),))
-    try:
-        run = World(root, gh, tmp_path).act("pull_request", opened(pull), "mlops-pr.yml")
-    finally:
-        gh.stop()
+    with fresh_world(template, tmp_path) as world:
+        lines = (world.root / SPEC).read_text(encoding="utf-8").splitlines(keepends=True)
+        line_no = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("test_fraction:"))
+        edit(world.root, SPEC, lines[line_no - 1], "  test_fraction: lots\n")
+        git(world.root, "commit", "-q", "-am", "arrests: a typo")
+        pull = replace(template.pull, head=git(world.root, "rev-parse", "HEAD"))
+        world.gh.add_event(opened(pull))
+        run = world.act("pull_request", opened(pull), "mlops-pr.yml")
     assert run.code != 0
     assert run.step_failed("mlops-actions validate"), run.tail()
     assert f"::error file={SPEC},line={line_no}," in run.log, run.tail()
     assert not run.step_ran("mlops-actions plan") and not run.step_ran("mlops-actions report")
-    assert gh.state.comments == {} and [r for r in gh.requests if r.method != "GET"] == []
+    assert world.gh.state.comments == {} and [r for r in world.gh.requests if r.method != "GET"] == []
+
+
+# --- a pull request from a fork: its run only renders; the workflow_run job comments -----------------------
+
+
+def test_a_fork_pull_request_is_commented_by_the_workflow_run_job(template: Template, tmp_path: Path) -> None:
+    pull = replace(template.pull, author=FORK_OWNER)
+    with fresh_world(template, tmp_path, fork_opened(pull)) as world:
+        fork_run = world.act("pull_request", fork_opened(pull), "mlops-pr.yml", token=READ_TOKEN)
+        writes_by_fork_run = [f"{r.method} {r.path}" for r in world.gh.requests if r.method != "GET"]
+        git(world.root, "checkout", "-q", "main")  # workflow_run runs the default branch, never the fork's code
+        comment_run = world.act("workflow_run", workflow_run_completed(pull, FORK_OWNER), "mlops-pr-comment.yml",
+                                artifacts=fork_run.artifacts)
+    assert fork_run.code == 0, fork_run.tail()
+    assert fork_run.step_succeeded("mlops-actions train") and fork_run.step_succeeded("mlops-actions report")
+    assert writes_by_fork_run == [] and "report comment" not in fork_run.log
+    assert comment_run.code == 0, comment_run.tail()
+    assert comment_run.step_succeeded("mlops-actions report") and not comment_run.step_ran("mlops-actions train")
+    assert f"report comment created on pull request #{pull.number}" in comment_run.log
+    comment = report_comment(world.comments(pull.number))
+    assert evidence(comment.body)["head"] == pull.head and "`arrests`" in comment.body
+    assert f"head `{pull.branch}`" in comment.body and "head `main`" not in comment.body  # not the checkout's
+    [check] = world.gh.state.check_runs.values()
+    assert (check.name, check.head_sha, check.conclusion) == ("mlops-actions report", pull.head, "success")

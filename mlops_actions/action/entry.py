@@ -129,6 +129,16 @@ def may_publish(env: Mapping[str, str]) -> bool:
     return isinstance(repo, dict) and repo.get("full_name") == env.get("GITHUB_REPOSITORY")
 
 
+def head_ref(env: Mapping[str, str]) -> str:
+    """The pull request's head branch for the report: ``GITHUB_HEAD_REF``, else (in the ``workflow_run`` job
+    that comments for forks, which runs on the default branch) the branch of the run it reports on."""
+    if env.get("GITHUB_HEAD_REF") or env.get("GITHUB_EVENT_NAME") != "workflow_run":
+        return env.get("GITHUB_HEAD_REF", "")
+    run = read_event(env).get("workflow_run")
+    branch = run.get("head_branch") if isinstance(run, dict) else None
+    return branch if isinstance(branch, str) else ""
+
+
 def has_token(env: Mapping[str, str]) -> bool:
     """``monitor`` and ``refresh`` publish (drift issue, re-pin pull request) whenever there is a token; the
     job's ``permissions:`` say whether it may (a refusal names the permission that is missing)."""
@@ -269,6 +279,8 @@ def main(env: Mapping[str, str] | None = None) -> int:
         inputs = read_inputs(env)
         if real:  # every command finds train's results where the workflow uploads and downloads them
             os.environ["MLOPS_RESULTS_DIR"] = str(inputs.results_dir)
+            if head_ref(env):  # else the report names the checked-out default branch as the PR's head
+                os.environ["GITHUB_HEAD_REF"] = head_ref(env)
         return run_action(inputs, runtime, cli)
 
     return run_guarded(run)
