@@ -8,7 +8,9 @@ official artifact actions cannot be fetched offline; ``fixtures/act/`` holds sta
 (see its README). ``actions/checkout`` is skipped by act, which copies the working tree (with ``.git``).
 
 One pull request run (opened) is made once per module; each later test starts from a copy of its
-repository and of the emulator's saved state. Each test checks act's log and the emulator's state.
+repository and of the emulator's saved state. Each test checks act's log and the emulator's state. A fork's
+pull request runs mlops-pr.yml with a read-only token, then the caller of mlops-pr-comment.yml runs on a
+``workflow_run`` payload (built from GitHub's documented fields: no real payload of that event is at hand).
 """
 
 from __future__ import annotations
