@@ -136,7 +136,7 @@ def _bad(capsys, code: int) -> str:
 def test_url_that_fails(pinned: Path, server: _Server, gh: GitHubEmulator, capsys) -> None:
     server.answers = [404]
     err = _bad(capsys, _refresh(pinned, "--publish", gh=gh))
-    assert f"{server.url}: the server answered 404" in err
+    assert f"{SPEC}:13:8: {server.url}: the server answered 404" in err
     assert _pulls(gh) == [] and git(pinned, "status", "--porcelain") == ""
 
 

@@ -114,7 +114,7 @@ def _reference(root: Path, spec: ModelSpec, env: str | None, path: Path | None) 
 
 
 def _spec_thresholds(spec: ModelSpec) -> dict[str, Any]:
-    """``monitor.thresholds`` of the spec (a proposed schema section; absent from today's schema)."""
+    """``monitor.thresholds`` of the spec (schemas/model-spec: ``monitor.thresholds``)."""
     section = spec.raw.get("monitor")
     return dict(section.get("thresholds") or {}) if isinstance(section, Mapping) else {}
 

@@ -32,7 +32,7 @@ from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.schemas import MODEL_SPEC
 from mlops_actions.convention.validation import load_valid
 from mlops_actions.convention.yamlio import roundtrip
-from mlops_actions.errors import EXIT_OK, InputError, Place
+from mlops_actions.errors import EXIT_OK, InputError, MlopsError, Place
 from mlops_actions.monitoring import refresh as core
 from mlops_actions.reporting.markdown import md_code
 
@@ -61,7 +61,12 @@ def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = F
     stream = out or sys.stdout
     spec, relpath = load_spec(root, model)
     url, pinned = pinned_source(root, spec, relpath)
-    check = core.check_source(url, pinned, expect_pin=verify, fetcher=fetcher)
+    try:
+        check = core.check_source(url, pinned, expect_pin=verify, fetcher=fetcher)
+    except MlopsError as exc:  # name the spec line the URL comes from
+        if exc.place is None:
+            exc.place = _place_of(root, relpath, "url")
+        raise
     runtime.set_output("changed", "true" if check.changed else "false")
     if not check.changed:
         print(f"{relpath}: up to date (the source still serves sha256 {pinned[:12]}…)", file=stream)
@@ -95,19 +100,19 @@ def pinned_source(root: Path, spec: ModelSpec, relpath: str) -> tuple[str, str]:
     """The URL and pin of the spec's data; an input error naming ``data.path`` when it is a repository file."""
     if spec.data.url and spec.data.sha256:
         return spec.data.url, spec.data.sha256
-    line, col = _place_of_path(_read(root, relpath))
     raise InputError(f"the data of {spec.name} is a file in the repository ({spec.data.path}), not a URL pinned by "
-                     "sha256, so there is nothing to refresh", place=Place(relpath, line, col, "/data/path"),
+                     "sha256, so there is nothing to refresh", place=_place_of(root, relpath, "path"),
                      hint="data kept in the repository changes by pull request; refresh re-pins `data.url` + "
                           "`data.sha256`")
 
 
-def _place_of_path(text: str) -> tuple[int | None, int | None]:
+def _place_of(root: Path, relpath: str, key: str) -> Place:
+    """Where ``data.<key>``'s value is in the spec (just the file when it cannot be told)."""
     try:
-        line, col = roundtrip(text)["data"].lc.value("path")
-        return int(line) + 1, int(col) + 1
+        line, col = roundtrip(_read(root, relpath))["data"].lc.value(key)
+        return Place(relpath, int(line) + 1, int(col) + 1, f"/data/{key}")
     except Exception:  # the place is a courtesy: the message stands without it
-        return None, None
+        return Place(relpath)
 
 
 def _read(root: Path, relpath: str) -> str:

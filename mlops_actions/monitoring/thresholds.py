@@ -28,7 +28,7 @@ def worst(verdicts: object) -> str:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Limits of the monitor. Proposed spec keys: ``monitor.thresholds.<field>`` with these names."""
+    """Limits of the monitor; a spec sets them as ``monitor.thresholds.<field>`` (schemas/model-spec)."""
 
     psi_warn: float = 0.1
     psi_fail: float = 0.25
