@@ -122,7 +122,7 @@ def parse_text(text: str, display: str) -> Loaded:
         return Loaded(display, None, (_marked_problem(display, exc),))
     except (YAMLError, RecursionError, ValueError, TypeError) as exc:
         return Loaded(display, None, (Problem(display, 1, 1, "", f"not valid YAML: {exc}"),))
-    if expanded_size(data) > MAX_EXPANDED_NODES:
+    if "&" in text and expanded_size(data) > MAX_EXPANDED_NODES:  # no anchor, no alias: nothing can expand
         return Loaded(display, None, (Problem(display, 1, 1, "", _bomb_message()),))
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
