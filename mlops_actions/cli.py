@@ -316,6 +316,9 @@ def _add_refresh(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--publish", action="store_true",
                       help="also open (or update) the pull request that updates the pin, through the GitHub API; "
                            "needs GITHUB_TOKEN with contents: write and pull-requests: write")
+    p.add_argument("--skip-unpinned", action="store_true",
+                   help="a model whose data is a repository file gets a notice and exit 0 instead of an error "
+                        "(for workflows that refresh every monitored model)")
     p.set_defaults(handler=_run_refresh)
 
 
@@ -328,7 +331,8 @@ def _run_refresh(args: argparse.Namespace, ctx: Context) -> int:
         require_committed(ctx.root, args.model, sha)
         branch = ctx.env.get("GITHUB_REF_NAME") if ctx.env.get("GITHUB_REF_TYPE") == "branch" else None
         propose = proposer(_github(ctx), sha, runtime=ctx.runtime, base=branch or None)
-    return refresh(ctx.root, args.model, runtime=ctx.runtime, verify=args.verify, propose=propose)
+    return refresh(ctx.root, args.model, runtime=ctx.runtime, verify=args.verify, propose=propose,
+                   skip_unpinned=args.skip_unpinned)
 
 
 def _add_register(sub: argparse._SubParsersAction) -> None:

@@ -105,7 +105,8 @@ def test_each_command_maps_to_its_cli_invocation(tmp_path: Path) -> None:
     assert invocations(ActionInputs("monitor", **base, models=("a",), current_data="live.csv",
                                     environment="production")) == [
         [*c, "monitor", "--current", str(tmp_path / "live.csv"), "--env", "production", "--", "a"]]
-    assert invocations(ActionInputs("refresh", **base, models=("a",))) == [[*c, "refresh", "--", "a"]]
+    assert invocations(ActionInputs("refresh", **base, models=("a",))) == [
+        [*c, "refresh", "--skip-unpinned", "--", "a"]]
 
 
 def test_base_defaults_to_the_pull_request_base_then_the_push_before(tmp_path: Path) -> None:

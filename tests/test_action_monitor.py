@@ -19,7 +19,7 @@ def test_monitor_and_refresh_publish_with_a_token(tmp_path: Path) -> None:
     assert monitor == [[*c, "monitor", "--current", str(tmp_path / "live.csv"), "--env", "prod", "--publish",
                         "--", m] for m in ("a", "b")]
     refresh = invocations(read_inputs(_env(tmp_path, "refresh", GITHUB_TOKEN="t")))
-    assert refresh == [[*c, "refresh", "--publish", "--", m] for m in ("a", "b")]
+    assert refresh == [[*c, "refresh", "--publish", "--skip-unpinned", "--", m] for m in ("a", "b")]
 
 
 def test_without_a_token_they_only_report(tmp_path: Path) -> None:

@@ -171,6 +171,16 @@ def test_data_kept_in_the_repository_has_nothing_to_refresh(example_repo: Path, 
     assert f"{SPEC}:13:9" in err  # the line of data.path and "is a file in the repository (data/arrests.csv)" in err
 
 
+def test_a_workflow_refreshing_every_model_skips_repository_data_with_a_notice(example_repo: Path, tmp_path: Path,
+                                                                             capsys) -> None:
+    output = tmp_path / "output.txt"
+    env = {**_env(), "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output)}
+    assert main(["-C", str(example_repo), "refresh", "arrests", "--skip-unpinned"], env=env) == 0
+    out = capsys.readouterr().out
+    assert "::notice title=mlops-actions refresh::arrests: the data is a file in the repository" in out
+    assert "\nfalse\n" in output.read_text()
+
+
 def test_unknown_model(pinned: Path, capsys) -> None:
     err = _bad(capsys, main(["-C", str(pinned), "refresh", "nope"], env=_env()))
     assert "unknown model 'nope'" in err

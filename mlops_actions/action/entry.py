@@ -175,7 +175,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         current = str(inputs.root / inputs.current_data)  # the step runs in the action's folder, not the repo
         return [[*root, "monitor", "--current", current, *env, *publish, "--", m] for m in inputs.models]
     if inputs.command == "refresh":
-        return [[*root, "refresh", *publish, "--", m] for m in inputs.models]
+        return [[*root, "refresh", *publish, "--skip-unpinned", "--", m] for m in inputs.models]
     single = {
         "validate": ["validate", "--format", "github"],
         "plan": ["plan", "--format", "json", *base],

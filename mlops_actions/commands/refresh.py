@@ -56,10 +56,20 @@ Proposer = Callable[[Repin], Any]  # opens or updates the pull request; returns 
 
 
 def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = False,
-            propose: Proposer | None = None, fetcher: core.Fetch = core.fetch, out: TextIO | None = None) -> int:
-    """Check the source of ``model``'s pinned data; re-pin (and propose) when it changed. Exit 0 or raises."""
+            propose: Proposer | None = None, skip_unpinned: bool = False, fetcher: core.Fetch = core.fetch,
+            out: TextIO | None = None) -> int:
+    """Check the source of ``model``'s pinned data; re-pin (and propose) when it changed. Exit 0 or raises.
+
+    ``skip_unpinned``: data kept in the repository is a notice and exit 0, not an error (a workflow that
+    refreshes every monitored model meets models of both kinds)."""
     stream = out or sys.stdout
     spec, relpath = load_spec(root, model)
+    if skip_unpinned and not (spec.data.url and spec.data.sha256):
+        message = f"{model}: the data is a file in the repository ({spec.data.path}); nothing to refresh"
+        runtime.command("notice", message + " (new data arrives by pull request)", title="mlops-actions refresh")
+        print(message, file=stream)
+        runtime.set_output("changed", "false")
+        return EXIT_OK
     url, pinned = pinned_source(root, spec, relpath)
     try:
         check = core.check_source(url, pinned, expect_pin=verify, fetcher=fetcher)
