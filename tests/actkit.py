@@ -2,8 +2,8 @@
 deterministic git commits, and ``act`` itself run in host mode, offline, against the GitHub emulator.
 
 ``act`` resolves ``uses: mlops-actions/mlops-actions@v1`` (the action and the reusable workflows the
-scaffolded caller workflows call) to this checkout with ``--local-repository``, and the official artifact
-actions to the offline stand-ins in ``fixtures/act/`` (act cannot fetch actions offline).
+scaffolded caller workflows call) to a copy of this checkout's files with ``--local-repository``, and the
+official artifact actions to the offline stand-ins in ``fixtures/act/`` (act cannot fetch actions offline).
 """
 
 from __future__ import annotations
@@ -239,12 +239,29 @@ class ActCall:
     api_url: str
     token: str = BOT_TOKEN
     artifacts: Path | None = None  # default: a fresh store in the run's folder
+    action: Path = REPO  # what ``mlops-actions/mlops-actions@v1`` resolves to
+
+
+def action_checkout(dest: Path) -> Path:
+    """The files of this checkout that a release of the action holds (tracked or new, not ignored; no .git),
+    copied to ``dest``: act copies the action's folder at every use, so the smaller the faster. This
+    checkout itself when it is not a git working tree."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=False)
+    if listed.returncode != 0:
+        return REPO
+    for name in filter(None, listed.stdout.decode("utf-8").split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
 
 
 def act_args(act: Path, call: ActCall, event_file: Path, work: Path, actor: str) -> list[str]:
     args = [str(act), call.event, "-W", f".github/workflows/{call.workflow}", "-P", "ubuntu-latest=-self-hosted",
             "-e", str(event_file), "--actor", actor, "--action-cache-path", str(work / "act-cache"),
-            "--local-repository", f"mlops-actions/mlops-actions@v1={REPO}"]
+            "--local-repository", f"mlops-actions/mlops-actions@v1={call.action}"]
     for action, ref in artifact_actions():
         args += ["--local-repository", f"actions/{action}@{ref}={STUBS / action}"]
     store = call.artifacts or work / "artifacts"

@@ -3,9 +3,10 @@ CLI, in host mode and offline, against the GitHub emulator, driven by real webho
 
 The repository is what ``mlops-actions init --example arrests`` makes, with its caller workflows unchanged:
 they call ``mlops-actions/mlops-actions/.github/workflows/mlops-pr.yml@v1`` and ``mlops-main.yml@v1``, which
-``--local-repository`` maps to this checkout (so the real reusable workflows and ``action.yml`` run). The
-official artifact actions cannot be fetched offline; ``fixtures/act/`` holds stand-ins with the same inputs
-(see its README). ``actions/checkout`` is skipped by act, which copies the working tree (with ``.git``).
+``--local-repository`` maps to a copy of this checkout's files (so the real reusable workflows and
+``action.yml`` run). The official artifact actions cannot be fetched offline; ``fixtures/act/`` holds
+stand-ins with the same inputs (see its README). ``actions/checkout`` is skipped by act, which copies the
+working tree (with ``.git``).
 
 One pull request run (opened) is made once per module; each later test starts from a copy of its
 repository and of the emulator's saved state. Each test checks act's log and the emulator's state. A fork's
@@ -43,6 +44,7 @@ from actkit import (
     ActCall,
     ActRun,
     PullRef,
+    action_checkout,
     edit,
     find_act,
     fork_opened,
@@ -80,6 +82,7 @@ class Template:
     results: Path  # train's results for that merge commit
     run: ActRun
     gh: GitHubEmulator  # stopped; its state and request log are those of the run
+    action: Path  # the action's files, as a release holds them
 
 
 def emulator(root: Path, state: Path, events: tuple[dict[str, Any], ...] = ()) -> GitHubEmulator:
@@ -122,13 +125,15 @@ def train_merge(root: Path, pull: PullRef, work: Path) -> tuple[str, Path]:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     work = tmp_path_factory.mktemp("e2e-template")
+    action = action_checkout(work / "action")
     root = work / "repo"
     scaffold(root)
     pull = retrain_branch(root)
     with emulator(root, work / "state.json", (opened(pull),)) as gh:
-        run = run_act(ACT, root, ActCall("pull_request", "mlops-pr.yml", gh.url), opened(pull), work / "act-opened")
+        call = ActCall("pull_request", "mlops-pr.yml", gh.url, action=action)
+        run = run_act(ACT, root, call, opened(pull), work / "act-opened")
     sha, results = train_merge(root, pull, work)
-    return Template(root, work / "state.json", pull, sha, results, run, gh)
+    return Template(root, work / "state.json", pull, sha, results, run, gh, action)
 
 
 @dataclass
@@ -136,10 +141,11 @@ class World:
     root: Path
     gh: GitHubEmulator
     work: Path
+    action: Path
 
     def act(self, event: str, payload: dict[str, Any], workflow: str, **call: Any) -> ActRun:
         runs = len(list(self.work.glob("act-*")))
-        return run_act(ACT, self.root, ActCall(event, workflow, self.gh.url, **call), payload,
+        return run_act(ACT, self.root, ActCall(event, workflow, self.gh.url, action=self.action, **call), payload,
                        self.work / f"act-{runs + 1}")
 
     def comments(self, number: int) -> list[Any]:
@@ -161,7 +167,7 @@ def world(template: Template, tmp_path: Path) -> Iterator[World]:
     state = tmp_path / "state.json"
     shutil.copyfile(template.state, state)
     with emulator(root, state) as gh:
-        yield World(root, gh, tmp_path)
+        yield World(root, gh, tmp_path, template.action)
 
 
 @contextmanager
@@ -170,7 +176,7 @@ def fresh_world(template: Template, tmp_path: Path, *events: dict[str, Any]) -> 
     root = tmp_path / "repo"
     shutil.copytree(template.root, root, symlinks=True)
     with emulator(root, tmp_path / "state.json", events) as gh:
-        yield World(root, gh, tmp_path)
+        yield World(root, gh, tmp_path, template.action)
 
 
 def report_comment(comments: list[Any]) -> Any:
