@@ -223,10 +223,9 @@ def test_synchronize_updates_the_same_comment(template: Template, world: World) 
     before_id, before_body = before.id, before.body  # the emulator updates the object in place
     edit(world.root, SPEC, "C: 0.5", "C: 0.25")
     git(world.root, "commit", "-q", "-am", "arrests: C=0.25 after review")
-    old = template.pull
-    pull = PullRef(old.number, old.branch, git(world.root, "rev-parse", "HEAD"), old.base, old.title)
-    world.gh.add_event(synchronized(pull, before=old.head))
-    run = world.act("pull_request", synchronized(pull, before=old.head), "mlops-pr.yml")
+    pull = replace(template.pull, head=git(world.root, "rev-parse", "HEAD"))
+    world.gh.add_event(synchronized(pull, before=template.pull.head))
+    run = world.act("pull_request", synchronized(pull, before=template.pull.head), "mlops-pr.yml")
     assert run.code == 0, run.tail()
     assert f"report comment updated on pull request #{pull.number}" in run.log
     comment = report_comment(world.comments(pull.number))
