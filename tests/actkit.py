@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_actions.testing.github_emulator import WEBHOOKS
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-WEBHOOKS = HERE / "fixtures" / "webhooks"
 STUBS = HERE / "fixtures" / "act"
 PAYLOAD_REPO = "Codertocat/Hello-World"  # the repository of the real payloads
 
