@@ -79,7 +79,13 @@ def _pin_blas_kernels() -> None:
 
     from mlops_actions.training.determinism import cpu_flags, reproducible_env
 
-    os.environ.update(reproducible_env(os.environ, machine=platform.machine(), cpu_flags=cpu_flags()))
+    pins = reproducible_env(os.environ, machine=platform.machine(), cpu_flags=cpu_flags())
+    if pins and "numpy" in sys.modules:
+        print("warning: numpy was loaded before mlops-actions could pin the BLAS kernels; the model's bytes may "
+              "differ from a run in a fresh process (run `mlops-actions train` as its own command, or set "
+              + ", ".join(f"{k}={v}" for k, v in sorted(pins.items())) + " before starting Python)",
+              file=sys.stderr)
+    os.environ.update(pins)
 
 
 def _run_train(args: argparse.Namespace, ctx: Context) -> int:
