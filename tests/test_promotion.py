@@ -303,3 +303,20 @@ def test_report_publish_compares_with_the_version_deployed_to_production(world: 
     baseline = next(line for line in comment.body.splitlines() if line.startswith("**Baseline:**"))
     assert "v1" in baseline and "production" in baseline, baseline
     assert ev.parse(comment.body).head_sha == head
+
+
+def test_a_promotion_pr_cannot_make_its_author_a_codeowner(world: World, monkeypatch, capsys) -> None:
+    """deploy reads CODEOWNERS as they were before the merge: the PR's own edit to them does not count."""
+    _registered(world, monkeypatch)
+    root = world.root
+    git(root, "checkout", "-q", "-b", "sneaky")
+    (root / "environments" / "staging.yaml").write_text("arrests: v1\n")
+    (root / ".github" / "CODEOWNERS").write_text("/environments/  @dave\n")  # dave: read-only reviewer
+    git(root, "commit", "-q", "-am", "promote and own")
+    head, _, number = _merge_pr(root, world.gh, "sneaky", ["environments/staging.yaml", ".github/CODEOWNERS"],
+                                title="Promote (and change owners)")
+    world.gh.set_permission(REPO, "dave", "write")
+    world.gh.add_review(REPO, number, "dave", "APPROVED", commit_id=head)
+    assert _run(world, monkeypatch, "deploy", sha=git(root, "rev-parse", "HEAD")) == 1
+    assert "rule 'allowed reviewers'" in capsys.readouterr().out
+    assert world.bot.deployments("staging") == ()

@@ -89,7 +89,7 @@ def _plan(root: Path, gh: Any, policy: Policy, change: Change, history: Mapping[
     if pr is None or not pr.merged:
         problems.append("no merged pull request made this change; environments change only through reviewed PRs")
     else:
-        problems += _approval_problems(gh, env, pr, change.environment)
+        problems += _approval_problems(gh, env, pr, change.environment, _before_merge(root, pr))
     record, version_problem = _version(gh, change)
     if version_problem:
         problems.append(version_problem)
@@ -106,8 +106,14 @@ def _pr_of(root: Path, gh: Any, environment: str, sha: str) -> Any:
     return gh.pr_for_commit(commit) or gh.pr_for_commit(sha)
 
 
-def _approval_problems(gh: Any, env: EnvironmentPolicy, pr: Any, environment: str) -> list[str]:
-    lookups = people.lookups(gh, env.approvals, pr_number=pr.number, codeowners_ref=pr.base_ref,
+def _before_merge(root: Path, pr: Any) -> str:
+    """The base as it was before the merge (its first parent), so a PR cannot name its own CODEOWNERS."""
+    before = Git(root).commit_of(f"{pr.merge_commit_sha}^1") if pr.merge_commit_sha else None
+    return before or pr.base_ref
+
+
+def _approval_problems(gh: Any, env: EnvironmentPolicy, pr: Any, environment: str, codeowners_ref: str) -> list[str]:
+    lookups = people.lookups(gh, env.approvals, pr_number=pr.number, codeowners_ref=codeowners_ref,
                              paths=[f"{ENVIRONMENTS_DIR}/{environment}.yaml"])
     decision = decide(people.votes(gh.reviews(pr.number)), env.approvals, author=pr.author,
                       head_sha=pr.head_sha, lookups=lookups, merged_by=pr.merged_by)
