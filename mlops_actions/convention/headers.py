@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from mlops_actions.errors import InputError
+from mlops_actions.lfs import LFS_POINTER_MAX, PULL_HINT, is_pointer, pointer_message
 
 _HEADER_BYTES = 1 << 20
 
@@ -23,6 +24,8 @@ def _csv_columns(path: Path) -> list[str]:
         head = fh.read(_HEADER_BYTES)
     if not head.strip():
         raise InputError("the data file is empty (no header row)")
+    if is_pointer(head):
+        raise InputError(f"{pointer_message('the data file')}; {PULL_HINT}")
     if head.startswith(b"PAR1"):
         raise InputError("the data file is a parquet file, but the spec says format: csv")
     first = head.split(b"\n", 1)[0].rstrip(b"\r")
@@ -36,8 +39,10 @@ def _csv_columns(path: Path) -> list[str]:
 
 def _parquet_columns(path: Path) -> list[str]:
     with path.open("rb") as fh:
-        magic = fh.read(4)
-    if magic != b"PAR1":
+        head = fh.read(LFS_POINTER_MAX + 1)
+    if is_pointer(head):
+        raise InputError(f"{pointer_message('the data file')}; {PULL_HINT}")
+    if head[:4] != b"PAR1":
         raise InputError("the data file is not parquet (no PAR1 magic bytes); is it CSV? set format: csv")
     import pyarrow.parquet as pq  # only for parquet headers
 

@@ -20,6 +20,7 @@ import pandas as pd
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.semantic import repo_path_problem
 from mlops_actions.errors import InputError, Place
+from mlops_actions.lfs import PULL_HINT, is_pointer, pointer_message
 from mlops_actions.training.spec_places import SpecPlaces
 
 RESERVED_COLUMNS = ("y_true", "y_pred", "y_score")
@@ -125,6 +126,8 @@ def _check_not_empty(source: Source) -> None:
     if not head.strip():
         raise InputError("the data file is empty", place=Place(source.display),
                          hint="commit the data (if it is in git LFS, run `git lfs pull`)")
+    if is_pointer(head):
+        raise InputError(pointer_message(source.display), place=Place(source.display), hint=PULL_HINT)
 
 
 def _check_magic(source: Source, places: SpecPlaces) -> None:

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git, read_batch, split_z
+from mlops_actions.lfs import LFS_HEADER, LFS_POINTER_MAX
 
 MISSING = "missing"
-LFS_HEADER = b"version https://git-lfs.github.com/spec/v1\n"
-LFS_POINTER_MAX = 1024
 CHUNK = 1 << 20
 MAX_PATHSPEC_DIRS = 64
 
