@@ -398,3 +398,15 @@ def test_blas_kernels_are_pinned_on_x86_64_with_avx2(tmp_path: Path) -> None:
     info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n\nprocessor\t: 1\nflags\t\t: fpu\n")
     assert cpu_flags(info) == frozenset({"fpu", "sse2", "avx2", "fma"})
     assert cpu_flags(tmp_path / "missing") == frozenset()
+
+
+def test_train_says_whether_the_policy_lets_predictions_leave_the_job(example_repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "github_output"
+    env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(out)}
+    assert main(["-C", str(example_repo), "train", "arrests", "--out", str(tmp_path / "o1")], env=env) == 0
+    assert "upload-predictions<<" in out.read_text() and "\nfalse\n" in out.read_text()
+    policy = example_repo / "mlops.yaml"
+    policy.write_text(policy.read_text() + "artifacts:\n  upload_predictions: true\n")
+    out.write_text("")
+    assert main(["-C", str(example_repo), "train", "arrests", "--out", str(tmp_path / "o2")], env=env) == 0
+    assert "\ntrue\n" in out.read_text()

@@ -201,19 +201,26 @@ def test_checkout_never_persists_the_token(path: Path) -> None:
             assert step.get("with", {}).get("persist-credentials") is False, f"{path.name}:{job}"
 
 
-def test_predictions_never_leave_the_training_job() -> None:
+POLICY_GATE = "steps.train.outputs.upload-predictions == 'true'"
+
+
+def test_predictions_leave_the_training_job_only_when_the_policy_says_so() -> None:
     for path in WORKFLOWS:
         for job, step in steps_of(load(path)):
             if step.get("uses", "").startswith("actions/upload-artifact@"):
                 lines = [line.strip() for line in step["with"]["path"].splitlines()]
-                assert any(line.startswith("!") and "predictions" in line for line in lines), f"{path.name}:{job}"
+                if POLICY_GATE in str(step.get("if", "")):  # the opt-in upload carries predictions only
+                    assert all("predictions" in line and not line.startswith("!") for line in lines), job
+                else:
+                    assert any(line.startswith("!") and "predictions" in line for line in lines), f"{path.name}:{job}"
 
 
 def test_pr_results_uploaded_by_a_possibly_untrusted_run_hold_no_model_file() -> None:
     for job, step in steps_of(load(REPO / ".github/workflows/mlops-pr.yml")):
         if step.get("uses", "").startswith("actions/upload-artifact@"):
-            assert any(line.strip().startswith("!") and line.strip().endswith("*.skops")
-                       for line in step["with"]["path"].splitlines()), job
+            lines = [line.strip() for line in step["with"]["path"].splitlines()]
+            assert any(line.startswith("!") and line.endswith("*.skops") for line in lines) or \
+                all(line.endswith("predictions*") for line in lines), job
 
 
 @pytest.mark.parametrize("path", [REPO / ".github/workflows/mlops-pr-comment.yml",

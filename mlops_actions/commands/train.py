@@ -32,6 +32,7 @@ def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
         print(f"  {metric} = {_number(value)}")
     runtime.set_output("folder", str(result.folder))
     runtime.set_output("sha256", result.artifact_sha256)
+    runtime.set_output("upload-predictions", "true" if policy.upload_predictions else "false")
     runtime.append_summary(summary_markdown(name, result.artifact_sha256, result.metrics))
     return EXIT_OK
 
