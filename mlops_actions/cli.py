@@ -252,11 +252,12 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
                             base_results=ctx.root / args.base_results if args.base_results else None)
     if not args.publish:
         return report(ctx.root, options, runtime=ctx.runtime)
-    from mlops_actions.commands.publish import deployed_versions, publish
+    from mlops_actions.commands.publish import deployed_versions, deployment_history, publish
 
     gh = _github(ctx)
     sha = ctx.env.get("GITHUB_SHA") or None
-    options = replace(options, deployed=deployed_versions(ctx.root, gh))
+    history = deployment_history(ctx.root, gh)
+    options = replace(options, deployed=deployed_versions(ctx.root, gh, history), deployments=history)
 
     def on_rendered(comment: str, summary: str, verdict: str) -> None:
         publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha)

@@ -5,35 +5,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from mlops_actions.errors import InputError
 from mlops_actions.evaluation import results as res
 from mlops_actions.registry import evidence as ev
+from mlops_actions.registry.promotion import Deployed, current_state, deployed_from
 
 REPORT_MARKER = "mlops-actions:report"
 CHECK_NAME = "mlops-actions report"
 COMMENT_LIMIT = 65_536
 CHECK_SUMMARY_LIMIT = 65_535
+DEPLOYMENTS_READ = 100  # per environment, as deploy reads them
 CONCLUSIONS: Mapping[str, str] = {"pass": "success", "warn": "neutral", "fail": "failure"}
 
 
-def deployed_versions(root: Path, gh: Any) -> dict[str, str]:
+def deployed_versions(root: Path, gh: Any, history: Mapping[str, Sequence[Deployed]] | None = None) -> dict[str, str]:
     """model → version now deployed (newest successful GitHub Deployment) to the policy's baseline environment:
-    the report's baseline, as the product promises, rather than the desired state in the environment file."""
+    the report's baseline, as the product promises, rather than the desired state in the environment file.
+    ``history`` (from ``deployment_history``) saves asking GitHub again."""
     from mlops_actions.commands.report import load_policy
-    from mlops_actions.registry.promotion import current_state, deployed_from
 
     environment = load_policy(root).baseline
-    return current_state(deployed_from(environment, gh.deployments(environment, 100)))
+    if history is not None and environment in history:
+        return current_state(history[environment])
+    return current_state(deployed_from(environment, gh.deployments(environment, DEPLOYMENTS_READ)))
+
+
+def deployment_history(root: Path, gh: Any) -> dict[str, tuple[Deployed, ...]]:
+    """environment → its successful deployments of our models, newest first, for every policy environment:
+    what runs now, for the report's promotion preview (and its environment-order check)."""
+    from mlops_actions.commands.report import load_policy
+
+    return {env.name: tuple(deployed_from(env.name, gh.deployments(env.name, DEPLOYMENTS_READ)))
+            for env in load_policy(root).environments}
 
 
 def shown_models(results: Path) -> dict[str, ev.Shown]:
     """Artifact sha256 and fingerprint of every model in the results folder, from its record."""
     shown = {}
-    for folder in res.result_folders(results):
+    for folder in res.result_folders(results, missing_ok=True):  # a PR editing only environments/ has none
         record = res.load_record(folder, folder.name)
         shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]))
     return shown

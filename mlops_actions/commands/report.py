@@ -24,6 +24,7 @@ from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import ModelReport, assess
 from mlops_actions.evaluation.baseline import BASE_REF, load_baseline
 from mlops_actions.evaluation.gates import FAIL
+from mlops_actions.registry.promotion import Deployed
 from mlops_actions.reporting.modelcard import model_card
 from mlops_actions.reporting.report import (
     COMMENT_LIMIT,
@@ -53,6 +54,7 @@ class ReportOptions:
     reasons: Mapping[str, Sequence[str]] | None = None
     train_base: bool = False
     base_problems: Mapping[str, str] | None = None
+    deployments: Mapping[str, Sequence[Deployed]] | None = None  # env -> successful deployments, newest first
 
 
 Rendered = Callable[[str, str, str], None]
@@ -87,10 +89,14 @@ def with_base_training(root: Path, options: ReportOptions, commit: str, scratch:
 def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, options: ReportOptions,
             runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
     """Render, write the report and the model cards, set the Actions outputs; the exit code of the verdict."""
+    from mlops_actions.commands.report_promotions import promotion_preview
+
     trained = {m.name for m in models}
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
-                        problems=missing_results(plan, trained, _rel(options.results, root)))
+                        problems=missing_results(plan, trained, _rel(options.results, root)),
+                        promotions=promotion_preview(root, load_policy(root), plan.base_commit, plan.base_label,
+                                                     options.deployments))
     room = EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models)
     comment, summary = render_comment(models, ctx, COMMENT_LIMIT - room), render_summary(models, ctx)
     for m in models:
@@ -101,7 +107,7 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
         write_atomic(path, text)
     if options.out is None:
         print(text, end="")
-    verdict = overall_verdict(models, ctx.problems)
+    verdict = overall_verdict(models, ctx.problems, ctx.promotions)
     runtime.append_summary(summary)
     if path is not None:
         runtime.set_output("report-path", str(path))

@@ -3,8 +3,9 @@
 Two variants: the PR comment (hidden marker on the first line, at most 65,536 characters) and the job
 summary (at most 1 MiB). When the document is too long it degrades in steps: long tables are collapsed to
 their first rows, then whole sections are cut, least important first (charts, per-group tables, what
-changed, fairness, metrics, reasons, gates, identity), from the last model backwards, and a note says what
-was left out. The output depends only on the inputs: same inputs, same bytes.
+changed, fairness, metrics, reasons, gates, identity; then the promotion preview, compacted first), from
+the last model backwards, and a note says what was left out. The output depends only on the inputs: same
+inputs, same bytes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass, replace
 
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL, UNDEFINED, WARN, verdict_of
+from mlops_actions.registry.preview import PromotionPreview
 from mlops_actions.reporting import format as fmt
+from mlops_actions.reporting import promotions as promo
 from mlops_actions.reporting import sections
 from mlops_actions.reporting.markdown import md_code, md_text
 
@@ -23,10 +26,12 @@ MARKER = f"<!-- {MARKER_NAME} -->"
 COMMENT_LIMIT = 65_536
 SUMMARY_LIMIT = 1024 * 1024
 NOTE_RESERVE = 800
-CUT_ORDER = ("chart", "groups", "changes", "fairness", "metrics", "why", "gates", "identity", "heading")
+CUT_ORDER = ("chart", "groups", "changes", "fairness", "metrics", "why", "gates", "identity", "promotions",
+             "heading")
 _CUT_NAMES = {"chart": "charts", "groups": "per-group tables", "changes": "'what changed' sections",
               "fairness": "fairness summaries", "metrics": "metric tables", "why": "retraining reasons",
-              "gates": "gate tables", "identity": "identity tables", "heading": "model headings"}
+              "gates": "gate tables", "identity": "identity tables", "promotions": "the promotion preview",
+              "heading": "model headings"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class ReportContext:
     head_ref: str | None = None
     unchanged: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    promotions: PromotionPreview | None = None
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,12 @@ def utf8_length(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def overall_verdict(models: Sequence[ModelReport], problems: Sequence[str] = ()) -> str:
-    """The verdict of the whole report: the worst model verdict; problems loading results fail it."""
-    return verdict_of([*(m.verdict for m in models), *([FAIL] if problems else [])])
+def overall_verdict(models: Sequence[ModelReport], problems: Sequence[str] = (),
+                    promotions: PromotionPreview | None = None) -> str:
+    """The verdict of the whole report: the worst model verdict; problems loading results fail it, and so
+    does a promotion the deploy step will refuse (approvals are not judged: they come at merge)."""
+    return verdict_of([*(m.verdict for m in models), *([FAIL] if problems else []),
+                       *([promotions.verdict] if promotions is not None else [])])
 
 
 def render_comment(models: Sequence[ModelReport], ctx: ReportContext, limit: int = COMMENT_LIMIT) -> str:
@@ -76,17 +85,22 @@ def _blocks(models: Sequence[ModelReport], ctx: ReportContext, *, marker: bool) 
     ordered = sorted(models, key=lambda m: m.name)
     head = headline(ordered, ctx)
     blocks = [Block("marker", MARKER + "\n" + head if marker else head), Block("overview", overview(ordered, ctx))]
+    if ctx.promotions is not None:
+        blocks.append(Block("promotions", promo.promotions(ctx.promotions),
+                            promo.promotions(ctx.promotions, compact=True)))
     for m in ordered:
         blocks.extend(model_blocks(m))
     return blocks
 
 
 def headline(models: Sequence[ModelReport], ctx: ReportContext) -> str:
-    verdict = overall_verdict(models, ctx.problems)
+    verdict = overall_verdict(models, ctx.problems, ctx.promotions)
     failed = sum(m.gates.count(FAIL) for m in models)
     warned = sum(m.gates.count(WARN) for m in models)
     facts = [fmt.plural(len(models), "model") + " retrained", fmt.plural(failed, "gate") + " failed",
              fmt.plural(warned, "warning")]
+    if ctx.promotions is not None:
+        facts.append(promo.facts(ctx.promotions))
     return f"## {fmt.verdict(verdict)} · mlops-actions report: **{verdict}** — " + " · ".join(facts)
 
 
@@ -102,7 +116,8 @@ def overview(models: Sequence[ModelReport], ctx: ReportContext) -> str:
         rows = [_overview_row(m) for m in models]
         parts.append(sections.table(("model", "verdict", "baseline", "gates", "artifact sha256"), rows))
     elif not ctx.problems:
-        parts.append("No model needs retraining: nothing to review.")
+        parts.append("No model needs retraining: nothing to review." if ctx.promotions is None
+                     else "No model needs retraining.")
     if ctx.unchanged:
         parts.append("Unchanged: " + ", ".join(md_code(n, table=False) for n in ctx.unchanged) + ".")
     return "\n\n".join(parts)

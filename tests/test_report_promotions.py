@@ -1,0 +1,293 @@
+"""The report's promotion preview: a PR editing environments/<env>.yaml shows what changes against what runs
+now -- offline from the files at the base ref, with --publish from GitHub Deployments (the emulator).
+Real git repositories, real version tags with records made by register's own functions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import git
+from reportkit import HOSTILE, assert_safe_markdown
+
+from mlops_actions.cli import main
+from mlops_actions.github.client import ClientConfig
+from mlops_actions.github.repo import GitHubRepo
+from mlops_actions.registry.approvals import Approver
+from mlops_actions.registry.versioning import Provenance, tag_message, version_record
+from mlops_actions.reporting.markdown import md_text
+from mlops_actions.reporting.report import MARKER
+from mlops_actions.testing.github_emulator import GitHubEmulator
+
+GH_REPO = "acme/arrests"
+USERS = ["mlops-bot:bot-token:write", "author:author-token:write"]
+
+
+def _fingerprint(root: Path) -> str:
+    from mlops_actions.training.fingerprint import snapshots_worktree
+
+    return snapshots_worktree(root, ["arrests"])["arrests"].fingerprint.value
+
+
+def _trained(root: Path, number: int) -> dict:
+    """What `train` writes as record.json; the fingerprint of the work tree, so nothing needs retraining."""
+    return {"record_version": 1, "model": "arrests", "task": "classification", "fingerprint": _fingerprint(root),
+            "data": [{"path": "data/arrests.csv", "hash": "git:" + "ab" * 20, "rows": 5226}],
+            "libraries": {"scikit-learn": "1.5.2"},
+            "artifact": {"file": "model.skops", "sha256": "cd" * 32, "format": "skops"},
+            "metrics": {"accuracy": round(0.80 + number / 100, 4), "log_loss": round(0.50 - number / 100, 4)},
+            "metric_directions": {"accuracy": "higher", "log_loss": "lower"}}
+
+
+def register(root: Path, number: int, *, gates: str = "pass", edit: dict | None = None) -> None:
+    """Tag ``arrests@v<number>`` on HEAD with the record register writes; ``edit`` changes it by hand after."""
+    commit = git(root, "rev-parse", "HEAD")
+    provenance = Provenance(commit, number + 10, (Approver("alice", commit, "2026-11-19T09:00:00Z"),), "carol",
+                            None, f"2026-11-2{number}T10:00:00Z")
+    message = tag_message(version_record(_trained(root, number), number, provenance, {"verdict": gates}))
+    if edit:
+        message = json.dumps({**json.loads(message), **edit})
+    subprocess.run(["git", "tag", "-a", f"arrests@v{number}", "-F", "-"], cwd=root, input=message, text=True,
+                   check=True, capture_output=True)
+
+
+def set_env(root: Path, env: str, text: str) -> None:
+    (root / "environments" / f"{env}.yaml").write_text(text)
+    git(root, "commit", "-q", "-am", f"{env}: {text.strip()}")
+
+
+@pytest.fixture
+def repo(example_repo: Path) -> Path:
+    """arrests v1..v3 registered; main runs v2 in staging and production; a branch `promote` to edit on."""
+    for number in (1, 2, 3):
+        register(example_repo, number)
+    set_env(example_repo, "staging", "arrests: v2\n")
+    set_env(example_repo, "production", "arrests: v2\n")
+    git(example_repo, "checkout", "-q", "-b", "promote")
+    return example_repo
+
+
+def report(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(["-C", str(root), "report", "--base", "main", "--results", "no-results", *args])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out
+
+
+def test_staging_promotion_preview_offline(repo: Path, capsys) -> None:
+    set_env(repo, "staging", "arrests: v3\n")
+    code, out = report(repo, capsys)
+    assert code == 0, out
+    assert out.startswith(MARKER + "\n## ✅ pass") and "1 environment change" in out.splitlines()[1]
+    assert "### ✅ pass · Promotions" in out
+    assert "This pull request edits `environments/staging.yaml`." in out
+    assert "the environment files at the base ref `main` (offline" in out
+    assert "| `staging`     | `arrests` | `v2` → `v3` ⏫ promotion | ✅ tag with a valid record | ✅ pass" in out
+    assert "— none required" in out
+    assert "No model needs retraining.\n" in out and "nothing to review" not in out
+    assert "<summary>Key metrics: staging arrests v2 → v3</summary>" in out
+    assert "| accuracy  | higher   | 0.82         | 0.83   | +0.01    | +1.2%      | ▲ better |" in out
+    assert "| log\\_loss | lower    | 0.48         | 0.47   | -0.01    | -2.1%      | ▲ better |" in out
+    assert "production" not in out.split("Promotions")[1].split("Approvals")[0]  # its file did not change
+    assert_safe_markdown(out)
+
+
+def test_rollback_is_shown_as_rollback_with_the_order_rule_and_approvals(repo: Path, capsys) -> None:
+    set_env(repo, "production", "arrests: v1\n")
+    code, out = report(repo, capsys)
+    assert code == 0, out
+    assert "`v2` → `v1` ⏪ rollback" in out
+    assert "⏳ needs `staging`: checked at deploy against GitHub Deployments" in out
+    approvals = out.split("**Approvals the merge will need**")[1]
+    assert "- `production`: 2 approvals from `@acme/ml-leads`; stale approvals don't count" in approvals
+    assert "the PR author never counts" in approvals and "not part of this verdict" in out
+    assert "| `v2` (now)   | `v1`   |" in out
+    assert "| log\\_loss | lower    | 0.48         | 0.49   | +0.01    | +2.1%      | ▼ worse |" in out
+
+
+def test_staging_approvals_name_the_codeowners_at_the_base(repo: Path, capsys) -> None:
+    set_env(repo, "staging", "arrests: v3\n")
+    _, out = report(repo, capsys)
+    assert ("- `staging`: 1 approval from a code owner of `environments/staging.yaml` (`@acme/ml-leads` per "
+            "CODEOWNERS at the base ref); stale approvals don't count") in out
+
+
+def test_a_promotion_pr_cannot_name_its_own_codeowners(repo: Path, capsys) -> None:
+    (repo / ".github" / "CODEOWNERS").write_text("/environments/ @author\n")
+    set_env(repo, "staging", "arrests: v3\n")
+    _, out = report(repo, capsys)
+    assert "`@acme/ml-leads` per CODEOWNERS at the base ref" in out and "@author" not in out
+
+
+def test_unknown_version_fails_with_a_message(repo: Path, capsys) -> None:
+    set_env(repo, "staging", "arrests: v9\n")
+    code, out = report(repo, capsys)
+    assert code == 1
+    assert out.startswith(MARKER + "\n## ❌ fail · mlops-actions report: **fail**")
+    assert "1 environment change (1 refused)" in out
+    assert "❌ unknown: no such tag" in out
+    assert "**The deploy step will refuse this merge**" in out
+    assert "- ❌ `staging` `arrests`: " + md_text("version arrests@v9 does not exist (no such tag here); register it "
+                                                 "first") in out
+
+
+def test_hand_edited_record_is_not_trusted(repo: Path, capsys) -> None:
+    register(repo, 4, edit={"metrics": {"accuracy": 0.99}, "version": "v5"})  # edited: says v5 on tag v4
+    set_env(repo, "staging", "arrests: v4\n")
+    code, out = report(repo, capsys)
+    assert code == 1
+    assert "❌ not trusted: invalid record" in out
+    assert md_text("version arrests@v4 is not trusted: the record says version v5, the tag says v4") in out
+    assert "0.99" not in out  # nothing from an untrusted record is shown
+
+
+def test_a_version_that_failed_its_gates_fails(repo: Path, capsys) -> None:
+    register(repo, 4, gates="fail")
+    set_env(repo, "staging", "arrests: v4\n")
+    code, out = report(repo, capsys)
+    assert code == 1 and md_text("version arrests@v4 failed its gates when registered") in out
+    assert "| ❌ fail" in out
+
+
+def test_a_version_that_warned_warns(repo: Path, capsys) -> None:
+    register(repo, 4, gates="warn")
+    set_env(repo, "staging", "arrests: v4\n")
+    code, out = report(repo, capsys)
+    assert code == 0 and out.startswith(MARKER + "\n## ⚠️ warn")
+
+
+def test_first_deployment_and_removal(repo: Path, capsys) -> None:
+    set_env(repo, "production", "{}\n")
+    set_env(repo, "staging", "arrests: v2\nchurn: v1\n")
+    code, out = report(repo, capsys)
+    assert code == 1  # churn has no version at all
+    assert "→ `v1` 🆕 first deployment" in out
+    assert "- `production`: `arrests` `v2` is no longer named; deploy removes nothing" in out
+
+
+def test_an_edit_that_changes_no_version_deploys_nothing(repo: Path, capsys) -> None:
+    set_env(repo, "staging", "# promote carefully\narrests: v2\n")
+    code, out = report(repo, capsys)
+    assert code == 0
+    assert "_No model's version changes: merging deploys nothing._" in out
+    assert "Approvals the merge will need" not in out
+
+
+def test_no_environment_change_no_section(repo: Path, capsys) -> None:
+    code, out = report(repo, capsys)
+    assert code == 0 and "Promotions" not in out
+    assert "No model needs retraining: nothing to review." in out
+
+
+def test_an_invalid_environment_file_at_head_is_an_input_error(repo: Path, capsys) -> None:
+    (repo / "environments" / "staging.yaml").write_text('"<img src=x>|x": v1\n')
+    assert main(["-C", str(repo), "report", "--base", "main", "--results", "no-results"]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert "environments/staging.yaml" in captured.err and "invalid environment file" in captured.err
+
+
+def test_an_invalid_file_at_the_base_is_a_note(repo: Path, capsys) -> None:
+    git(repo, "checkout", "-q", "main")
+    set_env(repo, "staging", "arrests: latest\n")
+    git(repo, "checkout", "-q", "promote")
+    git(repo, "reset", "-q", "--hard", "main")
+    set_env(repo, "staging", "arrests: v3\n")
+    code, out = report(repo, capsys)
+    assert code == 0
+    assert "→ `v3` 🆕 first deployment" in out
+    assert "environments/staging.yaml is not valid at the base ref" in out
+
+
+def test_model_names_are_escaped(repo: Path, capsys) -> None:
+    set_env(repo, "staging", "arrests: v2\nmy_model__x.v2-: v1\n")
+    _, out = report(repo, capsys)
+    assert "`my_model__x.v2-`" in out
+    assert "my\\_model\\_\\_x.v2-" in out  # in prose (the details summary), escaped
+    assert_safe_markdown(out)
+
+
+def test_same_inputs_same_bytes(repo: Path, capsys) -> None:
+    set_env(repo, "production", "arrests: v3\n")
+    assert report(repo, capsys)[1] == report(repo, capsys)[1]
+
+
+def test_summary_variant_has_the_section(repo: Path, capsys) -> None:
+    set_env(repo, "staging", "arrests: v3\n")
+    code, out = report(repo, capsys, "--summary")
+    assert code == 0 and out.startswith("## ✅ pass") and "· Promotions" in out
+
+
+# with --publish: what runs now comes from GitHub Deployments ----------------------------------------------
+
+
+@pytest.fixture
+def gh(repo: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MLOPS_GITHUB_WRITE_PAUSE", "0")
+    emulator = GitHubEmulator(users=USERS, repo_dir=repo, repos=[GH_REPO]).start()
+    yield emulator
+    emulator.stop()
+
+
+def _bot(gh: GitHubEmulator) -> GitHubRepo:
+    return GitHubRepo.open(ClientConfig(api_url=gh.url, token="bot-token", repository=GH_REPO,
+                                        seconds_between_writes=0))
+
+
+def deployed(gh: GitHubEmulator, env: str, version: str, *, model: str = "arrests", ref: str | None = None) -> None:
+    bot = _bot(gh)
+    made = bot.create_deployment(ref or f"{model}@{version}", env, payload={"model": model, "version": version})
+    bot.set_deployment_status(made.id, "success")
+
+
+def publish(repo: Path, gh: GitHubEmulator, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    head = git(repo, "rev-parse", "HEAD")
+    pull = gh.add_pull(GH_REPO, head_ref="promote", head_sha=head, base_sha=git(repo, "rev-parse", "main"),
+                       user="author", title="Promote arrests")
+    for name, value in {"GITHUB_API_URL": gh.url, "GITHUB_REPOSITORY": GH_REPO, "GITHUB_TOKEN": "bot-token",
+                        "GITHUB_SHA": head}.items():
+        monkeypatch.setenv(name, value)
+    code = main(["-C", str(repo), "report", "--base", "main", "--results", "no-results", "--publish"])
+    comment = _bot(gh).find_comment(pull.number, "mlops-actions:report")
+    assert comment is not None
+    return code, comment.body
+
+
+def test_publish_compares_with_github_deployments(repo: Path, gh: GitHubEmulator, monkeypatch) -> None:
+    deployed(gh, "staging", "v1")
+    deployed(gh, "staging", "v3")
+    deployed(gh, "production", "v1")  # the file says v2 at the base; GitHub says v1 runs
+    set_env(repo, "production", "arrests: v3\n")
+    code, body = publish(repo, gh, monkeypatch)
+    assert code == 0, body
+    assert "according to **GitHub Deployments**" in body and "base ref `main` (offline" not in body
+    assert "`v1` → `v3` ⏫ promotion" in body
+    assert "✅ reached `staging` before" in body
+    assert md_text("staging (not changed by this pull request): its file names arrests v2, GitHub Deployments "
+                   "say v3 runs there") in body
+
+
+def test_publish_order_rule_fails_a_version_staging_never_ran(repo: Path, gh: GitHubEmulator,
+                                                              monkeypatch) -> None:
+    deployed(gh, "staging", "v3")
+    deployed(gh, "production", "v3")
+    set_env(repo, "production", "arrests: v1\n")  # rollback to a version staging never ran (per GitHub)
+    code, body = publish(repo, gh, monkeypatch)
+    assert code == 1
+    assert "`v3` → `v1` ⏪ rollback" in body and "❌ never deployed to `staging`" in body
+    assert md_text("rule 'environment order': arrests@v1 has never been deployed to staging") in body
+
+
+@pytest.mark.parametrize("hostile", HOSTILE[:6])
+def test_hostile_names_in_deployments_cannot_break_the_comment(repo: Path, gh: GitHubEmulator, monkeypatch,
+                                                               hostile: str) -> None:
+    deployed(gh, "production", "v2")
+    deployed(gh, "production", hostile, model=hostile, ref="main")  # GitHub marks the v2 deployment inactive
+    set_env(repo, "production", "arrests: v3\n")
+    code, body = publish(repo, gh, monkeypatch)
+    assert "→ `v3` 🆕 first deployment" in body and "is no longer named; deploy removes nothing" in body
+    assert_safe_markdown(body.split("\n<!-- mlops-actions:evidence ")[0])  # the evidence line: hex digests only
+    assert code == 1  # production requires staging; GitHub says v3 never ran there
