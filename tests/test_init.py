@@ -17,6 +17,7 @@ BASE_FILES = [
     ".github/workflows/mlops-monitor.yml",
     ".github/workflows/mlops-pr-comment.yml",
     ".github/workflows/mlops-pr.yml",
+    ".gitignore",
     "environments/production.yaml",
     "environments/staging.yaml",
     "mlops.yaml",
@@ -48,7 +49,7 @@ def arrests_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_init_writes_the_convention_files(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-C", str(repo), "init"]) == 0
     assert files_under(repo) == sorted(BASE_FILES)
-    assert "9 file(s) created" in capsys.readouterr().out
+    assert "10 file(s) created" in capsys.readouterr().out
 
 
 def test_scaffold_without_example_passes_validate(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,7 +110,7 @@ def test_second_run_changes_nothing(repo: Path, capsys: pytest.CaptureFixture[st
     capsys.readouterr()
     assert main(["init", str(repo)]) == 0
     out = capsys.readouterr().out
-    assert "0 file(s) created, 9 already up to date" in out
+    assert "0 file(s) created, 10 already up to date" in out
     assert {rel: (repo / rel).stat().st_mtime_ns for rel in BASE_FILES} == before
 
 

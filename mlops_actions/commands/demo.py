@@ -94,7 +94,6 @@ def _setup(root: Path, main: Main, stack: ExitStack) -> Story:
     print("=== setup: a repository that follows the convention, and a local GitHub", flush=True)
     if main(["init", str(root), "--example", "arrests"], env=dict(os.environ)) != EXIT_OK:
         raise InputError("demo: init failed")
-    (root / ".gitignore").write_text("mlops-out/\n.mlops/\n", encoding="utf-8")
     story = Story(root, None, main)
     story.git("init", "-q", "-b", "main")
     story.git("add", "-A")

@@ -48,11 +48,14 @@ def _arrests_csv() -> bytes:
 EXAMPLE_DATA: dict[str, tuple[str, Callable[[], bytes]]] = {"arrests": ("data/arrests.csv", _arrests_csv)}
 
 
+_DOTTED = (_GITHUB_DIR, "gitignore")  # stored without the dot so packaging and tools do not skip them
+
+
 def target_relpath(template_relpath: PurePosixPath) -> str:
-    """Where a template file goes: ``github/...`` becomes ``.github/...``."""
+    """Where a template file goes: ``github/...`` becomes ``.github/...``, ``gitignore`` ``.gitignore``."""
     parts = template_relpath.parts
-    if parts and parts[0] == _GITHUB_DIR:
-        parts = (f".{_GITHUB_DIR}", *parts[1:])
+    if parts and parts[0] in _DOTTED:
+        parts = (f".{parts[0]}", *parts[1:])
     return PurePosixPath(*parts).as_posix()
 
 
