@@ -126,3 +126,12 @@ def test_python_dash_m_works() -> None:
 def test_usage_error_exits_2() -> None:
     result = subprocess.run([sys.executable, "-m", "mlops_actions", "no-such-command"], capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_the_code_is_ruff_clean() -> None:
+    """The lint CI runs, enforced where CI runs the tests (.ci/run) too."""
+    ruff = Path(sys.executable).parent / "ruff"
+    if not ruff.exists():
+        pytest.skip("ruff is not installed next to this Python (pip install -e '.[test]')")
+    result = subprocess.run([str(ruff), "check", "--no-cache", "."], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
