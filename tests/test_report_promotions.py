@@ -13,12 +13,29 @@ from conftest import git
 from reportkit import HOSTILE, assert_safe_markdown
 
 from mlops_actions.cli import main
+from mlops_actions.convention.model import ApprovalRule, Policy
 from mlops_actions.github.client import ClientConfig
 from mlops_actions.github.repo import GitHubRepo
+from mlops_actions.registry.approval_words import approval_words
 from mlops_actions.registry.approvals import Approver
+from mlops_actions.registry.preview import (
+    BASE_FILES,
+    FIRST,
+    GITHUB,
+    PROMOTION,
+    REDEPLOY,
+    ROLLBACK,
+    CurrentState,
+    PromotionPreview,
+    kind_of,
+    preview,
+)
+from mlops_actions.registry.promotion import Change, Deployed
+from mlops_actions.registry.records import VersionRef
 from mlops_actions.registry.versioning import Provenance, tag_message, version_record
 from mlops_actions.reporting.markdown import md_text
-from mlops_actions.reporting.report import MARKER
+from mlops_actions.reporting.promotions import approval_line, promotions
+from mlops_actions.reporting.report import MARKER, ReportContext, render_comment, render_summary
 from mlops_actions.testing.github_emulator import GitHubEmulator
 
 GH_REPO = "acme/arrests"
@@ -291,3 +308,88 @@ def test_hostile_names_in_deployments_cannot_break_the_comment(repo: Path, gh: G
     assert "→ `v3` 🆕 first deployment" in body and "is no longer named; deploy removes nothing" in body
     assert_safe_markdown(body.split("\n<!-- mlops-actions:evidence ")[0])  # the evidence line: hex digests only
     assert code == 1  # production requires staging; GitHub says v3 never ran there
+
+
+# the pure core and the renderer, without git -----------------------------------------------------------
+
+
+def _ref(number: int, record: dict | None, problem: str | None = None) -> VersionRef:
+    return VersionRef("arrests", number, f"arrests@v{number}", record, problem, "2026-11-20T10:00:00Z")
+
+
+def _record(number: int, gates: str = "pass") -> dict:
+    return {"metrics": {"accuracy": round(0.8 + number / 100, 4)}, "metric_directions": {"accuracy": "higher"},
+            "gates": {"verdict": gates}}
+
+
+POLICY = Policy.from_dict({"environments": [
+    {"name": "staging"},
+    {"name": "production", "requires": ["staging"],
+     "approvals": {"required": 2, "teams": ["acme/ml-leads"], "users": ["bob"], "stale_approvals_count": True}}]})
+
+
+def _preview(desired: dict, current: CurrentState, changed: list[str]) -> PromotionPreview:
+    versions = [_ref(1, _record(1)), _ref(2, _record(2)), _ref(3, None, "lightweight tag")]
+    approvals = {e.name: approval_words(e.name, e.approvals, f"environments/{e.name}.yaml", None)
+                 for e in POLICY.environments}
+    return preview(desired, current, POLICY, changed=changed, versions=versions, approvals=approvals)
+
+
+def test_kind_of_a_change() -> None:
+    assert kind_of(Change("p", "m", "v2", "v10")) == ROLLBACK
+    assert kind_of(Change("p", "m", "v10", "v2")) == PROMOTION
+    assert kind_of(Change("p", "m", "v1", None)) == FIRST
+    assert kind_of(Change("p", "m", "v1", "<b>")) == REDEPLOY  # a payload from GitHub that is no version
+
+
+def test_order_with_github_history_passes_when_the_version_reached_the_required_environment() -> None:
+    history = {"staging": (Deployed("staging", "arrests", "v1", 7),), "production": ()}
+    current = CurrentState(GITHUB, {"staging": {"arrests": "v1"}, "production": {"arrests": "v2"}},
+                           history=history)
+    result = _preview({"staging": {"arrests": "v1"}, "production": {"arrests": "v1"}}, current, ["production"])
+    [item] = result.items
+    assert item.kind == ROLLBACK and item.order.status == "pass" and result.verdict == "pass"
+    assert [(d.name, d.old, d.new, d.change) for d in item.metrics] == [("accuracy", 0.82, 0.81, "worse")]
+
+
+def test_an_untrusted_replaced_version_is_named_not_compared() -> None:
+    current = CurrentState(BASE_FILES, {"staging": {"arrests": "v3"}}, ref="main")
+    [item] = _preview({"staging": {"arrests": "v2"}}, current, ["staging"]).items
+    assert item.metrics_note == "the replaced version v3 has no trusted record"
+    assert [d.change for d in item.metrics] == ["new"]
+
+
+def test_approval_rule_in_words() -> None:
+    text = approval_line(_preview({"production": {"arrests": "v2"}}, CurrentState(BASE_FILES, {}),
+                                  ["production"]).approvals[0])
+    assert text == ("2 approvals from `@bob` or `@acme/ml-leads`; stale approvals count; the PR author never "
+                    "counts; an outstanding request for changes blocks.")
+    anyone_rule = approval_words("staging", Policy().environments[0].approvals, "environments/staging.yaml", None)
+    assert approval_line(anyone_rule).startswith("1 approval from reviewers with write access; stale approvals don't")
+    owners = approval_words("s", ApprovalRule(codeowners=True), "environments/s.yaml", ())
+    assert "CODEOWNERS at the base ref names no owner for it" in approval_line(owners)
+
+
+def test_the_section_is_compacted_then_cut_to_fit_the_comment_limit() -> None:
+    desired = {"staging": {f"model-{i:03d}": "v1" for i in range(300)}}
+    ctx = ReportContext(promotions=_preview(desired, CurrentState(BASE_FILES, {}), ["staging"]))
+    full = render_comment([], ctx)
+    assert len(full) <= 65_536 and "300 environment changes (300 refused)" in full
+    assert "`model-039`" in full and "`model-040`" not in full and "… and 260 more changes in the job summary" in full
+    assert "`model-299`" in render_summary([], ctx)
+    tight = render_comment([], ctx, limit=8_000)
+    assert len(tight) <= 8_000 and tight.startswith(MARKER + "\n## ❌ fail")
+    assert "left out 1 promotion previews" in tight
+
+
+def test_compact_form_drops_the_metric_tables() -> None:
+    names = [f"model-{i}" for i in range(6)]
+    versions = [VersionRef(n, k, f"{n}@v{k}", _record(k), None, "") for n in names for k in (1, 2)]
+    current = CurrentState(BASE_FILES, {"staging": dict.fromkeys(names, "v1")}, ref="main")
+    result = preview({"staging": dict.fromkeys(names, "v2")}, current, POLICY, changed=["staging"],
+                     versions=versions, approvals={})
+    full, compact = promotions(result), promotions(result, compact=True)
+    assert "Key metrics" in full and "Key metrics" not in compact
+    text = render_comment([], ReportContext(promotions=result), limit=len(compact) + 1_200)
+    assert len(full) + 200 > len(compact) + 1_200, "the full section must not fit for this test to mean anything"
+    assert "Promotions" in text and "Key metrics" not in text and "collapsed long tables" in text

@@ -24,6 +24,7 @@ _KIND_MARK = {PROMOTION: "⏫ promotion", ROLLBACK: "⏪ rollback", FIRST: "🆕
 _VERSION = {"valid": "✅ tag with a valid record", "unknown": "❌ unknown: no such tag",
             "untrusted": "❌ not trusted: invalid record"}
 _ORDER_MARK = {"pass": "✅", "fail": "❌", "later": "⏳"}
+COMPACT_ITEMS = 40  # the compact form (to fit the comment) keeps this many changes and refusals
 
 
 def facts(p: PromotionPreview) -> str:
@@ -33,9 +34,10 @@ def facts(p: PromotionPreview) -> str:
 
 
 def promotions(p: PromotionPreview, *, compact: bool = False) -> str:
-    """The whole section; ``compact`` leaves out the per-change metric tables."""
-    parts = [f"### {fmt.verdict(p.verdict)} · Promotions", _intro(p), _table(p), _problems(p), _removals(p),
-             _approvals(p), _notes(p)]
+    """The whole section; ``compact`` leaves out the per-change metric tables and keeps the first changes."""
+    limit = COMPACT_ITEMS if compact else None
+    parts = [f"### {fmt.verdict(p.verdict)} · Promotions", _intro(p), _table(p, limit), _problems(p, limit),
+             _removals(p), _approvals(p), _notes(p)]
     if not compact:
         parts.extend(_metrics(i) for i in p.items)
     return "\n\n".join(part for part in parts if part)
@@ -52,12 +54,17 @@ def _intro(p: PromotionPreview) -> str:
     return f"This pull request edits {files}. Compared with what runs now, according to {now}."
 
 
-def _table(p: PromotionPreview) -> str:
+def _table(p: PromotionPreview, limit: int | None) -> str:
     if not p.items:
         return "_No model's version changes: merging deploys nothing._"
-    rows = [_row(i) for i in p.items]
-    return table(("environment", "model", "change", "version", "gates at registration", "environment order",
+    rows = [_row(i) for i in p.items[:limit]]
+    text = table(("environment", "model", "change", "version", "gates at registration", "environment order",
                   "verdict"), rows)
+    return text + _more(len(p.items) - len(rows), "change")
+
+
+def _more(left: int, what: str) -> str:
+    return f"\n\n_… and {fmt.plural(left, 'more ' + what)} in the job summary._" if left > 0 else ""
 
 
 def _row(i: Item) -> list[str]:
@@ -78,13 +85,13 @@ def _order(i: Item) -> str:
     return f"{_ORDER_MARK.get(o.status, '❔')} {words.get(o.status, md_cell(o.text))}"
 
 
-def _problems(p: PromotionPreview) -> str:
+def _problems(p: PromotionPreview, limit: int | None) -> str:
     lines = [f"- ❌ {md_code(i.change.environment, table=False)} {md_code(i.change.model, table=False)}: "
              f"{md_text(problem)}" for i in p.items for problem in i.problems]
     if not lines:
         return ""
     return "**The deploy step will refuse this merge** (nothing is deployed when any change is refused):\n\n" + \
-        "\n".join(lines)
+        "\n".join(lines[:limit]) + _more(len(lines) - len(lines[:limit]), "refusal")
 
 
 def _removals(p: PromotionPreview) -> str:

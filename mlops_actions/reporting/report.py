@@ -30,7 +30,7 @@ CUT_ORDER = ("chart", "groups", "changes", "fairness", "metrics", "why", "gates"
              "heading")
 _CUT_NAMES = {"chart": "charts", "groups": "per-group tables", "changes": "'what changed' sections",
               "fairness": "fairness summaries", "metrics": "metric tables", "why": "retraining reasons",
-              "gates": "gate tables", "identity": "identity tables", "promotions": "the promotion preview",
+              "gates": "gate tables", "identity": "identity tables", "promotions": "promotion previews",
               "heading": "model headings"}
 
 
