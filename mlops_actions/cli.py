@@ -489,4 +489,5 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             raise UsageError(f"repository root {root} is not a folder")
         return int(args.handler(args, Context(root, env)))
 
-    return run_guarded(call, debug=args.debug)
+    runtime = ActionsRuntime.from_env(env)
+    return run_guarded(call, debug=args.debug, on_error=lambda kind: runtime.set_output("error", kind))

@@ -6,6 +6,7 @@ User errors never print a traceback; internal errors print one only with ``--deb
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -78,12 +79,18 @@ class RefusedError(MlopsError):
     """A promotion rule refused an action (approvals, gates, reproducibility). Exit 1."""
 
 
-def run_guarded(func: Callable[[], int], *, debug: bool = False) -> int:
-    """Run ``func`` and turn every exception into a message and an exit code."""
+def run_guarded(func: Callable[[], int], *, debug: bool = False,
+                on_error: Callable[[str], None] | None = None) -> int:
+    """Run ``func`` and turn every exception into a message and an exit code.
+
+    ``on_error(kind)`` hears of every error (as opposed to a verdict the command returned), so the action
+    can tell "the gates failed" (which ``fail-on`` may soften) from "the command could not do its job".
+    """
     try:
         return func()
     except MlopsError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _tell(on_error, type(exc).__name__)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -91,7 +98,14 @@ def run_guarded(func: Callable[[], int], *, debug: bool = False) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception:  # the last line of defence: an internal error is ours, not the user's
+        _tell(on_error, "InternalError")
         return _report_internal_error(debug=debug)
+
+
+def _tell(on_error: Callable[[str], None] | None, kind: str) -> None:
+    if on_error is not None:
+        with contextlib.suppress(OSError):  # reporting the error must never hide it
+            on_error(kind)
 
 
 def _report_internal_error(*, debug: bool) -> int:

@@ -192,6 +192,16 @@ def test_usage_and_internal_errors_fail_whatever_fail_on_says() -> None:
     assert apply_fail_on(2, "never", runtime) == 2
     assert apply_fail_on(3, "warn", runtime) == 3
     assert apply_fail_on(1, "never", runtime) == 0
+    assert apply_fail_on(1, "never", runtime, errored=True) == 1
+
+
+def test_an_error_is_not_a_verdict_fail_on_never_still_fails(example_repo: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (example_repo / "data" / "arrests.csv").unlink()  # train cannot do its job: an error, not a verdict
+    env = actions_env(tmp_path, example_repo, command="train", fail_on="never", models="arrests")
+    assert main(env) == 1
+    assert outputs(tmp_path).get("error") == "InputError"
+    assert "::notice" not in capsys.readouterr().out
 
 
 def test_the_token_is_masked_before_anything_is_printed(example_repo: Path, tmp_path: Path,

@@ -196,9 +196,11 @@ def worst(codes: Sequence[int]) -> int:
     return max(codes, default=EXIT_OK)
 
 
-def apply_fail_on(code: int, fail_on: str, runtime: ActionsRuntime) -> int:
-    """``warn`` / ``never`` turn a failed verdict (exit 1) into a warning / a notice; 2 and 3 always fail."""
-    if code != EXIT_INVALID or fail_on == "fail":
+def apply_fail_on(code: int, fail_on: str, runtime: ActionsRuntime, *, errored: bool = False) -> int:
+    """``warn`` / ``never`` turn a failed verdict (exit 1) into a warning / a notice. Errors always fail:
+    exit 2 and 3, and an exit 1 that came from an error (the CLI's ``error`` output, e.g. a missing
+    permission) rather than from a verdict."""
+    if code != EXIT_INVALID or fail_on == "fail" or errored:
         return code
     kind = "warning" if fail_on == "warn" else "notice"
     runtime.command(kind, f"mlops-actions: the verdict failed; the step passes because fail-on is {fail_on}",
@@ -264,7 +266,7 @@ def run_action(inputs: ActionInputs, runtime: ActionsRuntime, cli: Cli) -> int:
         runtime.set_output("verdict", "pass" if code == EXIT_OK else "fail")
     if inputs.command == "report" and "report-path" not in written and report_path(inputs).exists():
         runtime.set_output("report-path", str(report_path(inputs)))
-    return apply_fail_on(code, inputs.fail_on, runtime)
+    return apply_fail_on(code, inputs.fail_on, runtime, errored="error" in written)
 
 
 def main(env: Mapping[str, str] | None = None) -> int:
@@ -277,10 +279,13 @@ def main(env: Mapping[str, str] | None = None) -> int:
 
     def run() -> int:
         inputs = read_inputs(env)
-        if real:  # every command finds train's results where the workflow uploads and downloads them
-            os.environ["MLOPS_RESULTS_DIR"] = str(inputs.results_dir)
-            if head_ref(env):  # else the report names the checked-out default branch as the PR's head
-                os.environ["GITHUB_HEAD_REF"] = head_ref(env)
-        return run_action(inputs, runtime, cli)
+        # every command finds train's results where the workflow uploads and downloads them, and the
+        # report names the PR's head (not the checked-out default branch of a workflow_run job)
+        cli_env = {**env, "MLOPS_RESULTS_DIR": str(inputs.results_dir)}
+        if head_ref(env):
+            cli_env["GITHUB_HEAD_REF"] = head_ref(env)
+        if real:
+            os.environ.update(cli_env)
+        return run_action(inputs, runtime, lambda argv: cli(argv, env=cli_env))
 
     return run_guarded(run)
