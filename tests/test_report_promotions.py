@@ -302,10 +302,10 @@ def test_publish_order_rule_fails_a_version_staging_never_ran(repo: Path, gh: Gi
 def test_hostile_names_in_deployments_cannot_break_the_comment(repo: Path, gh: GitHubEmulator, monkeypatch,
                                                                hostile: str) -> None:
     deployed(gh, "production", "v2")
-    deployed(gh, "production", hostile, model=hostile, ref="main")  # GitHub marks the v2 deployment inactive
+    deployed(gh, "production", hostile, model=hostile, ref="main")
     set_env(repo, "production", "arrests: v3\n")
     code, body = publish(repo, gh, monkeypatch)
-    assert "→ `v3` 🆕 first deployment" in body and "is no longer named; deploy removes nothing" in body
+    assert "`v2` → `v3` ⏫ promotion" in body and "is no longer named; deploy removes nothing" in body
     assert_safe_markdown(body.split("\n<!-- mlops-actions:evidence ")[0])  # the evidence line: hex digests only
     assert code == 1  # production requires staging; GitHub says v3 never ran there
 
@@ -393,3 +393,25 @@ def test_compact_form_drops_the_metric_tables() -> None:
     text = render_comment([], ReportContext(promotions=result), limit=len(compact) + 1_200)
     assert len(full) + 200 > len(compact) + 1_200, "the full section must not fit for this test to mean anything"
     assert "Promotions" in text and "Key metrics" not in text and "collapsed long tables" in text
+
+
+def test_publish_rollback_to_a_version_staging_ran_before_passes_the_order_rule(repo: Path, gh: GitHubEmulator,
+                                                                               monkeypatch) -> None:
+    """GitHub marks staging's v1 deployment inactive once v3 succeeds there: v1 still ran in staging."""
+    deployed(gh, "staging", "v1")
+    deployed(gh, "staging", "v3")
+    deployed(gh, "production", "v3")
+    assert [d.latest_status.state for d in _bot(gh).deployments("staging")] == ["success", "inactive"]
+    set_env(repo, "production", "arrests: v1\n")
+    code, body = publish(repo, gh, monkeypatch)
+    assert code == 0, body
+    assert "`v3` → `v1` ⏪ rollback" in body and "✅ reached `staging` before" in body
+
+
+def test_publish_another_model_deploying_to_the_environment_does_not_hide_what_runs(
+        repo: Path, gh: GitHubEmulator, monkeypatch) -> None:
+    deployed(gh, "staging", "v2")
+    deployed(gh, "staging", "v1", model="churn", ref="main")  # GitHub marks arrests' deployment inactive
+    set_env(repo, "staging", "arrests: v3\nchurn: v1\n")
+    _, body = publish(repo, gh, monkeypatch)
+    assert "`v2` → `v3` ⏫ promotion" in body and "churn" not in body.split("Promotions")[1].split("|\n\n")[0]

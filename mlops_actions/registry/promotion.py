@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+RAN = frozenset({"success", "inactive"})  # latest status of a deployment that ran (see deployed_from)
+
 
 @dataclass(frozen=True)
 class Deployed:
@@ -34,12 +36,18 @@ class Change:
 
 
 def deployed_from(environment: str, deployments: Iterable[Any]) -> list[Deployed]:
-    """Successful deployments of our models (payload = version record), newest first."""
+    """Successful deployments of our models (payload = version record), newest first.
+
+    A deployment GitHub has since marked ``inactive`` counts: GitHub inactivates the earlier deployments of an
+    environment when a newer one succeeds -- of any model -- and only those that had succeeded. So a model
+    keeps its place when another model deploys to the same environment, and a rollback's version has still
+    "reached" the environments the order rule requires.
+    """
     found = []
     for d in deployments:
         payload = d.payload if isinstance(d.payload, Mapping) else {}
         status = getattr(d.latest_status, "state", None)
-        if status == "success" and payload.get("model") and payload.get("version"):
+        if status in RAN and payload.get("model") and payload.get("version"):
             found.append(Deployed(environment, str(payload["model"]), str(payload["version"]), int(d.id)))
     return found
 
