@@ -98,7 +98,9 @@ def test_staging_promotion_preview_offline(repo: Path, capsys) -> None:
     set_env(repo, "staging", "arrests: v3\n")
     code, out = report(repo, capsys)
     assert code == 0, out
-    assert out.startswith(MARKER + "\n## ✅ pass") and "1 environment change" in out.splitlines()[1]
+    assert out.splitlines()[1] == ("## ✅ pass · mlops-actions report: **pass** — 0 models retrained · 0 gates failed "
+                                   "· 0 warnings · 1 environment change · ℹ️ the merge needs approvals: 1 for "
+                                   "`staging`")
     assert "### ✅ pass · Promotions" in out
     assert "This pull request edits `environments/staging.yaml`." in out
     assert "the environment files at the base ref `main` (offline" in out

@@ -28,9 +28,11 @@ COMPACT_ITEMS = 40  # the compact form (to fit the comment) keeps this many chan
 
 
 def facts(p: PromotionPreview) -> str:
-    """For the headline: ``2 promotions (1 refused)``."""
+    """For the headline: ``2 environment changes (1 refused) · ℹ️ the merge needs approvals: 2 for `production```."""
     refused = sum(1 for i in p.items if i.problems)
-    return fmt.plural(len(p.items), "environment change") + (f" ({refused} refused)" if refused else "")
+    text = fmt.plural(len(p.items), "environment change") + (f" ({refused} refused)" if refused else "")
+    needed = [f"{a.count} for {md_code(a.environment, table=False)}" for a in p.approvals if a.count > 0]
+    return text + (" · ℹ️ the merge needs approvals: " + ", ".join(needed) if needed else "")
 
 
 def promotions(p: PromotionPreview, *, compact: bool = False) -> str:
