@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from reportkit import HOSTILE, assert_safe_markdown
+from reportkit import HOSTILE, assert_safe_markdown, write_results
 
 from mlops_actions.cli import main
 from mlops_actions.convention.model import ApprovalRule, Policy
@@ -417,3 +417,34 @@ def test_publish_another_model_deploying_to_the_environment_does_not_hide_what_r
     set_env(repo, "staging", "arrests: v3\nchurn: v1\n")
     _, body = publish(repo, gh, monkeypatch)
     assert "`v2` → `v3` ⏫ promotion" in body and "churn" not in body.split("Promotions")[1].split("|\n\n")[0]
+
+
+def test_a_model_retrained_here_may_be_promoted_to_its_next_version(repo: Path, capsys) -> None:
+    """register runs before deploy on the merge: v4 is this PR's candidate, not an unknown version."""
+    write_results(repo / "pr-out", metrics={"accuracy": 0.95})
+    set_env(repo, "staging", "arrests: v4\n")
+    capsys.readouterr()
+    code = main(["-C", str(repo), "report", "--base", "main", "--results", "pr-out"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "`v2` → `v4` ⏫ promotion | ⏳ this merge registers it (retrained in this PR)" in out
+    metrics = out.split("<summary>Key metrics: staging arrests v2 → v4</summary>")[1].split("</details>")[0]
+    [accuracy] = [line.split("|")[1:7] for line in metrics.splitlines() if line.startswith("| accuracy ")]
+    assert [c.strip() for c in accuracy] == ["accuracy", "higher", "0.82", "0.95", "+0.13", "+15.9%"]
+
+
+def test_a_retrained_model_whose_gates_fail_cannot_be_promoted(repo: Path, capsys) -> None:
+    write_results(repo / "pr-out", metrics={"accuracy": 0.5})
+    set_env(repo, "staging", "arrests: v4\n")
+    capsys.readouterr()
+    assert main(["-C", str(repo), "report", "--base", "main", "--results", "pr-out"]) == 1
+    out = capsys.readouterr().out
+    assert md_text("arrests@v4 is the version this merge would register, but its gates fail") in out
+
+
+def test_a_retrained_model_skipping_a_number_is_unknown(repo: Path, capsys) -> None:
+    write_results(repo / "pr-out", metrics={"accuracy": 0.95})
+    set_env(repo, "staging", "arrests: v5\n")
+    capsys.readouterr()
+    assert main(["-C", str(repo), "report", "--base", "main", "--results", "pr-out"]) == 1
+    assert md_text("version arrests@v5 does not exist") in capsys.readouterr().out

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.discovery import POLICY_FILE, spec_relpath
@@ -23,6 +24,7 @@ from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
 from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import ModelReport, assess
 from mlops_actions.evaluation.baseline import BASE_REF, load_baseline
+from mlops_actions.evaluation.diff import REMOVED
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry.promotion import Deployed
 from mlops_actions.reporting.modelcard import model_card
@@ -96,7 +98,7 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
                         problems=missing_results(plan, trained, _rel(options.results, root)),
                         promotions=promotion_preview(root, load_policy(root), plan.base_commit, plan.base_label,
-                                                     options.deployments))
+                                                     options.deployments, candidates(models)))
     room = EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models)
     comment, summary = render_comment(models, ctx, COMMENT_LIMIT - room), render_summary(models, ctx)
     for m in models:
@@ -115,6 +117,13 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
     if on_rendered is not None:
         on_rendered(comment, summary, verdict)
     return EXIT_INVALID if verdict == FAIL else EXIT_OK
+
+
+def candidates(models: Sequence[ModelReport]) -> dict[str, dict[str, Any]]:
+    """What this PR's retrained models would be registered with: the promotion preview's pending versions."""
+    return {m.name: {"metrics": {d.name: d.new for d in m.metrics if d.change != REMOVED},
+                     "metric_directions": {d.name: d.direction for d in m.metrics if d.change != REMOVED},
+                     "gates": {"verdict": m.verdict}} for m in models}
 
 
 def missing_results(plan: PlanSummary, trained: set[str], results: str) -> tuple[str, ...]:

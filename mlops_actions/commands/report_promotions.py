@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR
 from mlops_actions.convention.model import Policy
@@ -25,8 +26,12 @@ CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # Gi
 
 
 def promotion_preview(root: Path, policy: Policy, base_commit: str | None, base_label: str | None,
-                      deployments: Mapping[str, Sequence[Deployed]] | None = None) -> PromotionPreview | None:
-    """The preview when an environment file differs from the base ref; None when none does (or no base)."""
+                      deployments: Mapping[str, Sequence[Deployed]] | None = None,
+                      pending: Mapping[str, Mapping[str, Any]] | None = None) -> PromotionPreview | None:
+    """The preview when an environment file differs from the base ref; None when none does (or no base).
+
+    ``pending``: model -> its candidate retrained in this PR (see ``registry.preview.preview``).
+    """
     if base_commit is None:
         return None
     paths = {env.name: env_path(env.name) for env in policy.environments}
@@ -39,7 +44,7 @@ def promotion_preview(root: Path, policy: Policy, base_commit: str | None, base_
     notes: list[str] = []
     current = _current(base, paths, base_label, deployments, notes)
     return preview(desired, current, policy, changed=changed, versions=local_versions(root),
-                   approvals=_approvals(policy, base, paths), notes=notes)
+                   approvals=_approvals(policy, base, paths), notes=notes, pending=pending)
 
 
 def env_path(env: str) -> str:

@@ -23,6 +23,7 @@ from mlops_actions.registry.history import key_metrics
 from mlops_actions.registry.promotion import Change, Deployed, changes, order_problem
 
 GITHUB, BASE_FILES = "github", "base-files"
+VALID, UNKNOWN, UNTRUSTED, PENDING = "valid", "unknown", "untrusted", "pending"
 PROMOTION, ROLLBACK, FIRST, REDEPLOY = "promotion", "rollback", "first deployment", "redeploy"
 AT_DEPLOY = "will be checked at deploy against GitHub Deployments"
 
@@ -39,7 +40,8 @@ class CurrentState:
 
 @dataclass(frozen=True)
 class VersionCheck:
-    """The version a change names: ``status`` valid, unknown or untrusted; its record when valid."""
+    """The version a change names: ``status`` valid, unknown, untrusted or pending (this merge registers it,
+    ``record`` then holds the candidate's metrics and gates); its record when valid."""
 
     status: str
     record: Mapping[str, Any] | None
@@ -96,15 +98,18 @@ class PromotionPreview:
 
 def preview(desired: Mapping[str, Mapping[str, str]], current: CurrentState, policy: Policy, *,
             changed: Sequence[str], versions: Iterable[Any], approvals: Mapping[str, ApprovalWords],
-            notes: Sequence[str] = ()) -> PromotionPreview:
+            notes: Sequence[str] = (), pending: Mapping[str, Mapping[str, Any]] | None = None) -> PromotionPreview:
     """The preview of the environments in ``changed`` (their files differ from the base ref).
 
-    ``versions``: ``records.VersionRef``-like values (model, number, tag, record, problem).
+    ``versions``: ``records.VersionRef``-like values (model, number, tag, record, problem). ``pending``: model
+    -> its candidate in this PR (``metrics``, ``metric_directions``, ``gates.verdict``); a change naming the
+    model's next version number is that candidate, registered by the merge before deploy runs.
     """
     known = {(v.model, f"v{v.number}"): v for v in versions}
     order = [e.name for e in policy.environments if e.name in changed]
     todo = changes(desired, current.state, order)
-    items = tuple(_item(c, known, current, _env(policy, c.environment)) for c in todo)
+    candidates = _candidates(known, pending or {})
+    items = tuple(_item(c, known, current, _env(policy, c.environment), candidates) for c in todo)
     removals = tuple(_removals(desired, current.state, order))
     envs = sorted({i.change.environment for i in items}, key=order.index)
     return PromotionPreview(tuple(f"environments/{e}.yaml" for e in order), current, items, removals,
@@ -116,13 +121,23 @@ def _env(policy: Policy, name: str) -> EnvironmentPolicy:
     return policy.environment(name) or EnvironmentPolicy(name)
 
 
+def _candidates(known: Mapping[tuple[str, str], Any],
+                pending: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """(model, its next version) -> the candidate this PR trained; numbers of untrusted tags are taken too."""
+    return {(model, f"v{1 + max((v.number for (m, _), v in known.items() if m == model), default=0)}"): record
+            for model, record in pending.items()}
+
+
 def _item(change: Change, known: Mapping[tuple[str, str], Any], current: CurrentState,
-          env: EnvironmentPolicy) -> Item:
-    version = check_version(change, known.get((change.model, change.version)))
+          env: EnvironmentPolicy, candidates: Mapping[tuple[str, str], Mapping[str, Any]]) -> Item:
+    candidate = candidates.get((change.model, change.version))
+    ref = known.get((change.model, change.version))
+    version = check_version(change, ref) if ref is not None or candidate is None else _pending(change, candidate)
     gates = _gates(version.record)
     metrics, note = compare(version.record, known.get((change.model, change.current or "")), change.current)
     order = check_order(change, env.requires, current.history)
-    problems = [p for p in (version.problem, _gates_problem(change, gates),
+    gates_problem = _gates_problem(change, gates) if version.status == VALID else None
+    problems = [p for p in (version.problem, gates_problem,
                             order.text if order.status == FAIL else None) if p]
     return Item(change, kind_of(change), version, gates, metrics, note, order, tuple(problems))
 
@@ -145,12 +160,20 @@ def _number(version: str) -> int | None:
 def check_version(change: Change, ref: Any) -> VersionCheck:
     """valid (a tag with a trusted record), unknown (no tag), untrusted (a record edited by hand, or none)."""
     if ref is None:
-        return VersionCheck("unknown", None, f"version {change.tag} does not exist (no such tag here); "
-                                             f"register it first, or fetch tags")
+        return VersionCheck(UNKNOWN, None, f"version {change.tag} does not exist (no such tag here); "
+                                           f"register it first, or fetch tags")
     if ref.record is None:
-        return VersionCheck("untrusted", None, f"version {change.tag} is not trusted: "
-                                               f"{ref.problem or 'no version record'}")
-    return VersionCheck("valid", ref.record, None)
+        return VersionCheck(UNTRUSTED, None, f"version {change.tag} is not trusted: "
+                                             f"{ref.problem or 'no version record'}")
+    return VersionCheck(VALID, ref.record, None)
+
+
+def _pending(change: Change, candidate: Mapping[str, Any]) -> VersionCheck:
+    """The version this merge registers (before deploy runs): refused with it when its gates fail."""
+    if _gates(candidate) == FAIL:
+        return VersionCheck(PENDING, candidate, f"{change.tag} is the version this merge would register, but "
+                                                "its gates fail in this pull request: it will not be registered")
+    return VersionCheck(PENDING, candidate, None)
 
 
 def _gates(record: Mapping[str, Any] | None) -> str | None:

@@ -22,7 +22,8 @@ from mlops_actions.reporting.sections import details, table
 
 _KIND_MARK = {PROMOTION: "⏫ promotion", ROLLBACK: "⏪ rollback", FIRST: "🆕 first deployment"}
 _VERSION = {"valid": "✅ tag with a valid record", "unknown": "❌ unknown: no such tag",
-            "untrusted": "❌ not trusted: invalid record"}
+            "untrusted": "❌ not trusted: invalid record",
+            "pending": "⏳ this merge registers it (retrained in this PR)"}
 _ORDER_MARK = {"pass": "✅", "fail": "❌", "later": "⏳"}
 COMPACT_ITEMS = 40  # the compact form (to fit the comment) keeps this many changes and refusals
 
