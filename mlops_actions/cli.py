@@ -424,7 +424,7 @@ def _commit(ctx: Context, given: str | None) -> str:
     sha = Git(ctx.root).commit_of(rev)
     if sha is None:
         raise UsageError(f"'{rev}' does not name a commit in {ctx.root}",
-                         hint="check out the repository with actions/checkout (fetch-depth: 2)")
+                         hint="check out the repository with actions/checkout (fetch-depth: 0), or pass another --sha")
     return sha
 
 

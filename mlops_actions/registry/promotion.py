@@ -31,8 +31,8 @@ class Change:
         return f"{self.model}@{self.version}"
 
     def describe(self) -> str:
-        was = f"{self.current} → " if self.current else "new: "
-        return f"{self.environment}: {self.model} {was}{self.version}"
+        was = f"{self.current} " if self.current else ""
+        return f"{self.environment}: {self.model} {was}→ {self.version}"
 
 
 def deployed_from(environment: str, deployments: Iterable[Any]) -> list[Deployed]:
