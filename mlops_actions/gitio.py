@@ -62,7 +62,7 @@ def _failure(args: Sequence[str], stderr: bytes) -> str:
         message = message[:MAX_STDERR] + "..."
     command = " ".join(args[:3])
     if "not a git repository" in message:
-        return f"not a git repository (git {command}): run mlops-actions inside a git checkout"
+        return "not a git repository: run mlops-actions inside a git checkout (or pass -C DIR), or `git init` one"
     return f"git {command} failed: {message}"
 
 

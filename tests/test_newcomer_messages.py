@@ -1,5 +1,6 @@
-"""Messages a newcomer meets, as the README quotes them: a ``--sha`` that is not in the clone names the
-checkout depth the workflows use, and a deploy refusal names a first deployment without a stray ``new:``."""
+"""Messages a newcomer meets: a ``--sha`` that is not in the clone names the checkout depth the workflows use,
+a deploy refusal names a first deployment without a stray ``new:``, validate in the wrong folder (or of a
+path that does not exist) says so instead of "ok", and outside git the message is not a raw git command."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
+from mlops_actions.errors import EXIT_INVALID
 from mlops_actions.registry.promotion import Change
 
 ENV = {"GITHUB_TOKEN": "not-a-real-token", "GITHUB_REPOSITORY": "your-org/arrests",
@@ -26,3 +28,25 @@ def test_a_sha_not_in_the_clone_asks_for_the_full_history(example_repo: Path, co
 def test_a_first_deployment_reads_as_an_arrow_to_the_version() -> None:
     assert Change("production", "arrests", "v1", None).describe() == "production: arrests → v1"
     assert Change("production", "arrests", "v2", "v1").describe() == "production: arrests v1 → v2"
+
+
+def test_validate_in_a_folder_without_convention_files_is_not_ok(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-C", str(tmp_path), "validate"], env={}) == EXIT_INVALID
+    captured = capsys.readouterr()
+    assert "ok:" not in captured.out
+    assert f"no convention files in {tmp_path}" in captured.err and "working-directory" in captured.err
+
+
+def test_validate_names_a_path_that_does_not_exist(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = str(example_repo / "nope.yaml")
+    assert main(["-C", str(example_repo), "validate", missing], env={}) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert f"no such file or folder: {missing}" in err and "cannot tell which schema" not in err
+
+
+def test_outside_git_the_message_shows_no_git_plumbing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-C", str(tmp_path), "plan"], env={}) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "not a git repository: run mlops-actions inside a git checkout" in err
+    assert "for-each-ref" not in err and "%(" not in err

@@ -5,16 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.convention.discovery import resolve_targets
+from mlops_actions.convention.discovery import ENVIRONMENTS_DIR, MODELS_DIR, POLICY_FILE, SPEC_FILE, resolve_targets
 from mlops_actions.convention.validation import validate as validate_files
-from mlops_actions.errors import EXIT_INVALID, EXIT_OK
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
 from mlops_actions.reporting import problems as render
 
 FORMATS = ("text", "json", "github")
 
 
 def validate(root: Path, paths: list[str], *, fmt: str, schema: str | None, runtime: ActionsRuntime) -> int:
+    _check_given(paths)
     files = resolve_targets(root, paths, schema)
+    if not paths and not files:
+        raise InputError(f"no convention files in {root}: no {POLICY_FILE}, {MODELS_DIR}/<name>/{SPEC_FILE} or "
+                         f"{ENVIRONMENTS_DIR}/<env>.yaml",
+                         hint="run it from the repository root (or pass -C DIR; in the action, the "
+                              "working-directory input), or scaffold one with `mlops-actions init`")
     result = validate_files(root, files)
     problems = result.sorted()
     if fmt == "json":
@@ -25,3 +31,12 @@ def validate(root: Path, paths: list[str], *, fmt: str, schema: str | None, runt
         print(render.as_text(problems, result.files_checked))
     runtime.append_summary(render.as_markdown(problems, result.files_checked))
     return EXIT_INVALID if result.errors else EXIT_OK
+
+
+def _check_given(paths: list[str]) -> None:
+    """A path on the command line that does not exist is named as such (not as a file of unknown kind)."""
+    missing = [p for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
+    if missing:
+        raise InputError(f"no such file or folder: {', '.join(missing)}",
+                         hint="paths are relative to the current directory; with no path, validate checks "
+                              "every convention file of the repository")
