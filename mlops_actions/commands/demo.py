@@ -81,6 +81,9 @@ def demo(main: Main, *, keep: Path | None = None) -> int:
 
 def _workspace(stack: ExitStack, keep: Path | None) -> Path:
     if keep is not None:
+        blocker = next(p for p in (keep, *keep.parents) if p.exists() or p.is_symlink())
+        if not blocker.is_dir():
+            raise InputError(f"--keep {keep}: {blocker} is not a folder", hint="pass an empty or new folder to --keep")
         if keep.exists() and any(keep.iterdir()):
             raise InputError(f"{keep} exists and is not empty", hint="pass an empty or new folder to --keep")
         keep.mkdir(parents=True, exist_ok=True)

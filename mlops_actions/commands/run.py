@@ -18,8 +18,10 @@ def run(root: Path, *, base: str | None, out: Path, runtime: ActionsRuntime,
         base_branch: str | None = None) -> int:
     """Train each model the plan lists (see ``commands.plan``) into ``out/<model>/``."""
     from mlops_actions.commands.plan import as_text, compute_plan, resolve_base
+    from mlops_actions.commands.train import check_out_dir
     from mlops_actions.gitio import Git
 
+    check_out_dir(out)
     chosen = resolve_base(Git(root), base, base_branch)
     plans = compute_plan(root, chosen)
     print(as_text(plans, chosen))

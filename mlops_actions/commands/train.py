@@ -16,12 +16,16 @@ from mlops_actions.errors import EXIT_OK, InputError, Place
 from mlops_actions.reporting.markdown import md_cell, md_code
 
 DEFAULT_OUT = "mlops-out"
+# what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
+OUTPUT_NAMES = frozenset({"fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json",
+                          "model-card.md"})
 
 
 def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
     """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics."""
     from mlops_actions.training.train import train_model
 
+    check_out_dir(out, name)
     spec, policy = load_model(root, name)
     result = train_model(root, spec, policy, out, stage=runtime.group)
     for note in result.notes:
@@ -37,10 +41,31 @@ def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
     return EXIT_OK
 
 
+def check_out_dir(out: Path, name: str | None = None) -> None:
+    """``InputError`` before any work when ``out`` (or a folder above it) is a file, or when ``out/name``,
+    which train replaces as a whole, holds anything train did not write (``--out models`` would else
+    delete the model's own spec)."""
+    blocker = next((p for p in (out, *out.parents) if p.exists() or p.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise InputError(f"--out {out}: {blocker} is not a folder",
+                         hint="pass a folder with --out (it is created when missing), e.g. --out mlops-out")
+    target = out / name if name else None
+    if target is None or not (target.exists() or target.is_symlink()):
+        return
+    if target.is_symlink() or not target.is_dir():
+        what = "is a file or a link, not a folder of training outputs"
+    else:
+        foreign = sorted(p.name for p in target.iterdir() if p.name not in OUTPUT_NAMES)
+        what = f"holds files train did not write ({', '.join(foreign)})" if foreign else ""
+    if what:
+        raise InputError(f"--out {out}: {target} {what}; train replaces it as a whole, so it refuses",
+                         hint="pass --out a folder kept for training outputs, e.g. --out mlops-out (the default)")
+
+
 def load_model(root: Path, name: str) -> tuple[ModelSpec, Policy]:
     """The spec of model ``name`` and the repository policy, both valid, or ``InputError`` with problems."""
     relpath = spec_relpath(name)
-    if not (root / relpath).is_file():
+    if name not in model_names(root):  # also refuses names with path characters: models/a/../b is no model
         known = ", ".join(model_names(root)) or "none"
         raise InputError(f"there is no model '{name}' ({relpath} does not exist)", hint=f"models: {known}")
     files = [ConventionFile(relpath, MODEL_SPEC)]
