@@ -19,7 +19,7 @@ from mlops_actions.convention.model import Policy
 from mlops_actions.convention.problems import ERROR, Problem
 from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
 from mlops_actions.convention.validation import load_valid, validate_file
-from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitError, InputError
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitError, InputError, UsageError
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git
 from mlops_actions.registry.records import VersionRef, latest_versions
@@ -59,6 +59,7 @@ def plan(root: Path, *, base: str | None, fmt: str, runtime: ActionsRuntime, mod
 def compute_plan(root: Path, chosen: Base | None, *, models: Sequence[str] | None = None,
                  versions: Mapping[str, str] | None = None) -> list[ModelPlan]:
     """Fingerprints of the work tree and the base, the latest records, and the decision for each model."""
+    _check_names(models)
     cache = RepoCache(Git(root))
     head = snapshots_worktree(root, models, versions=versions, cache=cache)
     base = snapshots_at(root, chosen.commit, models, versions=versions, cache=cache) if chosen else None
@@ -93,6 +94,17 @@ def resolve_base(git: Git, ref: str | None, base_branch: str | None = None) -> B
         return Base(f"{upstream} (merge-base {commit[:10]})", commit)
     parent = git.commit_of("HEAD~1")
     return Base(f"HEAD~1 ({parent[:10]})", parent) if parent else None
+
+
+def _check_names(models: Sequence[str] | None) -> None:
+    """A model name is one folder name under models/: no empty list, no path ('a/b', '..')."""
+    if models is not None and not models:
+        raise UsageError("--models names no model", hint="pass comma-separated model names, or leave --models out "
+                         "to plan every model")
+    bad = [n for n in models or () if not n or n in (".", "..") or "/" in n or "\\" in n]
+    if bad:
+        raise InputError(f"unknown model(s): {', '.join(map(repr, bad))} (a model name is a folder name under "
+                         "models/, not a path)", hint="check --models; names are the folder names under models/")
 
 
 def _check_known(models: Sequence[str] | None, head: Mapping[str, Snapshot],
