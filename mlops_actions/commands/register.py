@@ -73,6 +73,7 @@ def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsR
                                   "registered only from reviewed, merged pull requests"], runtime)
     decision = _approvals(root, gh, pr, options)
     problems = _check_all(reports, decision, _evidence(gh, pr.number), pr.head_sha)
+    problems += edited_metrics(options.results, reports)
     if problems:
         return _refuse(gh, pr.number, problems, runtime)
     provenance = Provenance(options.sha, pr.number, decision.approvers, pr.merged_by, options.run_url, options.now)
@@ -119,6 +120,20 @@ def _check_model(m: ModelReport, shown: ev.Evidence | None, head_sha: str) -> li
                         f"{shown.head_sha[:12]} (did the data, a library version or the spec change after review?)")
     elif shown.head_sha != head_sha:
         problems.append(f"the PR's report is for commit {shown.head_sha[:12]}, not the merged head {head_sha[:12]}")
+    return problems
+
+
+def edited_metrics(results: Path, reports: Sequence[ModelReport]) -> list[str]:
+    """Models whose metrics.json differs from their record's metrics: the gates read metrics.json and the
+    release ships it, so an edit after training must not slip into a version."""
+    from mlops_actions.evaluation.results import METRICS_FILE, read_json
+
+    problems = []
+    for m in reports:
+        shown = read_json(results / m.name / METRICS_FILE).get("metrics")
+        if json.dumps(shown, sort_keys=True) != json.dumps(m.record.get("metrics"), sort_keys=True):
+            problems.append(f"{m.name}: {METRICS_FILE} does not hold the metrics record.json holds (edited after "
+                            "training?); run `mlops-actions train` again")
     return problems
 
 

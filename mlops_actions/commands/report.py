@@ -65,6 +65,7 @@ EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 200  # characters kept free f
 
 def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
     """Render the report; ``on_rendered(comment, summary, verdict)`` lets the CLI publish it on GitHub."""
+    check_paths(options)
     plan = plan_of(root, options)
     if options.train_base and options.base_results is None and plan.base_commit:
         with tempfile.TemporaryDirectory(prefix="mlops-base-") as scratch:
@@ -73,6 +74,18 @@ def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_re
     else:
         models = build_reports(root, options, plan.reasons)
     return publish(root, models, plan, options, runtime, on_rendered)
+
+
+def check_paths(options: ReportOptions) -> None:
+    """Refuse, before any work, an --out that cannot be a file and a --base-results that is no folder."""
+    if options.out is not None:
+        blocker = next((p for p in (options.out, *options.out.parents) if p.exists()), None)
+        if options.out.is_dir() or (blocker is not None and blocker != options.out and not blocker.is_dir()):
+            raise InputError(f"--out {options.out}: {blocker} is {'a folder' if options.out.is_dir() else 'a file'}",
+                             hint="pass the path of the report file to write, e.g. --out report.md")
+    if options.base_results is not None and not options.base_results.is_dir():
+        raise InputError(f"--base-results {options.base_results}: no such folder",
+                         hint="pass the results folder `train` wrote at the base ref, or use --train-base")
 
 
 def with_base_training(root: Path, options: ReportOptions, commit: str, scratch: Path) -> ReportOptions:

@@ -53,7 +53,8 @@ def result_folders(results: Path, *, missing_ok: bool = False) -> list[Path]:
     if missing_ok and not results.exists():
         return []
     if not results.is_dir():
-        raise InputError(f"results folder {results.as_posix()} does not exist",
+        raise InputError(f"results folder {results.as_posix()} "
+                         f"{'is a file, not a folder' if results.exists() else 'does not exist'}",
                          hint="run `mlops-actions run` (or `train MODEL`) first, or pass --results DIR")
     return sorted(p.parent for p in results.glob(f"*/{METRICS_FILE}"))
 
@@ -95,9 +96,30 @@ def load_candidate(folder: Path, root: Path | None = None) -> Candidate:
     if record["model"] != folder.name:
         raise InputError(f"the record is of model '{record['model']}' but the folder is '{folder.name}'",
                          place=Place(record_name, pointer="/model"), hint="keep one folder per model")
+    _check_artifact(folder, record, prefix)
     task = str(data.get("task") or record.get("task") or "classification")
     merged = {**(record.get("metric_directions") or {}), **directions}
     return Candidate(folder.name, task, record, metrics, merged)
+
+
+def _check_artifact(folder: Path, record: Mapping[str, Any], prefix: str) -> None:
+    """The model file, when present, must be the one the record names: the report shows its sha256 and
+    register uploads it, so a replaced file (say, a pickle in a zip) is refused here, never loaded."""
+    import hashlib
+
+    artifact = record.get("artifact") or {}
+    path = folder / "model.skops"
+    if not path.is_file():
+        return
+    try:
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError(f"cannot read the model: {exc.strerror or exc}", place=Place(f"{prefix}/{path.name}"),
+                         hint=RUN_HINT.replace("produce it", "write it again")) from None
+    if actual != artifact.get("sha256"):
+        raise InputError(f"sha256 {actual[:12]}… is not the {str(artifact.get('sha256'))[:12]}… that record.json "
+                         "names: the file was replaced after training", place=Place(f"{prefix}/{path.name}"),
+                         hint="training outputs are never edited: run `mlops-actions train MODEL` again")
 
 
 def _display(folder: Path, root: Path | None) -> str:
