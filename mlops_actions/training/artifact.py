@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.convention.model import estimator_allowed
-from mlops_actions.errors import InputError
+from mlops_actions.errors import InputError, Place
 
 ARTIFACT_FILE = "model.skops"
 SCHEMA_ENTRY = "schema.json"
@@ -109,14 +109,25 @@ def refused_types(untrusted: Iterable[str], allowed_prefixes: tuple[str, ...]) -
 
 def load_artifact(path: Path, allowed_prefixes: tuple[str, ...]) -> Any:
     """Load a skops file, trusting only what skops trusts, known-safe types and the policy's prefixes."""
-    return load_trusted(path.read_bytes(), allowed_prefixes)
+    try:
+        return load_trusted(path.read_bytes(), allowed_prefixes)
+    except InputError as exc:
+        raise InputError(exc.message, place=Place(str(path)), hint=exc.hint) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the model: {exc.strerror or exc}", place=Place(str(path)),
+                         hint="run `mlops-actions train MODEL` to write it again") from None
 
 
 def load_trusted(data: bytes, allowed_prefixes: tuple[str, ...]) -> Any:
     """Load skops bytes; ``InputError`` naming the types when any is not trusted (nothing is run)."""
     import skops.io as sio
 
-    untrusted = untrusted_types(data)
+    try:
+        untrusted = untrusted_types(data)
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError) as exc:  # nothing was loaded or run
+        raise InputError(f"not a skops model file ({type(exc).__name__}: {exc}); refusing to load it",
+                         hint="use the model.skops that `mlops-actions train` wrote; other formats (pickle, "
+                              "joblib) are never loaded") from None
     refused = refused_types(untrusted, allowed_prefixes)
     if refused:
         raise InputError(
