@@ -74,6 +74,10 @@ def resolve_targets(root: Path, paths: list[str], schema: str | None) -> list[Co
 def _in_folder(root: Path, folder: Path, schema: str | None) -> list[ConventionFile]:
     if schema is not None:
         return [ConventionFile(_rel(root, p), schema) for p in sorted(folder.rglob("*.y*ml"))]
+    if not _is_under(folder, root):
+        raise UsageError(f"{folder}: a folder outside the repository {root} holds no convention files",
+                         hint="pass a folder inside the repository (or -C its repository root), or --schema NAME "
+                              "to check its YAML files against a schema")
     found = [f for f in discover(root) if _is_under(root / f.relpath, folder)]
     return found
 
@@ -81,6 +85,10 @@ def _in_folder(root: Path, folder: Path, schema: str | None) -> list[ConventionF
 def _one_file(root: Path, path: Path, schema: str | None) -> ConventionFile:
     rel = _rel(root, path)
     kind = schema or kind_of(rel)
+    if kind is None and PurePosixPath(rel).is_absolute():
+        raise UsageError(f"{rel}: outside the repository {root}, so it is no convention file",
+                         hint="pass a file inside the repository (or -C its repository root), or --schema NAME "
+                              "to check any file against a schema")
     if kind is None:
         raise UsageError(
             f"{rel}: cannot tell which schema this file follows",
@@ -92,7 +100,12 @@ def _one_file(root: Path, path: Path, schema: str | None) -> ConventionFile:
 def _rel(root: Path, path: Path) -> str:
     absolute = path if path.is_absolute() else Path.cwd() / path
     try:
-        return absolute.resolve().relative_to(root.resolve()).as_posix()
+        resolved = absolute.resolve()
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+        raise UsageError(f"{absolute.as_posix()}: a symbolic link that loops (or cannot be followed)",
+                         hint="pass the path of a real file") from None
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         return absolute.as_posix()
 

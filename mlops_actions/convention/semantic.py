@@ -161,6 +161,8 @@ def repo_path_problem(root: Path, relpath: str, *, must_exist: bool) -> str | No
         return "it resolves outside the repository (through a symlink); keep data inside the repository"
     except OSError as exc:
         return f"cannot resolve the path: {exc.strerror or exc}"
+    except RuntimeError:  # Python < 3.13 raises this for a symlink loop
+        return "it is a symbolic link that loops; point data.path at a real file"
     if must_exist and not full.is_file():
         return "no such file in the repository (if it is stored with git LFS, run `git lfs pull`)"
     return None
