@@ -88,7 +88,9 @@ def plan_scaffold(dest: Path, files: list[ScaffoldFile]) -> ScaffoldPlan:
     create, unchanged, changed = [], [], []
     for item in files:
         target = dest / item.relpath
-        if not target.exists() and not target.is_symlink():
+        if _blocked(dest, target):  # a file where a folder must go (.github as a file): the user's, kept
+            changed.append(item.relpath)
+        elif not target.exists() and not target.is_symlink():
             create.append(item)
         elif target.is_file() and not target.is_symlink() and target.read_bytes() == item.content:
             unchanged.append(item.relpath)
@@ -101,6 +103,16 @@ def plan_scaffold(dest: Path, files: list[ScaffoldFile]) -> ScaffoldPlan:
             hint="init never overwrites your changes: move or rename these files, or compare them with "
                  "`mlops-actions init` in an empty folder and merge by hand")
     return ScaffoldPlan(tuple(create), tuple(unchanged))
+
+
+def _blocked(dest: Path, target: Path) -> bool:
+    """Whether something that is not a folder sits where a folder above ``target`` (below ``dest``) must be."""
+    folder = target.parent
+    while folder != dest and dest in folder.parents:
+        if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+            return True
+        folder = folder.parent
+    return False
 
 
 def _write_atomic(target: Path, content: bytes) -> None:
@@ -117,8 +129,10 @@ def _write_atomic(target: Path, content: bytes) -> None:
 
 
 def check_options(dest: Path, owner: str, example: str | None) -> None:
-    if dest.exists() and not dest.is_dir():
-        raise UsageError(f"{dest} exists and is not a folder")
+    blocker = next(p for p in (dest, *dest.parents) if p.exists() or p.is_symlink())
+    if not blocker.is_dir():
+        raise UsageError(f"{blocker} exists and is not a folder" + (f", so {dest} cannot be created" if blocker != dest
+                                                                     else ""), hint="pass a folder to scaffold")
     if example is not None and example not in example_names():
         raise UsageError(f"unknown example '{example}'; choose from {', '.join(example_names())}")
     if not owner or not all(c.isalnum() or c == "-" for c in owner) or owner.startswith("-"):
