@@ -53,6 +53,7 @@ def _evaluate(path: Path, frame: pd.DataFrame, columns: Columns, *, pos_label: s
         label: object = 1
     else:
         label = resolve_pos_label(path, frame, columns, pos_label)
+    _require_groups(path, frame, columns.sensitive)
     control = frame[list(columns.control)] if columns.control else None
     try:
         return evaluate(frame[columns.y_true], frame[columns.y_pred], frame[list(columns.sensitive)],
@@ -60,6 +61,16 @@ def _evaluate(path: Path, frame: pd.DataFrame, columns: Columns, *, pos_label: s
                         bootstrap=bootstrap, seed=seed, fairlearn_compat=compat)
     except InputError as exc:
         raise InputError(exc.message, place=Place(str(path)), hint=exc.hint) from None
+
+
+def _require_groups(path: Path, frame: pd.DataFrame, sensitive: tuple[str, ...]) -> None:
+    """Fairness compares groups: a sensitive column (or combination) with one value has nothing to compare."""
+    groups = frame[list(sensitive)].drop_duplicates()
+    if len(groups) < 2:
+        values = ", ".join(repr(v) for v in groups.iloc[0].tolist()) if len(groups) else "none"
+        raise InputError(f"--sensitive {','.join(sensitive)} holds a single group ({values}): there is no other "
+                         "group to compare it with", place=Place(str(path)),
+                         hint="pass a sensitive column with at least two values")
 
 
 def load_predictions(path: Path, columns: Columns) -> pd.DataFrame:
@@ -77,7 +88,8 @@ def load_predictions(path: Path, columns: Columns) -> pd.DataFrame:
     except InputError as exc:
         raise InputError(exc.message, place=place, hint=exc.hint) from None
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        raise InputError(f"cannot read the file: {_first_line(exc)}", place=place) from None
+        raise InputError(f"cannot read the file: {_first_line(exc)}", place=place,
+                         hint="save the predictions as UTF-8 CSV with a header line, or as Parquet") from None
     if frame.empty:
         raise InputError("the file has no rows", place=place, hint="write the predictions first")
     return frame

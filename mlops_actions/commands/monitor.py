@@ -109,7 +109,8 @@ def _reference(root: Path, spec: ModelSpec, env: str | None, path: Path | None) 
         assert env is not None
         return find_reference(root, spec.name, env, spec.data.format)
     if not path.is_file():
-        raise InputError(f"{path}: no such file", hint="pass the path of the reference data with --reference")
+        raise InputError(f"{path}: {'a folder, not a file' if path.is_dir() else 'no such file'}",
+                         hint="pass the path of the reference data (CSV or Parquet) with --reference")
     return Reference(path.read_bytes(), tables.format_of(path), str(path))
 
 

@@ -51,7 +51,8 @@ def check_config(config: ClientConfig) -> None:
         raise InputError(f"GITHUB_API_URL {config.api_url!r} is not an http(s) URL",
                          hint="leave it unset on github.com; on GitHub Enterprise Server use https://HOST/api/v3")
     if not _REPOSITORY.match(config.repository):
-        raise InputError(f"GITHUB_REPOSITORY {config.repository!r} is not of the form owner/name")
+        raise InputError(f"GITHUB_REPOSITORY {config.repository!r} is not of the form owner/name",
+                         hint="GitHub Actions sets it; outside Actions, set it to owner/name, e.g. octocat/hello")
     if not config.token.strip():
         raise InputError("the GitHub token is empty",
                          hint="pass `github-token: ${{ secrets.GITHUB_TOKEN }}` or set GITHUB_TOKEN")

@@ -31,6 +31,10 @@ def token_from(env: Mapping[str, str], token_input: str | None) -> str:
     return token
 
 
+_EVENT_HINT = ("GITHUB_EVENT_PATH is set by GitHub Actions to the JSON payload of the event; outside Actions, "
+               "unset it or point it at a JSON file")
+
+
 def read_event(path: str | None) -> dict[str, Any]:
     """The webhook payload at GITHUB_EVENT_PATH ({} when unset)."""
     if not path:
@@ -38,11 +42,12 @@ def read_event(path: str | None) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"cannot read the event payload: {exc.strerror}", place=Place(path)) from exc
+        raise InputError(f"cannot read the event payload: {exc.strerror}", place=Place(path),
+                         hint=_EVENT_HINT) from exc
     except ValueError as exc:
-        raise InputError(f"the event payload is not valid JSON: {exc}", place=Place(path)) from exc
+        raise InputError(f"the event payload is not valid JSON: {exc}", place=Place(path), hint=_EVENT_HINT) from exc
     if not isinstance(data, dict):
-        raise InputError("the event payload is not a JSON object", place=Place(path))
+        raise InputError("the event payload is not a JSON object", place=Place(path), hint=_EVENT_HINT)
     return data
 
 

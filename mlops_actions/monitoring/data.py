@@ -31,7 +31,8 @@ def format_of(path: Path) -> str:
 def read_path(path: Path) -> pd.DataFrame:
     """A table read from a CSV or Parquet file."""
     if not path.is_file():
-        raise InputError(f"{path}: no such file", hint="pass the path of a CSV or Parquet file with --current")
+        raise InputError(f"{path}: {'a folder, not a file' if path.is_dir() else 'no such file'}",
+                         hint="pass the path of a CSV or Parquet file with --current")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -48,7 +49,9 @@ def read_bytes(raw: bytes, fmt: str, display: str) -> pd.DataFrame:
     try:
         frame = _parse(raw, fmt)
     except (ValueError, TypeError, OSError, pd.errors.ParserError, ArrowException) as exc:
-        raise InputError(f"{display}: cannot read it as {fmt}: {_first_line(exc)}") from None
+        raise InputError(f"{display}: cannot read it as {fmt}: {_first_line(exc)}",
+                         hint="give a UTF-8 CSV file with a header line (*.csv) or a Parquet file (*.parquet)"
+                         ) from None
     if frame.empty:
         raise InputError(f"{display}: the table has no rows", hint="the data needs at least one row")
     return frame
