@@ -1,6 +1,7 @@
 """Messages a newcomer meets: a ``--sha`` that is not in the clone names the checkout depth the workflows use,
 a deploy refusal names a first deployment without a stray ``new:``, validate in the wrong folder (or of a
-path that does not exist) says so instead of "ok", and outside git the message is not a raw git command."""
+path that does not exist) says so instead of "ok", outside git the message is not a raw git command,
+and a GitHub never reached points at GITHUB_API_URL."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
-from mlops_actions.errors import EXIT_INVALID
+from mlops_actions.errors import EXIT_INVALID, GitHubError
+from mlops_actions.github.errors import Op
+from mlops_actions.github.retry import Retrier, RetryPolicy
 from mlops_actions.registry.promotion import Change
 
 ENV = {"GITHUB_TOKEN": "not-a-real-token", "GITHUB_REPOSITORY": "your-org/arrests",
@@ -50,3 +53,23 @@ def test_outside_git_the_message_shows_no_git_plumbing(tmp_path: Path, capsys: p
     err = capsys.readouterr().err
     assert "not a git repository: run mlops-actions inside a git checkout" in err
     assert "for-each-ref" not in err and "%(" not in err
+
+
+def _give_up(exc: Exception) -> str:
+    def call() -> None:
+        raise exc
+
+    retrier = Retrier(RetryPolicy(max_attempts=2), sleep=lambda s: None)
+    with pytest.raises(GitHubError) as info:
+        retrier.call(Op("list the deployments to staging", "environment staging", "deployments: read"), call)
+    return str(info.value)
+
+
+def test_a_github_never_reached_points_at_the_api_url_not_only_at_github_status() -> None:
+    import requests
+    from github import GithubException
+
+    unreachable = _give_up(requests.ConnectionError("refused"))
+    assert "kept failing to list the deployments" in unreachable and "check GITHUB_API_URL" in unreachable
+    degraded = _give_up(GithubException(502, {"message": "Bad Gateway"}, {}))
+    assert "githubstatus" in degraded and "GITHUB_API_URL" not in degraded

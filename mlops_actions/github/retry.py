@@ -161,7 +161,7 @@ class Retrier:
         if attempt >= self.policy.max_attempts or waited + decision.delay > self.policy.max_wait:
             raise GitHubError(
                 f"GitHub kept failing to {op.action}: {decision.reason}, {attempt} attempts over "
-                f"{waited:.0f} s.", hint="GitHub may be degraded (https://www.githubstatus.com); re-run the job."
+                f"{waited:.0f} s.", hint=_gave_up_hint(failure)
             ) from exc
 
     def _over_bound(self, op: Op, decision: Decision, waited: float) -> GitHubError:
@@ -178,3 +178,11 @@ class Retrier:
         check = Op(f"check whether GitHub already applied the request to {op.action}", op.subject,
                    op.permission)
         return self.call(check, recover)
+
+
+def _gave_up_hint(failure: Failure) -> str:
+    """A server that kept answering 5xx is GitHub's trouble; one never reached may be a wrong address."""
+    degraded = "GitHub may be degraded (https://www.githubstatus.com); re-run the job."
+    if failure.status is None:
+        return f"check GITHUB_API_URL and the runner's network; {degraded}"
+    return degraded
