@@ -73,3 +73,12 @@ def test_a_github_never_reached_points_at_the_api_url_not_only_at_github_status(
     assert "kept failing to list the deployments" in unreachable and "check GITHUB_API_URL" in unreachable
     degraded = _give_up(GithubException(502, {"message": "Bad Gateway"}, {}))
     assert "githubstatus" in degraded and "GITHUB_API_URL" not in degraded
+
+
+def test_a_404_hint_also_suspects_the_repository_name() -> None:
+    from mlops_actions.github.errors import Failure, to_error
+
+    op = Op("list the deployments to staging", "environment staging", "deployments: read")
+    error = to_error(Failure(404, "Not Found"), op)
+    assert error.hint is not None and "GITHUB_REPOSITORY names the repository" in error.hint
+    assert "`deployments: read`" in error.hint

@@ -127,7 +127,8 @@ def _forbidden(failure: Failure, op: Op) -> GitHubError:
 def _not_found(failure: Failure, op: Op) -> GitHubError:
     text = f"{op.subject} not found, or the token cannot see it (404 while trying to {op.action})."
     need = f" and that the job's `permissions:` grants `{op.permission}`" if op.permission else ""
-    return GitHubError(text, hint=f"check that {op.subject} exists{need}.")
+    return GitHubError(text, hint=f"check that {op.subject} exists, that GITHUB_REPOSITORY names the repository "
+                                  f"(owner/name){need}.")
 
 
 def _other(failure: Failure, op: Op) -> GitHubError:
