@@ -82,3 +82,12 @@ def test_a_404_hint_also_suspects_the_repository_name() -> None:
     error = to_error(Failure(404, "Not Found"), op)
     assert error.hint is not None and "GITHUB_REPOSITORY names the repository" in error.hint
     assert "`deployments: read`" in error.hint
+
+
+def test_an_empty_data_file_is_not_blamed_on_the_spec_alone(example_repo: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (example_repo / "data" / "arrests.csv").write_bytes(b"")
+    assert main(["-C", str(example_repo), "train", "arrests"], env={}) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "the data file is empty" in err and "fix the spec or its data first" in err
+    assert not (example_repo / "mlops-out").exists()

@@ -88,7 +88,8 @@ def _invalid(errors: list[Problem]) -> InputError:
         place = p.file if p.line is None else f"{p.file}:{p.line}:{p.column}"
         message += f"\n  also {place}: {p.json_path}: {p.message}"
     return InputError(message, place=Place(first.file, first.line, first.column, first.pointer),
-                      hint="fix the spec first (`mlops-actions validate` lists every problem); nothing was trained")
+                      hint="fix the spec or its data first (`mlops-actions validate` lists every problem); "
+                           "nothing was trained")
 
 
 def _number(value: float | None) -> str:
