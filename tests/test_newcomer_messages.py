@@ -91,3 +91,24 @@ def test_an_empty_data_file_is_not_blamed_on_the_spec_alone(example_repo: Path,
     err = capsys.readouterr().err
     assert "the data file is empty" in err and "fix the spec or its data first" in err
     assert not (example_repo / "mlops-out").exists()
+
+
+def test_a_denied_module_the_policy_lists_is_named_as_denied(example_repo: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    policy = example_repo / "mlops.yaml"
+    policy.write_text(policy.read_text().replace('allowed_prefixes: ["sklearn."]',
+                                                 'allowed_prefixes: ["sklearn.", "os"]'))
+    spec = example_repo / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("sklearn.linear_model.LogisticRegression", "os.system"))
+    assert main(["-C", str(example_repo), "validate"], env={}) == EXIT_INVALID
+    out = capsys.readouterr().out
+    assert "estimator 'os.system' is not allowed: module 'os' can run commands or load pickles" in out
+    assert "must start with one of" not in out  # 'os.system' does start with 'os'
+    assert main(["-C", str(example_repo), "train", "arrests"], env={}) == EXIT_INVALID
+    assert "module 'os' can run commands" in capsys.readouterr().err
+
+
+def test_a_class_outside_the_prefixes_still_names_them() -> None:
+    from mlops_actions.convention.model import estimator_refusal
+
+    assert estimator_refusal("os.system", ("sklearn.",)).startswith("import paths must start with one of [sklearn.]")

@@ -199,8 +199,10 @@ def estimator_allowed(class_path: str, prefixes: tuple[str, ...]) -> bool:
 
     A string check only: the path is never imported here.
     """
-    if class_path.split(".", 1)[0] in DENIED_MODULES:
-        return False
+    return class_path.split(".", 1)[0] not in DENIED_MODULES and _under_prefixes(class_path, prefixes)
+
+
+def _under_prefixes(class_path: str, prefixes: tuple[str, ...]) -> bool:
     for prefix in prefixes:
         if prefix.endswith("."):
             if class_path.startswith(prefix):
@@ -208,3 +210,13 @@ def estimator_allowed(class_path: str, prefixes: tuple[str, ...]) -> bool:
         elif class_path == prefix or class_path.startswith(prefix + "."):
             return True
     return False
+
+
+def estimator_refusal(class_path: str, prefixes: tuple[str, ...]) -> str:
+    """Why ``class_path`` is not allowed: a denied module the prefixes list anyway, else the prefixes."""
+    top = class_path.split(".", 1)[0]
+    if top in DENIED_MODULES and _under_prefixes(class_path, prefixes):
+        return (f"module '{top}' can run commands or load pickles, so it is refused whatever "
+                "estimators.allowed_prefixes in mlops.yaml says")
+    return (f"import paths must start with one of [{', '.join(prefixes)}] "
+            "(estimators.allowed_prefixes in mlops.yaml)")

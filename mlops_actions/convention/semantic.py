@@ -18,6 +18,7 @@ from mlops_actions.convention.model import (
     REGRESSION_METRICS,
     Policy,
     estimator_allowed,
+    estimator_refusal,
 )
 from mlops_actions.convention.problems import ERROR
 from mlops_actions.errors import InputError
@@ -116,10 +117,9 @@ def _check_columns(data: Mapping[str, Any], columns: list[str] | str) -> Iterato
 def _check_estimator(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
     class_path = spec["estimator"]["class"]
     if not estimator_allowed(class_path, ctx.policy.allowed_prefixes):
-        allowed = ", ".join(ctx.policy.allowed_prefixes)
+        why = estimator_refusal(class_path, ctx.policy.allowed_prefixes)
         yield (["estimator", "class"], "value",
-               f"estimator '{class_path}' is not allowed: import paths must start with one of [{allowed}] "
-               f"(estimators.allowed_prefixes in mlops.yaml); it was not imported", ERROR)
+               f"estimator '{class_path}' is not allowed: {why}; it was not imported", ERROR)
 
 
 def _check_metrics_and_gates(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_actions.convention.model import ModelSpec, Policy, estimator_allowed
+from mlops_actions.convention.model import ModelSpec, Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import InputError, Place
 from mlops_actions.training.spec_places import SpecPlaces
 
@@ -24,8 +24,8 @@ def resolve_estimator(class_path: str, policy: Policy, places: SpecPlaces) -> ty
     """The estimator class at ``class_path``; refused before import unless the policy allows it."""
     place = places.at("estimator", "class")
     if not estimator_allowed(class_path, policy.allowed_prefixes):
-        raise InputError(f"estimator '{class_path}' is not allowed: import paths must start with one of "
-                         f"[{', '.join(policy.allowed_prefixes)}]; it was not imported", place=place,
+        raise InputError(f"estimator '{class_path}' is not allowed: "
+                         f"{estimator_refusal(class_path, policy.allowed_prefixes)}; it was not imported", place=place,
                          hint="use an allowed estimator, or extend estimators.allowed_prefixes in mlops.yaml")
     module_name, _, attr = class_path.rpartition(".")
     cls = _import_attr(module_name, attr, class_path, place)
