@@ -448,6 +448,19 @@ def test_refresh_of_a_spec_without_url(trained: Path, capsys: pytest.CaptureFixt
     assert (trained / "models" / "arrests" / "model.yaml").read_bytes() == spec
 
 
+@pytest.mark.parametrize("flag", [[], ["--verify"]], ids=["update", "verify"])
+def test_refresh_of_a_url_nothing_answers(example_repo: Path, capsys: pytest.CaptureFixture[str],
+                                          flag: list[str]) -> None:
+    spec = example_repo / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace(
+        "  path: data/arrests.csv\n", f"  url: http://127.0.0.1:9/arrests.csv\n  sha256: {'a' * 64}\n"))
+    git(example_repo, "commit", "-q", "-am", "pin by URL")
+    before = spec.read_bytes()
+    _refused(_run(["-C", str(example_repo), "refresh", "arrests", *flag], capsys), EXIT_INVALID,
+             "models/arrests/model.yaml:13:8", "http://127.0.0.1:9/arrests.csv: cannot fetch it", "check data.url")
+    assert spec.read_bytes() == before and git(example_repo, "status", "--porcelain") == ""
+
+
 # ---------------------------------------------------------------------------------------------- init
 
 
@@ -501,11 +514,14 @@ def test_history_with_a_megabyte_of_garbage_in_a_tag(tmp_path: Path, capsys: pyt
     garbage = tmp_path / "garbage"
     garbage.write_bytes(bytes(b % 251 + 1 for b in range(1 << 20)))
     subprocess.run(["git", "tag", "-a", "arrests@v1", "-F", str(garbage)], cwd=root, check=True)
+    git(root, "tag", "arrests@v2", "HEAD^{tree}")  # lightweight tags to a tree and a blob
+    git(root, "tag", "arrests@v3", "HEAD:mlops.yaml")
+    git(root, "tag", "-a", "arrests@v4", "-m", '{"record_version": 1}')
     code, out, err = _run(["-C", str(root), "history"], capsys)
     assert code == 0 and "Traceback" not in out + err
-    assert "arrests@v1" in out and "INVALID" in out and len(out) < 5000
+    assert all(f"arrests@v{n}" in out for n in range(1, 5)) and out.count("INVALID") == 4 and len(out) < 5000
     code, out, err = _run(["-C", str(root), "plan"], capsys)
-    assert code == 0 and "arrests@v1 ignored" in out and len(out) < 5000
+    assert code == 0 and "arrests@v1 ignored" in out and "arrests@v3 ignored" in out and len(out) < 5000
 
 
 # -------------------------------------------------------------------------------------------- validate

@@ -36,10 +36,12 @@ def fetch(url: str, timeout: float = TIMEOUT_SECONDS) -> bytes:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
             data: bytes = response.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as exc:
-        raise InputError(f"{url}: the server answered {exc.code} {exc.reason}") from None
+        raise InputError(f"{url}: the server answered {exc.code} {exc.reason}",
+                         hint="check data.url in the model spec (and that the runner may read it)") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise InputError(f"{url}: cannot fetch it: {reason}") from None
+        raise InputError(f"{url}: cannot fetch it: {reason}",
+                         hint="check data.url in the model spec and the runner's network access, then retry") from None
     if len(data) > MAX_BYTES:
         raise InputError(f"{url}: the data is larger than {MAX_BYTES // 1024**3} GiB")
     return data
