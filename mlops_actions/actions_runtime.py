@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any, TextIO
 
 MAX_SUMMARY_BYTES = 1024 * 1024
 
@@ -68,20 +68,20 @@ class ActionsRuntime:
         import secrets
 
         delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
-        with self.output_file.open("a", encoding="utf-8") as fh:
+        with _appending(self.output_file, "GITHUB_OUTPUT", "a") as fh:
             fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
 
     def append_summary(self, markdown: str) -> None:
         """Append Markdown to the job summary, cut to GitHub's 1 MiB limit with a note."""
         if self.summary_file is None:
             return
-        existing = self.summary_file.stat().st_size if self.summary_file.exists() else 0
+        existing = self.summary_file.stat().st_size if self.summary_file.is_file() else 0
         room = MAX_SUMMARY_BYTES - existing
         data = markdown.encode("utf-8")
         if len(data) > room:
             note = b"\n\n_(summary cut: GitHub allows 1 MiB per step)_\n"
             data = data[: max(room - len(note), 0)].decode("utf-8", "ignore").encode("utf-8") + note
-        with self.summary_file.open("ab") as fh:
+        with _appending(self.summary_file, "GITHUB_STEP_SUMMARY", "ab") as fh:
             fh.write(data)
 
     @contextmanager
@@ -101,3 +101,14 @@ class ActionsRuntime:
                 print("::endgroup::", file=self.out, flush=True)
             else:
                 print(f"    {title}: {elapsed:.2f}s", file=sys.stderr, flush=True)
+
+
+def _appending(path: Path, variable: str, mode: str) -> IO[Any]:
+    """``path`` opened to append, or an ``InputError`` naming the variable that points at it."""
+    from mlops_actions.errors import InputError
+
+    try:
+        return path.open(mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+    except OSError as exc:
+        raise InputError(f"{variable} {path}: cannot append to it: {exc.strerror or exc}",
+                         hint=f"GitHub Actions sets {variable} to a file; outside Actions, unset it") from None

@@ -583,3 +583,38 @@ def test_demo_keep_that_cannot_be_a_folder(files: Path, capsys: pytest.CaptureFi
     _refused(_run(["demo", "--keep", str(keep)], capsys), EXIT_INVALID, f"--keep {keep}", "is not a folder",
              "pass an empty or new folder")
     assert (files / "a-file").read_text() == "not a folder\n"
+
+
+# ---------------------------------------------------------------------------------- the action's runner files
+
+
+def _action(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from mlops_actions.action.entry import main as action_main
+
+    code = action_main({"HOME": os.environ["HOME"], "PATH": os.environ["PATH"], **env})
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_action_results_folder_that_cannot_be_created(trained: Path, files: Path,
+                                                      capsys: pytest.CaptureFixture[str], where: str) -> None:
+    temp = files / "a-file" if where == "a file" else files / "a-file" / "tmp"
+    env = {"GITHUB_WORKSPACE": str(trained), "MLOPS_COMMAND": "train", "MLOPS_MODELS": "arrests",
+           "RUNNER_TEMP": str(temp)}
+    _refused(_action(env, capsys), EXIT_USAGE, "mlops-results: cannot create it", "RUNNER_TEMP")
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"])
+def test_runner_files_that_are_folders(trained: Path, files: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str], variable: str) -> None:
+    env = {"GITHUB_WORKSPACE": str(trained), "MLOPS_COMMAND": "validate", "GITHUB_ACTIONS": "true",
+           "RUNNER_TEMP": str(tmp_path), variable: str(files / "folder.csv")}
+    _refused(_action(env, capsys), EXIT_INVALID, f"{variable} {files / 'folder.csv'}: cannot append to it",
+             "outside Actions, unset it")
+
+
+def test_cli_summary_file_that_is_a_folder(trained: Path, files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = _fairness(trained, files / "ok.csv", "--sensitive", "colour", "--pos-label", "Yes")
+    _refused(_run(argv, capsys, {"GITHUB_STEP_SUMMARY": str(files / "folder.csv")}), EXIT_INVALID,
+             "GITHUB_STEP_SUMMARY", "cannot append to it")

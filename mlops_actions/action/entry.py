@@ -215,7 +215,7 @@ def outputs_written(output_file: Path | None, offset: int) -> set[str]:
 
 def output_values(output_file: Path | None, offset: int) -> dict[str, list[str]]:
     """Every value written to each output name after byte ``offset``, in order."""
-    if output_file is None or not output_file.exists():
+    if output_file is None or not output_file.is_file():
         return {}
     with output_file.open("rb") as fh:
         fh.seek(offset)
@@ -239,7 +239,7 @@ def output_values(output_file: Path | None, offset: int) -> dict[str, list[str]]
 
 
 def _size(path: Path | None) -> int:
-    return path.stat().st_size if path is not None and path.exists() else 0
+    return path.stat().st_size if path is not None and path.is_file() else 0
 
 
 def _call(cli: Cli, argv: list[str]) -> int:
@@ -253,7 +253,11 @@ def _call(cli: Cli, argv: list[str]) -> int:
 def run_action(inputs: ActionInputs, runtime: ActionsRuntime, cli: Cli) -> int:
     """Run every invocation, set the outputs the commands did not set, apply ``fail-on``."""
     offset = _size(runtime.output_file)
-    inputs.results_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        inputs.results_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"results folder {inputs.results_dir}: cannot create it: {exc.strerror or exc}",
+                         hint="set RUNNER_TEMP (or MLOPS_RESULTS_DIR) to a folder the job can write") from None
     codes = [_call(cli, argv) for argv in invocations(inputs)]
     code = worst(codes)
     values = output_values(runtime.output_file, offset)
