@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE, git
+from test_promotion import REPO as PROMOTION_REPO
+from test_promotion import World, _tags, template, world  # noqa: F401 (fixtures: a merged, approved PR)
+from test_promotion import _run as _run_world
 
 from mlops_actions.cli import main
 from mlops_actions.errors import EXIT_INVALID, EXIT_USAGE, InputError
@@ -618,3 +621,40 @@ def test_cli_summary_file_that_is_a_folder(trained: Path, files: Path, capsys: p
     argv = _fairness(trained, files / "ok.csv", "--sensitive", "colour", "--pos-label", "Yes")
     _refused(_run(argv, capsys, {"GITHUB_STEP_SUMMARY": str(files / "folder.csv")}), EXIT_INVALID,
              "GITHUB_STEP_SUMMARY", "cannot append to it")
+
+
+# ------------------------------------------------------------- register on edited outputs (against the emulator)
+
+
+
+def _edit_accuracy(folder: Path) -> None:
+    data = json.loads((folder / "metrics.json").read_text())
+    data["metrics"]["accuracy"] = 0.99
+    (folder / "metrics.json").write_text(json.dumps(data))
+
+
+REGISTER_EDITS: dict[str, tuple[Mutate, str]] = {
+    "metrics edited": (_edit_accuracy, "metrics.json does not hold the metrics record.json holds"),
+    "model replaced": (_write("model.skops", os.urandom(512)), "model.skops: sha256"),
+    "record not JSON": (_write("record.json", b"{x"), "record.json:1:2: not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REGISTER_EDITS))
+def test_register_refuses_outputs_edited_after_training(world: World, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+                                                        capsys: pytest.CaptureFixture[str], case: str) -> None:
+    mutate, needle = REGISTER_EDITS[case]
+    world.gh.add_review(PROMOTION_REPO, world.pr, "alice", "APPROVED", commit_id=world.head)
+    mutate(world.root / "mlops-out" / "arrests")
+    code = _run_world(world, monkeypatch, "register")
+    out, err = capsys.readouterr()
+    _refused((code, out, err), EXIT_INVALID, needle, "train")
+    assert _tags(world) == [] and world.bot.get_release("arrests@v1") is None
+
+
+def test_a_real_process_ends_the_same_way(trained: Path, files: Path) -> None:
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "mlops_actions", "-C", str(trained), "validate",
+                           str(files / "loop1.csv")], capture_output=True, text=True, timeout=120)
+    _refused((proc.returncode, proc.stdout, proc.stderr), EXIT_USAGE, "a symbolic link that loops")
