@@ -658,3 +658,17 @@ def test_a_real_process_ends_the_same_way(trained: Path, files: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "mlops_actions", "-C", str(trained), "validate",
                            str(files / "loop1.csv")], capture_output=True, text=True, timeout=120)
     _refused((proc.returncode, proc.stdout, proc.stderr), EXIT_USAGE, "a symbolic link that loops")
+
+
+@pytest.mark.parametrize("tag", ["none", "lightweight", "garbage"])
+def test_monitor_a_deployed_version_without_a_usable_tag(example_repo: Path, files: Path,
+                                                         capsys: pytest.CaptureFixture[str], tag: str) -> None:
+    (example_repo / "environments" / "production.yaml").write_text("arrests: v1\n")
+    git(example_repo, "commit", "-q", "-am", "deploy v1")
+    if tag == "lightweight":
+        git(example_repo, "tag", "arrests@v1")
+    elif tag == "garbage":
+        git(example_repo, "tag", "-a", "arrests@v1", "-m", "{garbage")
+    needle = "its tag is not in this clone" if tag == "none" else "the tag has no usable version record"
+    argv = ["-C", str(example_repo), "monitor", "arrests", "--current", str(files / "ok.csv")]
+    _refused(_run(argv, capsys), EXIT_INVALID, "arrests@v1", needle, "hint:")

@@ -75,7 +75,9 @@ def _record(root: Path, model: str, version: str) -> Mapping[str, Any]:
         raise InputError(f"{model}@{version} is deployed but its tag is not in this clone",
                          hint="fetch the tags (actions/checkout with fetch-depth: 0, or git fetch --tags)")
     if found[0].record is None:
-        raise InputError(f"{model}@{version}: the tag has no usable version record: {found[0].problem}")
+        raise InputError(f"{model}@{version}: the tag has no usable version record: {found[0].problem}",
+                         hint="versions are the annotated tags `mlops-actions register` creates; compare against "
+                              "a data file with --reference PATH meanwhile")
     return found[0].record
 
 
