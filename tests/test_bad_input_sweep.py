@@ -672,3 +672,49 @@ def test_monitor_a_deployed_version_without_a_usable_tag(example_repo: Path, fil
     needle = "its tag is not in this clone" if tag == "none" else "the tag has no usable version record"
     argv = ["-C", str(example_repo), "monitor", "arrests", "--current", str(files / "ok.csv")]
     _refused(_run(argv, capsys), EXIT_INVALID, "arrests@v1", needle, "hint:")
+
+
+# ------------------------------------------------------------------ convention files that are not what they seem
+
+
+def _link_spec(root: Path, target: str) -> None:
+    (root / "models" / "x").mkdir()
+    (root / "models" / "x" / "model.yaml").symlink_to(target)
+
+
+SPEC_LINKS = {
+    "outside the repository": lambda root, tmp: str(tmp / "outside.yaml"),
+    "into .git": lambda root, tmp: "../../.git/config",
+    "absolute, to a system file": lambda root, tmp: "/etc/hostname",
+}
+
+
+@pytest.mark.parametrize("cmd", [["validate"], ["train", "x"], ["plan"]], ids=lambda c: c[0])
+@pytest.mark.parametrize("case", sorted(SPEC_LINKS))
+def test_a_spec_that_links_out_of_the_repository_is_never_read(example_repo: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str], case: str,
+                                                               cmd: list[str]) -> None:
+    outside = tmp_path / "outside.yaml"  # a valid spec: only the link's target is wrong
+    outside.write_text((example_repo / "models" / "arrests" / "model.yaml").read_text()
+                       .replace("name: arrests", "name: x"))
+    _link_spec(example_repo, SPEC_LINKS[case](example_repo, tmp_path))
+    _refused(_run(["-C", str(example_repo), *cmd], capsys), EXIT_INVALID,
+             "models/x/model.yaml", "symbolic link that leads outside the repository", "replace the link")
+    assert not (example_repo / "mlops-out").exists()
+
+
+def test_a_spec_linked_inside_the_repository_is_fine(example_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (example_repo / "specs").mkdir()
+    spec = (example_repo / "models" / "arrests" / "model.yaml").read_text().replace("name: arrests", "name: x")
+    (example_repo / "specs" / "x.yaml").write_text(spec)
+    _link_spec(example_repo, "../../specs/x.yaml")
+    code, out, err = _run(["-C", str(example_repo), "validate"], capsys)
+    assert code == 0, out + err
+
+
+@pytest.mark.parametrize("cmd", [["validate"], ["train", "arrests"]], ids=lambda c: c[0])
+def test_policy_that_is_a_folder(example_repo: Path, capsys: pytest.CaptureFixture[str], cmd: list[str]) -> None:
+    (example_repo / "mlops.yaml").unlink()
+    (example_repo / "mlops.yaml").mkdir()  # was silently skipped: train ran with the default policy
+    _refused(_run(["-C", str(example_repo), *cmd], capsys), EXIT_INVALID, "mlops.yaml", "cannot read the file")
+    assert not (example_repo / "mlops-out").exists()

@@ -69,7 +69,7 @@ def load_model(root: Path, name: str) -> tuple[ModelSpec, Policy]:
         known = ", ".join(model_names(root)) or "none"
         raise InputError(f"there is no model '{name}' ({relpath} does not exist)", hint=f"models: {known}")
     files = [ConventionFile(relpath, MODEL_SPEC)]
-    if (root / POLICY_FILE).is_file():
+    if (root / POLICY_FILE).exists() or (root / POLICY_FILE).is_symlink():  # a folder or a loop: refused
         files.insert(0, ConventionFile(POLICY_FILE, POLICY))
     errors = validate(root, files).errors
     if errors:

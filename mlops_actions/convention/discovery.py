@@ -40,7 +40,7 @@ def kind_of(relpath: str) -> str | None:
 def discover(root: Path) -> list[ConventionFile]:
     """Every convention file under ``root``, policy first, then models, then environments."""
     found: list[ConventionFile] = []
-    if (root / POLICY_FILE).is_file():
+    if (root / POLICY_FILE).exists() or (root / POLICY_FILE).is_symlink():  # a folder or a loop: reported
         found.append(ConventionFile(POLICY_FILE, POLICY))
     found.extend(ConventionFile(f"{MODELS_DIR}/{p.parent.name}/{SPEC_FILE}", MODEL_SPEC)
                  for p in sorted((root / MODELS_DIR).glob(f"*/{SPEC_FILE}")))

@@ -94,6 +94,8 @@ def _context(root: Path) -> semantic.Context:
 
 def load_valid(root: Path, relpath: str, schema: str) -> dict[str, Any] | None:
     """The file's data if it parses and is schema-valid, else None (its problems are reported elsewhere)."""
+    if escapes(root, relpath) is not None:
+        return None
     loaded = load(root / relpath, relpath)
     if not loaded.ok or schema_errors(schema, loaded.data):
         return None
@@ -101,7 +103,26 @@ def load_valid(root: Path, relpath: str, schema: str) -> dict[str, Any] | None:
     return data
 
 
+def escapes(root: Path, relpath: str) -> Problem | None:
+    """A convention file reached through a symbolic link that leaves the repository (or enters .git): never read,
+    so a pull request cannot make the checks quote files of the runner (a token in .git/config, say)."""
+    path = root / relpath
+    if not path.is_symlink() and not any(p.is_symlink() for p in path.parents if root in p.parents):
+        return None
+    try:
+        inside = path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        inside = None
+    if inside is not None and inside.parts[:1] != (".git",):
+        return None
+    return Problem(relpath, None, None, "", "a symbolic link that leads outside the repository (or into .git, or "
+                   "loops); convention files are read only from the repository: replace the link with the file")
+
+
 def validate_file(root: Path, file: ConventionFile, ctx: semantic.Context) -> list[Problem]:
+    escaped = escapes(root, file.relpath)
+    if escaped is not None:
+        return [escaped]
     loaded = load(file.absolute(root), file.relpath)
     if not loaded.ok:
         return list(loaded.problems)
