@@ -718,3 +718,19 @@ def test_policy_that_is_a_folder(example_repo: Path, capsys: pytest.CaptureFixtu
     (example_repo / "mlops.yaml").mkdir()  # was silently skipped: train ran with the default policy
     _refused(_run(["-C", str(example_repo), *cmd], capsys), EXIT_INVALID, "mlops.yaml", "cannot read the file")
     assert not (example_repo / "mlops-out").exists()
+
+
+@pytest.mark.parametrize("cmd", [["validate"], ["train", "arrests"]], ids=lambda c: c[0])
+@pytest.mark.parametrize("how", ["data.path names it", "the data file links to it"])
+def test_data_in_dot_git_is_never_read(example_repo: Path, capsys: pytest.CaptureFixture[str], how: str,
+                                       cmd: list[str]) -> None:
+    git(example_repo, "config", "http.https://github.com/.extraheader", "AUTHORIZATION: basic c2VjcmV0")
+    if how == "data.path names it":
+        spec = example_repo / "models" / "arrests" / "model.yaml"
+        spec.write_text(spec.read_text().replace("path: data/arrests.csv", "path: .git/config"))
+    else:
+        (example_repo / "data" / "arrests.csv").unlink()
+        (example_repo / "data" / "arrests.csv").symlink_to("../.git/config")
+    text = _refused(_run(["-C", str(example_repo), *cmd], capsys), EXIT_INVALID,
+                    "models/arrests/model.yaml:13:9", "it is inside .git")
+    assert "c2VjcmV0" not in text and not (example_repo / "mlops-out").exists()

@@ -156,13 +156,15 @@ def repo_path_problem(root: Path, relpath: str, *, must_exist: bool) -> str | No
     full = root / pure
     try:
         resolved = full.resolve()
-        resolved.relative_to(root.resolve())
+        inside = resolved.relative_to(root.resolve())
     except ValueError:
         return "it resolves outside the repository (through a symlink); keep data inside the repository"
     except OSError as exc:
         return f"cannot resolve the path: {exc.strerror or exc}"
     except RuntimeError:  # Python < 3.13 raises this for a symlink loop
         return "it is a symbolic link that loops; point data.path at a real file"
+    if inside.parts[:1] == (".git",):  # git's own files (a token in .git/config) are never data
+        return "it is inside .git (git's own files, not the repository's); keep data in a tracked file"
     if must_exist and not full.is_file():
         return "no such file in the repository (if it is stored with git LFS, run `git lfs pull`)"
     return None
