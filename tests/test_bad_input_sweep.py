@@ -229,6 +229,13 @@ def _json_edit(name: str, edit: Callable[[dict], object]) -> Mutate:
     return mutate
 
 
+def _list_predictions(folder: Path) -> None:
+    import pandas as pd
+
+    pd.DataFrame({"y_true": [[1], [2]], "y_pred": [[1], [0]], "colour": ["W", "B"],
+                  "sex": ["M", "F"]}).to_parquet(folder / "predictions.parquet")
+
+
 def _zip_with_pickle(marker: Path) -> bytes:
     class Boom:
         def __reduce__(self) -> tuple[object, tuple[str, str]]:
@@ -258,6 +265,15 @@ CORRUPTIONS: dict[str, tuple[Mutate, tuple[str, ...]]] = {
     "fairness.json not JSON, no predictions": (
         lambda f: ((f / "predictions.parquet").unlink(), (f / "fairness.json").write_text("x")),
         ("fairness.json:1:1: not valid JSON", "train")),
+    "fairness.json groups not objects, no predictions": (
+        lambda f: ((f / "predictions.parquet").unlink(), (f / "fairness.json").write_text('{"groups": [1, 2]}')),
+        ("fairness.json: not the fairness aggregates train writes", "train")),
+    "fairness.json summary not an object, no predictions": (
+        lambda f: ((f / "predictions.parquet").unlink(),
+                   (f / "fairness.json").write_text('{"groups": [], "summary": "x"}')),
+        ("fairness.json: not the fairness aggregates train writes", "train")),
+    "predictions hold lists": (_list_predictions, ("predictions.parquet: the predictions hold values that are no "
+                                                   "labels", "train")),
     "model random bytes": (_write("model.skops", os.urandom(2048)), ("model.skops: sha256", "was replaced",
                                                                       "mlops-actions train")),
 }

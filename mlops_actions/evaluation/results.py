@@ -175,7 +175,12 @@ def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | N
 
         data = read_json(folder / FAIRNESS_FILE, f"{prefix}/{FAIRNESS_FILE}")
         _require(data, "groups", list, f"{prefix}/{FAIRNESS_FILE}")
-        return view_from_dict(data), None, ()
+        try:
+            return view_from_dict(data), None, ()
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:  # hand-edited: not what train wrote
+            raise InputError(f"not the fairness aggregates train writes ({type(exc).__name__}: {exc})",
+                             place=Place(f"{prefix}/{FAIRNESS_FILE}"),
+                             hint=RUN_HINT.replace("produce it", "write it again")) from None
     return fairness_of(frame, spec, task, f"{prefix}/{PREDICTIONS_FILE}")
 
 
@@ -209,4 +214,7 @@ def _evaluate(frame: Any, spec: Any, task: str, display: str, sensitive: list[st
                           pos_label=positive_label(frame["y_true"], spec.data.positive_label))
     except MlopsError as exc:
         raise InputError(f"fairness report failed: {exc.message}", place=Place(display), hint=exc.hint) from None
+    except (TypeError, ValueError) as exc:  # values no label can be (lists, say): not what train wrote
+        raise InputError(f"the predictions hold values that are no labels ({exc})", place=Place(display),
+                         hint=RUN_HINT.replace("produce it", "write it again")) from None
     return view_of(report)
