@@ -459,9 +459,9 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
     return demo(main, keep=args.keep.resolve() if args.keep else None)
 
 
-COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_monitor, _add_fairness, _add_init,
-    _add_register, _add_deploy, _add_demo, _add_history, _add_refresh)
+COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # in the order of the loop
+    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_register, _add_deploy, _add_history,
+    _add_monitor, _add_refresh, _add_fairness, _add_init, _add_demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
