@@ -112,3 +112,19 @@ def test_a_class_outside_the_prefixes_still_names_them() -> None:
     from mlops_actions.convention.model import estimator_refusal
 
     assert estimator_refusal("os.system", ("sklearn.",)).startswith("import paths must start with one of [sklearn.]")
+
+
+def test_results_of_another_spec_are_flagged_in_the_report(example_repo: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import git
+
+    root = ["-C", str(example_repo)]
+    assert main([*root, "train", "arrests"], env={}) == 0
+    assert main([*root, "report"], env={}) == 0
+    assert "another spec" not in capsys.readouterr().out  # results of this checkout's spec: no note
+    spec = example_repo / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("C: 1.0", "C: 0.5"))
+    git(example_repo, "commit", "-qam", "C=0.5 after training")
+    main([*root, "report"], env={})
+    out = capsys.readouterr().out
+    assert "these results were trained from another spec than models/arrests/model.yaml in this checkout" in out

@@ -166,7 +166,9 @@ def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reaso
         base_groups, base_balance = _base_extras(options.base_results / candidate.name, spec)
         baseline = replace(baseline, class_balance=base_balance)
     return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
-                  fairness=view, reasons=reasons, notes=(*notes, *([problem] if problem else [])),
+                  fairness=view, reasons=reasons,
+                  notes=(*notes, *([problem] if problem else []), *other_spec_note(candidate.record, spec,
+                                                                                  spec_relpath(candidate.name))),
                   baseline_groups=base_groups)
 
 
@@ -194,6 +196,20 @@ def load_policy(root: Path) -> Policy:
         raise InputError("the policy is not valid", place=Place(POLICY_FILE),
                          hint=f"run `mlops-actions validate {POLICY_FILE}` to see the problems")
     return Policy.from_dict(data)
+
+
+def other_spec_note(record: Mapping[str, Any], spec: ModelSpec | None, relpath: str) -> tuple[str, ...]:
+    """A note when the results were trained from another spec than this checkout's: gates and reasons below
+    follow the checkout (a fork's pull request rendered on the default branch, or results left from another
+    commit), so the reader must know."""
+    from mlops_actions.training.fingerprint import spec_sha256
+
+    trained = record.get("spec_sha256")
+    if not trained or (spec is not None and spec_sha256(spec.raw) == trained):
+        return ()
+    here = f"{relpath} in this checkout" if spec is not None else f"this checkout, which has no {relpath}"
+    return (f"these results were trained from another spec than {here}: the gates and reasons shown follow "
+            "this checkout (a fork's pull request, or results left from another commit?)",)
 
 
 def load_spec(root: Path, name: str) -> ModelSpec | None:
