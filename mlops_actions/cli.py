@@ -115,6 +115,16 @@ def _run_run(args: argparse.Namespace, ctx: Context) -> int:
                base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
 
 
+MAX_REPLICATES = 100_000  # more adds nothing to a 95% interval, and 10**8 ran for hours
+
+
+def _replicates(value: str) -> int:
+    number = _count(value)
+    if number > MAX_REPLICATES:
+        raise argparse.ArgumentTypeError(f"'{value}' is more than {MAX_REPLICATES:,} replicates")
+    return number
+
+
 def _count(value: str) -> int:
     try:
         number = int(value)
@@ -145,8 +155,9 @@ def _add_fairness(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format")
     p.add_argument("--min-group-size", type=_count, default=30, metavar="N",
                    help="warn about groups with fewer rows (or positives/negatives) than N (default 30)")
-    p.add_argument("--bootstrap", type=_count, default=1000, metavar="B",
-                   help="bootstrap replicates for the disparity intervals, 0 to skip (default 1000)")
+    p.add_argument("--bootstrap", type=_replicates, default=1000, metavar="B",
+                   help=f"bootstrap replicates for the disparity intervals, 0 to skip (default 1000, at most "
+                        f"{MAX_REPLICATES:,})")
     p.add_argument("--seed", type=_count, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--fairlearn-compat", action="store_true",
                    help="a rate with a zero denominator is 0 as in fairlearn, instead of n/a")

@@ -414,6 +414,10 @@ FAIRNESS_ARGS = {
     "regression on text": (["--sensitive", "colour", "--task", "regression"], EXIT_INVALID, "not numeric"),
     "negative bootstrap": (["--sensitive", "colour", "--pos-label", "Yes", "--bootstrap", "-5"], EXIT_USAGE,
                            "--bootstrap"),
+    "endless bootstrap": (["--sensitive", "colour", "--pos-label", "Yes", "--bootstrap", "100000000"], EXIT_USAGE,
+                          "is more than 100,000 replicates"),
+    "a column both sensitive and control": (["--sensitive", "colour", "--control", "colour", "--pos-label", "Yes"],
+                                            EXIT_INVALID, "either sensitive or control"),
 }
 
 

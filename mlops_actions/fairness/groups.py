@@ -125,7 +125,8 @@ def _str_name(name: object) -> str:
 def _check_unique_names(names: list[str]) -> None:
     seen = {n for i, n in enumerate(names) if n in names[:i]}
     if seen:
-        raise InputError(f"feature name used twice: {', '.join(sorted(seen))}")
+        raise InputError(f"feature name used twice: {', '.join(sorted(seen))}",
+                         hint="name each column once: a column is either sensitive or control, not both")
 
 
 def factorize(name: str, values: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]:
