@@ -53,6 +53,7 @@ class ReportOptions:
     base_branch: str | None = None
     base_results: Path | None = None
     deployed: Mapping[str, str] | None = None
+    state_commit: str | None = None  # offline: read environments/*.yaml at this commit (the PR's base)
     reasons: Mapping[str, Sequence[str]] | None = None
     train_base: bool = False
     base_problems: Mapping[str, str] | None = None
@@ -67,6 +68,8 @@ def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_re
     """Render the report; ``on_rendered(comment, summary, verdict)`` lets the CLI publish it on GitHub."""
     check_paths(options)
     plan = plan_of(root, options)
+    if options.deployed is None and plan.base_commit:  # offline, "what runs now" is the base's environment file
+        options = replace(options, state_commit=plan.base_commit)
     if options.train_base and options.base_results is None and plan.base_commit:
         with tempfile.TemporaryDirectory(prefix="mlops-base-") as scratch:
             trained_options = with_base_training(root, options, plan.base_commit, Path(scratch))
@@ -160,7 +163,8 @@ def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reaso
     view, balance, notes = res.fairness_for(folder, spec, candidate.task, root)
     problem = (options.base_problems or {}).get(candidate.name)
     baseline = load_baseline(root, candidate.name, policy.baseline, deployed=options.deployed,
-                             base_results=options.base_results, base_ref=options.base)
+                             base_results=options.base_results, base_ref=options.base,
+                             state_commit=options.state_commit)
     base_groups = None
     if baseline.kind == BASE_REF and options.base_results is not None:
         base_groups, base_balance = _base_extras(options.base_results / candidate.name, spec)

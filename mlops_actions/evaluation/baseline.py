@@ -77,20 +77,37 @@ def choose_baseline(model: str, *, environment: str, deployed_version: str | Non
     return Baseline(NEW, model, notes=tuple(notes))
 
 
-def environment_version(root: Path, environment: str, model: str,
-                        deployed: Mapping[str, str] | None = None) -> str | None:
-    """The version of ``model`` in ``environment``: from ``deployed`` when given, else its file."""
+def environment_version(root: Path, environment: str, model: str, deployed: Mapping[str, str] | None = None,
+                        at: str | None = None) -> str | None:
+    """The version of ``model`` in ``environment``: from ``deployed`` (GitHub) when given, else its file as it
+    is at commit ``at`` (the PR's base: a PR that edits the file must not make its own baseline), else in
+    the work tree."""
     if deployed is not None:
         return deployed.get(model)
+    relpath = f"environments/{environment}.yaml"
+    data = _file_at(root, relpath, at) if at else _file_here(root, relpath)
+    value = (data or {}).get(model)
+    return value if isinstance(value, str) else None
+
+
+def _file_here(root: Path, relpath: str) -> Mapping[str, Any] | None:
     from mlops_actions.convention.schemas import ENVIRONMENT
     from mlops_actions.convention.validation import load_valid
 
-    relpath = f"environments/{environment}.yaml"
-    if not (root / relpath).is_file():
+    return load_valid(root, relpath, ENVIRONMENT) if (root / relpath).is_file() else None
+
+
+def _file_at(root: Path, relpath: str, commit: str) -> Mapping[str, Any] | None:
+    from mlops_actions.convention.schemas import ENVIRONMENT, is_valid
+    from mlops_actions.convention.yamlio import decode, parse_text
+    from mlops_actions.gitio import Git
+
+    raw = Git(root).try_run("show", f"{commit}:{relpath}")
+    text, problem = decode(raw, relpath) if raw is not None else (None, None)
+    if text is None or problem is not None:
         return None
-    data = load_valid(root, relpath, ENVIRONMENT) or {}
-    value = data.get(model)
-    return value if isinstance(value, str) else None
+    loaded = parse_text(text, relpath)
+    return loaded.data if loaded.ok and is_valid(ENVIRONMENT, loaded.data) else None
 
 
 def registered_versions(root: Path, model: str) -> list[VersionLike]:
@@ -114,9 +131,10 @@ def base_results_record(base_results: Path | None, model: str) -> Mapping[str, A
 
 
 def load_baseline(root: Path, model: str, environment: str, *, deployed: Mapping[str, str] | None = None,
-                  base_results: Path | None = None, base_ref: str | None = None) -> Baseline:
+                  base_results: Path | None = None, base_ref: str | None = None,
+                  state_commit: str | None = None) -> Baseline:
     """Read the environment file, the version tags and the base-ref results, then choose."""
-    version = environment_version(root, environment, model, deployed)
+    version = environment_version(root, environment, model, deployed, at=state_commit)
     return choose_baseline(model, environment=environment, deployed_version=version,
                            versions=registered_versions(root, model),
                            base_record=base_results_record(base_results, model), base_ref=base_ref)
