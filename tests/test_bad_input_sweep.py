@@ -754,3 +754,14 @@ def test_data_in_dot_git_is_never_read(example_repo: Path, capsys: pytest.Captur
     text = _refused(_run(["-C", str(example_repo), *cmd], capsys), EXIT_INVALID,
                     "models/arrests/model.yaml:13:9", "it is inside .git")
     assert "c2VjcmV0" not in text and not (example_repo / "mlops-out").exists()
+
+
+def test_train_reads_data_with_a_bom_and_crlf_as_the_same_table(trained: Path, example_repo: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    data = example_repo / "data" / "arrests.csv"
+    data.write_bytes(b"\xef\xbb\xbf" + data.read_bytes().replace(b"\n", b"\r\n"))
+    git(example_repo, "commit", "-q", "-am", "BOM and CRLF")
+    code, _, err = _run(["-C", str(example_repo), "train", "arrests"], capsys)
+    assert code == 0, err
+    metrics = json.loads((example_repo / "mlops-out" / "arrests" / "metrics.json").read_text())
+    assert metrics == json.loads((trained / "mlops-out" / "arrests" / "metrics.json").read_text())
