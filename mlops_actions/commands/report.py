@@ -97,7 +97,8 @@ def with_base_training(root: Path, options: ReportOptions, commit: str, scratch:
 
     environment = load_policy(root).baseline
     names = [f.name for f in res.result_folders(options.results, missing_ok=True)
-             if not load_baseline(root, f.name, environment, deployed=options.deployed).exists]
+             if not load_baseline(root, f.name, environment, deployed=options.deployed,
+                                  state_commit=options.state_commit).exists]
     if not names:
         return options
     done = train_at_base(root, commit, names, scratch)
