@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.commands.report import load_policy
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR
 from mlops_actions.convention.model import EnvironmentPolicy, Policy
 from mlops_actions.convention.schemas import ENVIRONMENT
-from mlops_actions.convention.validation import load_valid
+from mlops_actions.convention.validation import load_policy, load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
 from mlops_actions.gitio import Git
 from mlops_actions.registry import people

@@ -102,7 +102,7 @@ def _fast(raw: Any, cache: RepoCache) -> records.VersionRef | None:
 
 
 def load_policy(root: Path, cache: RepoCache) -> Policy:
-    """The policy, as ``commands.report.load_policy`` reads it (without importing the report machinery)."""
+    """The policy, as ``convention.validation.load_policy`` reads it, through the repository cache."""
     path = root / POLICY_FILE
     if not path.is_file():
         return Policy()

@@ -26,7 +26,7 @@ def deployed_versions(root: Path, gh: Any, history: Mapping[str, Sequence[Deploy
     """model → version now deployed (newest successful GitHub Deployment) to the policy's baseline environment:
     the report's baseline, as the product promises, rather than the desired state in the environment file.
     ``history`` (from ``deployment_history``) saves asking GitHub again."""
-    from mlops_actions.commands.report import load_policy
+    from mlops_actions.convention.validation import load_policy
 
     environment = load_policy(root).baseline
     if history is not None and environment in history:
@@ -37,7 +37,7 @@ def deployed_versions(root: Path, gh: Any, history: Mapping[str, Sequence[Deploy
 def deployment_history(root: Path, gh: Any) -> dict[str, tuple[Deployed, ...]]:
     """environment → its successful deployments of our models, newest first, for every policy environment:
     what runs now, for the report's promotion preview (and its environment-order check)."""
-    from mlops_actions.commands.report import load_policy
+    from mlops_actions.convention.validation import load_policy
 
     return {env.name: tuple(deployed_from(env.name, gh.deployments(env.name, DEPLOYMENTS_READ)))
             for env in load_policy(root).environments}

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.commands.report import ReportOptions, build_reports, load_policy
+from mlops_actions.commands.report import ReportOptions, build_reports
+from mlops_actions.convention.validation import load_policy
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL

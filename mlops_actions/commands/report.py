@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.convention.discovery import POLICY_FILE, spec_relpath
+from mlops_actions.convention.discovery import spec_relpath
 from mlops_actions.convention.model import ModelSpec, Policy
-from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
-from mlops_actions.convention.validation import load_valid
+from mlops_actions.convention.schemas import MODEL_SPEC
+from mlops_actions.convention.validation import load_policy, load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
 from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import ModelReport, assess
@@ -191,16 +191,6 @@ def _base_extras(folder: Path, spec: ModelSpec | None) -> tuple[Mapping[tuple[st
     task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
     view, balance, _ = res.fairness_for(folder, spec, task)
     return (chart_values(view) if view is not None else None), balance
-
-
-def load_policy(root: Path) -> Policy:
-    if not (root / POLICY_FILE).is_file():
-        return Policy()
-    data = load_valid(root, POLICY_FILE, POLICY)
-    if data is None:
-        raise InputError("the policy is not valid", place=Place(POLICY_FILE),
-                         hint=f"run `mlops-actions validate {POLICY_FILE}` to see the problems")
-    return Policy.from_dict(data)
 
 
 def other_spec_note(record: Mapping[str, Any], spec: ModelSpec | None, relpath: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from mlops_actions.convention.problems import Problem, Problems, pointer
 from mlops_actions.convention.schema_check import schema_errors, schema_problems
 from mlops_actions.convention.schemas import ENVIRONMENT, MODEL_SPEC, POLICY
 from mlops_actions.convention.yamlio import load
+from mlops_actions.errors import InputError, Place
 
 PARALLEL_MIN_FILES = 200
 
@@ -90,6 +91,17 @@ def _context(root: Path) -> semantic.Context:
     policy_data = load_valid(root, POLICY_FILE, POLICY) if (root / POLICY_FILE).is_file() else None
     return semantic.Context(root=root, policy=Policy.from_dict(policy_data),
                             policy_loaded=policy_data is not None, models=frozenset(model_names(root)))
+
+
+def load_policy(root: Path) -> Policy:
+    """The repository policy: the default one when there is no mlops.yaml, ``InputError`` when it is invalid."""
+    if not (root / POLICY_FILE).is_file():
+        return Policy()
+    data = load_valid(root, POLICY_FILE, POLICY)
+    if data is None:
+        raise InputError("the policy is not valid", place=Place(POLICY_FILE),
+                         hint=f"run `mlops-actions validate {POLICY_FILE}` to see the problems")
+    return Policy.from_dict(data)
 
 
 def load_valid(root: Path, relpath: str, schema: str) -> dict[str, Any] | None:
