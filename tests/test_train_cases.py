@@ -7,24 +7,22 @@ and checks: the exit code, the message with its place, no traceback, and nothing
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+import casekit
 import pytest
+from casekit import case_names, overlay_case
 from conftest import git
 
 from mlops_actions.cli import main
 
 CASES = Path(__file__).parent / "cases" / "data"
-NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+NAMES = case_names(CASES)
 
 
 def build_case(name: str, tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(CASES / "_base", root)
-    overlay = CASES / name / "files"
-    if overlay.is_dir():
-        shutil.copytree(overlay, root, dirs_exist_ok=True)
+    """The case's repository, committed (training reads data through git)."""
+    root = overlay_case(CASES, name, tmp_path)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "case")
@@ -32,8 +30,7 @@ def build_case(name: str, tmp_path: Path) -> Path:
 
 
 def expectations(name: str) -> tuple[int, list[str]]:
-    lines = (CASES / name / "expected.txt").read_text(encoding="utf-8").splitlines()
-    return int(lines[0].removeprefix("exit:").strip()), [line for line in lines[1:] if line.strip()]
+    return casekit.expectations(CASES, name)
 
 
 def test_there_are_cases() -> None:

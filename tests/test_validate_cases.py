@@ -3,30 +3,24 @@ expected.txt holds the exit code and, per expected problem, ``file:line:col: mes
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import casekit
 import pytest
+from casekit import case_names, overlay_case
 
 CASES = Path(__file__).parent / "cases" / "validate"
-NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+NAMES = case_names(CASES)
 
 
 def build_case(name: str, tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(CASES / "_base", root)
-    overlay = CASES / name / "files"
-    if overlay.is_dir():
-        shutil.copytree(overlay, root, dirs_exist_ok=True)
-    return root
+    return overlay_case(CASES, name, tmp_path)
 
 
 def expectations(name: str) -> tuple[int, list[str]]:
-    lines = (CASES / name / "expected.txt").read_text(encoding="utf-8").splitlines()
-    exit_code = int(lines[0].removeprefix("exit:").strip())
-    return exit_code, [line for line in lines[1:] if line.strip()]
+    return casekit.expectations(CASES, name)
 
 
 def run_validate(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
