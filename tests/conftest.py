@@ -65,3 +65,43 @@ def example_repo(tmp_path: Path) -> Iterator[Path]:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial")
     yield root
+
+
+class DataServer:
+    """A data source on loopback: serves ``answers`` in turn (the last repeats); an int is an HTTP error."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.answers: list[bytes | int] = []
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                answer = server.answers[min(server.requests, len(server.answers) - 1)]
+                server.requests += 1
+                if isinstance(answer, int):
+                    self.send_error(answer)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/churn.csv"
+
+
+@pytest.fixture
+def data_server() -> Iterator[DataServer]:
+    import threading
+
+    srv = DataServer()
+    threading.Thread(target=srv.httpd.serve_forever, daemon=True).start()
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import DataServer
 
 from mlops_actions.errors import InputError, RefusedError
 from mlops_actions.monitoring.reference import load_bytes
@@ -37,50 +35,20 @@ gates:
 """
 
 
-class _Server:
-    """Serves ``answers`` in turn (the last one repeats); an int answer is an HTTP error status."""
-
-    def __init__(self) -> None:
-        self.answers: list[bytes | int] = [NEW_BYTES]
-        self.requests = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                answer = server.answers[min(server.requests, len(server.answers) - 1)]
-                server.requests += 1
-                if isinstance(answer, int):
-                    self.send_error(answer)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/churn.csv"
-
-
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    srv = _Server()
-    thread = threading.Thread(target=srv.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+def server(data_server: DataServer) -> DataServer:
+    """The loopback data server, answering the changed bytes unless a test says otherwise."""
+    data_server.answers = [NEW_BYTES]
+    return data_server
 
 
-def test_changed_source_is_read_twice_and_reported(server: _Server) -> None:
+def test_changed_source_is_read_twice_and_reported(server: DataServer) -> None:
     check = check_source(server.url, OLD)
     assert check.changed and check.current == NEW and check.data == NEW_BYTES
     assert server.requests == 2
 
 
-def test_fetched_bytes_go_to_the_cache_train_and_monitor_read(server: _Server, tmp_path) -> None:
+def test_fetched_bytes_go_to_the_cache_train_and_monitor_read(server: DataServer, tmp_path) -> None:
     check = check_source(server.url, OLD)
     relpath = store_in_cache(tmp_path, check)
     assert relpath == f".mlops/cache/data/{NEW}"
@@ -89,23 +57,23 @@ def test_fetched_bytes_go_to_the_cache_train_and_monitor_read(server: _Server, t
     assert load_bytes(tmp_path, server.url, f"sha256:{NEW}", "churn@v2") == NEW_BYTES
 
 
-def test_unchanged_source(server: _Server) -> None:
+def test_unchanged_source(server: DataServer) -> None:
     assert not check_source(server.url, NEW, expect_pin=True).changed
 
 
-def test_different_bytes_on_the_second_read_are_refused(server: _Server) -> None:
+def test_different_bytes_on_the_second_read_are_refused(server: DataServer) -> None:
     server.answers = [NEW_BYTES, b"something else"]
     with pytest.raises(RefusedError, match="two reads returned different bytes"):
         check_source(server.url, OLD)
 
 
-def test_a_pin_that_does_not_match_the_first_read_is_refused_when_expected(server: _Server) -> None:
+def test_a_pin_that_does_not_match_the_first_read_is_refused_when_expected(server: DataServer) -> None:
     with pytest.raises(RefusedError, match=f"sha256 {NEW}, but the spec pins {OLD}"):
         check_source(server.url, OLD, expect_pin=True)
     assert server.requests == 1
 
 
-def test_failing_url_is_a_clear_error(server: _Server) -> None:
+def test_failing_url_is_a_clear_error(server: DataServer) -> None:
     server.answers = [404]
     with pytest.raises(InputError, match="the server answered 404"):
         fetch(server.url)

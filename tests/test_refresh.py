@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import DataServer
 
 from mlops_actions.cli import main
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from tests.conftest import git
-from tests.test_monitor_refresh import _Server
 
 REPO = "octo/arrests"
 SPEC = "models/arrests/model.yaml"
@@ -21,19 +21,12 @@ BRANCH = "mlops-actions/refresh-arrests"
 
 
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    import threading
-
-    srv = _Server()
-    thread = threading.Thread(target=srv.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+def server(data_server: DataServer) -> DataServer:
+    return data_server
 
 
 @pytest.fixture
-def pinned(example_repo: Path, server: _Server) -> Path:
+def pinned(example_repo: Path, server: DataServer) -> Path:
     """The example model with its data pinned by URL + sha256 (of today's file), committed."""
     data = (example_repo / "data" / "arrests.csv").read_bytes()
     server.answers = [data]
@@ -68,13 +61,13 @@ def _pulls(gh: GitHubEmulator) -> list:
     return [p for p in gh.state.pulls.values() if p.head_ref == BRANCH]
 
 
-def _changed(server: _Server, root: Path, extra: bytes = b"2026,32,White,Male,No,Yes,1,Yes\n") -> str:
+def _changed(server: DataServer, root: Path, extra: bytes = b"2026,32,White,Male,No,Yes,1,Yes\n") -> str:
     data = (root / "data" / "arrests.csv").read_bytes() + extra
     server.answers = [data]
     return hashlib.sha256(data).hexdigest()
 
 
-def test_unchanged_source_is_up_to_date_and_opens_nothing(pinned: Path, server: _Server, gh: GitHubEmulator,
+def test_unchanged_source_is_up_to_date_and_opens_nothing(pinned: Path, server: DataServer, gh: GitHubEmulator,
                                                           capsys) -> None:
     before = (pinned / SPEC).read_bytes()
     assert _refresh(pinned, "--publish", gh=gh) == 0
@@ -83,7 +76,7 @@ def test_unchanged_source_is_up_to_date_and_opens_nothing(pinned: Path, server: 
     assert [r.method for r in gh.requests if r.method != "GET"] == []
 
 
-def test_changed_source_repins_caches_and_opens_one_pull_request(pinned: Path, server: _Server,
+def test_changed_source_repins_caches_and_opens_one_pull_request(pinned: Path, server: DataServer,
                                                                  gh: GitHubEmulator, capsys) -> None:
     old_spec = (pinned / SPEC).read_text()
     new = _changed(server, pinned)
@@ -102,7 +95,7 @@ def test_changed_source_repins_caches_and_opens_one_pull_request(pinned: Path, s
     assert git(pinned, "diff", "--name-only", "HEAD", BRANCH) == SPEC
 
 
-def test_later_runs_update_the_same_pull_request(pinned: Path, server: _Server, gh: GitHubEmulator,
+def test_later_runs_update_the_same_pull_request(pinned: Path, server: DataServer, gh: GitHubEmulator,
                                                  capsys) -> None:
     _changed(server, pinned)
     assert _refresh(pinned, "--publish", gh=gh) == 0
@@ -119,7 +112,7 @@ def test_later_runs_update_the_same_pull_request(pinned: Path, server: _Server, 
     assert newer in git(pinned, "show", f"{BRANCH}:{SPEC}")
 
 
-def test_without_publish_only_the_work_tree_changes(pinned: Path, server: _Server, capsys) -> None:
+def test_without_publish_only_the_work_tree_changes(pinned: Path, server: DataServer, capsys) -> None:
     new = _changed(server, pinned)
     assert _refresh(pinned) == 0
     assert new in (pinned / SPEC).read_text()
@@ -133,21 +126,21 @@ def _bad(capsys, code: int) -> str:
     return err
 
 
-def test_url_that_fails(pinned: Path, server: _Server, gh: GitHubEmulator, capsys) -> None:
+def test_url_that_fails(pinned: Path, server: DataServer, gh: GitHubEmulator, capsys) -> None:
     server.answers = [404]
     err = _bad(capsys, _refresh(pinned, "--publish", gh=gh))
     assert f"{SPEC}:13:8: {server.url}: the server answered 404" in err
     assert _pulls(gh) == [] and git(pinned, "status", "--porcelain") == ""
 
 
-def test_unreachable_url(pinned: Path, server: _Server, capsys) -> None:
+def test_unreachable_url(pinned: Path, server: DataServer, capsys) -> None:
     server.httpd.shutdown()
     server.httpd.server_close()
     err = _bad(capsys, _refresh(pinned))
     assert "cannot fetch it" in err and git(pinned, "status", "--porcelain") == ""
 
 
-def test_different_bytes_on_the_second_read(pinned: Path, server: _Server, gh: GitHubEmulator, capsys) -> None:
+def test_different_bytes_on_the_second_read(pinned: Path, server: DataServer, gh: GitHubEmulator, capsys) -> None:
     data = (pinned / "data" / "arrests.csv").read_bytes()
     server.answers = [data + b"1,2\n", data + b"3,4\n"]
     err = _bad(capsys, _refresh(pinned, "--publish", gh=gh))
@@ -155,14 +148,14 @@ def test_different_bytes_on_the_second_read(pinned: Path, server: _Server, gh: G
     assert _pulls(gh) == [] and git(pinned, "status", "--porcelain") == ""
 
 
-def test_verify_refuses_a_pin_the_first_read_does_not_match(pinned: Path, server: _Server, capsys) -> None:
+def test_verify_refuses_a_pin_the_first_read_does_not_match(pinned: Path, server: DataServer, capsys) -> None:
     new = _changed(server, pinned)
     err = _bad(capsys, _refresh(pinned, "--verify"))
     assert f"the server returned bytes with sha256 {new}, but the spec pins" in err
     assert server.requests == 1 and git(pinned, "status", "--porcelain") == ""
 
 
-def test_verify_passes_when_the_pin_holds(pinned: Path, server: _Server, capsys) -> None:
+def test_verify_passes_when_the_pin_holds(pinned: Path, server: DataServer, capsys) -> None:
     assert _refresh(pinned, "--verify") == 0 and "up to date" in capsys.readouterr().out
 
 
@@ -186,14 +179,14 @@ def test_unknown_model(pinned: Path, capsys) -> None:
     assert "unknown model 'nope'" in err
 
 
-def test_publish_refuses_an_uncommitted_spec(pinned: Path, server: _Server, gh: GitHubEmulator, capsys) -> None:
+def test_publish_refuses_an_uncommitted_spec(pinned: Path, server: DataServer, gh: GitHubEmulator, capsys) -> None:
     (pinned / SPEC).write_text((pinned / SPEC).read_text() + "# local edit\n")
     _changed(server, pinned)
     err = _bad(capsys, _refresh(pinned, "--publish", gh=gh))
     assert "differs from the one in commit" in err and _pulls(gh) == [] and server.requests == 0
 
 
-def test_read_only_token_names_the_permissions_and_leaves_the_work_tree(pinned: Path, server: _Server,
+def test_read_only_token_names_the_permissions_and_leaves_the_work_tree(pinned: Path, server: DataServer,
                                                                         gh: GitHubEmulator, capsys) -> None:
     gh.set_permission(REPO, "mlops-bot", "read")
     _changed(server, pinned)
