@@ -6,11 +6,11 @@ real time at the server, sleeps for real (about 2 s).
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from conftest import git
 from github_helpers import FAST, MARKER, PR, REPO, Sleeps, calls, client, comments_on, emulator
 
 from mlops_actions.errors import GitHubError
@@ -78,30 +78,26 @@ def test_edit_after_a_drop_is_simply_repeated() -> None:
         assert only.body.endswith("v2")
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture
 def git_repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
-    _git(root, "init", "-q", "-b", "main")
+    git(root, "init", "-q", "-b", "main")
     (root / "f.txt").write_text("x\n")
-    _git(root, "add", "f.txt")
-    _git(root, "commit", "-q", "-m", "c1")
+    git(root, "add", "f.txt")
+    git(root, "commit", "-q", "-m", "c1")
     return root
 
 
 @pytest.mark.parametrize("path", [f"/repos/{REPO}/git/refs", f"/repos/{REPO}/git/tags"])
 def test_tag_post_applied_then_dropped_gives_exactly_one_tag(git_repo: Path, path: str) -> None:
-    head = _git(git_repo, "rev-parse", "HEAD")
+    head = git(git_repo, "rev-parse", "HEAD")
     with emulator((), repo_dir=git_repo, repos=(REPO,), faults=[{"method": "POST", "path": path,
                                                                    "status": "drop"}]) as gh:
         made = client(gh).create_annotated_tag("churn@v1", "version 1\n", head)
         assert made.commit_sha == head
-        assert _git(git_repo, "tag", "--list") == "churn@v1"
-        assert _git(git_repo, "for-each-ref", "--format=%(contents)", "refs/tags/churn@v1") == "version 1"
+        assert git(git_repo, "tag", "--list") == "churn@v1"
+        assert git(git_repo, "for-each-ref", "--format=%(contents)", "refs/tags/churn@v1") == "version 1"
         assert sum(c.startswith("POST /repos/" + REPO + "/git/refs") for c in calls(gh)) == 1
 
 

@@ -4,10 +4,10 @@ tags, issues, and the messages a user gets when the workflow lacks a permission.
 from __future__ import annotations
 
 import io
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import git
 from github_helpers import (
     BOT,
     MARKER,
@@ -210,40 +210,36 @@ def test_changed_files() -> None:
 # tags --------------------------------------------------------------------------------------------------
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture
 def git_repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
-    _git(root, "init", "-q", "-b", "main")
+    git(root, "init", "-q", "-b", "main")
     for n in (1, 2):
         (root / "f.txt").write_text(f"{n}\n")
-        _git(root, "add", "f.txt")
-        _git(root, "commit", "-q", "-m", f"c{n}")
+        git(root, "add", "f.txt")
+        git(root, "commit", "-q", "-m", f"c{n}")
     return root
 
 
 def test_annotated_tag_is_a_real_tag_and_idempotent(git_repo: Path) -> None:
-    head, parent = _git(git_repo, "rev-parse", "HEAD"), _git(git_repo, "rev-parse", "HEAD~1")
+    head, parent = git(git_repo, "rev-parse", "HEAD"), git(git_repo, "rev-parse", "HEAD~1")
     with emulator((), repo_dir=git_repo, repos=(REPO,)) as gh:
         repo = client(gh)
         made = repo.create_annotated_tag("churn@v1", "version: 1\n", head)
         assert (made.commit_sha, made.annotated, made.message) == (head, True, "version: 1\n")
-        assert _git(git_repo, "cat-file", "-t", "churn@v1") == "tag"
-        assert _git(git_repo, "rev-parse", "churn@v1^{commit}") == head
+        assert git(git_repo, "cat-file", "-t", "churn@v1") == "tag"
+        assert git(git_repo, "rev-parse", "churn@v1^{commit}") == head
         again = repo.create_annotated_tag("churn@v1", "version: 1\n", head)
         assert again.commit_sha == head
         with pytest.raises(GitHubError, match=r"already exists on commit .* tags are never moved"):
             repo.create_annotated_tag("churn@v1", "version: 1\n", parent)
-        assert _git(git_repo, "rev-parse", "churn@v1^{commit}") == head
+        assert git(git_repo, "rev-parse", "churn@v1^{commit}") == head
 
 
 def test_tag_messages_by_prefix(git_repo: Path) -> None:
-    head, parent = _git(git_repo, "rev-parse", "HEAD"), _git(git_repo, "rev-parse", "HEAD~1")
-    _git(git_repo, "tag", "churn@light", parent)
+    head, parent = git(git_repo, "rev-parse", "HEAD"), git(git_repo, "rev-parse", "HEAD~1")
+    git(git_repo, "tag", "churn@light", parent)
     with emulator((), repo_dir=git_repo, repos=(REPO,)) as gh:
         repo = client(gh)
         repo.create_annotated_tag("churn@v1", "one\n", parent)

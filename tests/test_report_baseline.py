@@ -121,20 +121,14 @@ def test_choose_baseline(deployed: str | None, versions: list, base: dict | None
 
 def test_offline_baseline_reads_the_environment_file_at_the_base_not_the_prs_edit(tmp_path: Path) -> None:
     """A PR setting production: v1 must not make v1 'deployed' in its own report (offline reads the base)."""
-    import subprocess
-
     from mlops_actions.evaluation.baseline import environment_version
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True,
-                              text=True).stdout.strip()
 
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "production.yaml").write_text("{}\n")
-    git("init", "-q", "-b", "main")
-    git("add", "-A")
-    git("commit", "-q", "-m", "base")
-    base = git("rev-parse", "HEAD")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    base = git(tmp_path, "rev-parse", "HEAD")
     (tmp_path / "environments" / "production.yaml").write_text("arrests: v1\n")  # the PR's edit
     assert environment_version(tmp_path, "production", "arrests") == "v1"
     assert environment_version(tmp_path, "production", "arrests", at=base) is None

@@ -109,21 +109,17 @@ def test_a_retagged_version_is_checked_again_not_taken_from_the_cache(example_re
 def test_a_cached_tag_object_reached_through_another_name_is_checked_again(tmp_path) -> None:
     """A tag object found valid as arrests@v1 is not trusted as churn@v1 (same object, other ref)."""
     import json as _json
-    import subprocess as _sp
 
     from mlops_actions.registry.records import latest_versions
 
-    def git(*args: str) -> str:
-        return _sp.run(["git", *args], cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
-
-    git("init", "-q", "-b", "main")
-    git("commit", "-q", "--allow-empty", "-m", "c")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "c")
     record = {"record_version": 1, "model": "arrests", "version": "v1", "fingerprint": "a" * 64,
               "data": [], "artifact": {"file": "model.skops", "sha256": "b" * 64, "format": "skops"},
               "metrics": {}, "libraries": {}}
-    git("tag", "-a", "arrests@v1", "-m", _json.dumps(record))
+    git(tmp_path, "tag", "-a", "arrests@v1", "-m", _json.dumps(record))
     assert set(latest_versions(tmp_path)) == {"arrests"}  # now cached as valid by its object id
-    git("update-ref", "refs/tags/churn@v1", git("rev-parse", "refs/tags/arrests@v1"))
+    git(tmp_path, "update-ref", "refs/tags/churn@v1", git(tmp_path, "rev-parse", "refs/tags/arrests@v1"))
     skipped: list = []
     found = latest_versions(tmp_path, skipped=skipped)
     assert set(found) == {"arrests"}
