@@ -31,10 +31,10 @@ from mlops_actions.convention.discovery import model_names, spec_relpath
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.schemas import MODEL_SPEC
 from mlops_actions.convention.validation import load_valid
-from mlops_actions.convention.yamlio import roundtrip
 from mlops_actions.errors import EXIT_OK, InputError, MlopsError, Place
 from mlops_actions.monitoring import refresh as core
 from mlops_actions.reporting.markdown import md_code
+from mlops_actions.training.spec_places import SpecPlaces
 
 BRANCH_PREFIX = "mlops-actions/refresh-"
 
@@ -118,11 +118,7 @@ def pinned_source(root: Path, spec: ModelSpec, relpath: str) -> tuple[str, str]:
 
 def _place_of(root: Path, relpath: str, key: str) -> Place:
     """Where ``data.<key>``'s value is in the spec (just the file when it cannot be told)."""
-    try:
-        line, col = roundtrip(_read(root, relpath))["data"].lc.value(key)
-        return Place(relpath, int(line) + 1, int(col) + 1, f"/data/{key}")
-    except Exception:  # the place is a courtesy: the message stands without it
-        return Place(relpath)
+    return SpecPlaces.load(root, relpath).at("data", key)
 
 
 def _read(root: Path, relpath: str) -> str:

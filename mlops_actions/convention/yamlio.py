@@ -257,10 +257,3 @@ def expanded_size(data: Any, limit: int = MAX_EXPANDED_NODES) -> int:
 def compose(text: str) -> Any:
     """The node tree of ``text`` (C parser), whose nodes carry start marks: for locating problems."""
     return _SAFE.compose(text)
-
-
-def roundtrip(text: str) -> Any:
-    """Parse with the round-trip loader so that nodes know their line and column (0-based)."""
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = True
-    return yaml.load(text)

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_actions.convention.yamlio import parse_text, roundtrip
+from mlops_actions.convention.locate import locate_node
+from mlops_actions.convention.yamlio import parse_text
 from mlops_actions.errors import InputError, RefusedError
 
 Fetch = Callable[[str], bytes]
@@ -108,12 +109,13 @@ def updated_spec(text: str, new_sha256: str, display: str) -> str:
 
 
 def _sha256_place(text: str, display: str) -> tuple[int, int]:
-    data = roundtrip(text)
-    section = data.get("data") if hasattr(data, "get") else None
-    if section is None or "sha256" not in section or "url" not in section:
+    """0-based line and column of the value of ``data.sha256``."""
+    loaded = parse_text(text, display)
+    section = loaded.data.get("data") if loaded.ok else None
+    if not isinstance(section, dict) or "sha256" not in section or "url" not in section:
         raise InputError(f"{display}: the data is not pinned by url + sha256, so there is nothing to refresh")
-    line, column = section.lc.value("sha256")
-    return int(line), int(column)
+    line, column = locate_node(loaded.tree, ["data", "sha256"])
+    return line - 1, column - 1
 
 
 def _prove(text: str, new_sha256: str, display: str) -> None:

@@ -1,4 +1,4 @@
-"""Places in a model spec (``file:line:col``) for errors found while training, from a round-trip parse."""
+"""Places in a model spec (``file:line:col``) for errors found while training, from its composed node tree."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops_actions.convention.locate import locate
+from mlops_actions.convention.locate import locate_node
 from mlops_actions.convention.problems import pointer
-from mlops_actions.convention.yamlio import read_text, roundtrip
+from mlops_actions.convention.yamlio import compose, read_text
 from mlops_actions.errors import Place
 
 
@@ -25,7 +25,7 @@ class SpecPlaces:
         if problem is not None or text is None:
             return cls(relpath)
         try:
-            return cls(relpath, roundtrip(text))
+            return cls(relpath, compose(text))
         except Exception:  # the spec was validated already; a place is a nicety, never a new failure
             return cls(relpath)
 
@@ -33,5 +33,5 @@ class SpecPlaces:
         """Place of the node at ``parts`` (its key with ``at="key"``)."""
         if self.tree is None:
             return Place(self.relpath, pointer=pointer(parts))
-        line, col = locate(self.tree, list(parts), at=at)
+        line, col = locate_node(self.tree, list(parts), at=at)
         return Place(self.relpath, line, col, pointer(parts))
