@@ -268,7 +268,7 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     gh = _github(ctx)
     sha = ctx.env.get("GITHUB_SHA") or None
     history = deployment_history(ctx.root, gh)
-    options = replace(options, deployed=deployed_versions(ctx.root, gh, history), deployments=history)
+    options = replace(options, deployed=deployed_versions(ctx.root, history), deployments=history)
 
     def on_rendered(comment: str, summary: str, verdict: str) -> None:
         publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha)

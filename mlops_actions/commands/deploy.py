@@ -23,13 +23,12 @@ from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
 from mlops_actions.gitio import Git
 from mlops_actions.registry import people
 from mlops_actions.registry.approvals import decide
-from mlops_actions.registry.promotion import Change, Deployed, changes, current_state, deployed_from, order_problem
+from mlops_actions.registry.promotion import Change, Deployed, changes, current_state, order_problem, read_deployments
 from mlops_actions.registry.records import parse_record
 from mlops_actions.reporting.markdown import md_cell
 
 DEPLOY_MARKER = "mlops-actions:deploy"
 CHECK_NAME = "mlops-actions deploy"
-HISTORY_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,7 @@ class Planned:
 
 def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime) -> int:
     policy = load_policy(root)
-    history = {env.name: deployed_from(env.name, gh.deployments(env.name, HISTORY_LIMIT))
-               for env in policy.environments}
+    history = read_deployments(gh, [env.name for env in policy.environments])
     current = {env: current_state(found) for env, found in history.items()}
     todo = changes(desired_state(root, policy), current, [e.name for e in policy.environments])
     if not todo:

@@ -29,7 +29,6 @@ from mlops_actions.registry.tag import parse_tag
 from mlops_actions.resources import schema_path
 
 FORMATS = ("text", "json")
-DEPLOYMENTS_PER_ENVIRONMENT = 100
 MAX_METRICS_SHOWN = 3
 MAX_CELL = 60
 RECORDS = "records"  # cache section: tag object id -> 1 when its record was found valid
@@ -171,10 +170,10 @@ def _plain_json(data: Any) -> bool:
 
 def github_placement(gh: Any, policy: Policy) -> Placement:
     """environment -> model -> version of the newest successful GitHub Deployment, per environment."""
-    from mlops_actions.registry.promotion import current_state, deployed_from
+    from mlops_actions.registry.promotion import current_state, read_deployments
 
-    state = {env.name: current_state(deployed_from(env.name, gh.deployments(env.name, DEPLOYMENTS_PER_ENVIRONMENT)))
-             for env in policy.environments}
+    found = read_deployments(gh, [env.name for env in policy.environments])
+    state = {env: current_state(deployed) for env, deployed in found.items()}
     return Placement(GITHUB, state)
 
 

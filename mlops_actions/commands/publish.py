@@ -12,35 +12,30 @@ from typing import Any
 from mlops_actions.errors import InputError
 from mlops_actions.evaluation import results as res
 from mlops_actions.registry import evidence as ev
-from mlops_actions.registry.promotion import Deployed, current_state, deployed_from
+from mlops_actions.registry.promotion import Deployed, current_state, read_deployments
 
 REPORT_MARKER = "mlops-actions:report"
 CHECK_NAME = "mlops-actions report"
 COMMENT_LIMIT = 65_536
 CHECK_SUMMARY_LIMIT = 65_535
-DEPLOYMENTS_READ = 100  # per environment, as deploy reads them
 CONCLUSIONS: Mapping[str, str] = {"pass": "success", "warn": "neutral", "fail": "failure"}
 
 
-def deployed_versions(root: Path, gh: Any, history: Mapping[str, Sequence[Deployed]] | None = None) -> dict[str, str]:
-    """model → version now deployed (newest successful GitHub Deployment) to the policy's baseline environment:
-    the report's baseline, as the product promises, rather than the desired state in the environment file.
-    ``history`` (from ``deployment_history``) saves asking GitHub again."""
-    from mlops_actions.convention.validation import load_policy
-
-    environment = load_policy(root).baseline
-    if history is not None and environment in history:
-        return current_state(history[environment])
-    return current_state(deployed_from(environment, gh.deployments(environment, DEPLOYMENTS_READ)))
-
-
 def deployment_history(root: Path, gh: Any) -> dict[str, tuple[Deployed, ...]]:
-    """environment → its successful deployments of our models, newest first, for every policy environment:
-    what runs now, for the report's promotion preview (and its environment-order check)."""
+    """environment → its deployments of our models that ran, newest first, for every policy environment:
+    what runs now, for the report's baseline and promotion preview (and its environment-order check)."""
     from mlops_actions.convention.validation import load_policy
 
-    return {env.name: tuple(deployed_from(env.name, gh.deployments(env.name, DEPLOYMENTS_READ)))
-            for env in load_policy(root).environments}
+    found = read_deployments(gh, [env.name for env in load_policy(root).environments])
+    return {env: tuple(deployed) for env, deployed in found.items()}
+
+
+def deployed_versions(root: Path, history: Mapping[str, Sequence[Deployed]]) -> dict[str, str]:
+    """model → version now deployed (newest GitHub Deployment that ran) to the policy's baseline environment:
+    the report's baseline, as the product promises, rather than the desired state in the environment file."""
+    from mlops_actions.convention.validation import load_policy
+
+    return current_state(history.get(load_policy(root).baseline, ()))
 
 
 def shown_models(results: Path) -> dict[str, ev.Shown]:

@@ -52,6 +52,15 @@ def deployed_from(environment: str, deployments: Iterable[Any]) -> list[Deployed
     return found
 
 
+DEPLOYMENTS_READ = 100  # newest deployments read per environment
+
+
+def read_deployments(gh: Any, environments: Iterable[str]) -> dict[str, list[Deployed]]:
+    """environment → our models' deployments that ran there, newest first (one read per environment through
+    ``gh``, a ``GitHubRepo``): what deploy, history and the report's preview all start from."""
+    return {env: deployed_from(env, gh.deployments(env, DEPLOYMENTS_READ)) for env in environments}
+
+
 def current_state(deployed: Sequence[Deployed]) -> dict[str, str]:
     """model → version of its newest successful deployment."""
     state: dict[str, str] = {}
