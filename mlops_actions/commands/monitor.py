@@ -17,10 +17,10 @@ from typing import Any, TextIO
 import pandas as pd
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.convention.discovery import POLICY_FILE, model_names, spec_relpath
+from mlops_actions.convention.discovery import POLICY_FILE
 from mlops_actions.convention.model import ModelSpec, Policy
-from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
-from mlops_actions.convention.validation import load_valid
+from mlops_actions.convention.schemas import POLICY
+from mlops_actions.convention.validation import load_spec, load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
 from mlops_actions.monitoring import data as tables
 from mlops_actions.monitoring import engine, report
@@ -84,18 +84,6 @@ def gather(root: Path, model: str, *, current: Path, env: str | None, reference:
     cur_frame = tables.numeric_columns(cur_frame, kinds | extra, str(current))
     ref_frame = tables.numeric_columns(ref_frame, _on_reference(kinds | extra, spec, ref_frame), ref_label)
     return Inputs(spec, environment, ref, ref_frame, cur_frame, str(current))
-
-
-def load_spec(root: Path, model: str) -> ModelSpec:
-    known = model_names(root)
-    if model not in known:
-        raise InputError(f"unknown model '{model}': there is no {spec_relpath(model)}",
-                         hint=f"models in this repository: {', '.join(known) or 'none'}")
-    data = load_valid(root, spec_relpath(model), MODEL_SPEC)
-    if data is None:
-        raise InputError(f"{spec_relpath(model)} is not a valid model spec",
-                         hint=f"run `mlops-actions validate {spec_relpath(model)}` to see why")
-    return ModelSpec.from_dict(data, spec_relpath(model))
 
 
 def default_environment(root: Path) -> str:

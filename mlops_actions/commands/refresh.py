@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.convention.discovery import model_names, spec_relpath
+from mlops_actions.convention.discovery import spec_relpath
 from mlops_actions.convention.model import ModelSpec
-from mlops_actions.convention.schemas import MODEL_SPEC
-from mlops_actions.convention.validation import load_valid
+from mlops_actions.convention.validation import load_spec
 from mlops_actions.errors import EXIT_OK, InputError, MlopsError, Place
 from mlops_actions.monitoring import refresh as core
 from mlops_actions.reporting.markdown import md_code
@@ -63,7 +62,8 @@ def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = F
     ``skip_unpinned``: data kept in the repository is a notice and exit 0, not an error (a workflow that
     refreshes every monitored model meets models of both kinds)."""
     stream = out or sys.stdout
-    spec, relpath = load_spec(root, model)
+    spec = load_spec(root, model)
+    relpath = spec.spec_path
     if skip_unpinned and not (spec.data.url and spec.data.sha256):
         message = f"{model}: the data is a file in the repository ({spec.data.path}); nothing to refresh"
         runtime.command("notice", message + " (new data arrives by pull request)", title="mlops-actions refresh")
@@ -91,19 +91,6 @@ def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = F
     write_atomically(root / relpath, repin.text)
     print(f"{relpath}: pin updated; the data is cached in {cached} for train", file=stream)
     return EXIT_OK
-
-
-def load_spec(root: Path, model: str) -> tuple[ModelSpec, str]:
-    known = model_names(root)
-    relpath = spec_relpath(model)
-    if model not in known:
-        raise InputError(f"unknown model '{model}': there is no {relpath}",
-                         hint=f"models in this repository: {', '.join(known) or 'none'}")
-    data = load_valid(root, relpath, MODEL_SPEC)
-    if data is None:
-        raise InputError(f"{relpath} is not a valid model spec", place=Place(relpath),
-                         hint=f"run `mlops-actions validate {relpath}` to see why")
-    return ModelSpec.from_dict(data, relpath), relpath
 
 
 def pinned_source(root: Path, spec: ModelSpec, relpath: str) -> tuple[str, str]:

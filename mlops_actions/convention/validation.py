@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.convention import semantic
-from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names
+from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names, spec_relpath
 from mlops_actions.convention.locate import locate_node
-from mlops_actions.convention.model import Policy
+from mlops_actions.convention.model import ModelSpec, Policy
 from mlops_actions.convention.problems import Problem, Problems, pointer
 from mlops_actions.convention.schema_check import schema_errors, schema_problems
 from mlops_actions.convention.schemas import ENVIRONMENT, MODEL_SPEC, POLICY
@@ -102,6 +102,20 @@ def load_policy(root: Path) -> Policy:
         raise InputError("the policy is not valid", place=Place(POLICY_FILE),
                          hint=f"run `mlops-actions validate {POLICY_FILE}` to see the problems")
     return Policy.from_dict(data)
+
+
+def load_spec(root: Path, model: str) -> ModelSpec:
+    """The spec of ``model``: ``InputError`` naming the known models when it has none, or when it is invalid."""
+    relpath = spec_relpath(model)
+    known = model_names(root)
+    if model not in known:
+        raise InputError(f"unknown model '{model}': there is no {relpath}",
+                         hint=f"models in this repository: {', '.join(known) or 'none'}")
+    data = load_valid(root, relpath, MODEL_SPEC)
+    if data is None:
+        raise InputError(f"{relpath} is not a valid model spec", place=Place(relpath),
+                         hint=f"run `mlops-actions validate {relpath}` to see why")
+    return ModelSpec.from_dict(data, relpath)
 
 
 def load_valid(root: Path, relpath: str, schema: str) -> dict[str, Any] | None:
