@@ -61,6 +61,7 @@ class Dataset:
     classes: tuple[str, ...] = ()
     pos_label: str | None = None
     notes: tuple[str, ...] = field(default=())
+    split_columns: pd.DataFrame | None = None  # split.by / split.group columns, as read
 
 
 # --- locating the file ------------------------------------------------------------------------------
@@ -230,8 +231,14 @@ def check_frame(frame: pd.DataFrame, spec: ModelSpec, source: Source, places: Sp
     y, classes, pos_label, notes = _target(frame[spec.data.target], spec, source, places)
     groups = _groups(frame, spec, source, places)
     columns = {**{c: str(X[c].dtype) for c in X}, spec.data.target: str(y.dtype)}
+    split_names = [c for c in (spec.split.by, spec.split.group) if c is not None]
+    for name, parts in ((spec.split.by, ("split", "by", "column")), (spec.split.group, ("split", "group"))):
+        if name is not None and name not in frame.columns:
+            raise InputError(f"split column '{name}' is not in {source.display} (columns: {_names(frame)})",
+                             place=places.at(*parts), hint="fix the column name in the spec or the data")
+    split_columns = frame[list(dict.fromkeys(split_names))].reset_index(drop=True) if split_names else None
     return Dataset(X, y, groups, source.display, len(frame), dict(sorted(columns.items())), classes,
-                   pos_label, notes)
+                   pos_label, notes, split_columns)
 
 
 def model_inputs(frame: pd.DataFrame, spec: ModelSpec, display: str = "input") -> pd.DataFrame:
@@ -296,9 +303,11 @@ def _coerce(raw: pd.Series, kind: str, name: str, source: Source) -> pd.Series:
         return to_numeric(raw, name, source)
     if kind == "boolean":
         return to_boolean(raw, name, source)
+    if kind == "datetime":
+        return to_datetime(raw, name, source)
     if kind == "text":
-        return _as_text(raw).fillna("")
-    return _as_text(raw)
+        return as_text(raw).fillna("")
+    return as_text(raw)
 
 
 def _missing(raw: pd.Series, name: str, what: str, source: Source, hint: str) -> None:
@@ -323,11 +332,35 @@ def to_numeric(raw: pd.Series, name: str, source: Source) -> pd.Series:
     return values
 
 
+def to_datetime(raw: pd.Series, name: str, source: Source) -> pd.Series:
+    """Dates and timestamps (ISO 8601, else any format pandas infers) as naive UTC ``datetime64[ns]``; missing
+    stays NaT; a value that is not a date is refused with its place."""
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        values = raw
+    else:
+        text = raw.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+        try:
+            values = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+        except (ValueError, TypeError):
+            values = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = values.astype("datetime64[ns]")
+    bad = values.isna() & raw.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        place, where = source.place(row)
+        raise InputError(f"column '{name}' is declared datetime but holds {raw.iloc[row]!r} at {where}",
+                         place=place, hint="write dates as 2024-01-31 (or 2024-01-31T12:00:00), or declare the "
+                                           "column categorical")
+    return values
+
+
 def to_boolean(raw: pd.Series, name: str, source: Source) -> pd.Series:
     """true/false, yes/no, 1/0 (any case) as 1.0/0.0; missing stays NaN."""
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64")
-    text = _as_text(raw).str.strip().str.lower()
+    text = as_text(raw).str.strip().str.lower()
     values = text.map(lambda v: 1.0 if v in _TRUE else 0.0 if v in _FALSE else np.nan).astype("float64")
     bad = values.isna() & raw.notna()
     if bad.any():
@@ -338,7 +371,7 @@ def to_boolean(raw: pd.Series, name: str, source: Source) -> pd.Series:
     return values
 
 
-def _as_text(raw: pd.Series) -> pd.Series:
+def as_text(raw: pd.Series) -> pd.Series:
     """Values as Python strings in an object column, missing as NaN; whole floats lose their '.0'."""
     if pd.api.types.is_float_dtype(raw) and raw.dropna().mod(1).eq(0).all():
         raw = raw.astype("Int64")
@@ -353,7 +386,7 @@ def _target(raw: pd.Series, spec: ModelSpec, source: Source, places: SpecPlaces,
         _missing(raw, name, "target", source, "or drop those rows")
     if spec.task == "regression":
         return to_numeric(raw, name, source), (), None, ()
-    y = _as_text(raw)
+    y = as_text(raw)
     classes = tuple(sorted(y.unique()))
     if len(classes) < 2:
         raise InputError(f"the target '{name}' has one class only ({classes[0]!r}) in {source.display}; "
@@ -417,7 +450,7 @@ def _group_column(raw: pd.Series, name: str, spec: ModelSpec, source: Source) ->
     role = "sensitive" if name in spec.data.sensitive else "control"
     if raw.isna().any() and spec.data.missing_sensitive == "error":
         _missing(raw, name, role, source, f"or set data.missing.sensitive: group (a '{MISSING_GROUP}' group)")
-    return _as_text(raw).fillna(MISSING_GROUP)
+    return as_text(raw).fillna(MISSING_GROUP)
 
 
 # --- the split --------------------------------------------------------------------------------------
