@@ -177,10 +177,11 @@ def _release(gh: Any, m: ModelReport, tag: str, record: dict[str, Any], folder: 
     card = model_card(m)
     release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=_release_body(m, tag, record))
     have = {a.name for a in release.assets}
-    files = {"model.skops": (folder / "model.skops").read_bytes(),
+    model_file = str(record.get("artifact", {}).get("file", "model.skops"))  # model.zip for a command's files
+    files = {model_file: (folder / model_file).read_bytes(),
              "metrics.json": (folder / "metrics.json").read_bytes(),
              "model-card.md": card.encode("utf-8")}
-    for name in ASSETS:
+    for name in files:
         if name not in have:
             gh.upload_asset(release, name, files[name],
                             "application/json" if name.endswith(".json") else "application/octet-stream")

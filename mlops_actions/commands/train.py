@@ -17,8 +17,8 @@ from mlops_actions.reporting.markdown import md_cell, md_code
 
 DEFAULT_OUT = "mlops-out"
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
-OUTPUT_NAMES = frozenset({"fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json",
-                          "model-card.md"})
+OUTPUT_NAMES = frozenset({"fairness.json", "metrics.json", "model.skops", "model.zip", "predictions.parquet",
+                          "record.json", "model-card.md"})
 
 
 def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
@@ -31,13 +31,13 @@ def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"{name}: trained; outputs in {result.folder}")
-    print(f"  model.skops sha256 {result.artifact_sha256}")
+    print(f"  {result.artifact_file} sha256 {result.artifact_sha256}")
     for metric, value in result.metrics.items():
         print(f"  {metric} = {_number(value)}")
     runtime.set_output("folder", str(result.folder))
     runtime.set_output("sha256", result.artifact_sha256)
     runtime.set_output("upload-predictions", "true" if policy.upload_predictions else "false")
-    runtime.append_summary(summary_markdown(name, result.artifact_sha256, result.metrics))
+    runtime.append_summary(summary_markdown(name, result.artifact_sha256, result.metrics, result.artifact_file))
     return EXIT_OK
 
 
@@ -96,9 +96,10 @@ def _number(value: float | None) -> str:
     return "null" if value is None else f"{value:.6g}"
 
 
-def summary_markdown(name: str, sha256: str, metrics: Mapping[str, float | None]) -> str:
+def summary_markdown(name: str, sha256: str, metrics: Mapping[str, float | None],
+                     artifact_file: str = "model.skops") -> str:
     """Job-summary Markdown: the model, its artifact hash and metrics (names escaped, no rows)."""
-    lines = [f"### Trained {md_code(name)}", "", f"model.skops sha256 {md_code(sha256)}", "",
+    lines = [f"### Trained {md_code(name)}", "", f"{artifact_file} sha256 {md_code(sha256)}", "",
              "| metric | value |", "|---|---|"]
     lines += [f"| {md_cell(k)} | {_number(v)} |" for k, v in metrics.items()]
     return "\n".join(lines) + "\n\n"

@@ -78,6 +78,7 @@ class TrainResult:
     metrics: Mapping[str, float | None]
     record: Mapping[str, Any]
     notes: tuple[str, ...] = ()
+    artifact_file: str = "model.skops"
 
 
 def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
@@ -119,7 +120,7 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
         folder = write_atomically(out_dir, spec.name, files)
     skipped = (FAIRNESS_SKIPPED,) if fairness is None and spec.data.sensitive else ()
     notes = (*dataset.notes, *split.notes, *fit_notes, *result.notes, *skipped)
-    return TrainResult(spec.name, folder, artifact.sha256, result.values, record, notes)
+    return TrainResult(spec.name, folder, artifact.sha256, result.values, record, notes, artifact.file)
 
 
 # --- builders: how the model is made ---------------------------------------------------------------
