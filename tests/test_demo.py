@@ -19,7 +19,9 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert "report comment created on pull request #1" in out
     assert "report comment updated on pull request #1" in out
     assert "PR #1 has 1 mlops-actions comment(s)" in out
-    assert "registered arrests@v1" in out
+    for model in ("arrests", "arrests-gbm", "arrests-np"):  # declarative, pipeline factory, command
+        assert f"registered {model}@v1" in out
+        assert f"deployed {model}@v1 to production" in out
     assert '"version": "v1"' in out  # the record printed from the tag
     assert "deployed arrests@v1 to staging" in out
     assert "deploy refused; no deployment was created" in out
@@ -28,7 +30,7 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert elapsed < 60
     repo = tmp_path / "demo"
     tags = subprocess.run(["git", "tag", "--list"], cwd=repo, capture_output=True, text=True).stdout.split()
-    assert tags == ["arrests@v1"]
+    assert tags == ["arrests-gbm@v1", "arrests-np@v1", "arrests@v1"]
 
 
 def test_demo_refuses_a_non_empty_keep_folder(tmp_path: Path) -> None:
