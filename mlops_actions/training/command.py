@@ -194,7 +194,7 @@ def _check_nothing_outside(before: Mapping[str, tuple[int, int]], after: Mapping
         shown = ", ".join([*changed[:5], *(f"{p} (removed)" for p in removed[:5])])
         more = len(changed) + len(removed) - min(len(changed), 5) - min(len(removed), 5)
         _broken("outside", f"it changed repository file(s) {shown}" + (f" and {more} more" if more else "")
-                + " (write everything under $MLOPS_OUT)", place)
+                + " (remove or restore them, and write everything under $MLOPS_OUT)", place)
 
 
 # --- predictions -----------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from mlops_actions.convention.model import ModelSpec, Policy
 from mlops_actions.convention.semantic import repo_path_problem
 from mlops_actions.errors import InputError, Place
 from mlops_actions.training.dependencies import worktree_reader
-from mlops_actions.training.imports import Traced, module_name, refused_modules, trace
+from mlops_actions.training.imports import PICKLE_MODULES, Traced, module_name, refused_modules, trace
 from mlops_actions.training.spec_places import SpecPlaces
 
 
@@ -68,11 +68,13 @@ def _check_traced(traced: Traced, policy: Policy) -> None:
     if refused:
         module, path, line = refused[0]
         others = ", ".join(m for m, _, _ in refused[1:])
+        hint = (f"add '{module}.' to estimators.allowed_prefixes in mlops.yaml if you trust it (and install it, "
+                "e.g. with requirements:), or use a train: command for other frameworks")
+        if module in PICKLE_MODULES:
+            hint = "modules that load pickles (code hidden in data) are never allowed; save and load plain data"
         raise InputError(f"imports module '{module}', which is neither in the repository nor allowed"
                          + (f" (also: {others})" if others else "") + "; nothing was imported",
-                         place=Place(path, line),
-                         hint=f"add '{module}.' to estimators.allowed_prefixes in mlops.yaml if you trust it (and "
-                              "install it, e.g. with requirements:), or use a train: command for other frameworks")
+                         place=Place(path, line), hint=hint)
 
 
 def _syntax_line(reason: str) -> int | None:
