@@ -13,6 +13,7 @@ from mlops_actions.errors import InputError
 from mlops_actions.evaluation import results as res
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.promotion import Deployed, current_state, read_deployments
+from mlops_actions.training import reproducibility as repro
 
 REPORT_MARKER = "mlops-actions:report"
 CHECK_NAME = "mlops-actions report"
@@ -43,7 +44,8 @@ def shown_models(results: Path) -> dict[str, ev.Shown]:
     shown = {}
     for folder in res.result_folders(results, missing_ok=True):  # a PR editing only environments/ has none
         record = res.load_record(folder, folder.name)
-        shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]))
+        numbers = repro.numbers_of(record) if repro.rule_of(record)[0] == repro.METRICS else {}
+        shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]), numbers)
     return shown
 
 

@@ -37,6 +37,7 @@ from mlops_actions.registry.versioning import (
 )
 from mlops_actions.reporting.markdown import md_cell, md_code
 from mlops_actions.reporting.modelcard import model_card
+from mlops_actions.training import reproducibility as repro
 
 REPORT_MARKER = "mlops-actions:report"
 REGISTER_MARKER = "mlops-actions:register"
@@ -73,12 +74,15 @@ def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsR
         return _refuse(gh, None, [f"commit {options.sha[:12]} is not the merge of a pull request; versions are "
                                   "registered only from reviewed, merged pull requests"], runtime)
     decision = _approvals(root, gh, pr, options)
-    problems = _check_all(reports, decision, _evidence(gh, pr.number), pr.head_sha)
+    shown = _evidence(gh, pr.number)
+    problems = _check_all(reports, decision, shown, pr.head_sha)
     problems += edited_metrics(options.results, reports)
     if problems:
         return _refuse(gh, pr.number, problems, runtime)
     provenance = Provenance(options.sha, pr.number, decision.approvers, pr.merged_by, options.run_url, options.now)
-    done = [_register_one(gh, m, options.results / m.name, provenance) for m in reports]
+    assert shown is not None  # _check_all refuses a merge without evidence
+    done = [_register_one(gh, m, options.results / m.name, provenance, rebuild_verdict(m, shown.models[m.name]))
+            for m in reports]
     _announce(gh, pr.number, done)
     runtime.set_output("versions", json.dumps([d.__dict__ for d in done], sort_keys=True))
     return EXIT_OK
@@ -115,13 +119,26 @@ def _check_model(m: ModelReport, shown: ev.Evidence | None, head_sha: str) -> li
                         "unknown, so nothing ships (run the PR workflow, then merge)")
     elif m.name not in shown.models:
         problems.append("the PR's report did not show this model; what was reviewed is not what would ship")
-    elif shown.models[m.name].artifact_sha256 != m.artifact_sha256:
-        problems.append(f"not reproducible: the artifact built on main has sha256 {m.artifact_sha256[:12]}…, the "
-                        f"PR's report showed {shown.models[m.name].artifact_sha256[:12]}… for head "
-                        f"{shown.head_sha[:12]} (did the data, a library version or the spec change after review?)")
+    elif not rebuild_verdict(m, shown.models[m.name]).ok:
+        seen = shown.models[m.name]
+        verdict = rebuild_verdict(m, seen)
+        if verdict.rule == repro.EXACT:
+            changed = "same fingerprint: training is not deterministic" if seen.fingerprint == m.fingerprint else \
+                "the fingerprint differs: the data, code, a library version or the spec changed after review"
+            problems.append(f"not reproducible: the artifact built on main has sha256 {m.artifact_sha256[:12]}…, the "
+                            f"PR's report showed {seen.artifact_sha256[:12]}… for head {shown.head_sha[:12]} "
+                            f"({changed}; or set reproducibility: metrics with a tolerance)")
+        else:
+            problems.append("not reproducible within tolerance (reproducibility: metrics): "
+                            + "; ".join(verdict.problems))
     elif shown.head_sha != head_sha:
         problems.append(f"the PR's report is for commit {shown.head_sha[:12]}, not the merged head {head_sha[:12]}")
     return problems
+
+
+def rebuild_verdict(m: ModelReport, seen: ev.Shown) -> repro.Verdict:
+    """Does the rebuild on main meet the model's reproducibility rule against what the review showed?"""
+    return repro.check_rebuild(m.record, repro.Reviewed(seen.artifact_sha256, seen.numbers))
 
 
 def edited_metrics(results: Path, reports: Sequence[ModelReport]) -> list[str]:
@@ -148,13 +165,15 @@ def _existing(gh: Any, model: str) -> list[ExistingVersion]:
     return existing_from_tags(model, tags)
 
 
-def _register_one(gh: Any, m: ModelReport, folder: Path, provenance: Provenance) -> Registered:
+def _register_one(gh: Any, m: ModelReport, folder: Path, provenance: Provenance,
+                  verdict: repro.Verdict) -> Registered:
     gates = {"verdict": m.verdict, "results": [r.to_dict() for r in m.gates.results]}
+    trained = {**m.record, "reproducibility": verdict.record_fields()}  # which rule applied; both sets of numbers
     for _ in range(MAX_RACE_RETRIES):
         existing = _existing(gh, m.name)
         done = already_registered(existing, m.fingerprint, provenance.commit)
         number = done.number if done else next_number(existing)
-        record = dict(done.record) if done and done.record else version_record(m.record, number, provenance, gates)
+        record = dict(done.record) if done and done.record else version_record(trained, number, provenance, gates)
         tag = f"{m.name}@v{number}"
         try:
             gh.create_annotated_tag(tag, tag_message(record), provenance.commit)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _PREFIX = "<!-- mlops-actions:evidence "
 _LINE = re.compile(r"^<!-- mlops-actions:evidence (\{.*\}) -->$", re.M)
@@ -20,6 +20,7 @@ _HEX = re.compile(r"^[0-9a-f]{40,64}$")
 class Shown:
     artifact_sha256: str
     fingerprint: str
+    numbers: Mapping[str, float | None] = field(default_factory=dict)  # reproducibility: metrics models only
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,11 @@ class Evidence:
 def render(head_sha: str, models: Mapping[str, Shown]) -> str:
     """The hidden line (hex digests and model names only, so it cannot close the HTML comment)."""
     data = {"head": head_sha,
-            "models": {name: {"artifact": s.artifact_sha256, "fingerprint": s.fingerprint}
+            "models": {name: {"artifact": s.artifact_sha256, "fingerprint": s.fingerprint,
+                              **({"numbers": dict(s.numbers)} if s.numbers else {})}
                        for name, s in sorted(models.items())}}
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    # "--" can only occur inside a string (a metric's name); a JSON escape keeps the comment closed
+    text = json.dumps(data, sort_keys=True, separators=(",", ":")).replace("--", "-\\u002d")
     if "--" in text:
         raise ValueError("evidence must not contain '--'")
     return f"{_PREFIX}{text} -->"
@@ -46,10 +49,18 @@ def parse(body: str) -> Evidence | None:
         return None
     try:
         data = json.loads(match.group(1))
-        models = {str(name): Shown(str(v["artifact"]), str(v["fingerprint"])) for name, v in data["models"].items()}
+        models = {str(name): Shown(str(v["artifact"]), str(v["fingerprint"]), _numbers(v.get("numbers")))
+                  for name, v in data["models"].items()}
         head = str(data["head"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     if not all(_HEX.match(s.artifact_sha256) for s in models.values()):
         return None
     return Evidence(head, models)
+
+
+def _numbers(raw: object) -> dict[str, float | None]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+            for k, v in raw.items()}
