@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-DATETIME_PARTS = ("year", "month", "dayofweek")
+DATETIME_PARTS = ("year", "month", "day_of_week")
 
 
 def expanded_names(name: str) -> list[str]:
