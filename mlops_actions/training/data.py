@@ -41,9 +41,11 @@ class Source:
     lines: tuple[int, ...] = ()
 
     def place(self, row: int) -> tuple[Place, str]:
-        """Place and words for 0-based data row ``row``: a line of a CSV file, a row of a parquet file."""
+        """Place and words for 0-based data row ``row``: a line of a CSV file, a row of a parquet file.
+        CSV line numbers are counted only when a place is needed (the fast reader does not count them)."""
         if self.format == "csv":
-            line = self.lines[row] if row < len(self.lines) else row + 2
+            lines = self.lines or _lines_or_empty(self)
+            line = lines[row] if row < len(lines) else row + 2
             return Place(self.display, line), f"line {line}"
         return Place(self.display), f"row {row + 1}"
 
@@ -108,12 +110,21 @@ def _sha256_file(path: Path) -> str:
 
 # --- reading ----------------------------------------------------------------------------------------
 
-def read_frame(source: Source, places: SpecPlaces) -> tuple[pd.DataFrame, Source]:
-    """The raw table (CSV cells as text) and the source with the line number of each CSV row."""
+def read_frame(source: Source, places: SpecPlaces, numeric: frozenset[str] = frozenset(),
+               ) -> tuple[pd.DataFrame, Source]:
+    """The raw table and the source (with the line number of each CSV row when they were counted).
+
+    CSV: the fast path (pyarrow's multithreaded reader: ``numeric`` columns parsed as float64, the others as
+    text) answers for well-formed files; any problem it meets sends the file through the careful path (cells
+    as text, every row's line counted), which names the file, line and what to do.
+    """
     _check_not_empty(source)
     _check_magic(source, places)
     if source.format == "parquet":
         return _read_parquet(source), source
+    fast = _read_csv_fast(source, numeric)
+    if fast is not None:
+        return fast, source
     lines = _csv_row_lines(source)
     frame = _read_csv(source)
     if len(frame) == 0:
@@ -160,6 +171,36 @@ def _read_csv(source: Source) -> pd.DataFrame:
         raise InputError("the data file is empty (no header row)", place=Place(source.display)) from exc
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(f"cannot parse the CSV file: {exc}", place=Place(source.display)) from exc
+
+
+def _read_csv_fast(source: Source, numeric: frozenset[str]) -> pd.DataFrame | None:
+    """The table read by pyarrow, or None when anything is unusual (the careful path then explains it)."""
+    import pyarrow as pa
+    import pyarrow.csv as pv
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    try:
+        with source.path.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        names = [h.strip() for h in header]
+        if not header or len(set(names)) != len(names):
+            return None
+        types = {h: pa.float64() if h.strip() in numeric else pa.string() for h in header}
+        table = pv.read_csv(source.path, parse_options=pv.ParseOptions(newlines_in_values=True),
+                            convert_options=pv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                                              null_values=sorted(STR_NA_VALUES)))
+    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, csv.Error, OSError):
+        return None
+    if table.num_rows == 0 or table.column_names != header:
+        return None
+    return table.to_pandas()
+
+
+def _lines_or_empty(source: Source) -> tuple[int, ...]:
+    try:
+        return _csv_row_lines(source)
+    except InputError:
+        return ()
 
 
 def _csv_row_lines(source: Source) -> tuple[int, ...]:
@@ -217,7 +258,8 @@ def _first_bad_line(path: Path) -> int | None:
 def load_dataset(root: Path, spec: ModelSpec, places: SpecPlaces) -> Dataset:
     """Read the data of ``spec`` and check it; the first problem found is raised with its place."""
     source = data_source(root, spec, places)
-    frame, source = read_frame(source, places)
+    numeric = frozenset(n for n, kind in spec.data.features.items() if kind == "numeric") - {spec.data.target}
+    frame, source = read_frame(source, places, numeric)
     return check_frame(frame, spec, source, places)
 
 

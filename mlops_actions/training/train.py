@@ -151,6 +151,7 @@ class SklearnBuilder:
     modules: tuple[str, ...]
     artifact_kind: str = "skops"
     _predicted: np.ndarray | None = None
+    codes: tuple[str, ...] = ()  # classes, when the estimator learns integer codes 0..k-1 instead (XGBoost)
 
     @property
     def title(self) -> str:
@@ -163,6 +164,9 @@ class SklearnBuilder:
     def fit(self, dataset: Dataset, split: Split) -> tuple[str, ...]:
         """Fit on the training rows; notes from the warnings it raised (e.g. no convergence)."""
         X, y = self.frame(dataset, split.train), dataset.y.iloc[split.train].to_numpy()
+        if self.spec.task == "classification" and needs_codes(self.model):
+            self.codes = dataset.classes
+            y = np.searchsorted(np.asarray(dataset.classes, dtype=object), y)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -174,7 +178,10 @@ class SklearnBuilder:
     def predict(self, dataset: Dataset, split: Split) -> Predictions:
         preds = predict(self.model, self.spec, dataset, split, self.places, self.frame(dataset, split.test))
         self._predicted = preds.y_pred
-        return preds
+        if not self.codes:
+            return preds
+        labels = np.asarray(self.codes, dtype=object)
+        return Predictions(preds.y_true, labels[preds.y_pred.astype(int)], preds.proba, self.codes, preds.pos_label)
 
     def save(self, dataset: Dataset, split: Split) -> Artifact:
         artifact = dump_model(self.model)
@@ -182,10 +189,21 @@ class SklearnBuilder:
         return artifact
 
     def params(self) -> dict[str, Any]:
+        codes = {"label_codes": list(self.codes)} if self.codes else {}
         if self.spec.build.kind == DECLARATIVE:
-            return estimator_params(self.spec, self.model)
+            return {**estimator_params(self.spec, self.model), **codes}
         return {"class": _qualified(self.model), "factory": self.spec.build.target,
                 "params": {k: _plain(v) for k, v in sorted(self.model.get_params(deep=False).items())}}
+
+
+# Estimators whose classifiers accept only integer labels 0..k-1: they learn codes in sorted class order, and
+# the record's params say so (``label_codes``: the class of each code).
+INTEGER_LABEL_MODULES = ("xgboost.",)
+
+
+def needs_codes(model: Any) -> bool:
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    return type(final).__module__.startswith(INTEGER_LABEL_MODULES)
 
 
 def _qualified(obj: Any) -> str:
