@@ -186,7 +186,8 @@ def _read_csv_fast(source: Source, numeric: frozenset[str]) -> pd.DataFrame | No
         if not header or len(set(names)) != len(names):
             return None
         types = {h: pa.float64() if h.strip() in numeric else pa.string() for h in header}
-        table = pv.read_csv(source.path, parse_options=pv.ParseOptions(newlines_in_values=True),
+        quoted = _has_quotes(source.path)  # a quoted value may hold a newline: the (slower) exact chunking
+        table = pv.read_csv(source.path, parse_options=pv.ParseOptions(newlines_in_values=quoted),
                             convert_options=pv.ConvertOptions(column_types=types, strings_can_be_null=True,
                                                               null_values=sorted(STR_NA_VALUES)))
     except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, csv.Error, OSError):
@@ -194,6 +195,13 @@ def _read_csv_fast(source: Source, numeric: frozenset[str]) -> pd.DataFrame | No
     if table.num_rows == 0 or table.column_names != header:
         return None
     return table.to_pandas()
+
+
+def _has_quotes(path: Path) -> bool:
+    import mmap
+
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') != -1
 
 
 def _lines_or_empty(source: Source) -> tuple[int, ...]:
@@ -415,6 +423,8 @@ def to_boolean(raw: pd.Series, name: str, source: Source) -> pd.Series:
 
 def as_text(raw: pd.Series) -> pd.Series:
     """Values as Python strings in an object column, missing as NaN; whole floats lose their '.0'."""
+    if isinstance(raw.dtype, pd.StringDtype):  # holds str or missing only: no per-value work
+        return raw.astype(object).where(raw.notna(), np.nan)
     if pd.api.types.is_float_dtype(raw) and raw.dropna().mod(1).eq(0).all():
         raw = raw.astype("Int64")
     text = raw.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
