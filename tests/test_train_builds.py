@@ -321,3 +321,19 @@ def test_exactly_one_way_of_building(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["-C", str(root), "validate"]) == 1
     out = capsys.readouterr().out
     assert "give only one of: estimator, or pipeline, or train (found estimator and pipeline)" in out
+
+
+def test_install_requirements_runs_pip_without_a_shell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    from importlib.metadata import version
+
+    pins = f"numpy=={version('numpy')}  # already here: pip needs no index\n"
+    root = make_repo(tmp_path, SPEC + "requirements: models/m/requirements.txt\n", {"models/m/requirements.txt": pins})
+    env = {**os.environ, "MLOPS_ACTIONS_PIP_ARGS": "--no-index"}
+    assert main(["-C", str(root), "train", "m", "--out", "out", "--install-requirements"], env=env) == 0
+    assert "Requirement already satisfied: numpy" in capsys.readouterr().out
+    (root / "models/m/requirements.txt").write_text("surely-not-a-package-mlops==1.0\n")
+    code = main(["-C", str(root), "train", "m", "--out", "out2", "--install-requirements"], env=env)
+    err = capsys.readouterr().err
+    assert code == 1 and "models/m/requirements.txt: pip could not install the requirements" in err
+    assert not (root / "out2").exists() and "Traceback" not in err

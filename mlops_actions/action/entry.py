@@ -44,6 +44,7 @@ class ActionInputs:
     current_data: str = ""
     environment: str = ""
     publish: bool = False
+    install_requirements: bool = True
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -155,7 +156,9 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
-        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env))
+        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env),
+        install_requirements=_choice(env, "MLOPS_INSTALL_REQUIREMENTS", "install-requirements", ("true", "false"),
+                                     "true") == "true")
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
     if command == "monitor" and not inputs.current_data:
@@ -169,7 +172,8 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     base = ["--base", inputs.base_ref] if inputs.base_ref else []
     publish = ["--publish"] if inputs.publish else []
     if inputs.command == "train":
-        return [[*root, "train", "--out", str(inputs.results_dir), "--", m] for m in inputs.models]
+        install = ["--install-requirements"] if inputs.install_requirements else []
+        return [[*root, "train", "--out", str(inputs.results_dir), *install, "--", m] for m in inputs.models]
     if inputs.command == "monitor":
         env = ["--env", inputs.environment] if inputs.environment else []
         current = str(inputs.root / inputs.current_data)  # the step runs in the action's folder, not the repo

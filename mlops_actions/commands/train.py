@@ -21,12 +21,19 @@ OUTPUT_NAMES = frozenset({"fairness.json", "metrics.json", "model.skops", "model
                           "record.json", "model-card.md"})
 
 
-def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
-    """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics."""
+def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install: bool = False,
+          pip_args: str = "") -> int:
+    """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics. With ``install``,
+    the model's pinned requirements are pip-installed first (folded output)."""
     from mlops_actions.training.train import train_model
 
     check_out_dir(out, name)
     spec, policy = load_model(root, name)
+    if install and spec.requirements:
+        from mlops_actions.training.requirements import install_requirements
+
+        with runtime.group(f"{name}: pip install -r {spec.requirements}"):
+            install_requirements(root, spec.requirements, pip_args)
     result = train_model(root, spec, policy, out, stage=runtime.group)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)

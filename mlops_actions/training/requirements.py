@@ -8,6 +8,9 @@ name packages that did not run).
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -50,3 +53,28 @@ def _version(name: str) -> str:
 
 def _same(installed: str, pinned: str) -> bool:
     return installed == pinned or installed.split("+", 1)[0] == pinned
+
+
+def install_requirements(root: Path, relpath: str, pip_args: str = "") -> None:
+    """``pip install -r`` the file into the running interpreter (no shell; ``pip_args`` split like a shell would,
+    e.g. ``--no-index --find-links /wheels``); ``InputError`` with pip's last lines when it fails."""
+    try:
+        extra = shlex.split(pip_args)
+    except ValueError as exc:
+        raise InputError(f"MLOPS_ACTIONS_PIP_ARGS cannot be split into words: {exc}") from None
+    argv = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *extra, "-r", str(root / relpath)]
+    done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=False)
+    print(done.stdout + done.stderr, flush=True)
+    if done.returncode != 0:
+        tail = "\n    ".join((done.stdout + done.stderr).strip().splitlines()[-8:])
+        raise InputError(f"pip could not install the requirements (exit {done.returncode}):\n    {tail}",
+                         place=Place(relpath), hint="fix the pins (name==version of a release that exists for "
+                                                   "this Python), or the package index settings; nothing was trained")
+    metadata_cache_clear()
+
+
+def metadata_cache_clear() -> None:
+    """Forget cached distribution lookups: versions read after an install must be the new ones."""
+    import importlib
+
+    importlib.invalidate_caches()
