@@ -40,6 +40,16 @@ def is_repo_metric(name: str) -> bool:
     return ".py:" in name
 
 
+def not_importable(ref: str) -> str | None:
+    """Why ``path/to/file.py:function`` cannot be imported as the module ``path.to.file``, or None."""
+    parts = PurePosixPath(ref.rpartition(":")[0]).with_suffix("").parts
+    dotted = [p for p in parts if "." in p]
+    if dotted:
+        return (f"folder or file name {dotted[0]!r} holds a '.', so Python cannot import it as a module "
+                f"({'.'.join(parts)}); rename it")
+    return None
+
+
 def command_argv(command: str) -> list[str]:
     """The command line split as a POSIX shell would, never run by one; ``ValueError`` on bad quoting."""
     argv = shlex.split(command)
@@ -55,7 +65,7 @@ def check_build(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
     if "pipeline" in spec:
         pipe = spec["pipeline"]
         ref, parts = (pipe, ["pipeline"]) if isinstance(pipe, str) else (pipe["factory"], ["pipeline", "factory"])
-        reason = repo_path_problem(ctx.root, ref.rpartition(":")[0], must_exist=True)
+        reason = repo_path_problem(ctx.root, ref.rpartition(":")[0], must_exist=True) or not_importable(ref)
         if reason:
             yield parts, "value", f"factory file {ref.rpartition(':')[0]!r}: {reason}", ERROR
     if "train" in spec:
@@ -111,7 +121,7 @@ def check_metric_names(spec: Mapping[str, Any], ctx: Context) -> Iterator[Findin
     wrong = REGRESSION_METRICS if spec["task"] == "classification" else CLASSIFICATION_METRICS
     for name in spec["metrics"]:
         if is_repo_metric(name):
-            reason = repo_path_problem(ctx.root, name.rpartition(":")[0], must_exist=True)
+            reason = repo_path_problem(ctx.root, name.rpartition(":")[0], must_exist=True) or not_importable(name)
             if reason:
                 yield ["metrics", name], "key", f"metric file {name.rpartition(':')[0]!r}: {reason}", ERROR
         elif name in wrong:
