@@ -4,6 +4,7 @@ requirements. Like ``semantic``, nothing is imported and no data row is read (on
 
 from __future__ import annotations
 
+import difflib
 import re
 import shlex
 from collections.abc import Iterator, Mapping
@@ -68,6 +69,8 @@ def check_build(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
         reason = repo_path_problem(ctx.root, ref.rpartition(":")[0], must_exist=True) or not_importable(ref)
         if reason:
             yield parts, "value", f"factory file {ref.rpartition(':')[0]!r}: {reason}", ERROR
+        else:
+            yield from _check_imports(ref.rpartition(":")[0], parts, ctx)
     if "train" in spec:
         yield from _check_command(spec["train"]["command"])
     if "preprocessing" in spec and "estimator" not in spec:
@@ -76,6 +79,19 @@ def check_build(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
     yield from _check_threshold(spec)
     if spec.get("requirements") is not None:
         yield from _check_requirements(spec["requirements"], ctx)
+
+
+def _check_imports(path: str, parts: list[Any], ctx: Context) -> Iterator[Finding]:
+    """The repository code's imports, read (never run): those train would refuse, with their file and line."""
+    from mlops_actions.training.dependencies import worktree_reader
+    from mlops_actions.training.imports import refused_modules, trace
+
+    traced = trace(path, worktree_reader(ctx.root))
+    for broken, why in traced.broken.items():
+        yield parts, "value", f"{broken} cannot be read as Python: {why}", ERROR
+    for module, where, line in refused_modules(traced, ctx.policy.allowed_prefixes):
+        yield (parts, "value", f"{where}:{line} imports module '{module}', which is neither in the repository nor "
+               "allowed (estimators.allowed_prefixes in mlops.yaml); train would refuse it", ERROR)
 
 
 def _check_command(command: str) -> Iterator[Finding]:
@@ -124,11 +140,15 @@ def check_metric_names(spec: Mapping[str, Any], ctx: Context) -> Iterator[Findin
             reason = repo_path_problem(ctx.root, name.rpartition(":")[0], must_exist=True) or not_importable(name)
             if reason:
                 yield ["metrics", name], "key", f"metric file {name.rpartition(':')[0]!r}: {reason}", ERROR
+            else:
+                yield from _check_imports(name.rpartition(":")[0], ["metrics", name], ctx)
         elif name in wrong:
             yield ["metrics", name], "key", f"metric '{name}' does not apply to a {spec['task']} model", ERROR
         elif name not in BUILT_IN_METRICS and name not in SKLEARN_SCORERS:
+            close = difflib.get_close_matches(name, sorted(BUILT_IN_METRICS | SKLEARN_SCORERS), n=1, cutoff=0.8)
+            hint = f"did you mean '{close[0]}'? " if close else ""
             yield (["metrics", name], "key", f"unknown metric '{name}': not a built-in metric nor a scikit-learn "
-                   "scorer name (see sklearn.metrics.get_scorer_names()); a repository metric is written "
+                   f"scorer name; {hint}(see sklearn.metrics.get_scorer_names()); a repository metric is written "
                    "`path/to/file.py:function`", ERROR)
 
 
