@@ -56,7 +56,31 @@ def dump_model(model: Any) -> Artifact:
     import skops.io as sio
 
     forget_addresses(model)
-    return Artifact(canonical_skops(sio.dumps(model)))
+    fast = _skops_parts(model)
+    if fast is None:
+        return Artifact(canonical_skops(sio.dumps(model)))
+    return Artifact(canonical_parts(*fast))
+
+
+def _skops_parts(model: Any) -> tuple[Any, dict[str, bytes]] | None:
+    """skops' schema and array files without its indented JSON (pure-Python encoding: seconds for a forest);
+    None when this skops has another layout (``sio.dumps`` then; the canonical bytes are the same)."""
+    try:
+        import skops
+        from skops.io import _persist
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            context = _persist.SaveContext(zip_file=archive)
+            state = _persist.get_state(model, context)
+            context.clear_memo()
+            state["protocol"] = context.protocol
+            state["_skops_version"] = skops.__version__
+    except (ImportError, AttributeError, TypeError):
+        return None
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src:
+        files = {name: src.read(name) for name in src.namelist()}
+    return json.loads(json.dumps(state)), files  # what reading skops' schema.json back gives
 
 
 def forget_addresses(model: Any) -> None:
@@ -109,9 +133,15 @@ def canonical_skops(raw: bytes) -> bytes:
     """Rewrite a skops dump so that the same model always gives the same bytes."""
     with zipfile.ZipFile(io.BytesIO(raw)) as src:
         schema = json.loads(src.read(SCHEMA_ENTRY))
-        renames = _Renamer()
-        schema = renames.walk(schema)
-        entries = {renames.files.get(name, name): src.read(name) for name in src.namelist()}
+        files = {name: src.read(name) for name in src.namelist() if name != SCHEMA_ENTRY}
+    return canonical_parts(schema, files)
+
+
+def canonical_parts(schema: Any, files: dict[str, bytes]) -> bytes:
+    """The canonical zip of a skops schema and its array files."""
+    renames = _Renamer()
+    schema = renames.walk(schema)
+    entries = {renames.files.get(name, name): data for name, data in files.items()}
     entries[SCHEMA_ENTRY] = json.dumps(schema, separators=(",", ":")).encode("utf-8")  # the C encoder: fast
     return _write_zip(sorted(entries.items()))
 
