@@ -393,8 +393,7 @@ def _run_register(args: argparse.Namespace, ctx: Context) -> int:
 
     gh = _github(ctx)
     sha = _commit(ctx, args.sha)
-    options = RegisterOptions(results=ctx.root / args.results, sha=sha, base_sha=_parent(ctx, sha),
-                              run_url=gh.context.run_url, now=_now())
+    options = RegisterOptions(results=ctx.root / args.results, sha=sha, run_url=gh.context.run_url, now=_now())
     return register(ctx.root, gh, options, runtime=ctx.runtime)
 
 
@@ -458,12 +457,6 @@ def _commit(ctx: Context, given: str | None) -> str:
         raise UsageError(f"'{rev}' does not name a commit in {ctx.root}",
                          hint="check out the repository with actions/checkout (fetch-depth: 0), or pass another --sha")
     return sha
-
-
-def _parent(ctx: Context, sha: str) -> str | None:
-    from mlops_actions.gitio import Git
-
-    return Git(ctx.root).commit_of(f"{sha}^1")
 
 
 def _now() -> str:

@@ -23,11 +23,11 @@ from mlops_actions.convention.discovery import ENVIRONMENTS_DIR, MODELS_DIR
 from mlops_actions.convention.model import EnvironmentPolicy, Policy
 from mlops_actions.convention.schemas import ENVIRONMENT
 from mlops_actions.convention.validation import load_valid
-from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError, InputError, Place
 from mlops_actions.gitio import Git
 from mlops_actions.registry.governance import Step, Timeline
 from mlops_actions.registry.people import Approvals
-from mlops_actions.registry.policy_history import History, in_force_for, replay
+from mlops_actions.registry.policy_history import History, in_force_for, replay, rules_label
 from mlops_actions.registry.promotion import Change, Deployed, changes, current_state, order_problem, read_deployments
 from mlops_actions.registry.records import parse_record
 from mlops_actions.reporting.markdown import md_cell
@@ -74,7 +74,9 @@ class Context:
 def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime) -> int:
     timeline, history = replay(root, gh, options.sha)
     ctx = Context(root, gh, timeline, history, Approvals(gh), options.sha)
-    policy = ctx.rules(gh.pr_for_commit(options.sha)).policy or Policy()
+    rules = ctx.rules(gh.pr_for_commit(options.sha))
+    print("deploy: " + rules_label(gh, timeline, rules))
+    policy = rules.policy or Policy()
     deployed = read_deployments(gh, [env.name for env in policy.environments])
     current = {env: current_state(found) for env, found in deployed.items()}
     todo = changes(desired_state(root, policy), current, [e.name for e in policy.environments])
@@ -162,13 +164,23 @@ def _version(ctx: Context, change: Change) -> tuple[Mapping[str, Any] | None, li
     return record, problems
 
 
+def _pull(gh: Any, number: Any) -> Any:
+    """The pull request a record names, or None when there is no such pull request."""
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        return None
+    try:
+        return gh.pull_request(number)
+    except GitHubError:
+        return None
+
+
 def _provenance_problems(ctx: Context, change: Change, commit: str, record: Mapping[str, Any]) -> list[str]:
     untrusted = f"version {change.tag} is not trusted (a hand-made tag?): "
     if commit not in ctx.history.positions or record.get("commit") != commit:
         return [untrusted + f"it points to {commit[:12]}, which is not a merge on main's first-parent history "
                             "named by its record"]
     number = record.get("pr")
-    pr = ctx.gh.pull_request(int(number)) if isinstance(number, int) and number > 0 else None
+    pr = _pull(ctx.gh, number)
     if pr is None or not pr.merged or pr.merge_commit_sha != commit:
         return [untrusted + f"its record names PR #{number}, which did not merge as {commit[:12]}"]
     rules = ctx.rules(pr)

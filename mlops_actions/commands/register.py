@@ -31,7 +31,7 @@ from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.approvals import Approver
 from mlops_actions.registry.governance import Step
 from mlops_actions.registry.people import Approvals
-from mlops_actions.registry.policy_history import History, in_force_for, replay
+from mlops_actions.registry.policy_history import History, in_force_for, replay, rules_label
 from mlops_actions.registry.promotion import current_state, read_deployments
 from mlops_actions.registry.records import parse_record
 from mlops_actions.registry.versioning import (
@@ -56,7 +56,6 @@ MAX_RACE_RETRIES = 5
 class RegisterOptions:
     results: Path
     sha: str
-    base_sha: str | None
     run_url: str | None
     now: str
 
@@ -92,7 +91,7 @@ def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsR
                                   "registered only from reviewed, merged pull requests"], runtime)
     timeline, history = replay(root, gh, options.sha)
     rules = in_force_for(timeline, history, pr)
-    print(f"register: the rules in force before this merge are those of commit {rules.commit[:12]}")
+    print("register: " + rules_label(gh, timeline, rules))
     verdicts = check_all(root, gh, pr, rules, history, options)
     provenance = {v.model.name: Provenance(options.sha, pr.number, v.approvers, pr.merged_by, options.run_url,
                                            options.now) for v in verdicts}

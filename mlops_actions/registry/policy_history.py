@@ -187,3 +187,11 @@ def policy_tags(gh: Any, timeline: Timeline) -> TagCheck:
                 problem = "the record does not follow schemas/policy-record"
         found.append((info.name, info.commit_sha, record, problem))
     return check_tags(timeline, found)
+
+
+def rules_label(gh: Any, timeline: Timeline, step: Step) -> str:
+    """Which governance ``step`` is, for the logs: its trusted tag, and any policy tag that is not trusted."""
+    check = policy_tags(gh, timeline)
+    name = check.trusted.get(step.commit) or "not yet recorded by `mlops-actions govern`"
+    notes = "".join(f"\n  warning: untrusted tag {u}" for u in check.untrusted)
+    return f"the rules in force before this merge: commit {step.commit[:12]} ({name}){notes}"
