@@ -26,7 +26,7 @@ from mlops_actions.convention.discovery import POLICY_FILE
 from mlops_actions.convention.model import Policy
 from mlops_actions.convention.schema_check import schema_errors
 from mlops_actions.convention.schemas import POLICY, POLICY_RECORD, is_valid
-from mlops_actions.convention.yamlio import parse_text
+from mlops_actions.convention.yamlio import MAX_FILE_BYTES, parse_text
 from mlops_actions.errors import GitError
 from mlops_actions.gitio import Git
 from mlops_actions.registry import people
@@ -83,6 +83,8 @@ def parse_policy(governance: Governance) -> tuple[Policy | None, str | None]:
     """(policy, None) for a valid (or absent: the defaults) policy file, else (None, why not)."""
     if governance.policy_text is None:
         return Policy(), None
+    if len(governance.policy_text) > MAX_FILE_BYTES:
+        return None, f"{governance.policy_path} is larger than {MAX_FILE_BYTES:,} bytes"
     loaded = parse_text(governance.policy_text, governance.policy_path)
     if not loaded.ok:
         problem = loaded.problems[0]
@@ -112,9 +114,8 @@ def replay(root: Path, gh: Any, sha: str) -> tuple[Timeline, History]:
 
 
 def _bootstrap(history: History, touching: list[str]) -> Step:
-    snapshots = [history.governance(c) for c in touching]
-    chosen = (next((g for g in snapshots if g.policy_text is not None), None)
-              or next((g for g in snapshots if g.codeowners_text is not None), None)
+    chosen = (next((g for g in map(history.governance, touching) if g.policy_text is not None), None)
+              or next((g for g in map(history.governance, touching) if g.codeowners_text is not None), None)
               or history.governance(history.order[0]))
     policy, problem = parse_policy(chosen)
     reasons = (f"the bootstrap policy is not valid ({problem}); the defaults apply",) if problem else ()
