@@ -213,6 +213,15 @@ def test_an_owner_of_docs_cannot_approve_a_model_by_touching_docs(kit: Kit, caps
     assert "@docs: rule 'allowed reviewers'" in capsys.readouterr().out
 
 
+def test_an_owner_of_the_models_data_file_counts(kit: Kit) -> None:
+    gov = _governance_pr(kit, {".github/CODEOWNERS": CODEOWNERS + "/data/arrests.csv  @docs\n"}, "merge",
+                         ("alice", "carol"))
+    assert kit.run("govern", sha=gov.merge) == 0
+    retrain_pr(kit, "data-owner", reviewers=("docs",))
+    assert kit.run("register") == 0
+    assert registered(kit) == ["arrests-b@v1", "arrests@v1"]
+
+
 def test_each_model_is_judged_by_its_own_owners_and_the_passing_one_registers(kit: Kit, capsys) -> None:
     owners = CODEOWNERS + "/models/arrests-b/  @lead2\n"
     gov = _governance_pr(kit, {".github/CODEOWNERS": owners}, "merge", ("alice", "carol"))
@@ -371,3 +380,32 @@ def test_a_pre_existing_lightweight_tag_is_neither_reused_nor_deployed(kit: Kit,
     retrain_pr(kit, "retrain", reviewers=("alice",))
     assert kit.run("register") == 0
     assert "arrests@v2" in registered(kit)
+
+
+def test_governance_of_a_convention_kept_in_a_subfolder(tmp_path: Path, capsys) -> None:
+    """working-directory: ml/ holds mlops.yaml; CODEOWNERS (at the top) name its path from the top."""
+    from govkit import USERS
+
+    from mlops_actions.cli import main
+    from mlops_actions.testing.github_emulator import GitHubEmulator
+
+    top = tmp_path / "mono"
+    (top / "ml").mkdir(parents=True)
+    (top / ".github").mkdir()
+    (top / "ml" / "mlops.yaml").write_text("environments:\n  - name: staging\n")
+    (top / ".github" / "CODEOWNERS").write_text("/ml/mlops.yaml  @carol @lead2\n")
+    run_git(top, "init", "-q", "-b", "main")
+    run_git(top, "add", "-A")
+    run_git(top, "commit", "-q", "-m", "initial", who="root")
+    with GitHubEmulator(users=USERS, repo_dir=top, repos=[REPO]) as gh:
+        kit = Kit(top, gh, None)  # type: ignore[arg-type]
+        kit.branch("gov")
+        kit.commit({"ml/mlops.yaml": "environments:\n  - name: staging\n  - name: production\n"}, "add production")
+        merged = kit.merge("gov")
+        env = {**kit.env(merged.merge)}
+        kit.approve(merged, "carol")
+        assert main(["-C", str(top / "ml"), "govern"], env=env) == 1
+        assert "1 of 2" in capsys.readouterr().out
+        kit.approve(merged, "lead2")
+        assert main(["-C", str(top / "ml"), "govern"], env=env) == 0
+        assert kit.tags("mlops-policy") == ["mlops-policy@v1", "mlops-policy@v2"]
