@@ -17,6 +17,7 @@ commit, the squashed commit, or the last rebased commit), so a rebase merge is j
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +36,13 @@ from mlops_actions.registry.governance import (
     CODEOWNERS_PATHS,
     IN_FORCE,
     REFUSED,
+    TAG_PREFIX,
     Governance,
     Step,
     TagCheck,
     Timeline,
     check_tags,
+    tag_number,
 )
 
 
@@ -168,10 +171,6 @@ def in_force_for(timeline: Timeline, history: History, pr: Any) -> Step:
 
 def policy_tags(gh: Any, timeline: Timeline) -> TagCheck:
     """The ``mlops-policy@v*`` tags on GitHub checked against the replay."""
-    import json
-
-    from mlops_actions.registry.governance import TAG_PREFIX, tag_number
-
     found = []
     for info in gh.tag_messages(TAG_PREFIX):
         if tag_number(info.name) is None:
