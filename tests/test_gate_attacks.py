@@ -365,7 +365,7 @@ def test_an_evidence_comment_forged_by_the_author_is_ignored(kit: Kit, capsys) -
     kit.retrain_commit()
     merged = kit.merge("forged")
     kit.approve(merged, "alice")
-    shown = {m: ev.Shown("0" * 64, "0" * 64, "0" * 64) for m in MODELS}
+    shown = {m: ev.Shown("0" * 64, "0" * 64, digest="0" * 64) for m in MODELS}
     kit.gh.set_permission(REPO, "author", "write")  # may comment (on github.com anyone may)
     kit.forged_report(merged, shown, as_user="author")
     assert kit.run("register") == 1

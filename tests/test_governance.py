@@ -103,15 +103,15 @@ def test_who_pushed_is_read_from_the_real_synchronize_payload_and_force_pushes()
 # --- the numbers evidence ---------------------------------------------------------------------------------
 
 def test_evidence_round_trips_with_its_numbers_digest_and_stays_inside_its_html_comment() -> None:
-    shown = {"m": ev.Shown("a" * 64, "b" * 64, "c" * 64, {"0123abcd": "89abcdef"})}
+    shown = {"m": ev.Shown("a" * 64, "b" * 64, digest="c" * 64, each={"0123abcd": "89abcdef"})}
     line = ev.render("d" * 40, shown)
     assert line.count("-->") == 1 and "--" not in line[4:-3]
     parsed = ev.parse(f"report\n{line}\n")
     assert parsed is not None and parsed.models == shown and parsed.head_sha == "d" * 40
 
 
-@pytest.mark.parametrize("numbers, each", [("not hex", {}), ("c" * 64, {"x": "y"}), ("c" * 64, ["a"])])
-def test_a_malformed_numbers_digest_is_no_evidence(numbers: str, each: object) -> None:
+@pytest.mark.parametrize("digest, each", [("not hex", {}), ("c" * 64, {"x": "y"}), ("c" * 64, ["a"])])
+def test_a_malformed_numbers_digest_is_no_evidence(digest: str, each: object) -> None:
     line = ev.render("d" * 40, {"m": ev.Shown("a" * 64, "b" * 64)})
-    broken = line.replace('"fingerprint"', f'"numbers":"{numbers}","each":{json.dumps(each)},"fingerprint"')
+    broken = line.replace('"fingerprint"', f'"digest":"{digest}","each":{json.dumps(each)},"fingerprint"')
     assert ev.parse(broken) is None

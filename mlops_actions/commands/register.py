@@ -178,7 +178,7 @@ def _reviewed(m: ModelReport, shown: ev.Evidence | None, head_sha: str) -> list[
                 "a library version or the spec change after review?)"]
     if shown.head_sha != head_sha:
         return [f"the PR's report is for commit {shown.head_sha[:12]}, not the merged head {head_sha[:12]}"]
-    if seen.numbers is None:
+    if seen.digest is None:
         return ["the PR's report holds no digest of its numbers (made by an older mlops-actions?); run the PR "
                 "workflow again, then merge"]
     differ = ev.differing(m, seen)

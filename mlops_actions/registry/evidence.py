@@ -31,7 +31,7 @@ SHORT = 8  # hex digits of a per-number digest (diagnosis only; the full digest 
 class Shown:
     artifact_sha256: str
     fingerprint: str
-    numbers: str | None = None  # sha256 of every number the comment shows (None: a report without it)
+    digest: str | None = None  # sha256 of every number the comment shows (None: a report without it)
     each: Mapping[str, str] = field(default_factory=dict)  # short digest of a number's name -> of its value
 
 
@@ -63,13 +63,13 @@ def shown(m: ModelReport) -> Shown:
     """The evidence of one model as the report renders it."""
     numbers = numbers_of(m)
     each = {_short(name.encode("utf-8")): _short(_canonical(value)) for name, value in numbers.items()}
-    return Shown(m.artifact_sha256, m.fingerprint, hashlib.sha256(_canonical(numbers)).hexdigest(), each)
+    return Shown(m.artifact_sha256, m.fingerprint, digest=hashlib.sha256(_canonical(numbers)).hexdigest(), each=each)
 
 
 def differing(rebuilt: ModelReport, reviewed: Shown) -> list[str]:
     """Names (with the rebuilt value) of the numbers that differ from the reviewed ones; [] when all agree."""
     mine = shown(rebuilt)
-    if mine.numbers == reviewed.numbers:
+    if mine.digest == reviewed.digest:
         return []
     numbers = numbers_of(rebuilt)
     found = [f"{name} (rebuilt on main: {_value(numbers[name])})" for name in sorted(numbers)
@@ -96,8 +96,8 @@ def render(head_sha: str, models: Mapping[str, Shown]) -> str:
 
 def _model(s: Shown) -> dict[str, Any]:
     out: dict[str, Any] = {"artifact": s.artifact_sha256, "fingerprint": s.fingerprint}
-    if s.numbers is not None:
-        out.update({"numbers": s.numbers, "each": dict(sorted(s.each.items()))})
+    if s.digest is not None:
+        out.update({"digest": s.digest, "each": dict(sorted(s.each.items()))})
     return out
 
 
@@ -118,10 +118,10 @@ def parse(body: str) -> Evidence | None:
 
 
 def _parse_model(v: Mapping[str, Any]) -> Shown:
-    numbers = v.get("numbers")
+    digest = v.get("digest")
     each = v.get("each") or {}
-    if numbers is not None and (not _HEX.match(str(numbers)) or not isinstance(each, dict)
-                                or not all(_SHORT.match(str(k)) and _SHORT.match(str(x)) for k, x in each.items())):
+    if digest is not None and (not _HEX.match(str(digest)) or not isinstance(each, dict)
+                               or not all(_SHORT.match(str(k)) and _SHORT.match(str(x)) for k, x in each.items())):
         raise ValueError("malformed numbers digest")
-    return Shown(str(v["artifact"]), str(v["fingerprint"]), str(numbers) if numbers is not None else None,
-                 {str(k): str(x) for k, x in each.items()})
+    return Shown(str(v["artifact"]), str(v["fingerprint"]), digest=str(digest) if digest is not None else None,
+                 each={str(k): str(x) for k, x in each.items()})
