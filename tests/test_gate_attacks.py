@@ -220,6 +220,9 @@ def test_an_owner_of_the_models_data_file_counts(kit: Kit) -> None:
     retrain_pr(kit, "data-owner", reviewers=("docs",))
     assert kit.run("register") == 0
     assert registered(kit) == ["arrests-b@v1", "arrests@v1"]
+    sha = _promote(kit, "staging", "promote", "merge", ("alice",))  # deploy re-checks the same owners
+    assert kit.run("deploy", sha=sha) == 0
+    assert [d.ref for d in kit.bot.deployments("staging")] == ["arrests@v1"]
 
 
 def test_each_model_is_judged_by_its_own_owners_and_the_passing_one_registers(kit: Kit, capsys) -> None:

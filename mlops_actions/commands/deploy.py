@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.convention.discovery import ENVIRONMENTS_DIR, MODELS_DIR
+from mlops_actions.convention.discovery import ENVIRONMENTS_DIR
 from mlops_actions.convention.model import EnvironmentPolicy, Policy
 from mlops_actions.convention.schemas import ENVIRONMENT
 from mlops_actions.convention.validation import load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError, InputError, Place
 from mlops_actions.gitio import Git
 from mlops_actions.registry.governance import Step, Timeline
+from mlops_actions.registry.owned import model_paths, spec_at
 from mlops_actions.registry.people import Approvals
 from mlops_actions.registry.policy_history import History, in_force_for, replay, rules_label
 from mlops_actions.registry.promotion import Change, Deployed, changes, current_state, order_problem, read_deployments
@@ -66,9 +67,6 @@ class Context:
     def rules(self, pr: Any) -> Step:
         return in_force_for(self.timeline, self.history, pr)
 
-    @property
-    def prefix(self) -> str:
-        return self.history.policy_path.removesuffix("mlops.yaml")
 
 
 def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime) -> int:
@@ -138,7 +136,7 @@ def _pr_of(root: Path, gh: Any, environment: str, sha: str) -> Any:
 
 
 def _approval_problems(ctx: Context, env: EnvironmentPolicy, pr: Any, rules: Step) -> list[str]:
-    path = f"{ctx.prefix}{ENVIRONMENTS_DIR}/{env.name}.yaml"
+    path = f"{ctx.history.prefix}{ENVIRONMENTS_DIR}/{env.name}.yaml"
     decision = ctx.approvals.decide(pr, env.approvals, codeowners_text=rules.governance.codeowners_text,
                                     paths=[path])
     if decision.approved:
@@ -184,10 +182,10 @@ def _provenance_problems(ctx: Context, change: Change, commit: str, record: Mapp
     if pr is None or not pr.merged or pr.merge_commit_sha != commit:
         return [untrusted + f"its record names PR #{number}, which did not merge as {commit[:12]}"]
     rules = ctx.rules(pr)
-    folder = f"{ctx.prefix}{MODELS_DIR}/{change.model}/"
-    files = Git(ctx.root).text("ls-tree", "-r", "--name-only", "--full-tree", commit, "--", folder).splitlines()
+    git, prefix = ctx.history.git, ctx.history.prefix
+    paths = model_paths(git, prefix, commit, change.model, spec_at(git, prefix, commit, change.model))
     decision = ctx.approvals.decide(pr, (rules.policy or Policy()).register,
-                                    codeowners_text=rules.governance.codeowners_text, paths=files or [folder])
+                                    codeowners_text=rules.governance.codeowners_text, paths=paths)
     named = {str(a.get("login", "")).lower() for a in record.get("approvers") or []}
     real = {a.login.lower() for a in decision.approvers}
     if not decision.approved or not named <= real:

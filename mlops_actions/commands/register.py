@@ -21,15 +21,14 @@ from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.commands.report import ReportOptions, build_reports
-from mlops_actions.convention.discovery import MODELS_DIR
 from mlops_actions.convention.model import Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL
-from mlops_actions.gitio import Git
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.approvals import Approver
 from mlops_actions.registry.governance import Step
+from mlops_actions.registry.owned import model_paths
 from mlops_actions.registry.people import Approvals
 from mlops_actions.registry.policy_history import History, in_force_for, replay, rules_label
 from mlops_actions.registry.promotion import current_state, read_deployments
@@ -121,7 +120,7 @@ def check_all(root: Path, gh: Any, pr: Any, rules: Step, history: History,
             verdicts.append(Verdict(m, (), _approvers(done.record)))
             continue
         decision = approvals.decide(pr, policy.register, codeowners_text=rules.governance.codeowners_text,
-                                    paths=model_paths(root, m, history, options.sha))
+                                    paths=model_paths(history.git, history.prefix, options.sha, m.name, m.spec))
         problems = [f"approvals: {r}" for r in decision.reasons]
         problems += [f"not counted: {n}" for n in decision.not_counted if problems]
         problems += _check_model(m, shown, pr.head_sha, policy)
@@ -133,18 +132,6 @@ def check_all(root: Path, gh: Any, pr: Any, rules: Step, history: History,
 def _approvers(record: Mapping[str, Any] | None) -> tuple[Approver, ...]:
     return tuple(Approver(str(a["login"]), str(a["commit"]), str(a["submitted_at"]))
                  for a in (record or {}).get("approvers") or ())
-
-
-def model_paths(root: Path, m: ModelReport, history: History, sha: str) -> list[str]:
-    """The model's own paths, relative to the top of the repository: every file under ``models/<name>/`` at the
-    merge, its data file and the code files its spec names (CODEOWNERS of these, and only these, count)."""
-    prefix = history.policy_path.removesuffix("mlops.yaml")
-    folder = f"{prefix}{MODELS_DIR}/{m.name}/"
-    files = Git(root).text("ls-tree", "-r", "--name-only", "--full-tree", sha, "--", folder).splitlines()
-    spec = m.spec
-    named = [spec.data.path] if spec is not None and spec.data.path else []
-    named += list(spec.code) if spec is not None else []
-    return [*(files or [folder]), *(f"{prefix}{p}" for p in named)]
 
 
 def _evidence(gh: Any, pr_number: int) -> ev.Evidence | None:

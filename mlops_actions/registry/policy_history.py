@@ -55,6 +55,11 @@ class History:
     order: tuple[str, ...]  # first-parent commits, oldest first, ending at the pushed commit
     positions: Mapping[str, int]
 
+    @property
+    def prefix(self) -> str:
+        """The convention's folder from the top of the repository ("" or "ml/")."""
+        return self.policy_path.removesuffix(POLICY_FILE)
+
     def governance(self, commit: str) -> Governance:
         policy = self._text(commit, self.policy_path)
         owners = next(((p, t) for p in CODEOWNERS_PATHS if (t := self._text(commit, p)) is not None), (None, None))
