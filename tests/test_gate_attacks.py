@@ -412,3 +412,30 @@ def test_governance_of_a_convention_kept_in_a_subfolder(tmp_path: Path, capsys) 
         kit.approve(merged, "lead2")
         assert main(["-C", str(top / "ml"), "govern"], env=env) == 0
         assert kit.tags("mlops-policy") == ["mlops-policy@v1", "mlops-policy@v2"]
+
+
+def test_register_paces_its_writes_and_waits_out_a_secondary_rate_limit(kit: Kit) -> None:
+    """Writes keep GitHub's content-creation windows (here 4 a minute), and a secondary rate limit GitHub
+    answers anyway is waited out instead of failing the run."""
+    from test_pacing import FakeTime
+
+    from mlops_actions.actions_runtime import ActionsRuntime
+    from mlops_actions.commands.register import RegisterOptions, register
+    from mlops_actions.github.client import ClientConfig
+    from mlops_actions.github.pacing import Window
+    from mlops_actions.github.repo import GitHubRepo
+
+    merged = retrain_pr(kit, "paced", reviewers=("alice",))
+    kit.gh.add_fault({"method": "POST", "path": "/repos/*/releases", "status": 403, "kind": "secondary_rate_limit",
+                      "retry_after": 1})
+    time = FakeTime()
+    config = ClientConfig(api_url=kit.gh.url, token="bot-token", repository=REPO, seconds_between_writes=None,
+                          write_limits=(Window(4, 60.0),))
+    gh = GitHubRepo.open(config, sleep=time.sleep, clock=time.clock)
+    options = RegisterOptions(results=kit.root / "mlops-out", sha=merged.merge, run_url=None,
+                              now="2026-01-01T00:00:00Z")
+    assert register(kit.root, gh, options, runtime=ActionsRuntime.from_env({})) == 0
+    assert registered(kit) == ["arrests-b@v1", "arrests@v1"]
+    writes = [r for r in kit.gh.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")]
+    assert any(r.status == 403 for r in writes)
+    assert sum(time.sleeps) >= 60 * (len(writes) // 4 - 1)
