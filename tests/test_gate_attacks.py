@@ -280,6 +280,14 @@ def test_a_hand_written_version_tag_with_a_valid_record_is_refused(kit: Kit, whe
     assert kit.bot.deployments("staging") == ()
 
 
+def test_a_hand_pushed_tag_posing_as_an_earlier_run_of_this_merge_gets_no_release(kit: Kit, capsys) -> None:
+    merged = retrain_pr(kit, "unapproved", reviewers=())
+    _hand_made_tag(kit, "arrests", merged.merge, merged.number, merged.head)  # fingerprint and commit match
+    assert kit.run("register") == 1
+    assert kit.bot.get_release("arrests@v1") is None
+    assert "arrests: approvals: rule 'required approvals': 0 of 1" in capsys.readouterr().out
+
+
 # --- what was reviewed is what ships, numbers included ---------------------------------------------------
 
 def test_forged_numbers_next_to_the_true_artifact_are_refused(kit: Kit, capsys) -> None:
