@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,7 +169,3 @@ def describe(step: Step) -> str:
         who = ", ".join(f"@{a.login}" for a in step.approvers) or "nobody"
         return f"{step.commit[:12]} ({where}): in force, approved by {who}"
     return f"{step.commit[:12]} ({where}): NOT in force: " + "; ".join(step.reasons)
-
-
-def summarize(steps: Sequence[Step]) -> list[str]:
-    return [describe(s) for s in steps]

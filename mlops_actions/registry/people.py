@@ -51,7 +51,3 @@ class Approvals:
                       lookups=self.lookups(rule, codeowners_text=codeowners_text, paths=paths),
                       merged_by=pr.merged_by, pushers=pushers)
 
-
-def judge(gh: Any, pr: Any, rule: ApprovalRule, *, codeowners_text: str | None, paths: Iterable[str]) -> Decision:
-    """``Approvals(gh).decide(...)`` for a single question."""
-    return Approvals(gh).decide(pr, rule, codeowners_text=codeowners_text, paths=paths)

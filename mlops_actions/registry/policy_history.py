@@ -111,10 +111,11 @@ def replay(root: Path, gh: Any, sha: str) -> tuple[Timeline, History]:
     bootstrap = _bootstrap(history, touching)
     steps = [bootstrap]
     in_force, done = bootstrap, bootstrap.position
+    approvals = people.Approvals(gh)  # one question per person and team across the whole replay
     for commit in touching:
         if history.positions[commit] <= done:
             continue
-        step, done = _unit(history, gh, commit, in_force)
+        step, done = _unit(history, approvals, commit, in_force)
         if step is not None:
             steps.append(step)
             in_force = step if step.in_force else in_force
@@ -131,21 +132,23 @@ def _bootstrap(history: History, touching: list[str]) -> Step:
                 reasons=reasons)
 
 
-def _unit(history: History, gh: Any, commit: str, in_force: Step) -> tuple[Step | None, int]:
+def _unit(history: History, approvals: people.Approvals, commit: str, in_force: Step) -> tuple[Step | None, int]:
     """The step of the merge that brought ``commit`` (None when it leaves the rules in force unchanged),
     and the position where that merge ends."""
     pos = history.positions[commit]
-    pr = gh.pr_for_commit(commit)
+    pr = approvals.gh.pr_for_commit(commit)
     merged = pr is not None and pr.merged and pr.merge_commit_sha in history.positions
     end = pr.merge_commit_sha if merged and history.positions[pr.merge_commit_sha] >= pos else commit
     after = history.governance(end)
     if after.rules() == in_force.governance.rules():
         return None, history.positions[end]
     before = history.governance(history.order[pos - 1])
-    return _judge(gh, pr if merged else None, in_force, before, after, history.positions[end]), history.positions[end]
+    step = _judge(approvals, pr if merged else None, in_force, before, after, history.positions[end])
+    return step, history.positions[end]
 
 
-def _judge(gh: Any, pr: Any, in_force: Step, before: Governance, after: Governance, position: int) -> Step:
+def _judge(approvals: people.Approvals, pr: Any, in_force: Step, before: Governance, after: Governance,
+           position: int) -> Step:
     def refused(*reasons: str) -> Step:
         return Step(after.commit, position, REFUSED, after, pr=pr.number if pr else None, reasons=reasons)
 
@@ -159,8 +162,8 @@ def _judge(gh: Any, pr: Any, in_force: Step, before: Governance, after: Governan
                        f"(the rules in force are those of {in_force.commit[:12]}); revert the governance files to "
                        "them in one PR, then propose the change again")
     rule = (in_force.policy or Policy()).governance
-    decision = people.judge(gh, pr, rule, codeowners_text=in_force.governance.codeowners_text,
-                            paths=in_force.governance.changed_paths(after))
+    decision = approvals.decide(pr, rule, codeowners_text=in_force.governance.codeowners_text,
+                                paths=in_force.governance.changed_paths(after))
     if not decision.approved:
         return refused(*(f"approvals.governance: {r}" for r in decision.reasons),
                        *(f"not counted: {n}" for n in decision.not_counted))
