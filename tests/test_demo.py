@@ -30,7 +30,8 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert elapsed < 60
     repo = tmp_path / "demo"
     tags = subprocess.run(["git", "tag", "--list"], cwd=repo, capture_output=True, text=True).stdout.split()
-    assert tags == ["arrests-gbm@v1", "arrests-np@v1", "arrests@v1"]
+    # the three versions (declarative, pipeline factory, command), and the governance in force
+    assert tags == ["arrests-gbm@v1", "arrests-np@v1", "arrests@v1", "mlops-policy@v1"]
 
 
 def test_demo_refuses_a_non_empty_keep_folder(tmp_path: Path) -> None:
