@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -125,8 +125,20 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
 
 # --- builders: how the model is made ---------------------------------------------------------------
 
+class Builder(Protocol):
+    """How one kind of build makes its model: fit on the training rows, predict the held-out rows, save."""
+
+    title: str
+    artifact_kind: str
+
+    def fit(self, dataset: Dataset, split: Split) -> tuple[str, ...]: ...
+    def predict(self, dataset: Dataset, split: Split) -> Predictions: ...
+    def save(self, dataset: Dataset, split: Split) -> Artifact: ...
+    def params(self) -> dict[str, Any]: ...
+
+
 def make_builder(root: Path, spec: ModelSpec, policy: Policy, places: SpecPlaces, code: RepoCode,
-                 out_dir: Path) -> Any:
+                 out_dir: Path) -> Builder:
     """The builder of the spec's kind: estimator or pipeline (scikit-learn API, skops) or command (files)."""
     if spec.build.kind == COMMAND:
         from mlops_actions.training.command_builder import CommandBuilder
@@ -193,7 +205,7 @@ class SklearnBuilder:
         if self.spec.build.kind == DECLARATIVE:
             return {**estimator_params(self.spec, self.model), **codes}
         return {"class": _qualified(self.model), "factory": self.spec.build.target,
-                "params": {k: _plain(v) for k, v in sorted(self.model.get_params(deep=False).items())}}
+                "params": {k: _plain(v) for k, v in sorted(self.model.get_params(deep=False).items())}, **codes}
 
 
 # Estimators whose classifiers accept only integer labels 0..k-1: they learn codes in sorted class order, and
