@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.convention.names import RULE, is_model_name
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
 
 COMMANDS = ("validate", "plan", "train", "report", "register", "deploy", "monitor", "refresh")
@@ -25,7 +26,6 @@ PUBLISHING = ("monitor", "refresh")  # with a token: the drift issue; the pull r
 FLAGS = ("drift", "retrain")  # monitor's outputs: "true" when any of the models says so
 FAIL_ON = ("fail", "warn", "never")
 RESULTS_SUBDIR = "mlops-results"
-_MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _OUTPUT_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)(<<(.*)|=.*)$")
 
 Cli = Callable[[Sequence[str]], int]
@@ -68,9 +68,8 @@ def _models_from_json(text: str) -> tuple[str, ...]:
 
 def check_models(models: tuple[str, ...]) -> tuple[str, ...]:
     for name in models:
-        if not _MODEL_NAME.match(name):
-            raise UsageError(f"input 'models': {name!r} is not a model name (lowercase letters, digits, "
-                             "'.', '_' and '-', starting with a letter or digit)")
+        if not is_model_name(name):
+            raise UsageError(f"input 'models': {name!r} is not a model name (a model name is {RULE})")
     return tuple(dict.fromkeys(models))
 
 

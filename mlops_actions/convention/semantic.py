@@ -6,11 +6,13 @@ Nothing is imported and no data row is read: column names come from the header a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from mlops_actions.convention import names
 from mlops_actions.convention.headers import read_columns
 from mlops_actions.convention.model import (
     CLASSIFICATION_METRICS,
@@ -67,6 +69,10 @@ def _check_name(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
     if spec["name"] != folder:
         yield (["name"], "value",
                f"model name '{spec['name']}' does not match its folder '{folder}'; rename one of them", ERROR)
+    problem = names.name_problem(folder, ctx.models)
+    schema_caught = folder == spec["name"] and not re.search(names.PATTERN, folder)  # told once, not twice
+    if problem and (not schema_caught or names.twin(folder, ctx.models)):
+        yield ["name"], "value", f"folder models/{folder}/: {problem}; rename the folder and the name", ERROR
 
 
 def _check_code(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
