@@ -8,7 +8,6 @@ own ``main`` in this process; ``fail-on`` then decides whether a failed verdict 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.names import RULE, is_model_name
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
@@ -56,7 +56,7 @@ def parse_models(text: str) -> tuple[str, ...]:
 
 def _models_from_json(text: str) -> tuple[str, ...]:
     try:
-        value = json.loads(text)
+        value = bounded.loads(text)
     except ValueError as exc:
         raise UsageError(f"input 'models' looks like JSON but is not: {exc}") from exc
     if isinstance(value, dict):
@@ -99,7 +99,7 @@ def read_event(env: Mapping[str, str]) -> dict[str, Any]:
     """The event payload (``$GITHUB_EVENT_PATH``), or {} when there is none or it is unreadable."""
     path = env.get("GITHUB_EVENT_PATH", "")
     try:
-        event = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+        event = bounded.loads(bounded.read_text(Path(path))) if path else {}
     except (OSError, ValueError):
         return {}
     return event if isinstance(event, dict) else {}

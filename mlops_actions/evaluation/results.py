@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.errors import InputError, MlopsError, Place
 from mlops_actions.evaluation.assess import Candidate, FairnessView
@@ -34,7 +35,7 @@ def read_json(path: Path, display: str | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", place=Place(shown)) from None
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return bounded.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", place=Place(shown, exc.lineno, exc.colno),
                          hint=RUN_HINT.replace("produce it", "write it again")) from None

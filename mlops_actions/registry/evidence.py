@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mlops_actions import bounded
+
 _PREFIX = "<!-- mlops-actions:evidence "
 _LINE = re.compile(r"^<!-- mlops-actions:evidence (\{.*\}) -->$", re.M)
 _HEX = re.compile(r"^[0-9a-f]{40,64}$")
@@ -45,7 +47,7 @@ def parse(body: str) -> Evidence | None:
     if match is None:
         return None
     try:
-        data = json.loads(match.group(1))
+        data = bounded.loads(match.group(1))
         models = {str(name): Shown(str(v["artifact"]), str(v["fingerprint"])) for name, v in data["models"].items()}
         head = str(data["head"])
     except (ValueError, KeyError, TypeError, AttributeError):
