@@ -9,9 +9,11 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO
+
+from mlops_actions.secrets import Secrets
 
 MAX_SUMMARY_BYTES = 1024 * 1024
 
@@ -35,19 +37,21 @@ def workflow_command(name: str, message: str = "", **properties: object) -> str:
 
 @dataclass(frozen=True)
 class ActionsRuntime:
-    """Where outputs and summaries go. ``active`` is False outside Actions (then writes are no-ops)."""
+    """Where outputs and summaries go. ``active`` is False outside Actions (then writes are no-ops).
+    Nothing written carries a value of ``secrets`` (outputs, summary and workflow commands are redacted)."""
 
     active: bool = False
     output_file: Path | None = None
     summary_file: Path | None = None
     stream: TextIO | None = None
+    secrets: Secrets = field(default_factory=Secrets, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], stream: TextIO | None = None) -> ActionsRuntime:
         out = env.get("GITHUB_OUTPUT")
         summary = env.get("GITHUB_STEP_SUMMARY")
         return cls(active=env.get("GITHUB_ACTIONS") == "true", output_file=Path(out) if out else None,
-                   summary_file=Path(summary) if summary else None, stream=stream)
+                   summary_file=Path(summary) if summary else None, stream=stream, secrets=Secrets.from_env(env))
 
     @property
     def out(self) -> TextIO:
@@ -55,11 +59,20 @@ class ActionsRuntime:
 
     def command(self, name: str, message: str = "", **properties: object) -> None:
         if self.active:
-            print(workflow_command(name, message, **properties), file=self.out, flush=True)
+            line = workflow_command(name, message, **properties)
+            print(line if name == "add-mask" else self.secrets.redact(line), file=self.out, flush=True)
 
     def mask(self, secret: str) -> None:
-        if secret:
-            self.command("add-mask", secret)
+        """Mask ``secret`` in the job's log: the whole value, and each line of a multi-line value."""
+        if self.active and secret.strip():
+            for line in Secrets.from_env({"SECRET": secret}).mask_lines():
+                print(line, file=self.out, flush=True)
+
+    def mask_all(self) -> None:
+        """Mask every secret of the run's environment, before anything else is printed."""
+        if self.active:
+            for line in self.secrets.mask_lines():
+                print(line, file=self.out, flush=True)
 
     def set_output(self, name: str, value: str) -> None:
         """Append ``name`` to ``$GITHUB_OUTPUT`` with a random heredoc delimiter (safe for any value)."""
@@ -69,7 +82,7 @@ class ActionsRuntime:
 
         delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
         with _appending(self.output_file, "GITHUB_OUTPUT", "a") as fh:
-            fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+            fh.write(f"{name}<<{delimiter}\n{self.secrets.redact(value)}\n{delimiter}\n")
 
     def append_summary(self, markdown: str) -> None:
         """Append Markdown to the job summary, cut to GitHub's 1 MiB limit with a note."""
@@ -77,7 +90,7 @@ class ActionsRuntime:
             return
         existing = self.summary_file.stat().st_size if self.summary_file.is_file() else 0
         room = MAX_SUMMARY_BYTES - existing
-        data = markdown.encode("utf-8")
+        data = self.secrets.redact(markdown).encode("utf-8")
         if len(data) > room:
             note = b"\n\n_(summary cut: GitHub allows 1 MiB per step)_\n"
             data = data[: max(room - len(note), 0)].decode("utf-8", "ignore").encode("utf-8") + note

@@ -17,6 +17,7 @@ from typing import Any
 from mlops_actions import __version__
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_USAGE, UsageError, run_guarded
+from mlops_actions.secrets import redacting
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
 
@@ -271,7 +272,9 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     options = replace(options, deployed=deployed_versions(ctx.root, history), deployments=history)
 
     def on_rendered(comment: str, summary: str, verdict: str) -> None:
-        publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha)
+        redact = ctx.runtime.secrets.redact  # the comment and the check run never carry a secret
+        publish(gh, comment=redact(comment), summary=redact(summary), verdict=verdict, results=options.results,
+                sha=sha)
 
     return report(ctx.root, options, runtime=ctx.runtime, on_rendered=on_rendered)
 
@@ -501,4 +504,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return int(args.handler(args, Context(root, env)))
 
     runtime = ActionsRuntime.from_env(env)
-    return run_guarded(call, debug=args.debug, on_error=lambda kind: runtime.set_output("error", kind))
+    with redacting(runtime.secrets):
+        return run_guarded(call, debug=args.debug, on_error=lambda kind: runtime.set_output("error", kind),
+                           redact=runtime.secrets.redact)

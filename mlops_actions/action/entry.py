@@ -19,6 +19,7 @@ from mlops_actions import bounded
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.names import RULE, is_model_name
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
+from mlops_actions.secrets import redacting
 
 COMMANDS = ("validate", "plan", "train", "report", "register", "deploy", "monitor", "refresh")
 PER_MODEL = ("train", "monitor", "refresh")
@@ -277,7 +278,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
     real = env is None
     env = dict(os.environ) if env is None else dict(env)
     runtime = ActionsRuntime.from_env(env)
-    runtime.mask(env.get("GITHUB_TOKEN", ""))
+    runtime.mask_all()  # every secret of the environment, whole and line by line, before anything is printed
     from mlops_actions.cli import main as cli
 
     def run() -> int:
@@ -291,4 +292,5 @@ def main(env: Mapping[str, str] | None = None) -> int:
             os.environ.update(cli_env)
         return run_action(inputs, runtime, lambda argv: cli(argv, env=cli_env))
 
-    return run_guarded(run)
+    with redacting(runtime.secrets):
+        return run_guarded(run, redact=runtime.secrets.redact)

@@ -1,0 +1,119 @@
+"""Secret values of a run, kept out of everything we write: logs, outputs, job summary, comments, crash logs.
+
+Which values are secret: ``GITHUB_TOKEN`` and every environment variable whose name says it holds a secret
+(``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*API_KEY*``, ``*ACCESS_KEY*``, ``*PRIVATE_KEY*``, ``*CREDENTIAL*``),
+plus the password of any ``scheme://user:password@host`` URL in the environment (an MLflow or S3 endpoint).
+A multi-line value is secret whole and line by line: GitHub's runner masks what one ``::add-mask::`` names, and
+output is matched line by line, so each line is masked on its own as GitHub's docs advise for multi-line
+secrets. Values shorter than ``MIN_LENGTH`` are left alone (masking "t" would blank every t of the log).
+
+Built once by the composition root (``Secrets.from_env``) and handed down; ``redacting`` wraps stdout and
+stderr so that no line we print carries a secret, whatever code printed it.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TextIO
+from urllib.parse import urlsplit
+
+MIN_LENGTH = 4
+REDACTED = "***"
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
+_MASK_COMMAND = "::add-mask::"
+
+
+def is_secret_name(name: str) -> bool:
+    return _SECRET_NAME.search(name) is not None
+
+
+def _url_password(value: str) -> str | None:
+    if "://" not in value or "@" not in value:
+        return None
+    try:
+        return urlsplit(value.strip()).password
+    except ValueError:
+        return None
+
+
+def _forms(value: str) -> list[str]:
+    """The value, and each of its lines when it has several (stripped, as the runner matches them)."""
+    lines = [line.strip() for line in re.split(r"\r\n|[\r\n]", value)]
+    return [value, *(line for line in lines if line != value)]
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The secret values of a run, longest first (so a value inside a longer one never splits it)."""
+
+    values: tuple[str, ...] = ()
+    originals: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Secrets:
+        found = [v for k, v in sorted(env.items()) if is_secret_name(k) and v.strip()]
+        found += [p for p in (_url_password(v) for v in env.values()) if p]
+        forms = {f for value in found for f in _forms(value) if len(f) >= MIN_LENGTH}
+        return cls(tuple(sorted(forms, key=lambda v: (-len(v), v))), tuple(dict.fromkeys(found)))
+
+    def redact(self, text: str) -> str:
+        for value in self.values:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text
+
+    def mask_lines(self) -> list[str]:
+        """``::add-mask::`` commands for every value and every line of a multi-line value."""
+        from mlops_actions.actions_runtime import workflow_command
+
+        return [workflow_command("add-mask", v) for v in dict.fromkeys((*self.originals, *self.values))
+                if v.strip()]
+
+
+class _Redacting:
+    """A text stream that writes whole lines, each with the secrets replaced (mask commands pass as they are:
+    the runner consumes them and shows nothing)."""
+
+    def __init__(self, inner: TextIO, secrets: Secrets) -> None:
+        self.inner = inner
+        self.secrets = secrets
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        if "\n" in self.pending:
+            done, _, self.pending = self.pending.rpartition("\n")
+            self.inner.write("\n".join(self._line(line) for line in done.split("\n")) + "\n")
+        return len(text)
+
+    def _line(self, line: str) -> str:
+        return line if line.startswith(_MASK_COMMAND) else self.secrets.redact(line)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.inner.write(self._line(self.pending))
+            self.pending = ""
+        self.inner.flush()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+@contextmanager
+def redacting(secrets: Secrets) -> Iterator[None]:
+    """stdout and stderr with ``secrets`` replaced, for the duration of one command."""
+    if not secrets.values or isinstance(sys.stdout, _Redacting):
+        yield
+        return
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Redacting(out, secrets), _Redacting(err, secrets)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = out, err
