@@ -6,6 +6,7 @@ Nothing is imported and no data row is read: column names come from the header a
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -171,9 +172,34 @@ def repo_path_problem(root: Path, relpath: str, *, must_exist: bool) -> str | No
         return "it is a symbolic link that loops; point data.path at a real file"
     if inside.parts[:1] == (".git",):  # git's own files (a token in .git/config) are never data
         return "it is inside .git (git's own files, not the repository's); keep data in a tracked file"
+    link = first_link(root, relpath)
+    if link is not None:
+        return link_refusal(link, root)
     if must_exist and not full.is_file():
         return "no such file in the repository (if it is stored with git LFS, run `git lfs pull`)"
     return None
+
+
+def first_link(root: Path, relpath: str) -> str | None:
+    """The first part of ``relpath`` (itself, or a folder on the way) that is a symbolic link, or None."""
+    parts = [p for p in PurePosixPath(relpath).parts if p not in ("", ".")]
+    for i in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:i])
+        if (root / prefix).is_symlink():
+            return prefix
+    return None
+
+
+def link_refusal(link: str, root: Path) -> str:
+    """Why a data or code path through a symbolic link is refused, and what to do instead."""
+    try:
+        target = os.readlink(root / link)
+    except OSError:
+        target = "?"
+    return (f"it goes through the symbolic link {link!r} (-> {target!r}); links are refused because git stores "
+            "and fingerprints a link's text, not the file it points to, so the data could change under an "
+            "unchanged fingerprint. Commit the file itself at this path (git LFS for a large file), or name "
+            "the target's path in the spec")
 
 
 def check_policy(policy: Mapping[str, Any]) -> Iterator[Finding]:
