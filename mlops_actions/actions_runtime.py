@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import TextIO
 
 from mlops_actions.secrets import Secrets
 
@@ -81,8 +81,8 @@ class ActionsRuntime:
         import secrets
 
         delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
-        with _appending(self.output_file, "GITHUB_OUTPUT", "a") as fh:
-            fh.write(f"{name}<<{delimiter}\n{self.secrets.redact(value)}\n{delimiter}\n")
+        text = f"{name}<<{delimiter}\n{self.secrets.redact(value)}\n{delimiter}\n"
+        _append(self.output_file, "GITHUB_OUTPUT", text.encode("utf-8"))
 
     def append_summary(self, markdown: str) -> None:
         """Append Markdown to the job summary, cut to GitHub's 1 MiB limit with a note."""
@@ -94,8 +94,7 @@ class ActionsRuntime:
         if len(data) > room:
             note = b"\n\n_(summary cut: GitHub allows 1 MiB per step)_\n"
             data = data[: max(room - len(note), 0)].decode("utf-8", "ignore").encode("utf-8") + note
-        with _appending(self.summary_file, "GITHUB_STEP_SUMMARY", "ab") as fh:
-            fh.write(data)
+        _append(self.summary_file, "GITHUB_STEP_SUMMARY", data)
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
@@ -116,12 +115,13 @@ class ActionsRuntime:
                 print(f"    {title}: {elapsed:.2f}s", file=sys.stderr, flush=True)
 
 
-def _appending(path: Path, variable: str, mode: str) -> IO[Any]:
-    """``path`` opened to append, or an ``InputError`` naming the variable that points at it."""
+def _append(path: Path, variable: str, data: bytes) -> None:
+    """Append ``data`` to ``path``, or an ``InputError`` naming the variable that points at it."""
     from mlops_actions.errors import InputError
 
     try:
-        return path.open(mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+        with path.open("ab") as fh:
+            fh.write(data)
     except OSError as exc:
         raise InputError(f"{variable} {path}: cannot append to it: {exc.strerror or exc}",
                          hint=f"GitHub Actions sets {variable} to a file; outside Actions, unset it") from None

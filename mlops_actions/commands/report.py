@@ -35,6 +35,7 @@ from mlops_actions.reporting.report import (
     render_comment,
     render_summary,
 )
+from mlops_actions.writing import check_regular, probe, writing
 
 DEFAULT_RESULTS = "mlops-out"
 REPORT_FILE = "report.md"
@@ -86,6 +87,8 @@ def check_paths(options: ReportOptions) -> None:
         if options.out.is_dir() or (blocker is not None and blocker != options.out and not blocker.is_dir()):
             raise InputError(f"--out {options.out}: {blocker} is {'a folder' if options.out.is_dir() else 'a file'}",
                              hint="pass the path of the report file to write, e.g. --out report.md")
+        check_regular(options.out)
+        probe(options.out, "the report")
     if options.base_results is not None and not options.base_results.is_dir():
         raise InputError(f"--base-results {options.base_results}: no such folder",
                          hint="pass the results folder `train` wrote at the base ref, or use --train-base")
@@ -256,7 +259,13 @@ def current_branch(root: Path) -> str | None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written; a failed write
+    (disk full, read-only folder) is an ``InputError`` and leaves ``path`` as it was."""
+    with writing(path, path.name):
+        _write_atomic(path, text)
+
+
+def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

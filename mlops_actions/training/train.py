@@ -33,6 +33,7 @@ from mlops_actions.training.fingerprint import Fingerprint, fingerprint_worktree
 from mlops_actions.training.metrics import MetricResult, Predictions, compute
 from mlops_actions.training.pipeline import build_pipeline, fit_error, make_estimator, resolve_estimator
 from mlops_actions.training.spec_places import SpecPlaces
+from mlops_actions.writing import writing
 
 METRICS_FILE = "metrics.json"
 FAIRNESS_FILE = "fairness.json"
@@ -297,7 +298,13 @@ def check_record(record: Mapping[str, Any]) -> None:
 
 
 def write_atomically(out_dir: Path, name: str, files: Mapping[str, bytes]) -> Path:
-    """Write ``files`` into a temporary folder next to ``out_dir/name``, then rename it into place."""
+    """Write ``files`` into a temporary folder next to ``out_dir/name``, then rename it into place; a failed
+    write (disk full, read-only folder) is an ``InputError`` and leaves ``out_dir/name`` as it was."""
+    with writing(out_dir / name, f"the training outputs of {name}"):
+        return _write_atomically(out_dir, name, files)
+
+
+def _write_atomically(out_dir: Path, name: str, files: Mapping[str, bytes]) -> Path:
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
