@@ -24,6 +24,7 @@ from mlops_actions.convention.model import (
     estimator_refusal,
 )
 from mlops_actions.convention.problems import ERROR
+from mlops_actions.convention.units import SIZE_PATTERN, parse_size
 from mlops_actions.errors import InputError
 
 Finding = tuple[list[Any], str, str, str]
@@ -225,6 +226,9 @@ def _check_policy(policy: Mapping[str, Any]) -> Iterator[Finding]:
                        f"'{required}' must be listed before '{env['name']}' (environments are in promotion order)",
                        ERROR)
         seen.add(env["name"])
+    memory = policy.get("limits", {}).get("max_memory")
+    if isinstance(memory, str) and re.fullmatch(SIZE_PATTERN, memory) and parse_size(memory) < 1:
+        yield ["limits", "max_memory"], "value", f"max_memory {memory!r} is less than one byte", ERROR
     baseline = policy.get("baseline_environment")
     if baseline is not None and baseline not in names:
         yield (["baseline_environment"], "value",

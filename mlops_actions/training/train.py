@@ -32,6 +32,7 @@ from mlops_actions.training.data import Dataset, check_split_size, load_dataset
 from mlops_actions.training.fingerprint import Fingerprint, fingerprint_worktree
 from mlops_actions.training.metrics import MetricResult, Predictions, compute
 from mlops_actions.training.pipeline import build_pipeline, fit_error, make_estimator, resolve_estimator
+from mlops_actions.training.size import check_fits
 from mlops_actions.training.spec_places import SpecPlaces
 from mlops_actions.writing import writing
 
@@ -88,6 +89,7 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
         estimator = make_estimator(resolve_estimator(spec.estimator.class_path, policy, places), spec, places)
         fingerprint = fingerprint_worktree(root, spec)
     with timer("data", f"{spec.name}: load and check {spec.data.source}"):
+        check_fits(root, spec, policy, places)  # refuse what would not fit in memory, before loading it
         dataset = load_dataset(root, spec, places)
         check_split_size(dataset, spec, places)
         split = split_rows(dataset, spec)
