@@ -5,7 +5,9 @@ pandas before any check could speak. So the size is estimated from what costs no
 file's metadata (rows, columns, the uncompressed size of each column), or the first MiB of a CSV file
 extrapolated by the file's size. Every cell of a CSV becomes a Python string (train reads CSV as text to give
 exact places); parquet text columns too, numbers take 8 bytes. ``LOAD_FACTOR`` covers the copies training
-makes (the raw table, Arrow's buffers while converting, the coerced features, the line numbers).
+makes (the raw table, Arrow's buffers while converting, the coerced features), measured: the example data
+repeated to 313,560 rows x 8 columns (10 MB of CSV) raised the peak RSS by 168 MiB while loading; the
+estimate says 185 MiB.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from mlops_actions.errors import InputError
 from mlops_actions.training.data import Source, data_source
 from mlops_actions.training.spec_places import SpecPlaces
 
-LOAD_FACTOR = 2.0
+LOAD_FACTOR = 1.25
 STRING_COST = 57  # a Python str object (49 bytes before its characters) plus the column's pointer (8)
 NUMBER_COST = 8
 ROW_COST = 36  # per row: its CSV line number (an int object and a pointer) and the index
