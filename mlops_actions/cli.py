@@ -252,6 +252,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--publish", action="store_true",
                    help="also post it on GitHub: the sticky PR comment (edited in place) and a check run; needs "
                         "GITHUB_TOKEN with pull-requests: write and checks: write")
+    p.add_argument("--fork-results", action="store_true",
+                   help="the results are a fork's artifact: read only their metrics/record/fairness JSON files "
+                        "(size-bounded), never other files, and say so in the comment (the workflow_run job)")
     p.set_defaults(handler=_run_report)
 
 
@@ -261,7 +264,8 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
                             base_branch=ctx.env.get("GITHUB_BASE_REF") or None, train_base=args.train_base,
-                            base_results=ctx.root / args.base_results if args.base_results else None)
+                            base_results=ctx.root / args.base_results if args.base_results else None,
+                            fork=args.fork_results)
     if not args.publish:
         return report(ctx.root, options, runtime=ctx.runtime)
     from mlops_actions.commands.publish import deployed_versions, deployment_history, publish

@@ -45,6 +45,7 @@ class ActionInputs:
     current_data: str = ""
     environment: str = ""
     publish: bool = False
+    fork_results: bool = False  # report in the workflow_run job: the results are a fork's artifact
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -155,7 +156,8 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
-        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env))
+        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env),
+        fork_results=command == "report" and env.get("GITHUB_EVENT_NAME") == "workflow_run")
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
     if command == "monitor" and not inputs.current_data:
@@ -180,7 +182,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         "validate": ["validate", "--format", "github"],
         "plan": ["plan", "--format", "json", *base],
         "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
-                   *publish],
+                   *publish, *(["--fork-results"] if inputs.fork_results else [])],
         "register": ["register", "--results", str(inputs.results_dir)],
         "deploy": ["deploy"],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -59,6 +60,8 @@ class ReportOptions:
     train_base: bool = False
     base_problems: Mapping[str, str] | None = None
     deployments: Mapping[str, Sequence[Deployed]] | None = None  # env -> successful deployments, newest first
+    fork: bool = False  # the results are a fork's artifact: read its JSON files only (evaluation.fork_results)
+    notes: tuple[str, ...] = ()
 
 
 Rendered = Callable[[str, str, str], None]
@@ -68,6 +71,8 @@ EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 200  # characters kept free f
 def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
     """Render the report; ``on_rendered(comment, summary, verdict)`` lets the CLI publish it on GitHub."""
     check_paths(options)
+    if options.fork:
+        return _report_fork(root, options, runtime=runtime, on_rendered=on_rendered)
     plan = plan_of(root, options)
     if options.deployed is None and plan.base_commit:  # offline, "what runs now" is the base's environment file
         options = replace(options, state_commit=plan.base_commit)
@@ -78,6 +83,21 @@ def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_re
     else:
         models = build_reports(root, options, plan.reasons)
     return publish(root, models, plan, options, runtime, on_rendered)
+
+
+def _report_fork(root: Path, options: ReportOptions, *, runtime: ActionsRuntime,
+                 on_rendered: Rendered | None) -> int:
+    """The report of a fork's results, read from a checked copy of their JSON files only."""
+    from mlops_actions.evaluation.fork_results import NOTE, checked_copy
+
+    out = options.out or (options.results / REPORT_FILE if runtime.active else None)
+    with tempfile.TemporaryDirectory(prefix="mlops-fork-") as scratch, \
+            checked_copy(options.results, Path(scratch)) as checked:
+        if checked.unread:
+            print(f"not read (a fork's results are read as JSON only): {', '.join(checked.unread)}",
+                  file=sys.stderr)
+        safe = replace(options, results=checked.folder, out=out, fork=False, notes=(*options.notes, NOTE))
+        return report(root, safe, runtime=runtime, on_rendered=on_rendered)
 
 
 def check_paths(options: ReportOptions) -> None:
@@ -115,6 +135,7 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
 
     trained = {m.name for m in models}
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
+                        notes=options.notes,
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
                         problems=missing_results(plan, trained, _rel(options.results, root)),
                         promotions=promotion_preview(root, load_policy(root), plan.base_commit, plan.base_label,

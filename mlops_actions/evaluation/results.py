@@ -29,9 +29,12 @@ def read_json(path: Path, display: str | None = None) -> Any:
     """Parse a JSON file; a clear ``InputError`` naming the file (and line, column) when it is not JSON."""
     shown = display or path.as_posix()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = bounded.read_text(path)
     except FileNotFoundError:
         raise InputError("file not found", place=Place(shown), hint=RUN_HINT) from None
+    except bounded.TooBig as exc:
+        raise InputError(f"{exc.size:,} bytes; a results file may hold at most {exc.limit:,}", place=Place(shown),
+                         hint=RUN_HINT.replace("produce it", "write it again")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", place=Place(shown)) from None
     try:
