@@ -28,11 +28,28 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+_ISSUED: set[str] = set()  # the workflow-command lines this process built (see ``inert``)
+_MAX_ISSUED = 10_000
+
+
 def workflow_command(name: str, message: str = "", **properties: object) -> str:
     """``::name key=value,...::message`` with GitHub's escaping; None-valued properties are left out."""
     props = ",".join(f"{k}={escape_property(str(v))}" for k, v in properties.items() if v is not None)
     head = f"::{name} {props}" if props else f"::{name}"
-    return f"{head}::{escape_data(message)}"
+    line = f"{head}::{escape_data(message)}"
+    if len(_ISSUED) < _MAX_ISSUED:
+        _ISSUED.add(line)
+    return line
+
+
+def inert(line: str) -> str:
+    """``line`` unable to act as a workflow command unless this process built it with ``workflow_command``:
+    text from a pull request (a spec value with a line break, a column name) printed as it is could otherwise
+    start a line with ``::add-mask::`` or ``::stop-commands::``. A zero-width space splits the ``::``."""
+    if line.lstrip().startswith("::") and line not in _ISSUED and line not in ("::endgroup::",):
+        head = line[: len(line) - len(line.lstrip())]
+        return head + ":\u200b" + line.lstrip()[1:]
+    return line
 
 
 @dataclass(frozen=True)

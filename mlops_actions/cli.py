@@ -508,6 +508,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return int(args.handler(args, Context(root, env)))
 
     runtime = ActionsRuntime.from_env(env)
-    with redacting(runtime.secrets):
+    with redacting(runtime.secrets, guard_commands=runtime.active):
         return run_guarded(call, debug=args.debug, on_error=lambda kind: runtime.set_output("error", kind),
                            redact=runtime.secrets.redact)

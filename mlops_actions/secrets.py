@@ -3,6 +3,7 @@
 Which values are secret: ``GITHUB_TOKEN`` and every environment variable whose name says it holds a secret
 (``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*API_KEY*``, ``*ACCESS_KEY*``, ``*PRIVATE_KEY*``, ``*CREDENTIAL*``),
 plus the password of any ``scheme://user:password@host`` URL in the environment (an MLflow or S3 endpoint).
+Under Actions the same wrapper keeps text we print from becoming a workflow command (``actions_runtime.inert``).
 A multi-line value is secret whole and line by line: GitHub's runner masks what one ``::add-mask::`` names, and
 output is matched line by line, so each line is masked on its own as GitHub's docs advise for multi-line
 secrets. Values shorter than ``MIN_LENGTH`` are left alone (masking "t" would blank every t of the log).
@@ -78,9 +79,10 @@ class _Redacting:
     """A text stream that writes whole lines, each with the secrets replaced (mask commands pass as they are:
     the runner consumes them and shows nothing)."""
 
-    def __init__(self, inner: TextIO, secrets: Secrets) -> None:
+    def __init__(self, inner: TextIO, secrets: Secrets, guard_commands: bool) -> None:
         self.inner = inner
         self.secrets = secrets
+        self.guard_commands = guard_commands
         self.pending = ""
 
     def write(self, text: str) -> int:
@@ -91,6 +93,10 @@ class _Redacting:
         return len(text)
 
     def _line(self, line: str) -> str:
+        if self.guard_commands:
+            from mlops_actions.actions_runtime import inert
+
+            line = inert(line)
         return line if line.startswith(_MASK_COMMAND) else self.secrets.redact(line)
 
     def flush(self) -> None:
@@ -104,13 +110,15 @@ class _Redacting:
 
 
 @contextmanager
-def redacting(secrets: Secrets) -> Iterator[None]:
-    """stdout and stderr with ``secrets`` replaced, for the duration of one command."""
-    if not secrets.values or isinstance(sys.stdout, _Redacting):
+def redacting(secrets: Secrets, *, guard_commands: bool = False) -> Iterator[None]:
+    """stdout and stderr with ``secrets`` replaced, for the duration of one command; with ``guard_commands``
+    (under Actions) no printed line becomes a workflow command unless we built it (``actions_runtime.inert``)."""
+    if not (secrets.values or guard_commands) or isinstance(sys.stdout, _Redacting):
         yield
         return
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _Redacting(out, secrets), _Redacting(err, secrets)  # type: ignore[assignment]
+    sys.stdout = _Redacting(out, secrets, guard_commands)  # type: ignore[assignment]
+    sys.stderr = _Redacting(err, secrets, guard_commands)  # type: ignore[assignment]
     try:
         yield
     finally:

@@ -60,7 +60,7 @@ def test_the_fork_report_never_opens_the_parquet_file(trained: Path, artifact: P
 def test_without_the_flag_the_parquet_file_is_parsed(trained: Path, artifact: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """The control: the same artifact read as the fork's own (unprivileged) run reads its results."""
-    code, out, err = _report(trained, artifact, capsys)
+    code, _out, err = _report(trained, artifact, capsys)
     assert code == 1 and "cannot read the predictions" in err
 
 
@@ -73,7 +73,7 @@ def test_a_bad_json_file_in_the_artifact_is_refused_with_its_place(trained: Path
                "not JSON": b"{\n  nope",
                "not UTF-8": b'{"a": "\xff"}'}[case]
     metrics.write_bytes(content)
-    code, out, err = _report(trained, artifact, capsys, "--fork-results")
+    code, _out, err = _report(trained, artifact, capsys, "--fork-results")
     assert code == 1 and "Traceback" not in err
     needle = {"too big": "arrests/metrics.json: 2,097,161 bytes; a fork's results file may hold at most 2,097,152",
               "too deep": f"arrests/metrics.json:2:{bounded.MAX_NESTING + 1}: not valid JSON: nested more than",

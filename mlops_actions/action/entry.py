@@ -294,5 +294,5 @@ def main(env: Mapping[str, str] | None = None) -> int:
             os.environ.update(cli_env)
         return run_action(inputs, runtime, lambda argv: cli(argv, env=cli_env))
 
-    with redacting(runtime.secrets):
+    with redacting(runtime.secrets, guard_commands=runtime.active):
         return run_guarded(run, redact=runtime.secrets.redact)
