@@ -37,8 +37,9 @@ def workflow_command(name: str, message: str = "", **properties: object) -> str:
     props = ",".join(f"{k}={escape_property(str(v))}" for k, v in properties.items() if v is not None)
     head = f"::{name} {props}" if props else f"::{name}"
     line = f"{head}::{escape_data(message)}"
-    if len(_ISSUED) < _MAX_ISSUED:
-        _ISSUED.add(line)
+    if len(_ISSUED) >= _MAX_ISSUED:  # lines are printed as soon as they are built: old ones are done with
+        _ISSUED.clear()
+    _ISSUED.add(line)
     return line
 
 

@@ -84,3 +84,13 @@ def test_the_action_run_step_hands_hostile_inputs_to_python_not_to_the_shell(exa
     assert "Traceback" not in proc.stderr
     for folder in (tmp_path, example_repo, REPO):
         assert not list(folder.glob("pwned*")), folder
+
+
+def test_only_lines_we_built_can_act_as_workflow_commands() -> None:
+    from mlops_actions.actions_runtime import inert, workflow_command
+
+    ours = workflow_command("error", "x\n::add-mask::y", file="a.yaml")
+    assert inert(ours) == ours and inert("::endgroup::") == "::endgroup::"
+    for forged in ("::add-mask::y", "  ::stop-commands::t", "::set-output name=verdict::pass"):
+        assert not inert(forged).lstrip().startswith("::") and forged.strip()[2:] in inert(forged)
+    assert inert("a line :: with colons") == "a line :: with colons"
