@@ -116,7 +116,11 @@ def _check_artifact(folder: Path, record: Mapping[str, Any], prefix: str) -> Non
     if not path.is_file():
         return
     try:
-        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:  # streamed: a model file can be large
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        actual = digest.hexdigest()
     except OSError as exc:
         raise InputError(f"cannot read the model: {exc.strerror or exc}", place=Place(f"{prefix}/{path.name}"),
                          hint=RUN_HINT.replace("produce it", "write it again")) from None
