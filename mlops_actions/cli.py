@@ -431,8 +431,9 @@ def _run_history(args: argparse.Namespace, ctx: Context) -> int:
 def _github(ctx: Context) -> Any:
     """The GitHub client of this run (only the composition root builds it)."""
     from mlops_actions.github.env import connect
+    from mlops_actions.secrets import RedactedWrites
 
-    return connect(ctx.env, None, ctx.runtime)
+    return RedactedWrites(connect(ctx.env, None, ctx.runtime), ctx.runtime.secrets)  # no secret is published
 
 
 def _commit(ctx: Context, given: str | None) -> str:

@@ -14,12 +14,14 @@ stderr so that no line we print carries a secret, whatever code printed it.
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TextIO
+from types import MappingProxyType
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 MIN_LENGTH = 4
@@ -125,3 +127,39 @@ def redacting(secrets: Secrets, *, guard_commands: bool = False) -> Iterator[Non
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         sys.stdout, sys.stderr = out, err
+
+
+# The text a GitHub write publishes, by method of ``github.repo.GitHubRepo``: comments, check runs, issues,
+# releases and statuses are shown to everyone who can read the repository.
+PUBLISHED_TEXT: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "upsert_comment": ("body",), "check_run": ("title", "summary", "text"), "commit_status": ("description",),
+    "release": ("name", "body"), "set_deployment_status": ("description",), "upsert_issue": ("title", "body"),
+    "close_issue": ("comment",)})
+
+
+class RedactedWrites:
+    """A GitHub client whose published text never carries a secret; everything else passes through."""
+
+    def __init__(self, inner: Any, secrets: Secrets) -> None:
+        self._inner = inner
+        self._secrets = secrets
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        fields = PUBLISHED_TEXT.get(name)
+        if fields is None or not callable(attribute) or not self._secrets.values:
+            return attribute
+        return self._redacting(attribute, fields)
+
+    def _redacting(self, method: Callable[..., Any], fields: tuple[str, ...]) -> Callable[..., Any]:
+        signature = inspect.signature(method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            for field_name in fields:
+                value = bound.arguments.get(field_name)
+                if isinstance(value, str):
+                    bound.arguments[field_name] = self._secrets.redact(value)
+            return method(*bound.args, **bound.kwargs)
+
+        return call

@@ -125,3 +125,19 @@ def test_the_pr_comment_and_check_run_never_carry_a_secret(world: World, monkeyp
     checks = [str(c) for c in world.gh.state.check_runs.values()]
     assert any(f"feature-{REDACTED}" in body for body in comments)
     assert not any(TOKEN in text for text in (*comments, *checks, out, err))
+
+
+def test_every_published_text_of_the_cli_client_is_redacted(world: World) -> None:  # noqa: F811
+    """What the CLI's client publishes (comments, check runs, issues, releases, statuses) never carries a
+    secret, whichever command wrote it; reads and other arguments pass untouched."""
+    from mlops_actions.secrets import RedactedWrites
+
+    gh = RedactedWrites(world.bot, Secrets.from_env({"MLFLOW_TRACKING_PASSWORD": TOKEN}))
+    gh.upsert_comment(world.pr, f"registered with {TOKEN}", "mlops-actions:test")
+    gh.check_run("c", world.head, conclusion="success", title=f"t {TOKEN}", summary=f"s {TOKEN}")
+    gh.upsert_issue("mlops-actions:drift", f"drift {TOKEN}", body=f"body {TOKEN}")
+    texts = [c.body for c in world.gh.state.comments.values()] + [str(c.output) for c in
+                                                                   world.gh.state.check_runs.values()]
+    texts += [f"{i.title} {i.body}" for i in world.gh.state.issues.values()]
+    assert any(REDACTED in text for text in texts) and not any(TOKEN in text for text in texts)
+    assert gh.find_comment(world.pr, "mlops-actions:test") is not None
