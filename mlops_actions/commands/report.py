@@ -94,7 +94,8 @@ def _report_fork(root: Path, options: ReportOptions, *, runtime: ActionsRuntime,
     with tempfile.TemporaryDirectory(prefix="mlops-fork-") as scratch, \
             checked_copy(options.results, Path(scratch)) as checked:
         if checked.unread:
-            print(f"not read (a fork's results are read as JSON only): {', '.join(checked.unread)}",
+            more = f" and {len(checked.unread) - 20} more" if len(checked.unread) > 20 else ""
+            print(f"not read (a fork's results are read as JSON only): {', '.join(checked.unread[:20])}{more}",
                   file=sys.stderr)
         safe = replace(options, results=checked.folder, out=out, fork=False, notes=(*options.notes, NOTE))
         return report(root, safe, runtime=runtime, on_rendered=on_rendered)

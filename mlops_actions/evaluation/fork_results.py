@@ -11,6 +11,7 @@ report reads that copy, so nothing the checks did not see can be read later.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from mlops_actions.errors import InputError, Place
 READ = ("metrics.json", "record.json", "fairness.json")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_MODELS = 200
+MAX_ENTRIES = 1000  # files in one model's folder
 NOTE = ("These numbers were computed by the fork's own run (this repository's code, on the fork's runner) and "
         "are re-checked by a trusted rebuild on the default branch before any version is registered.")
 _HINT = "results are written by `mlops-actions train`; a fork's results are read as JSON only"
@@ -58,7 +60,11 @@ def _copy_checked(results: Path, copy: Path) -> list[str]:
     unread += [p.name for p in results.iterdir() if p not in folders]
     for folder in folders:
         (copy / folder.name).mkdir()
-        for path in sorted(folder.iterdir()):
+        entries = list(itertools.islice(folder.iterdir(), MAX_ENTRIES + 1))
+        if len(entries) > MAX_ENTRIES:
+            raise InputError(f"more than {MAX_ENTRIES} files; a fork's results folder of a model holds a handful",
+                             place=Place(f"{folder.name}/"), hint=_HINT)
+        for path in sorted(entries):
             if path.name in READ and path.is_file() and not path.is_symlink():
                 (copy / folder.name / path.name).write_text(_checked_text(path, folder.name), encoding="utf-8")
             else:
