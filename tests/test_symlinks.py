@@ -80,3 +80,30 @@ def test_a_linked_code_file_is_refused(example_repo: Path, capsys: pytest.Captur
     spec.write_text(spec.read_text() + "code:\n  - src/current.py\n")
     assert main(["-C", str(example_repo), "validate"]) == 1
     assert "code file 'src/current.py': it goes through the symbolic link" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("how", ["spec file", "model folder"])
+def test_a_linked_spec_edited_under_a_registered_version_is_refused(example_repo: Path, how: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The spec behind a link changed (C 1.0 -> 0.5): plan said "unchanged, matches arrests@v1", since git and
+    the parse cache keyed by git's blob id saw only the link's text."""
+    register(example_repo)
+    models = example_repo / "models"
+    if how == "spec file":
+        (example_repo / "specs").mkdir()
+        os.rename(models / "arrests" / "model.yaml", example_repo / "specs" / "arrests.yaml")
+        (models / "arrests" / "model.yaml").symlink_to("../../specs/arrests.yaml")
+        target = example_repo / "specs" / "arrests.yaml"
+    else:
+        os.rename(models / "arrests", example_repo / "arrests-model")
+        (models / "arrests").symlink_to("../arrests-model")
+        target = example_repo / "arrests-model" / "model.yaml"
+    git(example_repo, "add", "-A")
+    git(example_repo, "commit", "-q", "-m", "spec behind a link, same content")
+    snaps = snapshots_at(example_repo, "HEAD")
+    assert how == "model folder" or (snaps["arrests"].fingerprint is None and "symbolic link" in
+                                     str(snaps["arrests"].problem))
+    target.write_text(target.read_text().replace("C: 1.0", "C: 0.5"))
+    assert main(["-C", str(example_repo), "plan"]) == 1
+    out = capsys.readouterr().out
+    assert "matches arrests@v" not in out and "reached through the symbolic link 'models/arrests" in out

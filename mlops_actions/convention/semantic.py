@@ -191,12 +191,16 @@ def first_link(root: Path, relpath: str) -> str | None:
     return None
 
 
+def link_target(root: Path, link: str) -> str:
+    try:
+        return os.readlink(root / link)
+    except OSError:
+        return "?"
+
+
 def link_refusal(link: str, root: Path) -> str:
     """Why a data or code path through a symbolic link is refused, and what to do instead."""
-    try:
-        target = os.readlink(root / link)
-    except OSError:
-        target = "?"
+    target = link_target(root, link)
     return (f"it goes through the symbolic link {link!r} (-> {target!r}); links are refused because git stores "
             "and fingerprints a link's text, not the file it points to, so the data could change under an "
             "unchanged fingerprint. Commit the file itself at this path (git LFS for a large file), or name "

@@ -134,13 +134,18 @@ def worktree_hashes(git: Git, cache: RepoCache, paths: Iterable[str]) -> dict[st
     """path -> hash of ``paths`` as they are in the work tree; ``missing`` for absent files, ``symlink`` for
     paths that are or go through a symbolic link."""
     wanted = sorted(set(paths))
-    linked = {p for p in wanted if any((git.root / prefix).is_symlink() for prefix in _prefixes(p))}
+    linked = {p for p in wanted if is_linked(git.root, p)}
     wanted = [p for p in wanted if p not in linked]
     index = index_entries(git, wanted)
     changed = modified(git, index)
     result = blob_hashes(git, cache, {p: oid for p, oid in index.items() if p not in changed})
     result.update(_file_hashes(git, cache, [p for p in wanted if p not in result]))
     return {**result, **dict.fromkeys(linked, LINKED)}
+
+
+def is_linked(root: Path, path: str) -> bool:
+    """Whether the work tree's ``path`` is, or goes through, a symbolic link."""
+    return any((root / prefix).is_symlink() for prefix in _prefixes(path))
 
 
 def _prefixes(path: str) -> list[str]:
