@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_NESTING = 100
-MAX_JSON_BYTES = 16 * 1024 * 1024  # default bound for a JSON file we read (records, results, payloads)
+MAX_JSON_BYTES = 32 * 1024 * 1024  # a JSON file we read (results, event payloads: GitHub caps those at 25 MB)
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 
 

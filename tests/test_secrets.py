@@ -141,3 +141,16 @@ def test_every_published_text_of_the_cli_client_is_redacted(world: World) -> Non
     texts += [f"{i.title} {i.body}" for i in world.gh.state.issues.values()]
     assert any(REDACTED in text for text in texts) and not any(TOKEN in text for text in texts)
     assert gh.find_comment(world.pr, "mlops-actions:test") is not None
+
+
+def test_bootstrap_masks_a_token_in_the_pip_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    """``MLOPS_ACTIONS_PIP_ARGS='--index-url https://user:TOKEN@host/simple'``: pip prints index URLs."""
+    from mlops_actions.action import bootstrap
+
+    args = ["--index-url", f"https://ci:{TOKEN}@pypi.example/simple", "--extra-index-url=https://u:p%40ss@x/s",
+            "--no-index", "--find-links", "/wheels"]
+    assert bootstrap.pip_secrets(args) == [TOKEN, "p%40ss"]
+    bootstrap.mask([*bootstrap.pip_secrets(args), MULTI])
+    assert capsys.readouterr().out.splitlines() == [
+        f"::add-mask::{TOKEN}", "::add-mask::p%2540ss", "::add-mask::" + MULTI.replace("\n", "%0A"),
+        "::add-mask::ghs_firstLINEofTHEsecret", "::add-mask::secondLINEofTHEsecret"]
