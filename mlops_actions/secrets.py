@@ -1,7 +1,7 @@
 """Secret values of a run, kept out of everything we write: logs, outputs, job summary, comments, crash logs.
 
 Which values are secret: ``GITHUB_TOKEN`` and every environment variable whose name says it holds a secret
-(``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*API_KEY*``, ``*ACCESS_KEY*``, ``*PRIVATE_KEY*``, ``*CREDENTIAL*``),
+(``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*CREDENTIAL*``, ``*_KEY``, ``*_KEY_*``),
 plus the password of any ``scheme://user:password@host`` URL in the environment (an MLflow or S3 endpoint).
 Under Actions the same wrapper keeps text we print from becoming a workflow command (``actions_runtime.inert``).
 A multi-line value is secret whole and line by line: GitHub's runner masks what one ``::add-mask::`` names, and
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 MIN_LENGTH = 4
 REDACTED = "***"
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|(^|_)(API_?|ACCESS_?|PRIVATE_?)?KEY($|_)", re.I)
 _MASK_COMMAND = "::add-mask::"
 
 
@@ -74,7 +74,7 @@ class Secrets:
         from mlops_actions.actions_runtime import workflow_command
 
         return [workflow_command("add-mask", v) for v in dict.fromkeys((*self.originals, *self.values))
-                if v.strip()]
+                if len(v.strip()) >= MIN_LENGTH]
 
 
 class _Redacting:

@@ -44,8 +44,10 @@ def _lines(value: str) -> list[str]:
 
 def test_secret_names_and_values() -> None:
     assert all(map(is_secret_name, ["GITHUB_TOKEN", "MLFLOW_TRACKING_PASSWORD", "AWS_SECRET_ACCESS_KEY",
-                                    "OPENAI_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS", "gh_token"]))
-    assert not any(map(is_secret_name, ["GITHUB_REPOSITORY", "PATH", "HOME", "GITHUB_SHA"]))
+                                    "OPENAI_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS", "gh_token", "SSH_KEY",
+                                    "AZURE_STORAGE_KEY_1", "KEY"]))
+    assert not any(map(is_secret_name, ["GITHUB_REPOSITORY", "PATH", "HOME", "GITHUB_SHA", "MLOPS_KEYWORDS",
+                                        "MONKEY"]))
     secrets = Secrets.from_env({"GITHUB_TOKEN": MULTI, "MLFLOW_TRACKING_URI": "https://u:p4ssw0rd@mlflow.example",
                                 "SHORT_TOKEN": "t", "GITHUB_SHA": "abc123def"})
     text = secrets.redact(f"a {MULTI} b firstLINE? ghs_firstLINEofTHEsecret c p4ssw0rd d t abc123def")
