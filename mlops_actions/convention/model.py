@@ -148,6 +148,17 @@ class ApprovalRule:
         return bool(self.users or self.teams or self.codeowners)
 
 
+GOVERNANCE_DEFAULT = ApprovalRule(required=2, codeowners=True)
+
+
+def governance_rule(d: Mapping[str, Any] | None) -> ApprovalRule:
+    """``approvals.governance``: 2 approvals from CODEOWNERS unless the policy says otherwise."""
+    if d is None:
+        return GOVERNANCE_DEFAULT
+    rule = ApprovalRule.from_dict(d, default_required=2)
+    return ApprovalRule(rule.required, rule.users, rule.teams, d.get("codeowners", True), rule.stale_approvals_count)
+
+
 @dataclass(frozen=True)
 class EnvironmentPolicy:
     name: str
@@ -165,6 +176,7 @@ class Policy:
     baseline_environment: str | None = None
     upload_predictions: bool = False
     max_memory: int = DEFAULT_MAX_MEMORY  # bytes a dataset may need once loaded (limits.max_memory)
+    governance: ApprovalRule = GOVERNANCE_DEFAULT
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> Policy:
@@ -181,7 +193,8 @@ class Policy:
             gates=tuple(Gate.from_dict(g, source="policy") for g in d.get("gates", ())),
             baseline_environment=d.get("baseline_environment"),
             upload_predictions=d.get("artifacts", {}).get("upload_predictions", False),
-            max_memory=max_memory(d))
+            max_memory=max_memory(d),
+            governance=governance_rule(d.get("approvals", {}).get("governance")))
 
     def environment(self, name: str) -> EnvironmentPolicy | None:
         return next((e for e in self.environments if e.name == name), None)
