@@ -125,8 +125,15 @@ def read_zip(data: bytes) -> dict[str, bytes]:
 
 
 def artifact_sha256(path: Path, fmt: str) -> str:
-    """The identity of an artifact file as its record states it (see ``Artifact.sha256``)."""
-    return Artifact(path.read_bytes(), path.name, fmt).sha256
+    """The identity of an artifact file as its record states it (see ``Artifact.sha256``); a skops file is
+    hashed streamed (a model file can be large)."""
+    if fmt == "files":
+        return Artifact(path.read_bytes(), path.name, fmt).sha256
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def canonical_skops(raw: bytes) -> bytes:

@@ -39,8 +39,10 @@ from mlops_actions.training.fingerprint import Fingerprint, fingerprint_worktree
 from mlops_actions.training.metrics import MetricFailed, MetricResult, Predictions, compute, with_threshold
 from mlops_actions.training.pipeline import build_pipeline, fit_error, make_estimator, resolve_estimator
 from mlops_actions.training.repo_code import RepoCode, check_repo_code, import_function, repo_imports
+from mlops_actions.training.size import check_fits
 from mlops_actions.training.spec_places import SpecPlaces
 from mlops_actions.training.split import Split, split_rows
+from mlops_actions.writing import writing
 
 METRICS_FILE = "metrics.json"
 FAIRNESS_FILE = "fairness.json"
@@ -96,6 +98,7 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
         builder = make_builder(root, spec, policy, places, code, out_dir)
         fingerprint = fingerprint_worktree(root, spec)
     with timer("data", f"{spec.name}: load and check {spec.data.source}"):
+        check_fits(root, spec, policy, places)  # refuse what would not fit in memory, before loading it
         dataset = load_dataset(root, spec, places)
         split = split_rows(dataset, spec, places)
     with timer("fit", f"{spec.name}: fit {builder.title} on {len(split.train)} rows"):
@@ -424,7 +427,13 @@ def check_record(record: Mapping[str, Any]) -> None:
 
 
 def write_atomically(out_dir: Path, name: str, files: Mapping[str, bytes]) -> Path:
-    """Write ``files`` into a temporary folder next to ``out_dir/name``, then rename it into place."""
+    """Write ``files`` into a temporary folder next to ``out_dir/name``, then rename it into place; a failed
+    write (disk full, read-only folder) is an ``InputError`` and leaves ``out_dir/name`` as it was."""
+    with writing(out_dir / name, f"the training outputs of {name}"):
+        return _write_atomically(out_dir, name, files)
+
+
+def _write_atomically(out_dir: Path, name: str, files: Mapping[str, bytes]) -> Path:
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
