@@ -40,3 +40,15 @@ def test_demo_refuses_a_non_empty_keep_folder(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "is not empty" in result.stderr and "Traceback" not in result.stderr
     assert (tmp_path / "x").read_text() == "mine"
+
+
+def test_without_lightgbm_the_factory_model_is_left_out(tmp_path: Path, monkeypatch, capsys) -> None:
+    import importlib.util
+
+    from mlops_actions.commands import demo
+
+    (tmp_path / "models" / "arrests-gbm").mkdir(parents=True)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "lightgbm" else real(name, *a))
+    assert demo._available_models(tmp_path) == ("arrests", "arrests-np")
+    assert not (tmp_path / "models" / "arrests-gbm").exists() and "pip install lightgbm" in capsys.readouterr().out
