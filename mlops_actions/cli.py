@@ -421,6 +421,64 @@ def _run_history(args: argparse.Namespace, ctx: Context) -> int:
     return history(ctx.root, args.model, fmt=args.format, gh=_github(ctx) if online else None)
 
 
+def _port(value: str) -> int:
+    number = _count(value)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a TCP port (1-65535)")
+    return number
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="a version (or a training folder) as an MLflow model directory",
+                       description="Write MODEL@vN, the version running in MODEL@ENV, or a training folder as an "
+                                   "MLflow model: the artifact from the version's release (refused unless its "
+                                   "sha256 is the record's), the sklearn flavor in skops format (never pickle), a "
+                                   "signature from the record's columns, an input example from held-out rows, pip "
+                                   "requirements pinned to the record's libraries, and the version record and "
+                                   "model card alongside. Needs the extra mlops-actions[mlflow].")
+    p.add_argument("target", metavar="MODEL@vN|MODEL@ENV|PATH", help="a version, an environment's version, or a "
+                   "folder written by train (e.g. mlops-out/arrests)")
+    p.add_argument("--format", choices=("mlflow",), default="mlflow", help="model format (default mlflow)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="a new or empty folder for the MLflow model")
+    p.set_defaults(handler=_run_export)
+
+
+def _run_export(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.export import export
+
+    return export(ctx.root, args.target, out=_absolute(args.out), gh=_github_if_set(ctx, args.target),
+                  cwd=Path.cwd())
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve a version with MLflow's scoring server on 127.0.0.1",
+                       description="Export MODEL@vN (or MODEL@ENV, or a training folder) as `export` does, into "
+                                   "a temporary folder, and run MLflow's scoring server on it in this environment "
+                                   "(--env-manager local) on 127.0.0.1 until Ctrl-C: POST /invocations, GET /ping "
+                                   "and /health. Needs the extra mlops-actions[mlflow].")
+    p.add_argument("target", metavar="MODEL@vN|MODEL@ENV|PATH", help="what to serve")
+    p.add_argument("--port", type=_port, default=5000, help="TCP port on 127.0.0.1 (default 5000)")
+    p.set_defaults(handler=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.serve import serve
+
+    return serve(ctx.root, args.target, port=args.port, gh=_github_if_set(ctx, args.target), cwd=Path.cwd())
+
+
+def _absolute(path: Path) -> Path:
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def _github_if_set(ctx: Context, target: str) -> Any:
+    """The GitHub client when a token and repository are set and ``target`` is not a local folder."""
+    if "@" not in target or not (ctx.env.get("GITHUB_TOKEN") and ctx.env.get("GITHUB_REPOSITORY")):
+        return None
+    return _github(ctx)
+
+
 def _github(ctx: Context) -> Any:
     """The GitHub client of this run (only the composition root builds it)."""
     from mlops_actions.github.env import connect
@@ -472,6 +530,7 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # in the order of the loop
     _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_register, _add_deploy, _add_history,
+    _add_export, _add_serve,
     _add_monitor, _add_refresh, _add_fairness, _add_init, _add_demo)
 
 
