@@ -92,7 +92,7 @@ def _run_train(args: argparse.Namespace, ctx: Context) -> int:
     _pin_blas_kernels()
     from mlops_actions.commands.train import train
 
-    return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime)
+    return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime, mirror=_mirror(ctx))
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -374,7 +374,7 @@ def _run_register(args: argparse.Namespace, ctx: Context) -> int:
     sha = _commit(ctx, args.sha)
     options = RegisterOptions(results=ctx.root / args.results, sha=sha, base_sha=_parent(ctx, sha),
                               run_url=gh.context.run_url, now=_now())
-    return register(ctx.root, gh, options, runtime=ctx.runtime)
+    return register(ctx.root, gh, options, runtime=ctx.runtime, mirror=_mirror(ctx))
 
 
 def _add_deploy(sub: argparse._SubParsersAction) -> None:
@@ -397,7 +397,7 @@ def _run_deploy(args: argparse.Namespace, ctx: Context) -> int:
 
     gh = _github(ctx)
     options = DeployOptions(sha=_commit(ctx, args.sha), run_url=gh.context.run_url, status=args.status)
-    return deploy(ctx.root, gh, options, runtime=ctx.runtime)
+    return deploy(ctx.root, gh, options, runtime=ctx.runtime, mirror=_mirror(ctx))
 
 
 def _add_history(sub: argparse._SubParsersAction) -> None:
@@ -477,6 +477,13 @@ def _github_if_set(ctx: Context, target: str) -> Any:
     if "@" not in target or not (ctx.env.get("GITHUB_TOKEN") and ctx.env.get("GITHUB_REPOSITORY")):
         return None
     return _github(ctx)
+
+
+def _mirror(ctx: Context) -> Any:
+    """The MLflow mirror when MLFLOW_TRACKING_URI or mlops.yaml's mlflow.tracking_uri names a server, else None."""
+    from mlops_actions.mlflow_bridge.hooks import mirror_from, warn_both
+
+    return mirror_from(ctx.root, ctx.env, warn_both(ctx.runtime))
 
 
 def _github(ctx: Context) -> Any:

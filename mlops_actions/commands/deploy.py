@@ -46,7 +46,7 @@ class Planned:
     problems: tuple[str, ...]
 
 
-def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime) -> int:
+def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime, mirror: Any = None) -> int:
     policy = load_policy(root)
     history = read_deployments(gh, [env.name for env in policy.environments])
     current = {env: current_state(found) for env, found in history.items()}
@@ -60,6 +60,8 @@ def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRunti
         return _refuse(gh, planned, options, runtime)
     made = [_create(gh, policy, p, options) for p in planned]
     runtime.set_output("deployments", json.dumps(made, sort_keys=True))
+    if mirror is not None:  # MLflow, when configured: the alias <environment> follows the deployment
+        mirror.move_aliases(made)
     return EXIT_OK
 
 

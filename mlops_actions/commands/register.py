@@ -62,7 +62,7 @@ class Registered:
     created: bool
 
 
-def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsRuntime) -> int:
+def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsRuntime, mirror: Any = None) -> int:
     reports = build_reports(root, ReportOptions(results=options.results))
     if not reports:
         print("register: no trained model in the results folder; nothing to register")
@@ -80,8 +80,15 @@ def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsR
     provenance = Provenance(options.sha, pr.number, decision.approvers, pr.merged_by, options.run_url, options.now)
     done = [_register_one(gh, m, options.results / m.name, provenance) for m in reports]
     _announce(gh, pr.number, done)
+    if mirror is not None:  # MLflow's Model Registry, when configured: a mirror of the tags, never the record
+        mirror.register_versions([(d.model, d.tag, _record_of(gh, d.tag), options.results / d.model) for d in done])
     runtime.set_output("versions", json.dumps([d.__dict__ for d in done], sort_keys=True))
     return EXIT_OK
+
+
+def _record_of(gh: Any, tag: str) -> Any:
+    info, (model, number) = gh.tag(tag), tag.rsplit("@v", 1)
+    return parse_record(info.message, model, int(number))[0] if info is not None else None
 
 
 def _approvals(root: Path, gh: Any, pr: Any, options: RegisterOptions) -> Decision:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names, spec_relpath
@@ -21,7 +22,7 @@ OUTPUT_NAMES = frozenset({"fairness.json", "metrics.json", "model.skops", "predi
                           "model-card.md"})
 
 
-def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
+def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, mirror: Any = None) -> int:
     """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics."""
     from mlops_actions.training.train import train_model
 
@@ -38,6 +39,8 @@ def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
     runtime.set_output("sha256", result.artifact_sha256)
     runtime.set_output("upload-predictions", "true" if policy.upload_predictions else "false")
     runtime.append_summary(summary_markdown(name, result.artifact_sha256, result.metrics))
+    if mirror is not None:  # MLflow, when configured: a run per training (never the record)
+        mirror.log_training(name, result.folder, result.record)
     return EXIT_OK
 
 
