@@ -468,6 +468,37 @@ def _run_serve(args: argparse.Namespace, ctx: Context) -> int:
     return serve(ctx.root, args.target, port=args.port, gh=_github_if_set(ctx, args.target), cwd=Path.cwd())
 
 
+def _add_ship(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ship", help="on the deployment event: export the version and run your deploy command",
+                       description="Carry out the GitHub Deployment of the `deployment` event (GITHUB_EVENT_PATH): "
+                                   "status in_progress, download the version's artifact and verify it against its "
+                                   "tag's record, export it as an MLflow model, run --run with MLOPS_MODEL_DIR, "
+                                   "MLOPS_MODEL, MLOPS_VERSION, MLOPS_ENVIRONMENT ... set, then status success "
+                                   "(environment_url, log_url) or failure (the command's last line), or error "
+                                   "when the version could not be prepared. Needs GITHUB_TOKEN with deployments: "
+                                   "write and contents: read, and the extra mlops-actions[mlflow].")
+    p.add_argument("--run", required=True, metavar="COMMAND",
+                   help="the deploy command, run with bash -c in the repository root")
+    p.add_argument("--environment-url", default="", metavar="URL",
+                   help="the endpoint's URL for the success status (the command may write one into "
+                        "$MLOPS_ENVIRONMENT_URL_FILE instead)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="new or empty folder for the exported model (default: a new folder under RUNNER_TEMP)")
+    p.set_defaults(handler=_run_ship)
+
+
+def _run_ship(args: argparse.Namespace, ctx: Context) -> int:
+    import tempfile
+
+    from mlops_actions.commands.ship import ShipOptions, ship
+
+    gh = _github(ctx)
+    out = _absolute(args.out) if args.out else \
+        Path(tempfile.mkdtemp(prefix="mlops-ship-", dir=ctx.env.get("RUNNER_TEMP") or None)) / "model"
+    options = ShipOptions(args.run, out, args.environment_url, gh.context.run_url)
+    return ship(ctx.root, gh, options, runtime=ctx.runtime)
+
+
 def _absolute(path: Path) -> Path:
     return path if path.is_absolute() else Path.cwd() / path
 
@@ -537,7 +568,7 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # in the order of the loop
     _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_register, _add_deploy, _add_history,
-    _add_export, _add_serve,
+    _add_export, _add_serve, _add_ship,
     _add_monitor, _add_refresh, _add_fairness, _add_init, _add_demo)
 
 

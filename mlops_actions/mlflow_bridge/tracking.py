@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ class Mirror:
 
     def _guard(self, what: str, step: Callable[[], Any]) -> Any:
         try:
-            with _quick_http():
+            with _quick_http(), redirect_stdout(sys.stderr):  # MLflow prints run links to stdout
                 return step()
         except MlopsError as exc:
             return self._failed(what, exc.message, exc.hint)
@@ -187,6 +188,7 @@ class Mirror:
 
         found = self._find_run(model, str(record.get("fingerprint", "")), self.info.git_sha)
         if found is not None:
+            _say(f"{model}: run {found.info.run_id} already holds this training")
             return str(found.info.run_id)
         tags = run_tags(model, record, self.info)
         run = self.client.create_run(self._experiment(model), tags=tags,
@@ -200,6 +202,7 @@ class Mirror:
             if (folder / name).is_file():
                 self.client.log_artifact(run_id, str(folder / name), "mlops")
         self.client.set_terminated(run_id, "FINISHED")
+        _say(f"{model}: logged run {run_id} (experiment {model})")
         return str(run_id)
 
     # -- registry ---------------------------------------------------------------------------------------
@@ -218,13 +221,15 @@ class Mirror:
             for key, value in tags.items():
                 if (found.tags or {}).get(key) != value:
                     self.client.set_model_version_tag(model, found.version, key, value)
+            _say(f"{tag}: already MLflow version {found.version} of registered model {model}")
             return
         run_id = self._find_run(model, str(record.get("fingerprint", "")), str(record.get("commit") or "") or None)
         run_id = run_id.info.run_id if run_id is not None else self._log_training(model, folder, record)
         source = self._log_model(run_id, folder, record, tag)
-        self.client.create_model_version(model, source, run_id=run_id, tags=tags,
-                                         description=f"{tag}: PR #{record.get('pr')}, commit "
-                                                     f"{str(record.get('commit', ''))[:12]} (mlops-actions)")
+        made = self.client.create_model_version(model, source, run_id=run_id, tags=tags,
+                                                description=f"{tag}: PR #{record.get('pr')}, commit "
+                                                            f"{str(record.get('commit', ''))[:12]} (mlops-actions)")
+        _say(f"{tag}: mirrored as MLflow version {made.version} of registered model {model}")
 
     def _registered_model(self, model: str) -> None:
         from mlflow.exceptions import MlflowException
@@ -263,6 +268,11 @@ class Mirror:
         current = (getattr(self.client.get_registered_model(model), "aliases", None) or {}).get(environment)
         if str(current) != str(found.version):
             self.client.set_registered_model_alias(model, environment, found.version)
+        _say(f"{model}: alias {environment} -> MLflow version {found.version} ({model}@{version})")
+
+
+def _say(message: str) -> None:
+    print(f"mlflow: {message}", file=sys.stderr)
 
 
 def probe(uri: str) -> None:
