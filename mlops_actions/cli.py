@@ -437,18 +437,18 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
                                    "requirements pinned to the record's libraries, and the version record and "
                                    "model card alongside. Needs the extra mlops-actions[mlflow].")
     p.add_argument("target", metavar="MODEL@vN|MODEL@ENV|PATH", help="a version, an environment's version, or a "
-                   "folder written by train (e.g. mlops-out/arrests)")
+                   "folder written by train (e.g. mlops-out/arrests, relative to the repository root)")
     p.add_argument("--format", choices=("mlflow",), default="mlflow", help="model format (default mlflow)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="a new or empty folder for the MLflow model")
+                   help="a new or empty folder for the MLflow model (relative paths: from the repository root)")
     p.set_defaults(handler=_run_export)
 
 
 def _run_export(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.export import export
 
-    return export(ctx.root, args.target, out=_absolute(args.out), gh=_github_if_set(ctx, args.target),
-                  cwd=Path.cwd())
+    return export(ctx.root, args.target, out=ctx.root / args.out, gh=_github_if_set(ctx, args.target),
+                  cwd=ctx.root)
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:
@@ -465,7 +465,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 def _run_serve(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.serve import serve
 
-    return serve(ctx.root, args.target, port=args.port, gh=_github_if_set(ctx, args.target), cwd=Path.cwd())
+    return serve(ctx.root, args.target, port=args.port, gh=_github_if_set(ctx, args.target), cwd=ctx.root)
 
 
 def _add_ship(sub: argparse._SubParsersAction) -> None:
@@ -493,14 +493,10 @@ def _run_ship(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.ship import ShipOptions, ship
 
     gh = _github(ctx)
-    out = _absolute(args.out) if args.out else \
+    out = ctx.root / args.out if args.out else \
         Path(tempfile.mkdtemp(prefix="mlops-ship-", dir=ctx.env.get("RUNNER_TEMP") or None)) / "model"
-    options = ShipOptions(args.run, out, args.environment_url, gh.context.run_url)
+    options = ShipOptions(args.run, out, args.environment_url, gh.context.run_url, _mirror(ctx))
     return ship(ctx.root, gh, options, runtime=ctx.runtime)
-
-
-def _absolute(path: Path) -> Path:
-    return path if path.is_absolute() else Path.cwd() / path
 
 
 def _github_if_set(ctx: Context, target: str) -> Any:

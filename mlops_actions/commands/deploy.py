@@ -60,7 +60,7 @@ def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRunti
         return _refuse(gh, planned, options, runtime)
     made = [_create(gh, policy, p, options) for p in planned]
     runtime.set_output("deployments", json.dumps(made, sort_keys=True))
-    if mirror is not None:  # MLflow, when configured: the alias <environment> follows the deployment
+    if mirror is not None and options.status == "success":  # MLflow: alias <environment> -> what runs there
         mirror.move_aliases(made)
     return EXIT_OK
 

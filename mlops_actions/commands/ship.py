@@ -32,6 +32,7 @@ class ShipOptions:
     out: Path  # a new or empty folder for the exported model
     environment_url: str = ""
     run_url: str | None = None
+    mirror: Any = None  # the MLflow mirror, when configured: the alias <environment> follows a success
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ def _carry_out(root: Path, gh: Any, wanted: Requested, run: Any, options: ShipOp
         url = outcome.environment_url or options.environment_url
         _status(gh, wanted, "success", f"{wanted.tag} deployed to {wanted.environment}", options, url)
         print(f"ship: {wanted.tag} is live in {wanted.environment}" + (f" at {url}" if url else ""))
+        if options.mirror is not None:
+            options.mirror.move_aliases([{"environment": wanted.environment, "model": wanted.model,
+                                          "version": wanted.version}])
         runtime.append_summary(f"### Deployed {md_code(wanted.tag, table=False)} to "
                                f"{md_code(wanted.environment, table=False)}\n\n" + (f"{md_text(url)}\n" if url else ""))
         return EXIT_OK

@@ -26,7 +26,7 @@ class SkopsModel(PythonModel):
             raise ValueError(f"{path} holds types that were not trusted at export: {', '.join(refused)}")
         self.model = sio.load(path, trusted=untrusted)
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    def predict(self, context, model_input, params=None):  # no type hints: MLflow reads them as a schema
         return self.model.predict(model_input)
 
 

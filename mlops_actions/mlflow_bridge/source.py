@@ -74,6 +74,8 @@ def parse_target(text: str, cwd: Path) -> Target:
     if tagged is not None:
         return Target(text, model=tagged[0], number=tagged[1])
     model, _, env = text.partition("@")
+    if re.fullmatch(r"v\d+", env):
+        raise UsageError(f"{text!r}: versions are numbered from v1 (v1, v2, ...)")
     if parse_tag(f"{model}@v1") is None or not _ENV_NAME.match(env):
         raise UsageError(f"{text!r} is neither MODEL@vN nor MODEL@ENVIRONMENT",
                          hint="model names are lowercase (arrests), versions v1, v2, ... and environments are "
