@@ -59,7 +59,8 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1"],
         cwd=folder, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "HOME": str(folder), "PATH": _bin_path(), "MLFLOW_TRACKING_URI": ""})
+        env={**os.environ, "HOME": str(folder), "PATH": _bin_path(), "MLFLOW_TRACKING_URI": "",
+             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})  # no job runner processes: faster start
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{url}/health", process, timeout=120)
