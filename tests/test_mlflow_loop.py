@@ -78,10 +78,9 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float) -> Non
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the server exited with {process.returncode}"
-        with contextlib.suppress(urllib.error.URLError, OSError):
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
+        with contextlib.suppress(urllib.error.URLError, OSError), urllib.request.urlopen(url, timeout=2) as answer:
+            if answer.status == 200:
+                return
         time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
