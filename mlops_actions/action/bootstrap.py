@@ -136,9 +136,9 @@ def pip_command(python: Path) -> "list[str]":
     return [str(python), "-m", "pip"]
 
 
-def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]") -> Path:
-    """The venv's interpreter, installing the action into it unless its marker says it is current."""
-    key = install_key(action_path, pip_args, sys.version.split()[0])
+def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]", extras: str = "") -> Path:
+    """The venv's interpreter, installing the action (with ``extras``) unless its marker says it is current."""
+    key = install_key(action_path, [*pip_args, f"[{extras}]"] if extras else pip_args, sys.version.split()[0])
     python = venv_python(venv_dir)
     if read_marker(venv_dir) == key and python.exists():
         print(f"mlops-actions: reusing the environment in {venv_dir}", file=sys.stderr)
@@ -147,7 +147,7 @@ def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]") -> Pat
     try:
         create_venv(venv_dir)
         run([*pip_command(python), "install", "--disable-pip-version-check", "--no-input", *pip_args,
-             str(action_path)], "pip install of the action")
+             f"{action_path}[{extras}]" if extras else str(action_path)], "pip install of the action")
     finally:
         print("::endgroup::", flush=True)
     write_marker(venv_dir, key, package_version(action_path))
@@ -203,7 +203,13 @@ def setup(env: "dict[str, str]", action_path: Path) -> Path:
     if prebuilt:
         return prebuilt_python(prebuilt)
     pip_args = shlex.split(env.get("MLOPS_ACTIONS_PIP_ARGS", ""))
-    return ensure_venv(venv_dir(env), action_path, pip_args)
+    return ensure_venv(venv_dir(env), action_path, pip_args, extras(env))
+
+
+def extras(env: "dict[str, str]") -> str:
+    """The package extras a command needs (``mlflow`` for ship), from ``MLOPS_ACTIONS_EXTRAS``."""
+    names = [name for name in env.get("MLOPS_ACTIONS_EXTRAS", "").split(",") if name.strip().isidentifier()]
+    return ",".join(sorted(name.strip() for name in names))
 
 
 def main() -> int:

@@ -19,7 +19,8 @@ from typing import Any
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
 
-COMMANDS = ("validate", "plan", "train", "report", "register", "deploy", "monitor", "refresh")
+COMMANDS = ("validate", "plan", "train", "report", "register", "deploy", "monitor", "refresh", "ship")
+DEPLOYMENT_STATUSES = ("success", "queued", "in_progress")
 PER_MODEL = ("train", "monitor", "refresh")
 PUBLISHING = ("monitor", "refresh")  # with a token: the drift issue; the pull request that re-pins the data
 FLAGS = ("drift", "retrain")  # monitor's outputs: "true" when any of the models says so
@@ -44,6 +45,9 @@ class ActionInputs:
     current_data: str = ""
     environment: str = ""
     publish: bool = False
+    deployment_status: str = "success"
+    deploy_command: str = ""
+    environment_url: str = ""
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -155,9 +159,15 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
-        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env))
+        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env),
+        deployment_status=_choice(env, "MLOPS_DEPLOYMENT_STATUS", "deployment-status", DEPLOYMENT_STATUSES,
+                                  "success"),
+        deploy_command=env.get("MLOPS_DEPLOY_COMMAND", "").strip(),
+        environment_url=env.get("MLOPS_ENVIRONMENT_URL", "").strip())
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
+    if command == "ship" and not inputs.deploy_command:
+        raise UsageError("command 'ship' needs input 'deploy-command' (what deploys the exported MLflow model)")
     if command == "monitor" and not inputs.current_data:
         raise UsageError("command 'monitor' needs input 'current-data' (a csv or parquet file of live inputs)")
     return inputs
@@ -182,7 +192,9 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
                    *publish],
         "register": ["register", "--results", str(inputs.results_dir)],
-        "deploy": ["deploy"],
+        "deploy": ["deploy", *(["--status", inputs.deployment_status] if inputs.deployment_status != "success"
+                               else [])],
+        "ship": ["ship", "--run", inputs.deploy_command, "--environment-url", inputs.environment_url],
     }
     return [[*root, *single[inputs.command]]]
 

@@ -24,6 +24,7 @@ from mlops_actions.registry.tag import parse_tag
 from mlops_actions.reporting.markdown import md_code, md_text
 
 DESCRIPTION_LIMIT = 140
+DONE = ("success", "inactive")  # a deployment already live: nothing to carry out (failure and error are retried)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def ship(root: Path, gh: Any, options: ShipOptions, *, runtime: ActionsRuntime) 
         print(f"ship: the deployment's ref {gh.context.event['deployment'].get('ref')!r} is not a version tag "
               "<model>@v<N>; not an mlops-actions deployment, nothing to do")
         return EXIT_OK
+    latest = gh.latest_deployment_status(wanted.deployment_id)
+    if latest is not None and latest.state in DONE:
+        print(f"ship: deployment {wanted.deployment_id} of {wanted.tag} is already {latest.state}; nothing to do "
+              "(create deployments with `deploy --status queued` for this workflow to carry them out)")
+        return EXIT_OK
     _status(gh, wanted, "in_progress", f"preparing {wanted.tag}", options)
     try:
         run = _prepare(root, gh, wanted, options)
@@ -97,7 +103,8 @@ def _carry_out(root: Path, gh: Any, wanted: Requested, run: Any, options: ShipOp
     url_path = url_file(options.out.parent)
     values = {"model_dir": str(run.result.path), "model": wanted.model, "version": wanted.version,
               "tag": wanted.tag, "environment": wanted.environment, "deployment_id": str(wanted.deployment_id),
-              "artifact_sha256": run.source.sha256, "environment_url_file": str(url_path)}
+              "artifact_sha256": run.source.sha256, "environment_url_file": str(url_path),
+              "python": sys.executable}
     print(f"ship: running the deploy command for {wanted.tag} -> {wanted.environment}", flush=True)
     outcome = run_command(options.command, cwd=root, env=command_env(inherited_env(), values), url_file=url_path)
     if outcome.code == 0:

@@ -10,6 +10,7 @@ everything about the version reaches it through environment variables, never pas
 ``MLOPS_DEPLOYMENT_ID``          the GitHub Deployment's id
 ``MLOPS_ARTIFACT_SHA256``        the verified artifact's sha256
 ``MLOPS_ENVIRONMENT_URL_FILE``   write the endpoint's URL here to set the status's environment_url
+``MLOPS_PYTHON``                 the interpreter mlops-actions (and MLflow) run in
 ===============================  ===============================================================
 """
 
