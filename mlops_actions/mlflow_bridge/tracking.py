@@ -157,7 +157,8 @@ class Mirror:
         text = f"MLflow ({self.config.tracking_uri}): could not {what}: {message}"
         if self.config.required:
             raise InputError(text + " (mlops.yaml says mlflow.required: true)", hint=hint)
-        self.warn(text + "; git tags and GitHub Deployments stay the record, so this is a warning")
+        self.warn(text + "; git tags and GitHub Deployments stay the record, so this is a warning"
+                  + (f" ({hint})" if hint else ""))
         return None
 
     @property
