@@ -394,3 +394,24 @@ def test_serve_answers_with_exactly_the_training_predictions(loop: Loop) -> None
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def test_ship_ends_in_error_when_the_version_cannot_be_prepared(loop: Loop,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from mlops_actions.github import ClientConfig, GitHubRepo
+
+    gh = GitHubRepo.open(ClientConfig(api_url=loop.gh.url, token="demo-bot-token", repository=d.REPO,
+                                      seconds_between_writes=None))
+    record = json.loads(loop.story.git("tag", "-l", "--format=%(contents)", "arrests@v2"))
+    made = gh.create_deployment("arrests@v2", "qa", payload=record)
+    gh.set_deployment_status(made.id, "queued")
+    asset = _asset(loop.gh, "arrests@v2", "model.skops")
+    del loop.gh.state.assets[asset.id]
+    try:
+        code = _ship(loop, "qa", SHIP_OK)
+    finally:
+        loop.gh.state.assets[asset.id] = asset
+    statuses = _states(loop.gh, made.id)
+    assert code == EXIT_INVALID and "Traceback" not in capsys.readouterr().err
+    assert [s.state for s in statuses] == ["queued", "in_progress", "error"]
+    assert statuses[-1].description.startswith("not deployed: the release of arrests@v2 has no asset model.skops")
