@@ -439,6 +439,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", metavar="MODEL@vN|MODEL@ENV|PATH", help="a version, an environment's version, or a "
                    "folder written by train (e.g. mlops-out/arrests, relative to the repository root)")
     p.add_argument("--format", choices=("mlflow",), default="mlflow", help="model format (default mlflow)")
+    p.add_argument("--flavor", choices=("auto", "sklearn", "pyfunc"), default="auto",
+                   help="auto (default): MLflow's sklearn flavor in skops format when the installed MLflow offers "
+                        "it, else pyfunc: a models-from-code model that loads the skops file (also loads where "
+                        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR",
                    help="a new or empty folder for the MLflow model (relative paths: from the repository root)")
     p.set_defaults(handler=_run_export)
@@ -448,7 +452,7 @@ def _run_export(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.export import export
 
     return export(ctx.root, args.target, out=ctx.root / args.out, gh=_github_if_set(ctx, args.target),
-                  cwd=ctx.root)
+                  cwd=ctx.root, flavor=args.flavor)
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:

@@ -175,6 +175,19 @@ def _save_loader(data: bytes, build: Path, trusted: list[str], scratch: Path, kw
     file.write_bytes(data)
     mlflow.pyfunc.save_model(str(build), python_model=str(LOADER_FILE), artifacts={"model": str(file)},
                              model_config={"trusted_types": trusted}, **kwargs)
+    _relative_paths(build)
+
+
+def _relative_paths(build: Path) -> None:
+    """MLflow notes where the code and the artifact came from (temporary paths); keep only their names."""
+    from mlflow.models import Model
+
+    info = Model.load(str(build / MLMODEL))
+    conf = info.flavors["python_function"]
+    conf["model_code_path"] = LOADER_FILE.name
+    for artifact in (conf.get("artifacts") or {}).values():
+        artifact["uri"] = Path(str(artifact.get("path", ""))).name
+    info.save(str(build / MLMODEL))
 
 
 def _command_model(source: ModelSource, build: Path, options: ExportOptions) -> str:
