@@ -57,3 +57,15 @@ def test_the_summary_fence_cannot_be_closed_by_the_output() -> None:
     text = failure_summary(wanted, 2, ("```", "````` still inside", "<b>x</b>"))
     fence = "`" * 6
     assert f"{fence}text\n```\n````` still inside\n<b>x</b>\n{fence}\n" in text
+
+
+def test_the_action_installs_the_mlflow_extra_when_a_command_needs_it(tmp_path: Path) -> None:
+    from mlops_actions.action.bootstrap import extras
+
+    base = {"GITHUB_WORKSPACE": str(tmp_path), "MLOPS_WORKING_DIRECTORY": "."}
+    assert extras(base) == ""
+    assert extras({**base, "MLOPS_ACTIONS_EXTRAS": "mlflow"}) == "mlflow"  # command: ship
+    assert extras({**base, "MLFLOW_TRACKING_URI": "http://mlflow.example"}) == "mlflow"
+    (tmp_path / "mlops.yaml").write_text("environments:\n  - name: production\nmlflow:\n  required: true\n")
+    assert extras(base) == "mlflow"
+    assert extras({**base, "MLOPS_ACTIONS_EXTRAS": "mlflow; rm -rf /"}) == "mlflow"  # only names pass

@@ -207,9 +207,22 @@ def setup(env: "dict[str, str]", action_path: Path) -> Path:
 
 
 def extras(env: "dict[str, str]") -> str:
-    """The package extras a command needs (``mlflow`` for ship), from ``MLOPS_ACTIONS_EXTRAS``."""
-    names = [name for name in env.get("MLOPS_ACTIONS_EXTRAS", "").split(",") if name.strip().isidentifier()]
-    return ",".join(sorted(name.strip() for name in names))
+    """The package extras to install: ``MLOPS_ACTIONS_EXTRAS`` (``mlflow`` for ship), and ``mlflow`` whenever an
+    MLflow server is configured (``MLFLOW_TRACKING_URI``, or an ``mlflow:`` section in mlops.yaml)."""
+    names = {name.strip() for name in env.get("MLOPS_ACTIONS_EXTRAS", "").split(",") if name.strip().isidentifier()}
+    if env.get("MLFLOW_TRACKING_URI", "").strip() or policy_names_mlflow(env):
+        names.add("mlflow")
+    return ",".join(sorted(names))
+
+
+def policy_names_mlflow(env: "dict[str, str]") -> bool:
+    """Whether the repository's mlops.yaml has a top-level ``mlflow:`` key (a line test: no YAML parser here)."""
+    root = Path(env.get("GITHUB_WORKSPACE") or ".") / env.get("MLOPS_WORKING_DIRECTORY", ".").strip()
+    try:
+        text = (root / "mlops.yaml").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return False
+    return any(line.startswith("mlflow:") for line in text.splitlines())
 
 
 def main() -> int:

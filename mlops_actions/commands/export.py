@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,12 @@ def export(root: Path, target: str, *, out: Path, gh: Any = None, cwd: Path | No
     return EXIT_OK
 
 
+@dataclass(frozen=True)
 class ExportRun:
     """What one export read and wrote (the serve and ship commands build on it)."""
 
-    def __init__(self, source: ModelSource, result: Exported) -> None:
-        self.source = source
-        self.result = result
+    source: ModelSource
+    result: Exported
 
 
 def export_to(root: Path, target: str, *, out: Path, gh: Any = None, cwd: Path | None = None,

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -224,8 +224,8 @@ class Mirror:
                     self.client.set_model_version_tag(model, found.version, key, value)
             _say(f"{tag}: already MLflow version {found.version} of registered model {model}")
             return
-        run_id = self._find_run(model, str(record.get("fingerprint", "")), str(record.get("commit") or "") or None)
-        run_id = run_id.info.run_id if run_id is not None else self._log_training(model, folder, record)
+        trained = self._find_run(model, str(record.get("fingerprint", "")), str(record.get("commit") or "") or None)
+        run_id = str(trained.info.run_id) if trained is not None else self._log_training(model, folder, record)
         source = self._log_model(run_id, folder, record, tag)
         made = self.client.create_model_version(model, source, run_id=run_id, tags=tags,
                                                 description=f"{tag}: PR #{record.get('pr')}, commit "
@@ -250,7 +250,7 @@ class Mirror:
         source = from_folder(folder)
         if source.artifact is not None:
             check_bytes(source.artifact, record, f"{folder}/{record['artifact']['file']}")
-        source = type(source)(source.model, tag, record, source.artifact, source.artifact_dir, source.card)
+        source = replace(source, label=tag, record=record)  # the tag's record: registered, with approvers
         with tempfile.TemporaryDirectory(prefix="mlops-mirror-") as scratch:
             out = Path(scratch) / "model"
             no_example = HeldOut(None, "not rebuilt for the registry")
