@@ -64,8 +64,8 @@ def test_the_action_installs_the_mlflow_extra_when_a_command_needs_it(tmp_path: 
 
     base = {"GITHUB_WORKSPACE": str(tmp_path), "MLOPS_WORKING_DIRECTORY": "."}
     assert extras(base) == ""
-    assert extras({**base, "MLOPS_ACTIONS_EXTRAS": "mlflow"}) == "mlflow"  # command: ship
+    assert extras({**base, "MLOPS_COMMAND": "ship"}) == "mlflow"
+    assert extras({**base, "MLOPS_COMMAND": "train"}) == ""
     assert extras({**base, "MLFLOW_TRACKING_URI": "http://mlflow.example"}) == "mlflow"
     (tmp_path / "mlops.yaml").write_text("environments:\n  - name: production\nmlflow:\n  required: true\n")
     assert extras(base) == "mlflow"
-    assert extras({**base, "MLOPS_ACTIONS_EXTRAS": "mlflow; rm -rf /"}) == "mlflow"  # only names pass

@@ -207,12 +207,12 @@ def setup(env: "dict[str, str]", action_path: Path) -> Path:
 
 
 def extras(env: "dict[str, str]") -> str:
-    """The package extras to install: ``MLOPS_ACTIONS_EXTRAS`` (``mlflow`` for ship), and ``mlflow`` whenever an
-    MLflow server is configured (``MLFLOW_TRACKING_URI``, or an ``mlflow:`` section in mlops.yaml)."""
-    names = {name.strip() for name in env.get("MLOPS_ACTIONS_EXTRAS", "").split(",") if name.strip().isidentifier()}
-    if env.get("MLFLOW_TRACKING_URI", "").strip() or policy_names_mlflow(env):
-        names.add("mlflow")
-    return ",".join(sorted(names))
+    """``mlflow`` when the command needs MLflow: ``ship``, or any command while an MLflow server is configured
+    (``MLFLOW_TRACKING_URI``, or an ``mlflow:`` section in mlops.yaml); else no extra."""
+    if env.get("MLOPS_COMMAND", "").strip() == "ship" or env.get("MLFLOW_TRACKING_URI", "").strip() or \
+            policy_names_mlflow(env):
+        return "mlflow"
+    return ""
 
 
 def policy_names_mlflow(env: "dict[str, str]") -> bool:
