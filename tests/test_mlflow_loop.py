@@ -255,6 +255,8 @@ def test_the_registry_version_loads_and_predicts_like_training(loop: Loop) -> No
         patch.setenv("MLFLOW_TRACKING_URI", loop.server)
         model = mlflow.pyfunc.load_model("models:/arrests@staging")
     assert list(model.predict(rows)) == list(pd.read_parquet(loop.predictions_v1)["y_pred"])
+    assert model.metadata.saved_input_example_info is not None  # held-out rows, rebuilt at register
+    assert model.metadata.metadata["mlops_actions"]["version"] == "v1"
 
 
 # -- GitHub deployment statuses --------------------------------------------------------------------------

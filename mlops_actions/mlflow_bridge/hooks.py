@@ -26,7 +26,7 @@ def mirror_from(root: Path, env: Mapping[str, str], warn: Callable[[str], None] 
     config = mirror_config(env, raw)
     if config is None:
         return None
-    return Mirror(config, run_info(root, env), warn or _stderr, Policy.from_dict(raw).allowed_prefixes)
+    return Mirror(config, run_info(root, env), warn or _stderr, Policy.from_dict(raw).allowed_prefixes, root)
 
 
 def run_info(root: Path, env: Mapping[str, str]) -> RunInfo:

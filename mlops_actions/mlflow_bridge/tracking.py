@@ -114,11 +114,12 @@ class Mirror:
     """Writes to one tracking server; each public method is one idempotent, guarded step."""
 
     def __init__(self, config: MirrorConfig, info: RunInfo, warn: Callable[[str], None],
-                 allowed_prefixes: tuple[str, ...] = ("sklearn.",)) -> None:
+                 allowed_prefixes: tuple[str, ...] = ("sklearn.",), root: Path | None = None) -> None:
         self.config = config
         self.info = info
         self.warn = warn
         self.allowed_prefixes = allowed_prefixes
+        self.root = root  # the repository: the registry's model gets held-out rows as its input example
         self._client: Any = None
 
     # -- the three steps -------------------------------------------------------------------------------
@@ -244,7 +245,7 @@ class Mirror:
     def _log_model(self, run_id: str, folder: Path, record: Mapping[str, Any], tag: str) -> str:
         """Export the results folder's model (checked against the record) and log it to ``run_id``."""
         from mlops_actions.mlflow_bridge.export import ExportOptions, export_model
-        from mlops_actions.mlflow_bridge.heldout import HeldOut
+        from mlops_actions.mlflow_bridge.heldout import HeldOut, held_out
         from mlops_actions.mlflow_bridge.source import check_bytes, from_folder
 
         source = from_folder(folder)
@@ -253,8 +254,8 @@ class Mirror:
         source = replace(source, label=tag, record=record)  # the tag's record: registered, with approvers
         with tempfile.TemporaryDirectory(prefix="mlops-mirror-") as scratch:
             out = Path(scratch) / "model"
-            no_example = HeldOut(None, "not rebuilt for the registry")
-            export_model(source, out, no_example, ExportOptions(self.allowed_prefixes))
+            rows = held_out(self.root, source.model, record) if self.root and source.artifact else HeldOut(None)
+            export_model(source, out, rows, ExportOptions(self.allowed_prefixes))
             self.client.log_artifacts(run_id, str(out), "model")
         return f"{self.client.get_run(run_id).info.artifact_uri}/model"
 
