@@ -145,6 +145,17 @@ class ApprovalRule:
         return bool(self.users or self.teams or self.codeowners)
 
 
+GOVERNANCE_DEFAULT = ApprovalRule(required=2, codeowners=True)
+
+
+def governance_rule(d: Mapping[str, Any] | None) -> ApprovalRule:
+    """``approvals.governance``: 2 approvals from CODEOWNERS unless the policy says otherwise."""
+    if d is None:
+        return GOVERNANCE_DEFAULT
+    rule = ApprovalRule.from_dict(d, default_required=2)
+    return ApprovalRule(rule.required, rule.users, rule.teams, d.get("codeowners", True), rule.stale_approvals_count)
+
+
 @dataclass(frozen=True)
 class EnvironmentPolicy:
     name: str
@@ -161,6 +172,7 @@ class Policy:
     gates: tuple[Gate, ...] = ()
     baseline_environment: str | None = None
     upload_predictions: bool = False
+    governance: ApprovalRule = GOVERNANCE_DEFAULT
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> Policy:
@@ -176,7 +188,8 @@ class Policy:
             environments=envs,
             gates=tuple(Gate.from_dict(g, source="policy") for g in d.get("gates", ())),
             baseline_environment=d.get("baseline_environment"),
-            upload_predictions=d.get("artifacts", {}).get("upload_predictions", False))
+            upload_predictions=d.get("artifacts", {}).get("upload_predictions", False),
+            governance=governance_rule(d.get("approvals", {}).get("governance")))
 
     def environment(self, name: str) -> EnvironmentPolicy | None:
         return next((e for e in self.environments if e.name == name), None)
