@@ -38,11 +38,12 @@ def _rows(tree: Path, model: str) -> Any:
     from mlops_actions.convention.validation import load_spec
     from mlops_actions.training.data import load_dataset
     from mlops_actions.training.spec_places import SpecPlaces
-    from mlops_actions.training.train import split_rows
+    from mlops_actions.training.split import split_rows
 
     spec = load_spec(tree, model)
-    dataset = load_dataset(tree, spec, SpecPlaces.load(tree, spec.spec_path))
-    return dataset.X.iloc[split_rows(dataset, spec).test].reset_index(drop=True)
+    places = SpecPlaces.load(tree, spec.spec_path)
+    dataset = load_dataset(tree, spec, places)
+    return dataset.X.iloc[split_rows(dataset, spec, places).test].reset_index(drop=True)
 
 
 def held_out(root: Path, model: str, record: Mapping[str, Any]) -> HeldOut:
