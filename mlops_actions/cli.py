@@ -353,6 +353,25 @@ def _run_refresh(args: argparse.Namespace, ctx: Context) -> int:
                    skip_unpinned=args.skip_unpinned)
 
 
+def _add_fetch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fetch", help="put MODEL's data where train reads it: a pinned URL (https, s3, gs, az) or a "
+                                     "DVC-tracked file",
+                       description="For data pinned by url + sha256 (and version_id): stream the object into "
+                                   "train's cache .mlops/cache/data/<sha256>, refused (exit 1, nothing written) when "
+                                   "its sha256 is not the pinned one. For a data.path tracked by DVC: `dvc pull` of "
+                                   "just that target, then check it against the recorded md5. Credentials come from "
+                                   "the environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*).")
+    p.add_argument("model", metavar="MODEL", help="model name (its spec is models/MODEL/model.yaml)")
+    p.add_argument("--dvc", default="dvc", metavar="COMMAND", help="the dvc executable (default: dvc on PATH)")
+    p.set_defaults(handler=_run_fetch)
+
+
+def _run_fetch(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.fetch import fetch
+
+    return fetch(ctx.root, args.model, dvc_command=args.dvc)
+
+
 def _add_register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("register", help="on push to main: tag and release each retrained model as <name>@v<N>",
                        description="Register the models the merge retrained: checks the merged PR's approvals "
@@ -471,7 +490,7 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # in the order of the loop
-    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_register, _add_deploy, _add_history,
+    _add_validate, _add_plan, _add_fetch, _add_train, _add_run, _add_report, _add_register, _add_deploy, _add_history,
     _add_monitor, _add_refresh, _add_fairness, _add_init, _add_demo)
 
 
