@@ -220,6 +220,9 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
                         "(default: github under GitHub Actions, else text)")
     p.add_argument("--models", type=_csv_list, default=None, metavar="NAME,...",
                    help="only plan these models (comma-separated names)")
+    p.add_argument("--max-jobs", type=int, default=64, metavar="N",
+                   help="at most N training jobs (1-256, default 64): with more models to train, the matrix holds "
+                        "N batches balanced by data size, each entry's `models` naming its models")
     p.set_defaults(handler=_run_plan)
 
 
@@ -228,7 +231,7 @@ def _run_plan(args: argparse.Namespace, ctx: Context) -> int:
 
     fmt = args.format or ("github" if ctx.runtime.active else "text")
     return plan(ctx.root, base=args.base, fmt=fmt, runtime=ctx.runtime, models=args.models,
-                base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
+                base_branch=ctx.env.get("GITHUB_BASE_REF") or None, max_jobs=args.max_jobs)
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -362,14 +365,16 @@ def _add_fetch(sub: argparse._SubParsersAction) -> None:
                                    "just that target, then check it against the recorded md5. Credentials come from "
                                    "the environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*).")
     p.add_argument("model", metavar="MODEL", help="model name (its spec is models/MODEL/model.yaml)")
-    p.add_argument("--dvc", default="dvc", metavar="COMMAND", help="the dvc executable (default: dvc on PATH)")
+    p.add_argument("--dvc", default=None, metavar="COMMAND",
+                   help="the dvc executable (default: the one installed beside mlops-actions, else dvc on PATH)")
     p.set_defaults(handler=_run_fetch)
 
 
 def _run_fetch(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.fetch import fetch
 
-    return fetch(ctx.root, args.model, dvc_command=args.dvc)
+    beside = Path(sys.executable).with_name("dvc")
+    return fetch(ctx.root, args.model, dvc_command=args.dvc or (str(beside) if beside.is_file() else "dvc"))
 
 
 def _add_register(sub: argparse._SubParsersAction) -> None:

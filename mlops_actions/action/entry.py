@@ -19,8 +19,8 @@ from typing import Any
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
 
-COMMANDS = ("validate", "plan", "train", "report", "register", "deploy", "monitor", "refresh")
-PER_MODEL = ("train", "monitor", "refresh")
+COMMANDS = ("validate", "plan", "fetch", "train", "report", "register", "deploy", "monitor", "refresh")
+PER_MODEL = ("fetch", "train", "monitor", "refresh")
 PUBLISHING = ("monitor", "refresh")  # with a token: the drift issue; the pull request that re-pins the data
 FLAGS = ("drift", "retrain")  # monitor's outputs: "true" when any of the models says so
 FAIL_ON = ("fail", "warn", "never")
@@ -44,6 +44,7 @@ class ActionInputs:
     current_data: str = ""
     environment: str = ""
     publish: bool = False
+    max_jobs: str = ""
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -145,6 +146,13 @@ def has_token(env: Mapping[str, str]) -> bool:
     return bool(env.get("GITHUB_TOKEN", "").strip())
 
 
+def _max_jobs(env: Mapping[str, str]) -> str:
+    value = env.get("MLOPS_MAX_JOBS", "").strip()
+    if value and not (value.isdigit() and 1 <= int(value) <= 256):
+        raise UsageError(f"input 'max-jobs' is {value!r}; give a number of jobs from 1 to 256 (default 64)")
+    return value
+
+
 def read_inputs(env: Mapping[str, str]) -> ActionInputs:
     """The action's inputs from the environment ``action.yml`` sets; ``UsageError`` when one is wrong."""
     command = _choice(env, "MLOPS_COMMAND", "command", COMMANDS, "")
@@ -155,6 +163,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
+        max_jobs=_max_jobs(env),
         publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env))
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
@@ -168,6 +177,8 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     root = ["-C", str(inputs.root)]
     base = ["--base", inputs.base_ref] if inputs.base_ref else []
     publish = ["--publish"] if inputs.publish else []
+    if inputs.command == "fetch":
+        return [[*root, "fetch", "--", m] for m in inputs.models]
     if inputs.command == "train":
         return [[*root, "train", "--out", str(inputs.results_dir), "--", m] for m in inputs.models]
     if inputs.command == "monitor":
@@ -178,7 +189,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         return [[*root, "refresh", *publish, "--skip-unpinned", "--", m] for m in inputs.models]
     single = {
         "validate": ["validate", "--format", "github"],
-        "plan": ["plan", "--format", "json", *base],
+        "plan": ["plan", "--format", "json", *base, *(["--max-jobs", inputs.max_jobs] if inputs.max_jobs else [])],
         "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
                    *publish],
         "register": ["register", "--results", str(inputs.results_dir)],

@@ -13,6 +13,7 @@ a file changed without ``dvc add`` is refused rather than trained on under the o
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -52,13 +53,14 @@ class Tracked:
 
 def candidates(path: str) -> list[str]:
     """Metadata files that may record ``path``: ``<path>.dvc``, then ``dvc.lock`` from its folder up to the root."""
-    found = [f"{path.rstrip('/')}{DVC_SUFFIX}"]
-    folder = PurePosixPath(path.rstrip("/")).parent
-    while True:
-        found.append(str(folder / LOCK_FILE) if str(folder) != "." else LOCK_FILE)
-        if str(folder) == ".":
-            return found
-        folder = folder.parent
+    path = path.rstrip("/")
+    found = [path + DVC_SUFFIX]
+    folder = path.rpartition("/")[0]
+    while folder:
+        found.append(f"{folder}/{LOCK_FILE}")
+        folder = folder.rpartition("/")[0]
+    found.append(LOCK_FILE)
+    return found
 
 
 # -- parsing .dvc and dvc.lock ------------------------------------------------------------------------------
@@ -148,10 +150,11 @@ def _find(path: str, metas: Mapping[str, Mapping[str, str]]) -> Tracked | None:
 def tracked_worktree(root: Path, paths: Iterable[str]) -> dict[str, Tracked]:
     """Those of ``paths`` that DVC tracks, as the work tree's metadata files say."""
     metas: dict[str, dict[str, str]] = {}
+    top = str(root)
     for meta in sorted({m for p in paths for m in candidates(p)}):
-        file = root / meta
-        if file.is_file():
-            metas[meta] = parse_meta(meta, file.read_bytes())
+        file = os.path.join(top, meta)
+        if os.path.isfile(file):
+            metas[meta] = parse_meta(meta, Path(file).read_bytes())
     return {p: t for p in paths if (t := _find(p, metas)) is not None}
 
 
