@@ -298,6 +298,9 @@ def _add_monitor(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--publish", action="store_true",
                    help="also keep one GitHub issue per model and environment: opened (or updated) when retraining "
                         "is needed, closed when the drift resolves; needs GITHUB_TOKEN with issues: write")
+    p.add_argument("--stream", action="store_true",
+                   help="read both tables in record batches (memory O(batch), for data larger than memory; implied "
+                        "for files over 512 MiB); KS is then exact at a fine grid, with its error bound stated")
     p.set_defaults(handler=_run_monitor)
 
 
@@ -318,7 +321,8 @@ def _run_monitor(args: argparse.Namespace, ctx: Context) -> int:
 
         publisher = drift_publisher(_github(ctx), ctx.runtime)
     return monitor(ctx.root, args.model, current=args.current, env=args.env, reference=args.reference,
-                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold), publisher=publisher)
+                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold), publisher=publisher,
+                   stream=args.stream)
 
 
 def _add_refresh(sub: argparse._SubParsersAction) -> None:
