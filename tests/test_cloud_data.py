@@ -73,7 +73,7 @@ def test_pinned_object_is_fetched_streamed_and_trained_on(example_repo: Path, s3
     sha = _pin(example_repo, "s3://team-data/arrests/2026-10.csv", data)
     assert _run(example_repo, "validate") == 0
     assert _run(example_repo, "train", "arrests") == 1  # train never downloads
-    assert "refresh arrests" in capsys.readouterr().err
+    assert "mlops-actions fetch arrests" in capsys.readouterr().err
     assert _run(example_repo, "fetch", "arrests") == 0
     assert "fetched s3://team-data/arrests/2026-10.csv" in capsys.readouterr().out
     assert (example_repo / ".mlops" / "cache" / "data" / sha).read_bytes() == data

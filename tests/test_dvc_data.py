@@ -135,3 +135,16 @@ def test_metadata_parsing_handles_both_layouts_and_nested_folders() -> None:
     lock = f"schema: '2.0'\nstages:\n  s:\n    cmd: x\n    outs:\n    - path: out/d\n      md5: {md5}.dir\n"
     assert parse_meta("a/dvc.lock", lock.encode()) == {"a/out/d": f"{md5}.dir"}
     assert parse_meta("x.dvc", b"outs: [") == {} and parse_meta("x.dvc", b"outs:\n- md5: nothex\n  path: x\n") == {}
+
+
+def test_monitor_reads_the_training_data_from_dvcs_cache(dvc_repo: Path) -> None:
+    from mlops_actions.errors import InputError
+    from mlops_actions.monitoring.reference import load_bytes
+
+    data = (dvc_repo / DATA).read_bytes()
+    md5 = _md5(dvc_repo / DATA)
+    (dvc_repo / DATA).write_text("changed since training\n")
+    assert load_bytes(dvc_repo, DATA, f"dvc:{md5}", "arrests@v1") == data  # from .dvc/cache
+    shutil.rmtree(dvc_repo / ".dvc" / "cache")
+    with pytest.raises(InputError, match="not in DVC's local cache"):
+        load_bytes(dvc_repo, DATA, f"dvc:{md5}", "arrests@v1")

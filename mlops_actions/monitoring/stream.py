@@ -90,7 +90,7 @@ def _parquet(source: TableSource, names: Sequence[str], numeric: Sequence[str], 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    handle = pq.ParquetFile(source.open())
+    handle = pq.ParquetFile(source.open(), pre_buffer=False, buffer_size=1 << 20)  # no read-ahead of the file
     missing = [n for n in names if n not in handle.schema_arrow.names]
     if missing:
         raise InputError(f"{source.display}: missing column(s) {', '.join(map(repr, missing))}",

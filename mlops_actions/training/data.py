@@ -93,7 +93,7 @@ def _url_source(root: Path, spec: ModelSpec, places: SpecPlaces) -> Source:
         raise InputError(
             f"the data at {url} is not in the local cache ({url_cache_relpath(sha)}); train does not "
             "download data", place=places.at("data", "url"),
-            hint=f"run `mlops-actions refresh {spec.name}`, or download the file to "
+            hint=f"run `mlops-actions fetch {spec.name}` (it checks the bytes), or download the file to "
                  f"{url_cache_relpath(sha)} yourself (its sha256 must be {sha})")
     if _sha256_file(cached) != sha:
         raise InputError(f"the cached copy of {url} ({url_cache_relpath(sha)}) does not match the pinned "
