@@ -53,14 +53,27 @@ def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def big_plans(big_repo: Path) -> list:
+    from mlops_actions.commands.plan import compute_plan
+
+    return compute_plan(big_repo, None)
+
+
+def _matrix(root: Path, plans: list, max_jobs: int) -> dict:
+    from mlops_actions.commands.plan import batch_models, matrix
+
+    return matrix(plans, batch_models(root, plans, max_jobs))
+
+
 def _plan(root: Path, capsys, *args: str) -> dict:
     assert main(["-C", str(root), "plan", "--format", "json", *args]) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def test_five_thousand_models_fill_at_most_max_jobs_and_each_lands_once(big_repo: Path, capsys) -> None:
-    doc = _plan(big_repo, capsys)  # default --max-jobs 64
-    include = doc["include"]
+def test_five_thousand_models_fill_at_most_max_jobs_and_each_lands_once(big_repo: Path, big_plans: list) -> None:
+    assert sum(p.train for p in big_plans) == MODELS
+    include = _matrix(big_repo, big_plans, 64)["include"]  # the default --max-jobs
     assert len(include) == 64 and [e["model"] for e in include] == [f"batch-{i:02d}" for i in range(1, 65)]
     names = [n for e in include for n in e["models"].split()]
     assert len(names) == MODELS and set(names) == {f"store-{i:04d}" for i in range(MODELS)}
@@ -70,9 +83,21 @@ def test_five_thousand_models_fill_at_most_max_jobs_and_each_lands_once(big_repo
     assert max(totals) <= sum(totals) / len(totals) + max(costs.values())  # balanced: within one model
 
 
-def test_github_allows_256_jobs(big_repo: Path, capsys) -> None:
-    include = _plan(big_repo, capsys, "--max-jobs", "256")["include"]
+def test_github_allows_256_jobs(big_repo: Path, big_plans: list) -> None:
+    include = _matrix(big_repo, big_plans, 256)["include"]
     assert len(include) == 256 and sum(len(e["models"].split()) for e in include) == MODELS
+
+
+def test_the_cli_prints_the_batched_matrix(example_repo: Path, capsys) -> None:
+    for i in range(5):
+        spec = (example_repo / "models" / "arrests" / "model.yaml").read_text().replace("name: arrests", f"name: m{i}")
+        (example_repo / "models" / f"m{i}").mkdir()
+        (example_repo / "models" / f"m{i}" / "model.yaml").write_text(spec)
+    include = _plan(example_repo, capsys, "--max-jobs", "2")["include"]
+    assert [e["model"] for e in include] == ["batch-1", "batch-2"]
+    assert sorted(n for e in include for n in e["models"].split()) == ["arrests", "m0", "m1", "m2", "m3", "m4"]
+    assert main(["-C", str(example_repo), "plan", "--max-jobs", "2"]) == 0
+    assert "batched into 2 jobs of 3 to 3 model(s), balanced by data size" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("bad", ["0", "257"])
