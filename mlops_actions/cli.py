@@ -17,6 +17,7 @@ from typing import Any
 from mlops_actions import __version__
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_USAGE, UsageError, run_guarded
+from mlops_actions.secrets import redacting
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
 
@@ -254,6 +255,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--publish", action="store_true",
                    help="also post it on GitHub: the sticky PR comment (edited in place) and a check run; needs "
                         "GITHUB_TOKEN with pull-requests: write and checks: write")
+    p.add_argument("--fork-results", action="store_true",
+                   help="the results are a fork's artifact: read only their metrics/record/fairness JSON files "
+                        "(size-bounded), never other files, and say so in the comment (the workflow_run job)")
     p.set_defaults(handler=_run_report)
 
 
@@ -263,7 +267,8 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
                             base_branch=ctx.env.get("GITHUB_BASE_REF") or None, train_base=args.train_base,
-                            base_results=ctx.root / args.base_results if args.base_results else None)
+                            base_results=ctx.root / args.base_results if args.base_results else None,
+                            fork=args.fork_results)
     if not args.publish:
         return report(ctx.root, options, runtime=ctx.runtime)
     from mlops_actions.commands.publish import deployed_versions, deployment_history, publish
@@ -273,8 +278,10 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     history = deployment_history(ctx.root, gh)
     options = replace(options, deployed=deployed_versions(ctx.root, history), deployments=history)
 
-    def on_rendered(comment: str, summary: str, verdict: str) -> None:
-        publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha)
+    def on_rendered(comment: str, summary: str, verdict: str, models: Sequence[Any]) -> None:
+        redact = ctx.runtime.secrets.redact  # the comment and the check run never carry a secret
+        publish(gh, comment=redact(comment), summary=redact(summary), verdict=verdict, results=options.results,
+                sha=sha, models=models)
 
     return report(ctx.root, options, runtime=ctx.runtime, on_rendered=on_rendered)
 
@@ -381,6 +388,26 @@ def _run_fetch(args: argparse.Namespace, ctx: Context) -> int:
     return fetch(ctx.root, args.model, dvc_command=args.dvc or (str(beside) if beside.is_file() else "dvc"))
 
 
+def _add_govern(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("govern", help="on push to main: record the governance in force as mlops-policy@v<N>",
+                       description="Replay main's history: each merge that changed mlops.yaml or CODEOWNERS comes "
+                                   "into force only with the approvals the rules in force before it ask for "
+                                   "(approvals.governance, default 2 CODEOWNERS). Tags each change in force as "
+                                   "mlops-policy@v<N> (record: commit, PR, approvers) and reports a change that is "
+                                   "not in force in the check run 'mlops-actions governance' (exit 1). Needs "
+                                   "GITHUB_TOKEN with contents: write, checks: write and pull-requests: write.")
+    p.add_argument("--sha", default=None, metavar="SHA", help="the pushed commit (default: GITHUB_SHA, else HEAD)")
+    p.set_defaults(handler=_run_govern)
+
+
+def _run_govern(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.govern import GovernOptions, govern
+
+    gh = _github(ctx)
+    options = GovernOptions(sha=_commit(ctx, args.sha), run_url=gh.context.run_url, now=_now())
+    return govern(ctx.root, gh, options, runtime=ctx.runtime)
+
+
 def _add_register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("register", help="on push to main: tag and release each retrained model as <name>@v<N>",
                        description="Register the models the merge retrained: checks the merged PR's approvals "
@@ -400,8 +427,7 @@ def _run_register(args: argparse.Namespace, ctx: Context) -> int:
 
     gh = _github(ctx)
     sha = _commit(ctx, args.sha)
-    options = RegisterOptions(results=ctx.root / args.results, sha=sha, base_sha=_parent(ctx, sha),
-                              run_url=gh.context.run_url, now=_now())
+    options = RegisterOptions(results=ctx.root / args.results, sha=sha, run_url=gh.context.run_url, now=_now())
     return register(ctx.root, gh, options, runtime=ctx.runtime)
 
 
@@ -452,8 +478,9 @@ def _run_history(args: argparse.Namespace, ctx: Context) -> int:
 def _github(ctx: Context) -> Any:
     """The GitHub client of this run (only the composition root builds it)."""
     from mlops_actions.github.env import connect
+    from mlops_actions.secrets import RedactedWrites
 
-    return connect(ctx.env, None, ctx.runtime)
+    return RedactedWrites(connect(ctx.env, None, ctx.runtime), ctx.runtime.secrets)  # no secret is published
 
 
 def _commit(ctx: Context, given: str | None) -> str:
@@ -465,12 +492,6 @@ def _commit(ctx: Context, given: str | None) -> str:
         raise UsageError(f"'{rev}' does not name a commit in {ctx.root}",
                          hint="check out the repository with actions/checkout (fetch-depth: 0), or pass another --sha")
     return sha
-
-
-def _parent(ctx: Context, sha: str) -> str | None:
-    from mlops_actions.gitio import Git
-
-    return Git(ctx.root).commit_of(f"{sha}^1")
 
 
 def _now() -> str:
@@ -499,7 +520,8 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # in the order of the loop
-    _add_validate, _add_plan, _add_fetch, _add_train, _add_run, _add_report, _add_register, _add_deploy, _add_history,
+    _add_validate, _add_plan, _add_fetch, _add_train, _add_run, _add_report, _add_govern, _add_register,
+    _add_deploy, _add_history,
     _add_monitor, _add_refresh, _add_fairness, _add_init, _add_demo)
 
 
@@ -529,4 +551,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return int(args.handler(args, Context(root, env)))
 
     runtime = ActionsRuntime.from_env(env)
-    return run_guarded(call, debug=args.debug, on_error=lambda kind: runtime.set_output("error", kind))
+    with redacting(runtime.secrets, guard_commands=runtime.active):
+        return run_guarded(call, debug=args.debug, on_error=lambda kind: runtime.set_output("error", kind),
+                           redact=runtime.secrets.redact)

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from mlops_actions.convention.units import parse_size
+
 DEFAULT_ALLOWED_PREFIXES = ("sklearn.",)
+DEFAULT_MAX_MEMORY = 4 * 2**30  # 4 GiB: room on a 7 GB GitHub-hosted runner for the data, the model and us
 DEFAULT_ENVIRONMENTS = ("staging", "production")
 CLASSIFICATION_METRICS = frozenset(
     {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"})
@@ -147,6 +150,17 @@ class ApprovalRule:
         return bool(self.users or self.teams or self.codeowners)
 
 
+GOVERNANCE_DEFAULT = ApprovalRule(required=2, codeowners=True)
+
+
+def governance_rule(d: Mapping[str, Any] | None) -> ApprovalRule:
+    """``approvals.governance``: 2 approvals from CODEOWNERS unless the policy says otherwise."""
+    if d is None:
+        return GOVERNANCE_DEFAULT
+    rule = ApprovalRule.from_dict(d, default_required=2)
+    return ApprovalRule(rule.required, rule.users, rule.teams, d.get("codeowners", True), rule.stale_approvals_count)
+
+
 @dataclass(frozen=True)
 class EnvironmentPolicy:
     name: str
@@ -163,6 +177,8 @@ class Policy:
     gates: tuple[Gate, ...] = ()
     baseline_environment: str | None = None
     upload_predictions: bool = False
+    max_memory: int = DEFAULT_MAX_MEMORY  # bytes a dataset may need once loaded (limits.max_memory)
+    governance: ApprovalRule = GOVERNANCE_DEFAULT
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> Policy:
@@ -178,7 +194,9 @@ class Policy:
             environments=envs,
             gates=tuple(Gate.from_dict(g, source="policy") for g in d.get("gates", ())),
             baseline_environment=d.get("baseline_environment"),
-            upload_predictions=d.get("artifacts", {}).get("upload_predictions", False))
+            upload_predictions=d.get("artifacts", {}).get("upload_predictions", False),
+            max_memory=max_memory(d),
+            governance=governance_rule(d.get("approvals", {}).get("governance")))
 
     def environment(self, name: str) -> EnvironmentPolicy | None:
         return next((e for e in self.environments if e.name == name), None)
@@ -186,6 +204,14 @@ class Policy:
     @property
     def baseline(self) -> str:
         return self.baseline_environment or self.environments[-1].name
+
+
+def max_memory(policy: Mapping[str, Any]) -> int:
+    """``limits.max_memory`` in bytes (schema-valid policy); the default when absent or not a size."""
+    try:
+        return max(parse_size(policy.get("limits", {}).get("max_memory", DEFAULT_MAX_MEMORY)), 1)
+    except ValueError:
+        return DEFAULT_MAX_MEMORY
 
 
 # Modules that can never provide an estimator, whatever a policy says.
