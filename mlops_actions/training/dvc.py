@@ -13,6 +13,7 @@ a file changed without ``dvc add`` is refused rather than trained on under the o
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -67,7 +68,7 @@ def candidates(path: str) -> list[str]:
 
 def parse_meta(meta: str, content: bytes) -> dict[str, str]:
     """Output path (repository-relative) -> md5 recorded in the ``.dvc`` or ``dvc.lock`` file ``meta``."""
-    if len(content) > MAX_META_BYTES:
+    if len(content) > MAX_META_BYTES or b"outs:" not in content:  # a dvc.lock of deps only records no data
         return {}
     data = _load_yaml(content)
     outs = _outs(data, meta.endswith(DVC_SUFFIX))
@@ -99,10 +100,15 @@ def _load_yaml(content: bytes) -> Any:
     fast = _simple_dvc_file(content)
     if fast is not None:
         return fast
+    if content.lstrip().startswith(b"{"):  # JSON is YAML: the fast parser first
+        try:
+            return json.loads(content)
+        except ValueError:
+            pass
     from ruamel.yaml import YAML, YAMLError
 
     try:
-        return YAML(typ="safe", pure=True).load(content.decode("utf-8"))
+        return YAML(typ="safe").load(content.decode("utf-8"))  # libyaml (ruamel.yaml.clib) when installed
     except (YAMLError, UnicodeDecodeError, ValueError):
         return None
 
@@ -152,10 +158,28 @@ def tracked_worktree(root: Path, paths: Iterable[str]) -> dict[str, Tracked]:
     metas: dict[str, dict[str, str]] = {}
     top = str(root)
     for meta in sorted({m for p in paths for m in candidates(p)}):
-        file = os.path.join(top, meta)
-        if os.path.isfile(file):
-            metas[meta] = parse_meta(meta, Path(file).read_bytes())
+        parsed = _parsed_file(os.path.join(top, meta), meta)
+        if parsed is not None:
+            metas[meta] = parsed
     return {p: t for p in paths if (t := _find(p, metas)) is not None}
+
+
+_PARSED: dict[tuple[str, int, int, int], dict[str, str]] = {}
+
+
+def _parsed_file(file: str, meta: str) -> dict[str, str] | None:
+    """``parse_meta`` of a work-tree file, remembered by (path, size, mtime, inode): a dvc.lock of thousands of
+    stages is parsed once per process, not once per model."""
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None
+    key = (file, st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _PARSED:
+        if len(_PARSED) > 10_000:
+            _PARSED.clear()
+        _PARSED[key] = parse_meta(meta, Path(file).read_bytes()) if os.path.isfile(file) else {}
+    return _PARSED[key]
 
 
 def tracked_at(git: Git, cache: RepoCache, commit: str, paths: Iterable[str]) -> dict[str, Tracked]:
