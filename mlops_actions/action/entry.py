@@ -46,6 +46,7 @@ class ActionInputs:
     environment: str = ""
     publish: bool = False
     max_jobs: str = ""
+    install_requirements: bool = True
     fork_results: bool = False  # report in the workflow_run job: the results are a fork's artifact
 
 
@@ -166,6 +167,8 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
         max_jobs=_max_jobs(env),
         publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env),
+        install_requirements=_choice(env, "MLOPS_INSTALL_REQUIREMENTS", "install-requirements", ("true", "false"),
+                                     "true") == "true",
         fork_results=command == "report" and env.get("GITHUB_EVENT_NAME") == "workflow_run")
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
@@ -182,7 +185,8 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     if inputs.command == "fetch":
         return [[*root, "fetch", "--", m] for m in inputs.models]
     if inputs.command == "train":
-        return [[*root, "train", "--out", str(inputs.results_dir), "--", m] for m in inputs.models]
+        install = ["--install-requirements"] if inputs.install_requirements else []
+        return [[*root, "train", "--out", str(inputs.results_dir), *install, "--", m] for m in inputs.models]
     if inputs.command == "monitor":
         env = ["--env", inputs.environment] if inputs.environment else []
         current = str(inputs.root / inputs.current_data)  # the step runs in the action's folder, not the repo
