@@ -11,16 +11,27 @@ run, Evidently flags the same ones), else 1.
     python benchmarks/bench_monitor.py                       # ours only needs the project's venv
     /work/venv-monitor/bin/python benchmarks/bench_monitor.py # with Evidently installed (slow: minutes)
     python benchmarks/bench_monitor.py --rows 20000 --skip-evidently
+
+Larger than memory (``--stream``, implied from 2,000,000 rows on): the tables are generated on disk as Parquet
+in chunks (never whole in memory; kept in ``--data-dir`` for later runs) and the streaming engine
+(``monitoring.stream``) runs in a fresh process per size, which reports its peak RSS; ``--rows`` takes a
+comma-separated list of sizes so that time can be checked to be linear in rows (rows/s per size).
+
+    python benchmarks/bench_monitor.py --rows 5M,20M --cols 50
+    python benchmarks/bench_monitor.py --rows 50M --cols 50        # ~40 GB of Parquet on disk
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -134,14 +145,130 @@ def _timed(label: str, func: Callable[[], tuple[float, set[str]]]) -> tuple[floa
     return func()
 
 
+# -- larger than memory: data generated on disk in chunks, the streaming engine in a fresh process ---------------
+
+STREAM_FROM = 2_000_000
+CHUNK_ROWS = 1 << 18
+PEAK_RSS_LIMIT = 1.5 * 1024**3
+DATA_DIR = Path("/work/bench-cache/monitor")
+
+
+def parse_rows(text: str) -> list[int]:
+    """``5M,20M`` / ``1000000`` -> row counts."""
+    units = {"k": 10**3, "m": 10**6, "g": 10**9}
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        scale = units.get(part[-1:], 1)
+        sizes.append(int(float(part[:-1] if scale > 1 else part) * scale))
+    return sizes
+
+
+def stream_columns(cols: int) -> tuple[Column, ...]:
+    numeric = round(cols * NUMERIC / (NUMERIC + CATEGORICAL))
+    return (*(Column(f"num_{i:02d}", "numeric") for i in range(numeric)),
+            *(Column(f"cat_{i:02d}", "categorical") for i in range(cols - numeric)))
+
+
+def generate(path: Path, rows: int, cols: int, drifted: bool, seed: int) -> None:
+    """One table as Parquet, written a chunk at a time (memory O(chunk)); skipped when already there."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.is_file():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    writer = None
+    for number, start in enumerate(range(0, rows, CHUNK_ROWS)):
+        rng = np.random.default_rng([seed, int(drifted), number])
+        size = min(CHUNK_ROWS, rows - start)
+        data = {}
+        for column in stream_columns(cols):
+            i = int(column.name[4:])
+            if column.kind == "numeric":
+                data[column.name] = _numeric(rng, i, size, drifted and column.name in DRIFTED_NUMERIC)
+            else:
+                moved = drifted and column.name in DRIFTED_CATEGORICAL
+                data[column.name] = pd.Series(_categorical(rng, i, size, moved))
+        table = pa.Table.from_pandas(pd.DataFrame(data), preserve_index=False)
+        writer = writer or pq.ParquetWriter(partial, table.schema)
+        writer.write_table(table, row_group_size=CHUNK_ROWS)
+    assert writer is not None
+    writer.close()
+    partial.rename(path)
+
+
+_MEASURE = """
+import json, resource, sys, time
+from pathlib import Path
+from mlops_actions.monitoring.engine import MonitorResult
+from mlops_actions.monitoring.stream import TableSource, stream_compare
+from mlops_actions.monitoring.thresholds import FAIL, Thresholds
+from mlops_actions.monitoring import report
+import bench_monitor as b
+columns = b.stream_columns(int(sys.argv[3]))
+start = time.perf_counter()
+found = stream_compare(TableSource(Path(sys.argv[1]), "parquet", "reference"),
+                       TableSource(Path(sys.argv[2]), "parquet", "current"), columns, Thresholds())
+result = MonitorResult("bench", "v1", "production", "reference", "current", found.reference_rows,
+                       found.current_rows, Thresholds(), found.columns, notes=(found.note(),))
+report.markdown(result)
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "flagged": sorted(c.name for c in found.columns if c.verdict == FAIL),
+                  "bound": found.ks_error_bound, "rows": found.reference_rows + found.current_rows}))
+"""
+
+
+def run_stream(sizes: list[int], cols: int, data_dir: Path, seed: int) -> int:
+    injected = {c.name for c in stream_columns(cols)} & (set(DRIFTED_NUMERIC) | set(DRIFTED_CATEGORICAL))
+    print(f"streaming engine; columns: {cols}; drift injected into {len(injected)}: {', '.join(sorted(injected))}")
+    print(f"cpus: {os.cpu_count()}, load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    ok, speeds = True, []
+    for rows in sizes:
+        paths = [data_dir / f"{kind}-{rows}x{cols}-seed{seed}.parquet" for kind in ("reference", "current")]
+        print(f"generating {rows:,} rows x {cols} columns per table (skipped when cached)...", file=sys.stderr)
+        for path, drifted in zip(paths, (False, True), strict=True):
+            generate(path, rows, cols, drifted, seed)
+        size = sum(p.stat().st_size for p in paths)
+        here = Path(__file__).resolve().parent
+        done = subprocess.run([sys.executable, "-c", _MEASURE, *map(str, paths), str(cols)],
+                              capture_output=True, text=True, check=True, cwd=here,
+                              env={**os.environ, "PYTHONPATH": f"{here.parent}{os.pathsep}{here}"})
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        speed = found["rows"] / found["seconds"]
+        speeds.append(speed)
+        good = set(found["flagged"]) == injected and found["peak_rss"] < PEAK_RSS_LIMIT
+        ok = ok and good
+        print(f"{rows:,} + {rows:,} rows ({size / 1024**3:.1f} GiB of Parquet): {found['seconds']:.1f} s, "
+              f"{speed:,.0f} rows/s, peak RSS {found['peak_rss'] / 1024**2:,.0f} MiB "
+              f"(limit {PEAK_RSS_LIMIT / 1024**2:,.0f}); KS error bound {found['bound']:.2g}; "
+              f"flags exactly the injected features: {set(found['flagged']) == injected}")
+    if len(speeds) > 1:
+        spread = max(speeds) / min(speeds)
+        print(f"rows/s from {min(speeds):,.0f} to {max(speeds):,.0f} (x{spread:.2f}): time "
+              f"{'is' if spread < 1.3 else 'is NOT'} linear in rows (within 30 %)")
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of each table (default 1,000,000)")
+    parser.add_argument("--rows", default="1000000",
+                        help="rows of each table (default 1,000,000); 5M, 20M, or a list 5M,20M")
+    parser.add_argument("--cols", type=int, default=NUMERIC + CATEGORICAL, help="columns (streaming mode)")
+    parser.add_argument("--stream", action="store_true", help="the streaming engine on Parquet files on disk "
+                        f"(implied from {STREAM_FROM:,} rows)")
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the generated tables are kept")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the generated data")
     parser.add_argument("--workers", type=int, default=None, help="threads of our engine (default: CPUs)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of our engine; the median is reported")
     parser.add_argument("--skip-evidently", action="store_true", help="time our engine only")
     args = parser.parse_args(argv)
+    sizes = parse_rows(args.rows)
+    if args.stream or len(sizes) > 1 or sizes[0] >= STREAM_FROM:
+        return run_stream(sizes, args.cols, args.data_dir, args.seed)
+    args.rows = sizes[0]
 
     reference, current = make_data(args.rows, args.seed)
     injected = set(DRIFTED_NUMERIC) | set(DRIFTED_CATEGORICAL)

@@ -226,6 +226,9 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
                         "(default: github under GitHub Actions, else text)")
     p.add_argument("--models", type=_csv_list, default=None, metavar="NAME,...",
                    help="only plan these models (comma-separated names)")
+    p.add_argument("--max-jobs", type=int, default=64, metavar="N",
+                   help="at most N training jobs (1-256, default 64): with more models to train, the matrix holds "
+                        "N batches balanced by data size, each entry's `models` naming its models")
     p.set_defaults(handler=_run_plan)
 
 
@@ -234,7 +237,7 @@ def _run_plan(args: argparse.Namespace, ctx: Context) -> int:
 
     fmt = args.format or ("github" if ctx.runtime.active else "text")
     return plan(ctx.root, base=args.base, fmt=fmt, runtime=ctx.runtime, models=args.models,
-                base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
+                base_branch=ctx.env.get("GITHUB_BASE_REF") or None, max_jobs=args.max_jobs)
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -307,6 +310,9 @@ def _add_monitor(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--publish", action="store_true",
                    help="also keep one GitHub issue per model and environment: opened (or updated) when retraining "
                         "is needed, closed when the drift resolves; needs GITHUB_TOKEN with issues: write")
+    p.add_argument("--stream", action="store_true",
+                   help="read both tables in record batches (memory O(batch), for data larger than memory; implied "
+                        "for files over 512 MiB); KS is then exact at a fine grid, with its error bound stated")
     p.set_defaults(handler=_run_monitor)
 
 
@@ -327,7 +333,8 @@ def _run_monitor(args: argparse.Namespace, ctx: Context) -> int:
 
         publisher = drift_publisher(_github(ctx), ctx.runtime)
     return monitor(ctx.root, args.model, current=args.current, env=args.env, reference=args.reference,
-                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold), publisher=publisher)
+                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold), publisher=publisher,
+                   stream=args.stream)
 
 
 def _add_refresh(sub: argparse._SubParsersAction) -> None:
@@ -363,6 +370,27 @@ def _run_refresh(args: argparse.Namespace, ctx: Context) -> int:
         propose = proposer(_github(ctx), sha, runtime=ctx.runtime, base=branch or None)
     return refresh(ctx.root, args.model, runtime=ctx.runtime, verify=args.verify, propose=propose,
                    skip_unpinned=args.skip_unpinned)
+
+
+def _add_fetch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fetch", help="put MODEL's data where train reads it: a pinned URL (https, s3, gs, az) or a "
+                                     "DVC-tracked file",
+                       description="For data pinned by url + sha256 (and version_id): stream the object into "
+                                   "train's cache .mlops/cache/data/<sha256>, refused (exit 1, nothing written) when "
+                                   "its sha256 is not the pinned one. For a data.path tracked by DVC: `dvc pull` of "
+                                   "just that target, then check it against the recorded md5. Credentials come from "
+                                   "the environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*).")
+    p.add_argument("model", metavar="MODEL", help="model name (its spec is models/MODEL/model.yaml)")
+    p.add_argument("--dvc", default=None, metavar="COMMAND",
+                   help="the dvc executable (default: the one installed beside mlops-actions, else dvc on PATH)")
+    p.set_defaults(handler=_run_fetch)
+
+
+def _run_fetch(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.fetch import fetch
+
+    beside = Path(sys.executable).with_name("dvc")
+    return fetch(ctx.root, args.model, dvc_command=args.dvc or (str(beside) if beside.is_file() else "dvc"))
 
 
 def _add_govern(sub: argparse._SubParsersAction) -> None:
@@ -593,8 +621,8 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # in the order of the loop
-    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_govern, _add_register, _add_deploy,
-    _add_history, _add_export, _add_serve, _add_ship,
+    _add_validate, _add_plan, _add_fetch, _add_train, _add_run, _add_report, _add_govern, _add_register,
+    _add_deploy, _add_history, _add_export, _add_serve, _add_ship,
     _add_monitor, _add_refresh, _add_fairness, _add_init, _add_demo)
 
 

@@ -211,3 +211,24 @@ def test_reference_missing_columns_are_named(deployed: Path, tmp_path: Path, cap
     code = _run(deployed, "--current", str(_bad_current(deployed, "ok")), "--reference", str(reference))
     err = capsys.readouterr().err
     assert code == 1 and "missing column(s) 'age', 'checks', 'employed', 'citizen'" in err
+
+
+@pytest.mark.parametrize(("name", "shift"), [("live.csv", 12.0), ("live.parquet", 0.0)])
+def test_streamed_monitor_gives_the_in_memory_results(deployed: Path, capsys, name: str, shift: float) -> None:
+    current = _current(deployed, name, shift=shift, predictions="by_colour")
+    results = []
+    for extra in ([], ["--stream"]):
+        _run(deployed, "--current", str(current), "--format", "json", *extra)
+        results.append(json.loads(capsys.readouterr().out))
+    memory, streamed = results
+    for key in ("columns", "metrics", "fairness", "verdict", "reference", "current"):
+        assert streamed[key] == memory[key], key
+    assert any("streamed in batches" in note for note in streamed["notes"])
+
+
+def test_streamed_monitor_names_a_missing_feature(deployed: Path, tmp_path: Path, capsys) -> None:
+    current = _current(deployed, "live.parquet")
+    pd.read_parquet(current).drop(columns="age").to_parquet(current)
+    assert _run(deployed, "--current", str(current), "--stream") == 1
+    err = capsys.readouterr().err
+    assert "missing column(s) 'age'" in err and "Traceback" not in err

@@ -81,7 +81,7 @@ def test_failing_url_is_a_clear_error(server: DataServer) -> None:
     server.httpd.server_close()
     with pytest.raises(InputError, match="cannot fetch it"):
         fetch(server.url, timeout=2)
-    with pytest.raises(InputError, match="only http and https"):
+    with pytest.raises(InputError, match="only http, https, s3, gs and az"):
         fetch("file:///etc/passwd")
 
 

@@ -272,7 +272,8 @@ def test_action_outputs_are_described_and_come_from_the_run_step() -> None:
 def test_every_input_reaches_python_through_env() -> None:
     doc = load(ACTION)
     run_step = next(step for _, step in steps_of(doc) if step.get("id") == "run")
-    env_values = " ".join(run_step["env"].values())
+    setup_step = next(step for _, step in steps_of(doc) if step.get("id") == "setup")  # extras, dvc: installs
+    env_values = " ".join([*run_step["env"].values(), *setup_step["env"].values()])
     for name in doc["inputs"]:
         assert f"inputs.{name} }}}}" in env_values, name
     assert run_step["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"

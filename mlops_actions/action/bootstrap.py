@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -32,6 +33,8 @@ from urllib.parse import urlsplit
 
 MIN_PYTHON = (3, 10)
 MARKER = "mlops-actions-install.json"
+KNOWN_EXTRAS = ("cloud", "mlflow")
+DVC_REQUIREMENT = re.compile(r"^dvc(\[[a-z0-9_,-]+\])?([<>=!~]=?[0-9][0-9a-z.*]*)?$")
 INSTALL_LAYOUT = "1"  # bump when the layout of the environment changes
 # import name -> distribution name, for a message that says what to install
 DEPENDENCIES = (("github", "PyGithub"), ("ruamel.yaml", "ruamel.yaml"), ("jsonschema", "jsonschema"),
@@ -137,9 +140,28 @@ def pip_command(python: Path) -> "list[str]":
     return [str(python), "-m", "pip"]
 
 
-def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]", extras: str = "") -> Path:
-    """The venv's interpreter, installing the action (with ``extras``) unless its marker says it is current."""
-    key = install_key(action_path, [*pip_args, f"[{extras}]"] if extras else pip_args, sys.version.split()[0])
+def install_targets(env: "dict[str, str]", action_path: Path) -> "list[str]":
+    """What to install: the action with the extras of ``MLOPS_ACTIONS_EXTRAS`` (``cloud``) plus ``mlflow`` where
+    the command needs it (``extras``), and the DVC requirement of ``MLOPS_ACTIONS_DVC`` (``dvc[s3]``)."""
+    asked = [e for e in env.get("MLOPS_ACTIONS_EXTRAS", "").replace(",", " ").split() if e]
+    unknown = [e for e in asked if e not in KNOWN_EXTRAS]
+    if unknown:
+        raise SetupError(f"input 'extras': unknown extra(s) {', '.join(unknown)}; choose from "
+                         f"{', '.join(KNOWN_EXTRAS)}.")
+    chosen = sorted({*asked, *([extras(env)] if extras(env) else [])})
+    targets = [f"{action_path}[{','.join(chosen)}]" if chosen else str(action_path)]
+    dvc = env.get("MLOPS_ACTIONS_DVC", "").strip()
+    if dvc and not DVC_REQUIREMENT.match(dvc):
+        raise SetupError(f"input 'dvc': {dvc!r} is not a DVC requirement; write e.g. dvc[s3] or dvc[gs]>=3.50.")
+    return targets + ([dvc] if dvc else [])
+
+
+def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]",
+                targets: "list[str] | None" = None) -> Path:
+    """The venv's interpreter, installing the action into it unless its marker says it is current."""
+    targets = targets or [str(action_path)]
+    extra = [] if targets == [str(action_path)] else ["targets:", *targets]
+    key = install_key(action_path, pip_args + extra, sys.version.split()[0])
     python = venv_python(venv_dir)
     if read_marker(venv_dir) == key and python.exists():
         print(f"mlops-actions: reusing the environment in {venv_dir}", file=sys.stderr)
@@ -148,7 +170,7 @@ def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]", extras
     try:
         create_venv(venv_dir)
         run([*pip_command(python), "install", "--disable-pip-version-check", "--no-input", *pip_args,
-             f"{action_path}[{extras}]" if extras else str(action_path)], "pip install of the action")
+             *targets], "pip install of the action")
     finally:
         print("::endgroup::", flush=True)
     write_marker(venv_dir, key, package_version(action_path))
@@ -228,7 +250,7 @@ def setup(env: "dict[str, str]", action_path: Path) -> Path:
         return prebuilt_python(prebuilt)
     pip_args = shlex.split(env.get("MLOPS_ACTIONS_PIP_ARGS", ""))
     mask(pip_secrets(pip_args))  # pip prints index URLs; a token in one must not reach the log
-    return ensure_venv(venv_dir(env), action_path, pip_args, extras(env))
+    return ensure_venv(venv_dir(env), action_path, pip_args, install_targets(env, action_path))
 
 
 def extras(env: "dict[str, str]") -> str:

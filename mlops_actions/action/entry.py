@@ -21,9 +21,10 @@ from mlops_actions.convention.names import RULE, is_model_name
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
 from mlops_actions.secrets import redacting
 
-COMMANDS = ("validate", "plan", "train", "report", "govern", "register", "deploy", "monitor", "refresh", "ship")
+COMMANDS = ("validate", "plan", "fetch", "train", "report", "govern", "register", "deploy", "monitor", "refresh",
+            "ship")
 DEPLOYMENT_STATUSES = ("success", "queued", "in_progress")
-PER_MODEL = ("train", "monitor", "refresh")
+PER_MODEL = ("fetch", "train", "monitor", "refresh")
 PUBLISHING = ("monitor", "refresh")  # with a token: the drift issue; the pull request that re-pins the data
 FLAGS = ("drift", "retrain")  # monitor's outputs: "true" when any of the models says so
 FAIL_ON = ("fail", "warn", "never")
@@ -46,6 +47,7 @@ class ActionInputs:
     current_data: str = ""
     environment: str = ""
     publish: bool = False
+    max_jobs: str = ""
     install_requirements: bool = True
     fork_results: bool = False  # report in the workflow_run job: the results are a fork's artifact
     deployment_status: str = "success"
@@ -151,6 +153,13 @@ def has_token(env: Mapping[str, str]) -> bool:
     return bool(env.get("GITHUB_TOKEN", "").strip())
 
 
+def _max_jobs(env: Mapping[str, str]) -> str:
+    value = env.get("MLOPS_MAX_JOBS", "").strip()
+    if value and not (value.isdigit() and 1 <= int(value) <= 256):
+        raise UsageError(f"input 'max-jobs' is {value!r}; give a number of jobs from 1 to 256 (default 64)")
+    return value
+
+
 def read_inputs(env: Mapping[str, str]) -> ActionInputs:
     """The action's inputs from the environment ``action.yml`` sets; ``UsageError`` when one is wrong."""
     command = _choice(env, "MLOPS_COMMAND", "command", COMMANDS, "")
@@ -161,6 +170,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
+        max_jobs=_max_jobs(env),
         publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env),
         install_requirements=_choice(env, "MLOPS_INSTALL_REQUIREMENTS", "install-requirements", ("true", "false"),
                                      "true") == "true",
@@ -183,6 +193,8 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     root = ["-C", str(inputs.root)]
     base = ["--base", inputs.base_ref] if inputs.base_ref else []
     publish = ["--publish"] if inputs.publish else []
+    if inputs.command == "fetch":
+        return [[*root, "fetch", "--", m] for m in inputs.models]
     if inputs.command == "train":
         install = ["--install-requirements"] if inputs.install_requirements else []
         return [[*root, "train", "--out", str(inputs.results_dir), *install, "--", m] for m in inputs.models]
@@ -194,7 +206,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         return [[*root, "refresh", *publish, "--skip-unpinned", "--", m] for m in inputs.models]
     single = {
         "validate": ["validate", "--format", "github"],
-        "plan": ["plan", "--format", "json", *base],
+        "plan": ["plan", "--format", "json", *base, *(["--max-jobs", inputs.max_jobs] if inputs.max_jobs else [])],
         "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
                    *publish, *(["--fork-results"] if inputs.fork_results else [])],
         "govern": ["govern"],

@@ -8,6 +8,7 @@ verdict is ``fail`` (a column drifted beyond the fail thresholds, or a metric re
 
 from __future__ import annotations
 
+import csv
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ from mlops_actions.monitoring import data as tables
 from mlops_actions.monitoring import engine, report
 from mlops_actions.monitoring.performance import evaluate
 from mlops_actions.monitoring.reference import Reference, find_reference
+from mlops_actions.monitoring.stream import TableSource
 from mlops_actions.monitoring.thresholds import FAIL, Thresholds
 
 FORMATS = ("markdown", "json")
+STREAM_BYTES = 512 * 1024**2  # a larger current or reference file is streamed in batches
 Publisher = Callable[[engine.MonitorResult, str], None]
 
 
@@ -44,10 +47,15 @@ class Inputs:
 
 def monitor(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None, fmt: str,
             runtime: ActionsRuntime, thresholds: Mapping[str, Any] | None = None,
-            publisher: Publisher | None = None, out: TextIO | None = None) -> int:
-    """Print the drift report of ``model``; exit 1 when its verdict is ``fail``."""
-    result = assess(root, model, current=current, env=env, reference=reference, thresholds=thresholds,
-                    runtime=runtime)
+            publisher: Publisher | None = None, out: TextIO | None = None, stream: bool = False) -> int:
+    """Print the drift report of ``model``; exit 1 when its verdict is ``fail``. ``stream`` (implied for files
+    over ``STREAM_BYTES``) reads the tables in record batches: memory O(batch), see ``monitoring.stream``."""
+    if stream or _large(current, reference):
+        result = assess_streaming(root, model, current=current, env=env, reference=reference,
+                                  thresholds=thresholds, runtime=runtime)
+    else:
+        result = assess(root, model, current=current, env=env, reference=reference, thresholds=thresholds,
+                        runtime=runtime)
     text = report.markdown(result)
     print(report.as_json(result) if fmt == "json" else text, file=out or sys.stdout)
     runtime.append_summary(text)
@@ -67,6 +75,90 @@ def assess(root: Path, model: str, *, current: Path, env: str | None, reference:
                                      source=f"thresholds of {model}")
     with runtime.group(f"monitor {model}: compare"):
         return compare(inputs, limits)
+
+
+def _large(*paths: Path | None) -> bool:
+    return any(p is not None and p.is_file() and p.stat().st_size > STREAM_BYTES for p in paths)
+
+
+def assess_streaming(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None,
+                     thresholds: Mapping[str, Any] | None, runtime: ActionsRuntime) -> engine.MonitorResult:
+    """``assess`` for tables larger than memory: drift, metrics and fairness from streamed batches."""
+    from mlops_actions.monitoring.stream import stream_compare
+
+    spec = load_spec(root, model)
+    environment = env if env is not None or reference is not None else default_environment(root)
+    ref, ref_source = _streamed_reference(root, spec, environment, reference)
+    cur_source = TableSource(_existing(current, "--current"), tables.format_of(current), str(current))
+    cur_names, ref_names = column_names(cur_source), column_names(ref_source)
+    missing = [c for c in spec.data.features if c not in cur_names]
+    if missing:
+        tables.require_columns(pd.DataFrame(columns=cur_names), list(spec.data.features), str(current),
+                               "the model needs them")
+    limits = Thresholds.from_mapping(_spec_thresholds(spec) | dict(thresholds or {}), source=f"thresholds of {model}")
+    columns, notes = _columns(spec, pd.DataFrame(columns=cur_names), pd.DataFrame(columns=ref_names))
+    columns = tuple(c for c in columns if c.source in ref_names)
+    with runtime.group(f"monitor {model}: compare in batches"):
+        found = stream_compare(ref_source, cur_source, columns, limits)
+        metrics, fairness, more = _streamed_outcomes(cur_source, cur_names, spec, ref, limits)
+    return engine.MonitorResult(
+        model=spec.name, version=ref.version, environment=environment, reference=ref.description,
+        current=str(current), reference_rows=found.reference_rows, current_rows=found.current_rows,
+        thresholds=limits, columns=found.columns, metrics=metrics, fairness=fairness,
+        notes=(*notes, *more, found.note()))
+
+
+def _existing(path: Path, option: str) -> Path:
+    if not path.is_file():
+        raise InputError(f"{path}: {'a folder, not a file' if path.is_dir() else 'no such file'}",
+                         hint=f"pass the path of a CSV or Parquet file with {option}")
+    return path
+
+
+def _streamed_reference(root: Path, spec: ModelSpec, env: str | None,
+                        path: Path | None) -> tuple[Reference, TableSource]:
+    """The reference as a stream: a file given with --reference is never read whole."""
+    if path is not None:
+        fmt = tables.format_of(_existing(path, "--reference"))
+        return Reference(b"", fmt, str(path)), TableSource(path, fmt, str(path))
+    ref = _reference(root, spec, env, None)
+    return ref, TableSource(ref.data, ref.fmt, f"reference data ({ref.description})")
+
+
+def column_names(source: TableSource) -> list[str]:
+    """The table's column names, from the Parquet schema or the CSV header (no rows read)."""
+    import pyarrow.parquet as pq
+
+    try:
+        if source.fmt == "parquet":
+            return list(pq.read_schema(source.open()).names)
+        if isinstance(source.data, bytes):
+            first = source.data.split(b"\n", 1)[0]
+        else:
+            with source.data.open("rb") as fh:
+                first = fh.readline()
+        return next(csv.reader([first.decode("utf-8-sig")]), [])
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{source.display}: cannot read it as {source.fmt}: {exc}") from None
+
+
+def _streamed_outcomes(source: TableSource, names: list[str], spec: ModelSpec, ref: Reference,
+                       limits: Thresholds) -> tuple[tuple[Any, ...], tuple[Any, ...], list[str]]:
+    from mlops_actions.monitoring.fairness_check import changes_from_summary
+    from mlops_actions.monitoring.outcomes import streamed_outcomes
+
+    if spec.data.target not in names or engine.PREDICTION_COLUMN not in names:
+        return (), (), ["model metrics not computed: current data needs the target and a 'prediction' column"]
+    groups = [*spec.data.sensitive, *spec.data.control]
+    fairness = bool(spec.data.sensitive) and all(g in names for g in groups)
+    perf, stream = streamed_outcomes(source, spec, engine.PREDICTION_COLUMN, recorded=ref.record.get("metrics", {}),
+                                     max_regression=limits.metric_regression, fairness=fairness)
+    notes = [f"model metrics on {perf.rows:,} labelled rows"]
+    changes = changes_from_summary(stream.report().summary, spec, ref.record.get("fairness", {})) if stream else ()
+    if spec.data.sensitive and not fairness:
+        absent = ", ".join(repr(g) for g in groups if g not in names)
+        notes.append(f"fairness not computed: current data lacks {absent}")
+    return perf.changes, changes, notes
 
 
 def gather(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None) -> Inputs:

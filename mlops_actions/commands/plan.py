@@ -25,6 +25,7 @@ from mlops_actions.gitio import Git
 from mlops_actions.registry.records import VersionRef, latest_versions
 from mlops_actions.reporting import problems as render_problems
 from mlops_actions.reporting.markdown import md_cell, md_code
+from mlops_actions.training.batches import balance, batch_entries, data_costs
 from mlops_actions.training.changes import REMOVED, TRAIN, Inputs, ModelPlan, needs_record_spec, plan_models
 from mlops_actions.training.fingerprint import Snapshot, snapshots_at, snapshots_worktree
 
@@ -32,6 +33,8 @@ FORMATS = ("text", "json", "github")
 MAX_NOTICES = 10
 MAX_LISTED = 20
 DEFAULT_BRANCH = "main"
+DEFAULT_MAX_JOBS = 64
+MAX_MATRIX_JOBS = 256
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,11 @@ class Base:
 
 
 def plan(root: Path, *, base: str | None, fmt: str, runtime: ActionsRuntime, models: Sequence[str] | None = None,
-         base_branch: str | None = None, versions: Mapping[str, str] | None = None) -> int:
-    """Print the plan; exit 1 when a model to train has an invalid spec."""
+         base_branch: str | None = None, versions: Mapping[str, str] | None = None,
+         max_jobs: int = DEFAULT_MAX_JOBS) -> int:
+    """Print the plan; exit 1 when a model to train has an invalid spec. More models to train than
+    ``max_jobs``: the matrix has ``max_jobs`` batches of balanced expected cost (see ``training.batches``)."""
+    check_max_jobs(max_jobs)
     chosen = resolve_base(Git(root), base, base_branch)
     plans = compute_plan(root, chosen, models=models, versions=versions)
     problems = spec_problems(root, [p.model for p in plans if p.train])
@@ -52,8 +58,23 @@ def plan(root: Path, *, base: str | None, fmt: str, runtime: ActionsRuntime, mod
         print(render_problems.as_text(problems, len({p.file for p in problems})))
         print("plan refused: fix the specs above (run `mlops-actions validate` for every check)")
         return EXIT_INVALID
-    emit(plans, chosen, fmt=fmt, runtime=runtime)
+    emit(plans, chosen, fmt=fmt, runtime=runtime, batches=batch_models(root, plans, max_jobs))
     return EXIT_OK
+
+
+def check_max_jobs(max_jobs: int) -> None:
+    if not 1 <= max_jobs <= MAX_MATRIX_JOBS:
+        raise UsageError(f"max-jobs is {max_jobs}; it must be 1 to {MAX_MATRIX_JOBS} (GitHub runs at most "
+                         f"{MAX_MATRIX_JOBS} jobs from one matrix)", hint=f"the default is {DEFAULT_MAX_JOBS}")
+
+
+def batch_models(root: Path, plans: Sequence[ModelPlan], max_jobs: int) -> list[list[str]] | None:
+    """None when every model to train gets its own job; else the batches (balanced by data size)."""
+    train = [p.model for p in plans if p.train]
+    if len(train) <= max_jobs:
+        return None
+    snaps = snapshots_worktree(root, train)
+    return balance(data_costs(root, {n: snaps[n].raw if n in snaps else None for n in train}), max_jobs)
 
 
 def compute_plan(root: Path, chosen: Base | None, *, models: Sequence[str] | None = None,
@@ -150,22 +171,36 @@ def spec_problems(root: Path, names: Sequence[str]) -> list[Problem]:
 
 # -- output --------------------------------------------------------------------------------------------------
 
-def matrix(plans: Sequence[ModelPlan]) -> dict[str, list[dict[str, Any]]]:
-    """The GitHub Actions ``strategy.matrix``: one ``include`` entry per model to train."""
+def matrix(plans: Sequence[ModelPlan],
+           batches: Sequence[Sequence[str]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The GitHub Actions ``strategy.matrix``: one ``include`` entry per model to train, or with ``batches``
+    one per batch (``model`` labels the job, ``models`` names its models; workflows pass
+    ``matrix.models || matrix.model``)."""
+    if batches:
+        return {"include": batch_entries(batches)}
     return {"include": [{"model": p.model, "reasons": list(p.reasons)} for p in plans if p.train]}
 
 
-def emit(plans: Sequence[ModelPlan], chosen: Base | None, *, fmt: str, runtime: ActionsRuntime) -> None:
-    compact = json.dumps(matrix(plans), separators=(",", ":"), ensure_ascii=False)
+def emit(plans: Sequence[ModelPlan], chosen: Base | None, *, fmt: str, runtime: ActionsRuntime,
+         batches: Sequence[Sequence[str]] | None = None) -> None:
+    doc = matrix(plans, batches)
     if fmt == "json":
-        print(json.dumps(matrix(plans), indent=2, ensure_ascii=False))
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "github":
-        print("\n".join([*as_notices(plans), as_text(plans, chosen)]))
+        print("\n".join([*as_notices(plans), as_text(plans, chosen), *_batch_line(batches)]))
     else:
-        print(as_text(plans, chosen))
-    runtime.set_output("matrix", compact)
+        print("\n".join([as_text(plans, chosen), *_batch_line(batches)]))
+    runtime.set_output("matrix", json.dumps(doc, separators=(",", ":"), ensure_ascii=False))
     runtime.set_output("count", str(sum(p.train for p in plans)))
+    runtime.set_output("jobs", str(len(doc["include"])))
     runtime.append_summary(as_markdown(plans, chosen))
+
+
+def _batch_line(batches: Sequence[Sequence[str]] | None) -> list[str]:
+    if not batches:
+        return []
+    sizes = sorted(len(b) for b in batches)
+    return [f"batched into {len(batches)} jobs of {sizes[0]} to {sizes[-1]} model(s), balanced by data size"]
 
 
 def base_line(chosen: Base | None) -> str:

@@ -49,6 +49,7 @@ class Repin:
     new: str
     size: int
     text: str
+    version: str | None = None  # the object version id pinned with the new sha256 (versioned stores)
 
 
 Proposer = Callable[[Repin], Any]  # opens or updates the pull request; returns the GitHub layer's result
@@ -72,6 +73,7 @@ def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = F
         return EXIT_OK
     url, pinned = pinned_source(root, spec, relpath)
     try:
+        version, fetcher = _versioned(spec, url, verify, fetcher)
         check = core.check_source(url, pinned, expect_pin=verify, fetcher=fetcher)
     except MlopsError as exc:  # name the spec line the URL comes from
         if exc.place is None:
@@ -81,8 +83,10 @@ def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = F
     if not check.changed:
         print(f"{relpath}: up to date (the source still serves sha256 {pinned[:12]}…)", file=stream)
         return EXIT_OK
-    repin = Repin(model, relpath, url, pinned, check.current, len(check.data),
-                  core.updated_spec(_read(root, relpath), check.current, relpath))
+    text = core.updated_spec(_read(root, relpath), check.current, relpath)
+    if version is not None and version != spec.data.version_id:
+        text = core.updated_version(text, version, relpath)
+    repin = Repin(model, relpath, url, pinned, check.current, len(check.data), text, version)
     print(f"{relpath}: the source changed; data.sha256 {pinned[:12]}… → {check.current[:12]}… "
           f"({repin.size:,} bytes)", file=stream)
     if propose is not None:
@@ -91,6 +95,17 @@ def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = F
     write_atomically(root / relpath, repin.text)
     print(f"{relpath}: pin updated; the data is cached in {cached} for train", file=stream)
     return EXIT_OK
+
+
+def _versioned(spec: ModelSpec, url: str, verify: bool, fetcher: core.Fetch) -> tuple[str | None, core.Fetch]:
+    """For an object pinned by version id: the version to read (the pinned one to verify, else the store's
+    latest) and a fetcher that reads exactly that version twice; otherwise ``fetcher`` unchanged."""
+    from mlops_actions.training import sources
+
+    if spec.data.version_id is None or not sources.is_cloud(url):
+        return None, fetcher
+    version = spec.data.version_id if verify else sources.latest_version(url) or spec.data.version_id
+    return version, lambda u: sources.read_bytes(u, version, limit=core.MAX_BYTES)
 
 
 def pinned_source(root: Path, spec: ModelSpec, relpath: str) -> tuple[str, str]:
@@ -157,7 +172,7 @@ def pr_body(repin: Repin, run_url: str | None = None) -> str:
         f"The source {md_code(repin.url)} now serves different bytes (read twice, identical both times). "
         f"This pull request updates the pin in {md_code(repin.relpath)}:", "",
         "| | sha256 |", "|---|---|", f"| pinned | `{repin.old}` |", f"| now served | `{repin.new}` "
-        f"({repin.size:,} bytes) |", "",
+        f"({repin.size:,} bytes) |", *([f"| version id | {md_code(repin.version)} |"] if repin.version else []), "",
         "Merging it runs the normal pipeline: `plan` sees the new data hash, `train` retrains, the report "
         "compares with the version in production, and the usual approvals apply.", "",
         "_Opened by `mlops-actions refresh`; later runs update this pull request when the source changes again._"]

@@ -35,6 +35,7 @@ class DataSpec:
     path: str | None = None
     url: str | None = None
     sha256: str | None = None
+    version_id: str | None = None
     positive_label: str | int | bool | None = None
     sensitive: tuple[str, ...] = ()
     control: tuple[str, ...] = ()
@@ -46,6 +47,7 @@ class DataSpec:
         missing = d.get("missing", {})
         return cls(format=d["format"], target=d["target"], features=_frozen(d["features"]),
                    path=d.get("path"), url=d.get("url"), sha256=d.get("sha256"),
+                   version_id=d.get("version_id"),
                    positive_label=d.get("positive_label"), sensitive=tuple(d.get("sensitive", ())),
                    control=tuple(d.get("control", ())), missing_features=missing.get("features", "impute"),
                    missing_sensitive=missing.get("sensitive", "error"))

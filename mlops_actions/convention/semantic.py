@@ -24,6 +24,7 @@ from mlops_actions.convention.model import (
 from mlops_actions.convention.problems import ERROR
 from mlops_actions.convention.units import SIZE_PATTERN, parse_size
 from mlops_actions.errors import InputError
+from mlops_actions.training.datahash import check_local
 
 Finding = tuple[list[Any], str, str, str]
 
@@ -95,6 +96,10 @@ def _check_data(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
     if spec["task"] == "regression" and spec.get("split", {}).get("stratify"):
         yield ["split", "stratify"], "value", "stratify applies to classification only", ERROR
     if "path" not in data:
+        return
+    handled, reason = check_local(ctx.root, data["path"], data["format"])  # DVC-tracked, or partitions
+    if handled:
+        yield from ([(["data", "path"], "value", f"data path {data['path']!r}: {reason}", ERROR)] if reason else [])
         return
     reason = repo_path_problem(ctx.root, data["path"], must_exist=True)
     if reason:

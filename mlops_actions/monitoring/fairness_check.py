@@ -38,7 +38,13 @@ def fairness_changes(labels: pd.Series, predictions: pd.Series, groups: pd.DataF
     control = groups[list(spec.data.control)][keep] if spec.data.control else None
     report = evaluate(labels[keep], predictions[keep], groups[list(spec.data.sensitive)][keep],
                       pos_label=spec.data.positive_label, control_features=control, task=spec.task, bootstrap=0)
-    current = {_RENAMED.get(k, k): _finite(v) for k, v in report.summary.items()}
+    return changes_from_summary(report.summary, spec, recorded)
+
+
+def changes_from_summary(summary: Mapping[str, Any], spec: ModelSpec,
+                         recorded: Mapping[str, Any]) -> tuple[FairnessChange, ...]:
+    """The rows for a fairness report's summary (in memory, or streamed: ``fairness.stream``)."""
+    current = {_RENAMED.get(k, k): _finite(v) for k, v in summary.items()}
     gates = [g for g in spec.gates if g.kind == "fairness"]
     names = sorted({*recorded, *(_key(g) for g in gates)} or {k for k in current if "@" not in k})
     return tuple(_change(name, recorded.get(name), current.get(name), [g for g in gates if _key(g) == name])

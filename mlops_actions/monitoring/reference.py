@@ -91,6 +91,8 @@ def _data_entry(record: Mapping[str, Any], model: str, version: str) -> Mapping[
 
 def load_bytes(root: Path, path: str, content_hash: str, label: str) -> bytes:
     """The bytes a recorded hash names: a git blob, an LFS object, or a working-tree file that still matches."""
+    if content_hash.startswith(("dvc:", "parts:")):
+        return _outside_git(root, path, content_hash, label)
     match = _HASH.match(content_hash)
     if match is None:
         raise InputError(f"{label}: unknown data hash '{content_hash}' in the record")
@@ -100,6 +102,32 @@ def load_bytes(root: Path, path: str, content_hash: str, label: str) -> bytes:
     if kind == "lfs":
         return _lfs_object(root, digest, path, label)
     return _working_file(root, digest, path, label)
+
+
+def _outside_git(root: Path, path: str, content_hash: str, label: str) -> bytes:
+    """DVC-tracked training data from DVC's local cache (or the work tree when it still matches)."""
+    kind, _, digest = content_hash.partition(":")
+    if kind == "dvc" and re.fullmatch(r"[0-9a-f]{32}", digest):
+        cache = root / ".dvc" / "cache"
+        for candidate in (cache / "files" / "md5" / digest[:2] / digest[2:], cache / digest[:2] / digest[2:],
+                          root / path):
+            raw = candidate.read_bytes() if candidate.is_file() and _inside(root, candidate) else None
+            if raw is not None and hashlib.md5(raw, usedforsecurity=False).hexdigest() == digest:
+                return raw
+        raise InputError(f"{label}: the training data {path} (DVC md5 {digest[:12]}) is not in DVC's local cache",
+                         hint=f"fetch it with `dvc fetch` at the version's commit (or `dvc pull {path}` when it is "
+                              "still current), or compare against a file with --reference PATH")
+    raise InputError(f"{label}: the training data {path} is a partitioned dataset ({content_hash[:20]}…); the "
+                     "monitor compares one table", hint="compare against a file with --reference PATH "
+                                                        "(e.g. the partitions written as one Parquet file)")
+
+
+def _inside(root: Path, candidate: Path) -> bool:
+    try:
+        candidate.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _git_blob(root: Path, oid: str, path: str, label: str) -> bytes:

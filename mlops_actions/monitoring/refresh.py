@@ -27,12 +27,18 @@ Fetch = Callable[[str], bytes]
 TIMEOUT_SECONDS = 60
 MAX_BYTES = 4 * 1024**3
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_SCALAR = re.compile(r"\"[^\"\\\n]*\"|'[^'\n]*'|[A-Za-z0-9._+/=:-]+")
 
 
 def fetch(url: str, timeout: float = TIMEOUT_SECONDS) -> bytes:
-    """The bytes at ``url`` (http or https only); every failure is an ``InputError`` naming the URL."""
+    """The bytes at ``url`` (http, https, or an object store: see ``training.sources``); every failure is an
+    ``InputError`` naming the URL."""
+    from mlops_actions.training import sources
+
+    if sources.is_cloud(url):
+        return sources.read_bytes(url, limit=MAX_BYTES)
     if not url.startswith(("http://", "https://")):
-        raise InputError(f"{url}: only http and https URLs can be fetched")
+        raise InputError(f"{url}: only http, https, s3, gs and az URLs can be fetched")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
             data: bytes = response.read(MAX_BYTES + 1)
@@ -91,6 +97,32 @@ def store_in_cache(root: Path, check: SourceCheck) -> str:
         Path(temporary).unlink(missing_ok=True)
         raise
     return relpath
+
+
+def updated_version(text: str, new_version: str, display: str) -> str:
+    """``text`` with the value of ``data.version_id`` replaced by ``new_version`` (double-quoted)."""
+    from mlops_actions.training.sources import version_problem
+
+    if version_problem(new_version):
+        raise InputError(f"{display}: the store returned a version id that cannot be pinned: {new_version[:80]!r}")
+    loaded = parse_text(text, display)
+    section = loaded.data.get("data") if loaded.ok else None
+    if not isinstance(section, dict) or "version_id" not in section:
+        raise InputError(f"{display}: data.version_id is not set, so there is no version to update")
+    line, column = locate_node(loaded.tree, ["data", "version_id"])
+    lines = text.splitlines(keepends=True)
+    token = _SCALAR.match(lines[line - 1], column - 1)
+    if token is None:
+        raise InputError(f"{display}:{line}: cannot find the version id to update",
+                         hint="write data.version_id as a plain or quoted scalar on its own line")
+    row = lines[line - 1]
+    lines[line - 1] = row[: token.start()] + f'"{new_version}"' + row[token.end():]
+    updated = "".join(lines)
+    check = parse_text(updated, display)
+    if not check.ok or check.data.get("data", {}).get("version_id") != new_version:
+        raise InputError(f"{display}: updating data.version_id in place did not give the expected spec",
+                         hint="write data.version_id as a plain or quoted scalar on its own line")
+    return updated
 
 
 def updated_spec(text: str, new_sha256: str, display: str) -> str:

@@ -21,6 +21,7 @@ from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.semantic import repo_path_problem
 from mlops_actions.errors import InputError, Place
 from mlops_actions.lfs import PULL_HINT, is_pointer, pointer_message
+from mlops_actions.training.local import local_source, read_partitions
 from mlops_actions.training.spec_places import SpecPlaces
 
 RESERVED_COLUMNS = ("y_true", "y_pred", "y_score")
@@ -39,6 +40,7 @@ class Source:
     display: str
     format: str
     lines: tuple[int, ...] = ()
+    parts: tuple[Path, ...] = ()  # the files of a partitioned parquet dataset (``path`` is their folder)
 
     def place(self, row: int) -> tuple[Place, str]:
         """Place and words for 0-based data row ``row``: a line of a CSV file, a row of a parquet file.
@@ -73,6 +75,9 @@ def data_source(root: Path, spec: ModelSpec, places: SpecPlaces) -> Source:
     data = spec.data
     if data.path is None:
         return _url_source(root, spec, places)
+    local = local_source(root, spec, places)  # DVC-tracked data, partitioned parquet datasets
+    if local is not None:
+        return local
     reason = repo_path_problem(root, data.path, must_exist=True)
     if reason:
         raise InputError(f"data path {data.path!r}: {reason}", place=places.at("data", "path"))
@@ -91,7 +96,7 @@ def _url_source(root: Path, spec: ModelSpec, places: SpecPlaces) -> Source:
         raise InputError(
             f"the data at {url} is not in the local cache ({url_cache_relpath(sha)}); train does not "
             "download data", place=places.at("data", "url"),
-            hint=f"run `mlops-actions refresh {spec.name}`, or download the file to "
+            hint=f"run `mlops-actions fetch {spec.name}` (it checks the bytes), or download the file to "
                  f"{url_cache_relpath(sha)} yourself (its sha256 must be {sha})")
     if _sha256_file(cached) != sha:
         raise InputError(f"the cached copy of {url} ({url_cache_relpath(sha)}) does not match the pinned "
@@ -118,6 +123,8 @@ def read_frame(source: Source, places: SpecPlaces, numeric: frozenset[str] = fro
     text) answers for well-formed files; any problem it meets sends the file through the careful path (cells
     as text, every row's line counted), which names the file, line and what to do.
     """
+    if source.parts:
+        return read_partitions(source), source
     _check_not_empty(source)
     _check_magic(source, places)
     if source.format == "parquet":

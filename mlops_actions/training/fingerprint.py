@@ -25,6 +25,7 @@ from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.yamlio import MAX_FILE_BYTES, decode, parse_text
 from mlops_actions.errors import GitError
 from mlops_actions.gitio import Git, read_batch, split_z
+from mlops_actions.training.datahash import commit_overrides, worktree_overrides
 from mlops_actions.training.dependencies import Dependencies, commit_reader, dependencies, worktree_reader
 from mlops_actions.training.hashing import (
     MISSING,
@@ -47,7 +48,8 @@ LINKED_SPEC = "the spec is a symbolic link: git stores the link's text, not the 
 
 @dataclass(frozen=True)
 class DataHash:
-    """A data file (repository path, or URL) and its content hash ``git:<oid>``, ``lfs:<oid>``, ``sha256:<hex>``."""
+    """A data file (repository path, or URL) and its content hash ``git:<oid>``, ``lfs:<oid>``, ``sha256:<hex>``,
+    ``dvc:<md5>`` (tracked by DVC) or ``parts:<sha256>`` (a partitioned dataset; see ``datahash``)."""
 
     path: str
     hash: str
@@ -144,6 +146,12 @@ def data_source(raw: Mapping[str, Any]) -> tuple[str, str | None] | None:
     return None
 
 
+def data_paths(raws: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The repository data paths (not URLs) of the specs ``raws``, in git's form."""
+    sources = (data_source(raw) for raw in raws)
+    return {p for s in sources if s is not None and s[1] is None and (p := repo_path(s[0])) is not None}
+
+
 def code_paths(raw: Mapping[str, Any]) -> list[str]:
     code = raw.get("code")
     return sorted({c for c in code if isinstance(c, str)}) if isinstance(code, list) else []
@@ -220,6 +228,7 @@ def fingerprint_worktree(root: Path, spec: ModelSpec, *, versions: Mapping[str, 
     cache = RepoCache(git)
     deps = dependencies(raw, worktree_reader(root))
     hashes = worktree_hashes(git, cache, [*files_of(raw), *deps.files])
+    hashes.update(worktree_overrides(git, cache, data_paths([raw])))
     cache.save()
     return fingerprint_of(raw, hashes, versions, deps=deps)
 
@@ -252,6 +261,7 @@ def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *, versio
     specs = _worktree_specs(git, store, wanted)
     deps = _dependencies(specs, worktree_reader(root))
     hashes = worktree_hashes(git, store, _files(specs, deps))
+    hashes.update(worktree_overrides(git, store, data_paths(s[0] for s in specs.values() if not isinstance(s, str))))
     if cache is None:
         store.save()
     return {n: _snapshot(n, specs[n], hashes, versions, deps.get(n)) for n in sorted(specs)}
@@ -269,6 +279,8 @@ def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
     specs = _commit_specs(git, store, commit, names)
     deps = _dependencies(specs, commit_reader(git, commit))
     hashes = tree_hashes(git, store, commit, _files(specs, deps))
+    paths = data_paths(s[0] for s in specs.values() if not isinstance(s, str))
+    hashes.update(commit_overrides(git, store, commit, paths, hashes))
     if cache is None:
         store.save()
     return {n: _snapshot(n, specs[n], hashes, versions, deps.get(n)) for n in sorted(specs)}
