@@ -38,7 +38,7 @@ def test_regression_view_shows_errors_per_group() -> None:
     assert [r.group for r in view.rows] == [("x",), ("y",)]
     assert view.columns == ("mae", "rmse", "mean_prediction")
     assert view.chart_metric == "mae"
-    assert "mae_gap" in view.summary
+    assert "mae_difference" in view.summary
 
 
 def test_warnings_and_undefined_rates_come_through() -> None:

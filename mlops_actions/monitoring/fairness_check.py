@@ -1,7 +1,7 @@
 """Fairness of the model on current data (labels + predictions + sensitive columns) versus its record.
 
 Disparities are computed by the fairness engine exactly as ``train`` records them (between groups, no
-bootstrap; ``mae_gap``/``rmse_gap`` named ``*_difference``). The spec's fairness gates with ``min``/``max``
+bootstrap; regression gaps named ``*_difference`` as everywhere). The spec's fairness gates with ``min``/``max``
 judge the current values (their ``action`` decides warn or fail); an undefined value under a gate warns.
 """
 
@@ -17,7 +17,6 @@ import pandas as pd
 from mlops_actions.convention.model import Gate, ModelSpec
 from mlops_actions.monitoring.thresholds import PASS, WARN, worst
 
-_RENAMED = {"mae_gap": "mae_difference", "rmse_gap": "rmse_difference"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def fairness_changes(labels: pd.Series, predictions: pd.Series, groups: pd.DataF
     control = groups[list(spec.data.control)][keep] if spec.data.control else None
     report = evaluate(labels[keep], predictions[keep], groups[list(spec.data.sensitive)][keep],
                       pos_label=spec.data.positive_label, control_features=control, task=spec.task, bootstrap=0)
-    current = {_RENAMED.get(k, k): _finite(v) for k, v in report.summary.items()}
+    current = {k: _finite(v) for k, v in report.summary.items()}
     gates = [g for g in spec.gates if g.kind == "fairness"]
     names = sorted({*recorded, *(_key(g) for g in gates)} or {k for k in current if "@" not in k})
     return tuple(_change(name, recorded.get(name), current.get(name), [g for g in gates if _key(g) == name])
