@@ -28,7 +28,7 @@ def test_classification_view_has_every_intersection_with_intervals() -> None:
     assert "demographic_parity_difference@to_overall" in view.summary
     assert view.summary_ci["demographic_parity_difference"][0] is not None
     assert view.chart_metric == "selection_rate"
-    assert chart_values(view)[("x", "p")] == row.values["selection_rate"]
+    assert chart_values(view)["a: x, b: p"] == row.values["selection_rate"]
 
 
 def test_regression_view_shows_errors_per_group() -> None:

@@ -17,7 +17,7 @@ from mlops_actions.reporting.markdown import md_cell, md_code
 
 DEFAULT_OUT = "mlops-out"
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
-OUTPUT_NAMES = frozenset({"fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json",
+OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json",
                           "model-card.md"})
 
 

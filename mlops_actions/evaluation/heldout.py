@@ -1,0 +1,118 @@
+"""What the report needs of one model's held-out predictions, as aggregates: metric replicates and pictures.
+
+``of_frame`` computes it from ``predictions.parquet`` (y_true, y_pred, y_score); ``train`` writes the same
+to ``evaluation.json`` (``as_dict``), so a report job that may not see rows (predictions stay in the
+training job) reads it back with ``from_dict``. ``key`` identifies the held-out rows (their count and
+labels, in order): two models with the same key and the same data were evaluated on the same rows, and
+their replicates pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mlops_actions.evaluation import curves, uncertainty
+
+FORMAT = "mlops-actions/held-out@1"
+DEFAULT_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Aggregates of one model's held-out predictions."""
+
+    task: str
+    rows: int
+    key: str
+    replicates: Mapping[str, np.ndarray] = field(default_factory=dict)
+    pictures: Mapping[str, Any] = field(default_factory=dict)
+    positive: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "task": self.task, "rows": self.rows, "key": self.key,
+                "positive": self.positive, "seed": uncertainty.SEED, "blocks": uncertainty.BLOCKS,
+                "replicates": uncertainty.rounded(self.replicates), "pictures": dict(self.pictures)}
+
+
+def from_dict(data: Mapping[str, Any]) -> HeldOut | None:
+    """Read ``as_dict``'s form; None for another format (an older ``evaluation.json``)."""
+    if data.get("format") != FORMAT:
+        return None
+    replicates = {str(k): np.array([math.nan if x is None else float(x) for x in v], dtype=float)
+                  for k, v in (data.get("replicates") or {}).items()}
+    return HeldOut(str(data["task"]), int(data["rows"]), str(data["key"]), replicates,
+                   dict(data.get("pictures") or {}), data.get("positive"))
+
+
+def rows_key(y_true: np.ndarray) -> str:
+    digest = hashlib.sha256(f"{len(y_true)}\n".encode())
+    digest.update("\x1f".join(map(str, y_true.tolist())).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: Any = None,
+             threshold: float = DEFAULT_THRESHOLD) -> HeldOut:
+    """Replicates of ``metrics`` and the pictures, from a predictions frame."""
+    if task == "regression":
+        y_true = frame["y_true"].to_numpy(dtype=float)
+        y_pred = frame["y_pred"].to_numpy(dtype=float)
+        reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred)
+        return HeldOut(task, len(y_true), rows_key(y_true), reps, {"residuals": curves.residual_deciles(y_true, y_pred)})
+    y_true = frame["y_true"].astype(str).to_numpy()
+    y_pred = frame["y_pred"].astype(str).to_numpy()
+    classes = sorted(set(np.unique(y_true)) | set(np.unique(y_pred)))
+    positive = _positive(classes, positive_label)
+    score = frame["y_score"].to_numpy(dtype=float) if "y_score" in frame.columns and positive else None
+    reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred, classes=classes, positive=positive,
+                                         score=score)
+    return HeldOut(task, len(y_true), rows_key(y_true), reps, _pictures(y_true, y_pred, classes, positive, score,
+                                                                      threshold), positive)
+
+
+def _positive(classes: Sequence[str], wanted: Any) -> str | None:
+    """The positive class of a binary model (the spec's, else the last in sorted order, as train decides)."""
+    if len(classes) > 2:
+        return str(wanted) if wanted is not None and str(wanted) in classes else None
+    if wanted is None:
+        return classes[-1] if classes else None
+    words = {"true": ("true", "1", "yes"), "false": ("false", "0", "no")}.get(str(wanted).lower(), (str(wanted),))
+    return next((c for c in classes if c == str(wanted) or c.lower() in words), str(wanted))
+
+
+def _pictures(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], positive: str | None,
+              score: np.ndarray | None, threshold: float) -> dict[str, Any]:
+    if len(classes) <= 2 and positive is not None:
+        truth = y_true == positive
+        if score is not None:
+            return {"binary": curves.binary_curves(truth, score, threshold)}
+        at_labels = curves.binary_curves(truth, (y_pred == positive).astype(float), 0.5)
+        return {"binary": at_labels | {"threshold": None, "roc": None, "pr": None, "calibration": None}}
+    return {"multiclass": curves.multiclass_tables(y_true, y_pred, classes)}
+
+
+def change_intervals(names: Sequence[str], deltas: Mapping[str, float | None], candidate: HeldOut | None,
+                     baseline: HeldOut | None, *, same_data: bool,
+                     baseline_rows: int | None) -> dict[str, uncertainty.Change]:
+    """The 95% interval of each metric change: paired when both were evaluated on the same rows."""
+    if candidate is None:
+        return {}
+    paired = baseline is not None and same_data and baseline.key == candidate.key
+    out = {}
+    for name in names:
+        delta = deltas.get(name)
+        reps = candidate.replicates.get(name)
+        if delta is None or reps is None:
+            continue
+        base = baseline.replicates.get(name) if baseline is not None else None
+        n_base = baseline.rows if baseline is not None else baseline_rows
+        found = uncertainty.change_interval(delta, reps, base, paired=paired, n_candidate=candidate.rows,
+                                            n_baseline=n_base)
+        if found is not None:
+            out[name] = found
+    return out
