@@ -61,8 +61,9 @@ def test_problems_loading_results_fail_the_report() -> None:
 
 def test_sections_come_in_the_documented_order() -> None:
     text = render_comment([model("churn", gates=GATES, baseline={"accuracy": 0.79})], ReportContext())
-    order = ["### ", "**Why it was retrained:**", "**Baseline:**", "#### What changed", "#### Metrics",
-             "#### Fairness", "<summary>Per group", "```mermaid", "#### Gates", "**Identity**"]
+    order = ["### ", "**Why retrained:**", "**Baseline:**", "| metric", "**Fairness:**", "<details>",
+             "#### What changed", "#### Metrics", "#### Fairness", "**Per group**", "```mermaid", "#### Gates",
+             "**Identity**", "</details>"]
     positions = [text.index(marker) for marker in order]
     assert positions == sorted(positions)
 
@@ -71,7 +72,8 @@ def test_metrics_against_a_baseline_show_direction_aware_change() -> None:
     m = model("churn", metrics={"accuracy": 0.75}, baseline={"metrics": {"accuracy": 0.8},
                                                               "params": {"class": "x", "params": {"C": 1.0}}})
     text = render_comment([m], ReportContext())
-    assert re.search(r"\| accuracy +\| higher +\| 0\.8 +\| 0\.75 +\| -0\.05 +\| -6\.3% +\| ▼ worse", text)
+    assert re.search(r"\| accuracy +\| higher +\| 0\.8 +\| 0\.75 +\| -0\.05 +\| ▼ worse +\|\n", text)  # glance
+    assert re.search(r"\| accuracy +\| higher +\| 0\.8 +\| 0\.75 +\| -0\.05 +\| ▼ worse +\| -6\.3% +\|", text)
     assert re.search(r"\| C +\| changed +\| `1\.0` +\| `2\.0`", text)
     assert re.search(r"\| class +\| changed +\| `\"x\"`", text)
     assert "`m`" not in text and "`churn@v1`, the latest registered version" in text
@@ -106,7 +108,8 @@ def test_empty_report_says_nothing_needs_review() -> None:
 
 def test_long_tables_are_collapsed_in_details() -> None:
     text = render_comment([model("m", groups=[f"g{i}" for i in range(20)])], ReportContext())
-    assert "<details><summary>Per group: 20 groups, 95% intervals</summary>" in text
+    details = text[text.index("<details>"):]
+    assert "**Per group** (20 groups): rates with 95% Wilson intervals" in details
     assert text.count("<details>") == text.count("</details>")
 
 
@@ -131,9 +134,9 @@ def test_forty_models_of_sixty_groups_fit_in_one_comment() -> None:
     assert "Shortened to fit GitHub's size limit" in text
     assert_safe_markdown(text)
     assert text.count("<details>") == text.count("</details>")
-    for i in range(40):  # every model keeps its verdict row and its gates
+    for i in range(40):  # every model keeps its verdict row and its glance
         assert f"| `model-{i:03d}`" in text
-    assert text.count("#### Gates") == 40
+    assert text.count("### ✅ pass · model") == 40
 
 
 def test_the_summary_keeps_everything_the_comment_had_to_cut() -> None:
@@ -151,7 +154,7 @@ def test_degrades_in_steps_collapse_first_then_cut_sections() -> None:
     limit = github_length(full) - 1000
     text = render_comment(models, ReportContext(), limit=limit)
     assert github_length(text) <= limit
-    assert "more groups left out to fit the comment" in text  # collapsed tables
+    assert "pictures, fairness by group" not in text  # compacted folds: no pictures, no per-group tables
     assert "left out" not in text.split("Shortened")[1].split(".")[0]  # no whole section had to go
 
 
@@ -160,8 +163,8 @@ def test_cuts_least_important_sections_first_and_names_them() -> None:
     text = render_comment(models, ReportContext(), limit=30_000)
     assert github_length(text) <= 30_000
     note = text[text.index("Shortened"):]
-    assert "charts" in note
-    assert text.count("#### Gates") == 10
+    assert "folded details" in note
+    assert text.count("### ✅ pass · model") == 10
     assert_safe_markdown(text)
 
 

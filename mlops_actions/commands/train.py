@@ -17,8 +17,8 @@ from mlops_actions.reporting.markdown import md_cell, md_code
 
 DEFAULT_OUT = "mlops-out"
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
-OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json",
-                          "model-card.md"})
+OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "predictions.parquet",
+                          "record.json", "model-card.md"})
 
 
 def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:

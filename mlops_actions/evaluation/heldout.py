@@ -63,7 +63,8 @@ def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: A
         y_true = frame["y_true"].to_numpy(dtype=float)
         y_pred = frame["y_pred"].to_numpy(dtype=float)
         reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred)
-        return HeldOut(task, len(y_true), rows_key(y_true), reps, {"residuals": curves.residual_deciles(y_true, y_pred)})
+        pictures = {"residuals": curves.residual_deciles(y_true, y_pred)}
+        return HeldOut(task, len(y_true), rows_key(y_true), reps, pictures)
     y_true = frame["y_true"].astype(str).to_numpy()
     y_pred = frame["y_pred"].astype(str).to_numpy()
     classes = sorted(set(np.unique(y_true)) | set(np.unique(y_pred)))

@@ -163,10 +163,11 @@ def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | N
     prefix = _display(folder, root)
     frame = load_predictions(folder, root)
     if frame is None and (folder / FAIRNESS_FILE).is_file():
-        from mlops_actions.evaluation.fairness_view import view_from_dict
+        from mlops_actions.evaluation.fairness_view import VIEW_FORMAT, view_from_dict
 
         data = read_json(folder / FAIRNESS_FILE, f"{prefix}/{FAIRNESS_FILE}")
-        _require(data, "groups", list, f"{prefix}/{FAIRNESS_FILE}")
+        own = isinstance(data, dict) and data.get("format") == VIEW_FORMAT
+        _require(data, "rows" if own else "groups", list, f"{prefix}/{FAIRNESS_FILE}")
         try:
             return view_from_dict(data), None, ()
         except (AttributeError, TypeError, ValueError, KeyError) as exc:  # hand-edited: not what train wrote

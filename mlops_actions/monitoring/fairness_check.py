@@ -18,7 +18,6 @@ from mlops_actions.convention.model import Gate, ModelSpec
 from mlops_actions.monitoring.thresholds import PASS, WARN, worst
 
 
-
 @dataclass(frozen=True)
 class FairnessChange:
     name: str

@@ -1,11 +1,12 @@
 """The PR report: one Markdown document, verdict line first, then one part per model.
 
 Two variants: the PR comment (hidden marker on the first line, at most 65,536 characters) and the job
-summary (at most 1 MiB). When the document is too long it degrades in steps: long tables are collapsed to
-their first rows, then whole sections are cut, least important first (charts, per-group tables, what
-changed, fairness, metrics, reasons, gates, identity; then the promotion preview, compacted first), from
-the last model backwards, and a note says what was left out. The output depends only on the inputs: same
-inputs, same bytes.
+summary (at most 1 MiB). Each model shows its glance (≤ 25 lines: verdict, reasons, metric changes
+with intervals, gates that did not pass, fairness in one line) and folds the rest in ``<details>``. When the
+document is too long it degrades in steps: the folds lose their pictures and per-group tables, then whole
+folds are cut from the last model backwards, then glances (the overview table keeps every model's row),
+then the promotion preview (compacted first), and a note says what was left out. The output depends only
+on the inputs: same inputs, same bytes.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL, UNDEFINED, WARN, verdict_of
 from mlops_actions.registry.preview import PromotionPreview
 from mlops_actions.reporting import format as fmt
+from mlops_actions.reporting import glance, sections
 from mlops_actions.reporting import promotions as promo
-from mlops_actions.reporting import sections
 from mlops_actions.reporting.markdown import md_code, md_text
 
 MARKER_NAME = "mlops-actions:report"  # for the GitHub layer: upsert_comment(pr, body, MARKER_NAME)
@@ -26,12 +27,8 @@ MARKER = f"<!-- {MARKER_NAME} -->"
 COMMENT_LIMIT = 65_536
 SUMMARY_LIMIT = 1024 * 1024
 NOTE_RESERVE = 800
-CUT_ORDER = ("chart", "groups", "changes", "fairness", "metrics", "why", "gates", "identity", "promotions",
-             "heading")
-_CUT_NAMES = {"chart": "charts", "groups": "per-group tables", "changes": "'what changed' sections",
-              "fairness": "fairness summaries", "metrics": "metric tables", "why": "retraining reasons",
-              "gates": "gate tables", "identity": "identity tables", "promotions": "promotion previews",
-              "heading": "model headings"}
+CUT_ORDER = ("more", "glance", "promotions")
+_CUT_NAMES = {"more": "folded details", "glance": "model summaries", "promotions": "promotion previews"}
 
 
 @dataclass(frozen=True)
@@ -137,23 +134,8 @@ def _gate_tally(m: ModelReport) -> str:
 
 
 def model_blocks(m: ModelReport) -> list[Block]:
-    renderers: list[tuple[str, Callable[[ModelReport], str]]] = [
-        ("heading", sections.heading), ("why", sections.why), ("changes", sections.changes),
-        ("metrics", sections.metrics), ("fairness", sections.fairness), ("groups", sections.groups),
-        ("chart", sections.chart), ("gates", sections.gates), ("identity", sections.identity)]
-    blocks = [Block(kind, render(m)) for kind, render in renderers]
-    return [_with_compact(b, m) for b in blocks if b.text]
-
-
-def _with_compact(block: Block, m: ModelReport) -> Block:
-    rows = len(m.fairness.rows) if m.fairness else 0
-    if block.kind == "groups" and rows > sections.COMPACT_ROWS:
-        return replace(block, compact=sections.groups(m, limit=sections.COMPACT_ROWS))
-    if block.kind == "fairness" and m.fairness is not None:
-        return replace(block, compact=sections.fairness(m, compact=True))
-    if block.kind == "gates" and m.gates.count("pass"):
-        return replace(block, compact=sections.gates(m, compact=True))
-    return block
+    """The glance (always shown) and the fold (compacted, then cut, when the document is too long)."""
+    return [Block("glance", glance.glance(m)), Block("more", glance.more(m), glance.more(m, compact=True))]
 
 
 def _join(blocks: Sequence[Block]) -> str:
