@@ -1,8 +1,10 @@
 """``mlops-actions demo``: the whole story, offline, in under a minute.
 
 A temporary repository from ``init --example arrests``, the GitHub emulator started in-process, then:
-a PR retrains the model (validate, plan, train, report → the sticky comment), a second push updates
-the same comment, the required reviewer approves, the merge registers ``arrests@v1``, a promotion to
+a PR lets the model see colour (validate, plan, train, report → the sticky comment warns: release rates by
+colour differ by 0.35, beyond the spec's 0.25), a push drops the balanced class weights (the report fails:
+balanced accuracy 0.52 under the floor of 0.65), a third push fixes both and the same comment is updated
+to pass, the required reviewer approves, the merge registers ``arrests@v1``, a promotion to
 staging deploys, a promotion to production with one approval is refused with the reason, and with the
 second approval it deploys. Every step runs the real CLI against the emulator through PyGithub.
 """
@@ -121,15 +123,48 @@ def _open_pr(story: Story, branch: str, title: str, files: list[str]) -> int:
 
 
 def _pull_request(story: Story) -> None:
-    story.say("a pull request retrains the model", "validate → plan → train → report: the sticky PR comment")
+    story.say("a pull request lets the model see colour",
+              "validate → plan → train → report: the sticky PR comment warns on a real number: the release "
+              "rates by colour now differ by more than the spec's 0.25")
     story.git("checkout", "-q", "-b", "retrain")
-    _edit_spec(story, "C: 1.0", "C: 0.5")
-    story.git("commit", "-q", "-am", "arrests: regularise more (C=0.5)")
-    _open_pr(story, "retrain", "Retrain arrests with C=0.5", ["models/arrests/model.yaml"])
+    _edit_spec(story, "    citizen: boolean\n", "    citizen: boolean\n    colour: categorical\n")
+    story.git("commit", "-q", "-am", "arrests: use colour as a feature")
+    _open_pr(story, "retrain", "Retrain arrests", ["models/arrests/model.yaml"])
     story.run("validate")
     story.run("plan", "--base", "main")
     story.run("train", "arrests")
-    story.run("report", "--base", "main", "--publish")
+    _report(story)
+    _glance(story, "demographic\\_parity\\_difference")
+    story.say("a push drops the balanced class weights",
+              "the report refuses: balanced accuracy falls to a coin's 0.52, below the spec's floor of 0.65")
+    _edit_spec(story, "    colour: categorical\n", "")
+    _edit_spec(story, "    class_weight: balanced\n", "")
+    story.git("commit", "-q", "-am", "arrests: no colour, no class weights")
+    _pushed(story)
+    story.run("train", "arrests")
+    _report(story, expect=1)
+    _glance(story, "balanced\\_accuracy")
+
+
+def _pushed(story: Story) -> int:
+    """The PR's head moves to the new commit (as a push does); its number."""
+    number = story.pulls["retrain"]
+    story.gh.state.pulls[(REPO, number)].head_sha = story.git("rev-parse", "HEAD")  # type: ignore[attr-defined]
+    return number
+
+
+def _report(story: Story, expect: int = EXIT_OK) -> None:
+    story.run("report", "--base", "main", "--publish", "--out", str(story.root / "mlops-out" / "report.md"),
+              expect=expect)
+
+
+def _glance(story: Story, gate: str) -> None:
+    """The gate line of the report the last step published (as the PR comment shows it)."""
+    report = (story.root / "mlops-out" / "report.md")
+    text = report.read_text(encoding="utf-8") if report.is_file() else ""
+    lines = [line for line in text.splitlines() if f"**{gate}**" in line and line.startswith(("❌", "⚠️"))]
+    shown = lines[0].rstrip().replace("**", "").replace("\\", "") if lines else "(no such gate line)"
+    print(f"the comment says: {shown}")
 
 
 def _edit_spec(story: Story, old: str, new: str) -> None:
@@ -141,13 +176,14 @@ def _edit_spec(story: Story, old: str, new: str) -> None:
 
 
 def _second_push(story: Story) -> None:
-    story.say("a second push to the same PR", "the same comment is updated in place: still one comment")
-    _edit_spec(story, "C: 0.5", "C: 0.25")
-    story.git("commit", "-q", "-am", "arrests: C=0.25 after review")
-    number = story.pulls["retrain"]
-    story.gh.state.pulls[(REPO, number)].head_sha = story.git("rev-parse", "HEAD")  # type: ignore[attr-defined]
+    story.say("a third push to the same PR", "balanced weights back, more regularisation: the report passes; "
+              "the same comment is updated in place: still one comment")
+    _edit_spec(story, "    max_iter: 1000\n", "    class_weight: balanced\n    max_iter: 1000\n")
+    _edit_spec(story, "C: 1.0", "C: 0.25")
+    story.git("commit", "-q", "-am", "arrests: balanced weights, C=0.25 after review")
+    number = _pushed(story)
     story.run("train", "arrests")
-    story.run("report", "--base", "main", "--publish")
+    _report(story)
     ours = [c for c in story.gh.state.comments.values()  # type: ignore[attr-defined]
             if c.issue_number == number and c.user == BOT]
     print(f"PR #{number} has {len(ours)} mlops-actions comment(s)")
