@@ -45,7 +45,7 @@ def test_a_failed_gate_exits_1(example_repo: Path, capsys: pytest.CaptureFixture
     write_results(example_repo / "mlops-out", metrics={"accuracy": 0.5})
     assert _run(example_repo) == 1
     out = capsys.readouterr().out
-    assert "**fail**" in out and "0.5 is below the minimum 0.75" in out
+    assert "**fail**" in out and "0.5 is below the minimum 0.6" in out
 
 
 def test_under_actions_sets_outputs_and_appends_the_summary(repo: Path, tmp_path: Path,

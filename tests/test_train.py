@@ -68,7 +68,7 @@ def test_example_trains_end_to_end(example_trained: Path) -> None:
     assert metrics["model"] == "arrests" and metrics["task"] == "classification"
     assert set(metrics["metrics"]) == {"accuracy", "balanced_accuracy", "roc_auc", "log_loss"}
     assert metrics["directions"]["log_loss"] == "lower"
-    assert metrics["metrics"]["accuracy"] > 0.75
+    assert metrics["metrics"]["balanced_accuracy"] > 0.65
     assert metrics["rows"] == {"train": 3919, "test": 1307}
     text = (folder / "metrics.json").read_text()
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
