@@ -10,7 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlops_actions.convention.model import ModelSpec, Policy
+from mlops_actions.convention.model import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_FAIRNESS,
+    REGRESSION_METRICS,
+    Gate,
+    ModelSpec,
+    Policy,
+)
 from mlops_actions.evaluation.baseline import Baseline
 from mlops_actions.evaluation.diff import (
     DataDiff,
@@ -148,7 +155,7 @@ def assess(candidate: Candidate, *, spec: ModelSpec | None, policy: Policy, base
         baseline_label=baseline.short_label,
         intervals={d.name: (d.interval.low, d.interval.high) for d in metrics if d.interval is not None},
         unmeasured=ev.fairness_note if fairness is None else None)
-    gates = (spec.gates if spec else ()) + policy.gates
+    gates = (spec.gates if spec else ()) + tuple(g for g in policy.gates if applies(g, candidate.task))
     return ModelReport(
         name=candidate.name, task=candidate.task, record=candidate.record, spec=spec, baseline=baseline,
         reasons=tuple(reasons),
@@ -173,6 +180,15 @@ def _with_intervals(diffs: tuple[MetricDiff, ...], candidate: Candidate, baselin
                              ev.baseline_heldout, same_data=same_data,
                              baseline_rows=rows if isinstance(rows, int) else None)
     return tuple(replace(d, interval=found.get(d.name)) for d in diffs)
+
+
+def applies(gate: Gate, task: str) -> bool:
+    """A policy's default gate applies to the models of its metric's task (an accuracy floor is not asked of
+    a regression model, nor an MAE ceiling of a classifier)."""
+    other = REGRESSION_METRICS | REGRESSION_FAIRNESS if task == "classification" else CLASSIFICATION_METRICS
+    if gate.kind == "fairness" and task == "regression":
+        return gate.name in REGRESSION_FAIRNESS
+    return gate.name not in other
 
 
 def _hashes(record: Mapping[str, Any]) -> tuple[str, ...]:

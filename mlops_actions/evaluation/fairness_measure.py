@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -36,6 +37,7 @@ from mlops_actions.evaluation.fairness_view import view_of
 BOOTSTRAP, SEED = 1000, 0
 _YES = frozenset({"1", "1.0", "true", "yes"})
 _NO = frozenset({"0", "0.0", "false", "no"})
+_WHOLE = re.compile(r"-?[0-9]+\.0+")
 _ENGINE_GROUP_NOTES = ("small group ", "empty intersection ", "... and ")
 
 
@@ -134,9 +136,11 @@ def readable_column(column: pd.Series, names: Mapping[str, str] | None) -> pd.Se
 
 
 def _text(value: Any) -> str:
+    """``3`` for 3.0 and for the text "3.0" (a column read as text), else the value as text."""
     if isinstance(value, float) and math.isfinite(value) and value == int(value):
         return str(int(value))
-    return str(value)
+    text = str(value)
+    return text.split(".")[0] if _WHOLE.fullmatch(text) else text
 
 
 def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str, positive: Any,

@@ -100,12 +100,14 @@ def _headline(m: ModelReport, view: FairnessView) -> str:
 
 
 def _where(view: FairnessView, key: str, value: float | None) -> str:
-    """Which grouping gives the worst value, and its highest and lowest group."""
+    """Within the grouping (and class) that gives the worst value: its lowest and highest group."""
     if value is None:
         return ""
-    grouping = next((g for g in view.groupings if view.summary.get(f"{key}@by={'×'.join(g)}") == value),
-                    view.groupings[0] if view.groupings else None)
-    rows = [r for r in view.rows if not r.small and r.by[-len(grouping or ()):] == tuple(grouping or ())]
+    suffix = next((k[len(key):] for k in view.summary if k.startswith(key + "@") and view.summary[k] == value
+                   and not k[len(key):].startswith(("@to_overall", "@mean"))), "")
+    target = suffix.split("@class=")[1].split("@")[0] if "@class=" in suffix else None
+    by = tuple(suffix.split("@by=")[1].split("×")) if "@by=" in suffix else tuple(view.features[:1])
+    rows = [r for r in view.rows if not r.small and r.by[-len(by):] == by and (target is None or r.target == target)]
     metric = view.chart_metric or ""
     ranked = sorted((r for r in rows if r.values.get(metric) is not None), key=lambda r: r.values[metric])
     if len(ranked) < 2:

@@ -221,7 +221,8 @@ def _parts(view: FairnessView, names: Sequence[str]) -> list[str]:
         name, sep, suffix = key.partition("@")
         if sep and name in names and not suffix.startswith(("to_overall", "mean")):
             found.setdefault("@" + suffix, None)
-    return list(found)
+    order = {"@by=" + "×".join(g): i for i, g in enumerate(view.groupings)}
+    return sorted(found, key=lambda s: (s.split("@by=")[0], order.get("@by=" + s.split("@by=")[-1], len(order))))
 
 
 def _warnings(view: FairnessView | None, compact: bool) -> str:
