@@ -213,3 +213,67 @@ def test_why_fairness_is_missing_is_said() -> None:
     no_sensitive = replace(no_groups, fairness_changes=(), spec=replace(no_groups.spec, data=replace(
         no_groups.spec.data, sensitive=())))
     assert "No sensitive features in the spec" in render_comment([no_sensitive], ReportContext())
+
+
+def _real_model(name: str, seed: int):  # noqa: ANN202
+    """A model report built the way ``report`` builds it: measured fairness over three sensitive columns,
+    held-out replicates and pictures, a registered baseline."""
+    import numpy as np
+    import pandas as pd
+    from reportkit import record, spec
+
+    from mlops_actions.convention.model import Policy
+    from mlops_actions.evaluation.assess import Candidate, Evidence, assess
+    from mlops_actions.evaluation.baseline import REGISTERED, Baseline
+    from mlops_actions.evaluation.fairness_measure import Settings, measure
+    from mlops_actions.evaluation.heldout import of_frame
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    truth = rng.random(n) < 0.3
+    score = 1 / (1 + np.exp(-(truth * 2.0 - 1 + rng.normal(0, 1, n))))
+    frame = pd.DataFrame({"y_true": np.where(truth, "1", "0"), "y_pred": np.where(score >= 0.5, "1", "0"),
+                          "y_score": score, "race": rng.choice(["a", "b", "c", "d", "e"], n),
+                          "sex": rng.choice(["0.0", "1.0"], n), "age": rng.choice(["<30", "30-60", ">60", "?"], n,
+                                                                                 p=[0.3, 0.5, 0.19, 0.01])})
+    metrics = {"accuracy": 0.8, "balanced_accuracy": 0.75, "roc_auc": 0.85, "log_loss": 0.4}
+    directions = {"accuracy": "higher", "balanced_accuracy": "higher", "roc_auc": "higher", "log_loss": "lower"}
+    s = spec(name, [{"metric": "accuracy", "min": 0.9}, {"metric": "roc_auc", "max_regression": 0.01},
+                    {"fairness": "demographic_parity_difference", "max": 0.01, "action": "warn"}],
+             sensitive=("race", "sex", "age"))
+    view = measure(frame.y_true, frame.y_pred, frame, Settings.of(s), "classification").view
+    old = {**record(name, metrics={k: v - 0.01 for k, v in metrics.items()},
+                    fairness={"demographic_parity_difference": 0.05}), "rows": {"train": 9000, "test": 3000}}
+    evidence = Evidence(of_frame(frame, "classification", list(metrics)), None, None, 0.5)
+    return assess(Candidate(name, "classification", record(name, metrics=metrics), metrics, directions),
+                  spec=s, policy=Policy(), baseline=Baseline(REGISTERED, name, "v3", None, old), fairness=view,
+                  reasons=("spec changed: estimator.params.C: 1.0 → 2.0", "data changed: data/d.csv"),
+                  evidence=evidence)
+
+
+def _unfolded(text: str) -> list[str]:
+    shown, depth = [], 0
+    for line in text.split("\n"):
+        if line.startswith("<details>"):
+            depth += 1
+            if depth == 1:
+                shown.append(line)
+        elif line.startswith("</details>"):
+            depth -= 1
+        elif depth == 0:
+            shown.append(line)
+    return shown
+
+
+def test_five_models_with_three_sensitive_columns_stay_short() -> None:
+    models = [_real_model(f"model-{i}", i) for i in range(5)]
+    text = render_comment(models, ReportContext(base_ref="main", head_ref="retrain"))
+    shown = _unfolded(text)
+    assert len(shown) < 120, "\n".join(shown)
+    assert github_length(text) < COMMENT_LIMIT
+    assert "Shortened" not in text  # nothing had to be cut
+    assert "+0.01 [" in text and "its spread is taken to be the candidate's" in text  # unpaired, assumed
+    assert text.count("```mermaid") == 5 * 4  # ROC, PR, calibration, fairness per model
+    for part in text.split("\n### ")[1:]:
+        assert len(part.split("<details>")[0].strip("\n").split("\n")) <= 25
+    assert_safe_markdown(text)
