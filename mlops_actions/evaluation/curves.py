@@ -67,13 +67,15 @@ def calibration(positive: np.ndarray, score: np.ndarray) -> dict[str, list[Any]]
 
 
 def multiclass_tables(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
-    """Confusion matrix (rows: true class, columns: predicted) and per-class precision, recall, F1."""
-    index = {c: i for i, c in enumerate(classes)}
+    """Confusion matrix (rows: true class, columns: predicted) and per-class precision, recall, F1; the
+    labels are codes into ``classes`` (ints) or the class values themselves."""
     k = len(classes)
-    t = np.array([index.get(v, -1) for v in y_true])
-    p = np.array([index.get(v, -1) for v in y_pred])
-    ok = (t >= 0) & (p >= 0)
-    matrix = np.bincount(t[ok] * k + p[ok], minlength=k * k).reshape(k, k)
+    if y_true.dtype.kind not in "iu":
+        index = {c: i for i, c in enumerate(classes)}
+        y_true = np.array([index.get(v, -1) for v in y_true])
+        y_pred = np.array([index.get(v, -1) for v in y_pred])
+    ok = (y_true >= 0) & (y_pred >= 0)
+    matrix = np.bincount(y_true[ok] * k + y_pred[ok], minlength=k * k).reshape(k, k)
     tp = np.diag(matrix).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.nan_to_num(tp / matrix.sum(axis=0))

@@ -35,6 +35,7 @@ from mlops_actions.evaluation.assess import FairnessView, GroupRow, Interval
 from mlops_actions.evaluation.fairness_view import view_of
 
 BOOTSTRAP, SEED = 1000, 0
+MISSING = "missing"  # the group of missing values (as train names it, data.missing.sensitive: group)
 _YES = frozenset({"1", "1.0", "true", "yes"})
 _NO = frozenset({"0", "0.0", "false", "no"})
 _WHOLE = re.compile(r"-?[0-9]+\.0+")
@@ -84,16 +85,31 @@ def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, 
     if note is not None:
         return Measured(None, note)
     shown = readable(groups, settings)
-    parts = [(target, by, _one(y_true, y_pred, shown, settings, task, positive, by))
-             for target, positive in targets for by in settings.groupings()]
+    parts = []
+    for target, positive in targets:
+        truth, pred = _as_measured(y_true, y_pred, positive, task)  # once per class, not per grouping
+        parts.extend((target, by, _one(truth, pred, shown, settings, task, by)) for by in settings.groupings())
     return Measured(combine(parts, settings))
+
+
+def _as_measured(y_true: Any, y_pred: Any, positive: Any, task: str) -> tuple[Any, Any]:
+    """Regression values as they are; classification labels as "is the positive class" masks."""
+    if task == "regression":
+        return y_true, y_pred
+    from mlops_actions.fairness.labels import is_positive
+
+    return is_positive(_column(y_true), positive), is_positive(_column(y_pred), positive)
+
+
+def _column(values: Any) -> Any:
+    return values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
 
 
 def targets_of(y_true: Any, y_pred: Any, settings: Settings, task: str) -> tuple[list[tuple[str, Any]], str | None]:
     """The (shown class, label) pairs to measure; a note instead when a multi-class model names none."""
     if task == "regression":
         return [("", None)], None
-    labels = sorted({str(v) for v in pd.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))})
+    labels = sorted({str(v) for column in (y_true, y_pred) for v in pd.unique(pd.Series(column))})
     wanted = settings.positive_label
     if wanted is not None:
         return [("", match_label(labels, wanted, y_true))], None
@@ -125,14 +141,23 @@ def readable(groups: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 
 
 def readable_column(column: pd.Series, names: Mapping[str, str] | None) -> pd.Series:
-    """Declared names first; yes / no for a 0/1 or true/false column; ``3`` for ``3.0``."""
-    text = column.map(_text, na_action="ignore").astype(object).where(column.notna(), "missing")
-    uniques = {str(v).lower() for v in pd.unique(text)} - {"missing"}
+    """Declared names first; yes / no for a 0/1 or true/false column; ``3`` for ``3.0``; missing values
+    "missing". Only the distinct values are mapped (a categorical comes back): cheap for any row count."""
+    codes, uniques = pd.factorize(pd.Series(column).reset_index(drop=True), sort=False)
+    text = [_text(v) for v in uniques]
+    lowered = {t.lower() for t in text} - {MISSING}
     if names:
-        return text.map(lambda v: names.get(v, v))
-    if uniques and uniques <= (_YES | _NO) and not uniques <= {"yes", "no"}:
-        return text.map(lambda v: "yes" if v.lower() in _YES else ("no" if v.lower() in _NO else v))
-    return text
+        shown = [names.get(t, t) for t in text]
+    elif lowered and lowered <= (_YES | _NO) and not lowered <= {"yes", "no"}:
+        shown = [t if t == MISSING else ("yes" if t.lower() in _YES else "no") for t in text]
+    else:
+        shown = text
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(shown), codes)
+        shown = [*shown, MISSING]
+    labels = list(dict.fromkeys(shown))  # two raw values may read the same (0 and 0.0)
+    remap = np.array([labels.index(s) for s in shown], dtype=np.int32)
+    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=labels))
 
 
 def _text(value: Any) -> str:
@@ -143,12 +168,12 @@ def _text(value: Any) -> str:
     return text.split(".")[0] if _WHOLE.fullmatch(text) else text
 
 
-def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str, positive: Any,
+def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str,
          by: tuple[str, ...]) -> Any:
     from mlops_actions.fairness import evaluate
 
     control = groups[list(settings.control)] if settings.control else None
-    return evaluate(y_true, y_pred, groups[list(by)], pos_label=1 if positive is None else positive,
+    return evaluate(y_true, y_pred, groups[list(by)], pos_label=True,
                     control_features=control, task=task, min_group_size=settings.min_group_size,
                     bootstrap=BOOTSTRAP if task == "classification" else 0, seed=SEED, exclude_small=True)
 

@@ -50,9 +50,10 @@ def from_dict(data: Mapping[str, Any]) -> HeldOut | None:
                    dict(data.get("pictures") or {}), data.get("positive"))
 
 
-def rows_key(y_true: np.ndarray) -> str:
-    digest = hashlib.sha256(f"{len(y_true)}\n".encode())
-    digest.update("\x1f".join(map(str, y_true.tolist())).encode("utf-8", "surrogatepass"))
+def rows_key(y_true: np.ndarray, classes: Sequence[str] = ()) -> str:
+    """Identity of the held-out rows: their count and labels in order (class codes, or the values)."""
+    digest = hashlib.sha256(f"{len(y_true)}\n{chr(31).join(classes)}\n".encode("utf-8", "surrogatepass"))
+    digest.update(np.ascontiguousarray(y_true).tobytes())
     return digest.hexdigest()
 
 
@@ -65,15 +66,27 @@ def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: A
         reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred)
         pictures = {"residuals": curves.residual_deciles(y_true, y_pred)}
         return HeldOut(task, len(y_true), rows_key(y_true), reps, pictures)
-    y_true = frame["y_true"].astype(str).to_numpy()
-    y_pred = frame["y_pred"].astype(str).to_numpy()
-    classes = sorted(set(np.unique(y_true)) | set(np.unique(y_pred)))
+    y_true, y_pred, classes = class_codes(frame["y_true"], frame["y_pred"])
     positive = _positive(classes, positive_label)
+    at = classes.index(positive) if positive in classes else None
     score = frame["y_score"].to_numpy(dtype=float) if "y_score" in frame.columns and positive else None
-    reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred, classes=classes, positive=positive,
+    reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred, classes=range(len(classes)), positive=at,
                                          score=score)
-    return HeldOut(task, len(y_true), rows_key(y_true), reps, _pictures(y_true, y_pred, classes, positive, score,
-                                                                      threshold), positive)
+    return HeldOut(task, len(y_true), rows_key(y_true, classes), reps,
+                   _pictures(y_true, y_pred, classes, at, score, threshold), positive)
+
+
+def class_codes(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Labels as text (``1`` and ``"1"`` are one class) → int codes into the sorted classes."""
+    import pandas as pd
+
+    true_codes, true_uniques = pd.factorize(pd.Series(y_true).astype(str), sort=True)
+    pred_codes, pred_uniques = pd.factorize(pd.Series(y_pred).astype(str), sort=True)
+    classes = sorted(set(true_uniques.tolist()) | set(pred_uniques.tolist()))
+    lookup = {c: i for i, c in enumerate(classes)}
+    remap_true = np.array([lookup[c] for c in true_uniques.tolist()], dtype=np.int32)
+    remap_pred = np.array([lookup[c] for c in pred_uniques.tolist()], dtype=np.int32)
+    return remap_true[true_codes], remap_pred[pred_codes], classes
 
 
 def _positive(classes: Sequence[str], wanted: Any) -> str | None:
@@ -86,8 +99,9 @@ def _positive(classes: Sequence[str], wanted: Any) -> str | None:
     return next((c for c in classes if c == str(wanted) or c.lower() in words), str(wanted))
 
 
-def _pictures(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], positive: str | None,
+def _pictures(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], positive: int | None,
               score: np.ndarray | None, threshold: float) -> dict[str, Any]:
+    """Binary (``positive``: the positive class's code) or multi-class pictures from class codes."""
     if len(classes) <= 2 and positive is not None:
         truth = y_true == positive
         if score is not None:
@@ -95,6 +109,7 @@ def _pictures(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], po
         at_labels = curves.binary_curves(truth, (y_pred == positive).astype(float), 0.5)
         return {"binary": at_labels | {"threshold": None, "roc": None, "pr": None, "calibration": None}}
     return {"multiclass": curves.multiclass_tables(y_true, y_pred, classes)}
+
 
 
 def change_intervals(names: Sequence[str], deltas: Mapping[str, float | None], candidate: HeldOut | None,

@@ -23,6 +23,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,12 +56,14 @@ def block_weights(blocks: int, replicates: int = REPLICATES, seed: int = SEED) -
     return weights
 
 
+@functools.lru_cache(maxsize=4)
 def block_of_rows(n: int, seed: int = SEED) -> tuple[np.ndarray, int]:
     """Each row's block (a seeded deal of the rows into ``min(n, BLOCKS)`` blocks) and the block count."""
     blocks = min(n, BLOCKS)
     order = np.random.default_rng(seed + 1).permutation(n)
     assignment = np.empty(n, dtype=np.intp)
     assignment[order] = np.arange(n) % blocks
+    assignment.flags.writeable = False
     return assignment, blocks
 
 
@@ -93,9 +96,10 @@ def change_interval(delta: float, candidate: np.ndarray, baseline: np.ndarray | 
 
 # --- per-metric statistics and formulas --------------------------------------------------------------------
 
-def classification_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str],
-                         positive: str | None, score: np.ndarray | None) -> tuple[Stats, Formula] | None:
-    """The statistics and formula of a classification metric; None when it has no interval here."""
+def classification_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[Any],
+                         positive: Any, score: np.ndarray | None) -> tuple[Stats, Formula] | None:
+    """The statistics and formula of a classification metric; None when it has no interval here. Labels
+    may be class values or int codes (``classes`` and ``positive`` then codes too: faster comparisons)."""
     one = np.ones(len(y_true))
     if name == "accuracy":
         return [one, (y_true == y_pred).astype(float)], lambda s: s[:, 1] / s[:, 0]
@@ -112,8 +116,8 @@ def classification_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray, clas
     return None
 
 
-def _prf(name: str, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str],
-         positive: str | None) -> tuple[Stats, Formula]:
+def _prf(name: str, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[Any],
+         positive: Any) -> tuple[Stats, Formula]:
     targets = [positive] if positive is not None else list(classes)
     stats = [a for c in targets for a in (((y_true == c) & (y_pred == c)) * 1.0, ((y_true != c) & (y_pred == c)) * 1.0,
                                           ((y_true == c) & (y_pred != c)) * 1.0)]
@@ -130,13 +134,28 @@ def _auc(positive: np.ndarray, score: np.ndarray) -> tuple[Stats, Formula] | Non
     m, k = int(positive.sum()), int((~positive).sum())
     if m == 0 or k == 0:
         return None
-    neg, pos = np.sort(score[~positive]), np.sort(score[positive])
-    below_neg = (np.searchsorted(neg, score, "left") + np.searchsorted(neg, score, "right")) / (2 * k)
-    above_pos = 1 - (np.searchsorted(pos, score, "left") + np.searchsorted(pos, score, "right")) / (2 * m)
+    below_neg, below_pos = placements(positive, score)
+    below_neg, above_pos = below_neg / k, 1 - below_pos / m
     auc = float(below_neg[positive].mean())
     p, q = positive * 1.0, (~positive) * 1.0
     stats = [p, p * below_neg, q, q * above_pos]
     return stats, lambda s: s[:, 1] / s[:, 0] + s[:, 3] / s[:, 2] - auc
+
+
+def placements(positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the negatives and the positives scored below it, ties counted half (one sort)."""
+    order = np.argsort(score, kind="stable")
+    s, p = score[order], positive[order].astype(np.int64)
+    start = np.r_[True, s[1:] != s[:-1]]
+    group = np.cumsum(start) - 1
+    pos_in = np.bincount(group, weights=p).astype(np.int64)
+    neg_in = np.bincount(group, minlength=len(pos_in)) - pos_in
+    pos_before = np.r_[0, np.cumsum(pos_in)[:-1]]
+    neg_before = np.r_[0, np.cumsum(neg_in)[:-1]]
+    below_neg, below_pos = np.empty(len(score)), np.empty(len(score))
+    below_neg[order] = neg_before[group] + neg_in[group] / 2
+    below_pos[order] = pos_before[group] + pos_in[group] / 2
+    return below_neg, below_pos
 
 
 def regression_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[Stats, Formula] | None:
@@ -156,7 +175,7 @@ def regression_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> tuple
 
 
 def metric_replicates(task: str, names: Sequence[str], y_true: np.ndarray, y_pred: np.ndarray, *,
-                      classes: Sequence[str] = (), positive: str | None = None,
+                      classes: Sequence[Any] = (), positive: Any = None,
                       score: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Bootstrap replicates of each metric in ``names`` that has a formula here."""
     assignment, blocks = block_of_rows(len(y_true))
