@@ -193,3 +193,24 @@ def build(root: Path) -> Path:
         spec.write_text(spec.read_text().replace(old, new))
     git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "tune all three")
     return root
+
+
+PINNED = {"OPENBLAS_CORETYPE": "Haswell", "MKL_CBWR": "AVX2", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def run_cli(root: Path, *commands: list[str]) -> list[int]:
+    """Run ``mlops-actions`` commands in one fresh Python process whose BLAS kernels and threads are pinned
+    before numpy loads (as the CLI pins them), so trained bytes do not depend on what this process loaded."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = ("import contextlib, io, json, sys\nfrom mlops_actions.cli import main\ncodes = []\n"
+              "for argv in json.loads(sys.argv[1]):\n"
+              "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+              "        codes.append(main(['-C', sys.argv[2], *argv]))\nprint(json.dumps(codes))")
+    env = {**os.environ, **PINNED}
+    done = subprocess.run([sys.executable, "-c", script, json.dumps(list(commands)), str(root)], env=env,
+                          capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -131,7 +131,7 @@ def test_the_json_form_round_trips() -> None:
     assert view_from_dict(view_to_dict(view)) == view
 
 
-def test_the_spec_section_is_validated(tmp_path) -> None:  # noqa: ANN001
+def test_the_spec_section_is_validated(tmp_path) -> None:
     from mlops_actions.convention.semantic import check_model_spec
 
     raw = dict(spec().raw)
@@ -144,7 +144,7 @@ def test_the_spec_section_is_validated(tmp_path) -> None:  # noqa: ANN001
     assert any("fairness.classes applies to classification only" in m for m in messages)
 
 
-def _context(root):  # noqa: ANN001, ANN202
+def _context(root):
     from mlops_actions.convention.semantic import Context
 
     return Context(root, Policy(), False, frozenset({"m"}), read_headers=False)

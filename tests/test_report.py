@@ -215,7 +215,7 @@ def test_why_fairness_is_missing_is_said() -> None:
     assert "No sensitive features in the spec" in render_comment([no_sensitive], ReportContext())
 
 
-def _real_model(name: str, seed: int):  # noqa: ANN202
+def _real_model(name: str, seed: int):
     """A model report built the way ``report`` builds it: measured fairness over three sensitive columns,
     held-out replicates and pictures, a registered baseline."""
     import numpy as np

@@ -38,7 +38,7 @@ def _unit(name: str, y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray |
     ("roc_auc", lambda t, p, s: sk.roc_auc_score(t == "yes", s)),
     ("log_loss", lambda t, p, s: sk.log_loss(t == "yes", s)),
 ])
-def test_each_classification_formula_is_the_metric_itself(name: str, reference) -> None:  # noqa: ANN001
+def test_each_classification_formula_is_the_metric_itself(name: str, reference) -> None:
     y_true, y_pred, score = _binary()
     assert _unit(name, y_true, y_pred, score) == pytest.approx(reference(y_true, y_pred, score), abs=1e-9)
 
@@ -46,7 +46,7 @@ def test_each_classification_formula_is_the_metric_itself(name: str, reference) 
 @pytest.mark.parametrize(("name", "reference"), [
     ("mae", sk.mean_absolute_error), ("rmse", sk.root_mean_squared_error), ("r2", sk.r2_score),
     ("mape", sk.mean_absolute_percentage_error)])
-def test_each_regression_formula_is_the_metric_itself(name: str, reference) -> None:  # noqa: ANN001
+def test_each_regression_formula_is_the_metric_itself(name: str, reference) -> None:
     rng = np.random.default_rng(1)
     truth = rng.normal(20, 5, 2000)
     pred = truth + rng.normal(0, 2, 2000)
@@ -75,7 +75,7 @@ def test_the_spread_of_roc_auc_is_delongs() -> None:
 
 
 def test_paired_intervals_are_narrower_than_unpaired_for_the_same_rows() -> None:
-    y_true, y_pred, score = _binary()
+    y_true, y_pred, _ = _binary()
     rng = np.random.default_rng(9)
     flipped = y_pred.copy()
     flip = rng.random(len(y_pred)) < 0.01

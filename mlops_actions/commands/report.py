@@ -161,7 +161,8 @@ def build_reports(root: Path, options: ReportOptions,
 def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:
     candidate = res.load_candidate(folder, root)
     spec = load_spec(root, candidate.name)
-    view, balance, notes = res.fairness_for(folder, spec, candidate.task, root, policy.min_group_size)
+    frame = res.load_predictions(folder, root)  # read once: fairness, intervals and pictures all need it
+    view, balance, notes = res.fairness_for(folder, spec, candidate.task, root, policy.min_group_size, frame)
     problem = (options.base_problems or {}).get(candidate.name)
     baseline = load_baseline(root, candidate.name, policy.baseline, deployed=options.deployed,
                              base_results=options.base_results, base_ref=options.base,
@@ -169,10 +170,11 @@ def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reaso
     base_groups, base_heldout = None, None
     if baseline.kind == BASE_REF and options.base_results is not None:
         base_folder = options.base_results / candidate.name
-        base_groups, base_balance = _base_extras(base_folder, spec, policy.min_group_size)
-        base_heldout = res.heldout_for(base_folder, spec, candidate.task, candidate.metrics)
+        base_frame = res.load_predictions(base_folder)
+        base_groups, base_balance = _base_extras(base_folder, spec, policy.min_group_size, base_frame)
+        base_heldout = res.heldout_for(base_folder, spec, candidate.task, candidate.metrics, frame=base_frame)
         baseline = replace(baseline, class_balance=base_balance)
-    evidence = Evidence(res.heldout_for(folder, spec, candidate.task, candidate.metrics, root), base_heldout,
+    evidence = Evidence(res.heldout_for(folder, spec, candidate.task, candidate.metrics, root, frame), base_heldout,
                         next((n.split(": ", 1)[1] for n in notes if n.startswith(res.NOT_MEASURED)), None),
                         res.threshold_of(spec))
     return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
@@ -188,13 +190,13 @@ def model_card_for(root: Path, folder: Path, *, deployed: Mapping[str, str] | No
     return model_card(_one(root, folder, load_policy(root), options, ()))
 
 
-def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | None,
+def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | None, frame: Any,
                  ) -> tuple[Mapping[str, float | None] | None, Mapping[str, float] | None]:
     """Per-group chart values and class balance of the model trained at the base ref."""
     from mlops_actions.evaluation.fairness_view import chart_values
 
     task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
-    view, balance, _ = res.fairness_for(folder, spec, task, min_group_size=min_group_size)
+    view, balance, _ = res.fairness_for(folder, spec, task, min_group_size=min_group_size, frame=frame)
     return (chart_values(view) if view is not None else None), balance
 
 

@@ -70,6 +70,8 @@ def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: A
     positive = _positive(classes, positive_label)
     at = classes.index(positive) if positive in classes else None
     score = frame["y_score"].to_numpy(dtype=float) if "y_score" in frame.columns and positive else None
+    if score is not None and not np.isfinite(score).all():
+        raise ValueError("y_score holds missing or infinite values")
     reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred, classes=range(len(classes)), positive=at,
                                          score=score)
     return HeldOut(task, len(y_true), rows_key(y_true, classes), reps,

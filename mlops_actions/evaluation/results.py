@@ -156,12 +156,15 @@ def load_predictions(folder: Path, root: Path | None = None) -> Any:
 FairnessResult = tuple[FairnessView | None, Mapping[str, float] | None, tuple[str, ...]]
 
 
+_UNREAD: Any = object()
+
+
 def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | None = None,
-                 min_group_size: int | None = None) -> FairnessResult:
+                 min_group_size: int | None = None, frame: Any = _UNREAD) -> FairnessResult:
     """From the held-out predictions when they are here; else from ``fairness.json`` (aggregates only, as a
     job that may not upload rows leaves them); else none, and a note saying so."""
     prefix = _display(folder, root)
-    frame = load_predictions(folder, root)
+    frame = load_predictions(folder, root) if frame is _UNREAD else frame
     if frame is None and (folder / FAIRNESS_FILE).is_file():
         from mlops_actions.evaluation.fairness_view import VIEW_FORMAT, view_from_dict
 
@@ -219,12 +222,13 @@ def threshold_of(spec: ModelSpec | None) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.5
 
 
-def heldout_for(folder: Path, spec: ModelSpec | None, task: str, metrics: Any, root: Path | None = None) -> Any:
-    """Metric replicates and pictures: from the held-out predictions when they are here, else from
-    ``evaluation.json`` (aggregates train wrote), else None."""
+def heldout_for(folder: Path, spec: ModelSpec | None, task: str, metrics: Any, root: Path | None = None,
+                frame: Any = _UNREAD) -> Any:
+    """Metric replicates and pictures: from the held-out predictions when they are here (``frame``, when
+    the caller read them already), else from ``evaluation.json`` (aggregates train wrote), else None."""
     from mlops_actions.evaluation import heldout
 
-    frame = load_predictions(folder, root)
+    frame = load_predictions(folder, root) if frame is _UNREAD else frame
     if frame is not None and {"y_true", "y_pred"} <= set(frame.columns):
         try:
             return heldout.of_frame(frame, task, list(metrics), threshold=threshold_of(spec),
