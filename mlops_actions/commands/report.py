@@ -152,10 +152,18 @@ def missing_results(plan: PlanSummary, trained: set[str], results: str) -> tuple
 
 def build_reports(root: Path, options: ReportOptions,
                   reasons: Mapping[str, Sequence[str]] | None = None) -> list[ModelReport]:
+    """One report per results folder, in folder order; models are assessed in a small thread pool (numpy,
+    pyarrow and pandas release the GIL in their heavy loops), and the order of the results never depends
+    on the scheduling."""
+    from concurrent.futures import ThreadPoolExecutor
+
     policy = load_policy(root)
     reasons = options.reasons if options.reasons is not None else (reasons or {})
-    return [_one(root, folder, policy, options, reasons.get(folder.name, ()))
-            for folder in res.result_folders(options.results, missing_ok=True)]
+    folders = res.result_folders(options.results, missing_ok=True)
+    if len(folders) < 2:
+        return [_one(root, folder, policy, options, reasons.get(folder.name, ())) for folder in folders]
+    with ThreadPoolExecutor(max_workers=min(len(folders), os.cpu_count() or 1, 4)) as pool:
+        return list(pool.map(lambda f: _one(root, f, policy, options, reasons.get(f.name, ())), folders))
 
 
 def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:
@@ -196,7 +204,8 @@ def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | Non
     from mlops_actions.evaluation.fairness_view import chart_values
 
     task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
-    view, balance, _ = res.fairness_for(folder, spec, task, min_group_size=min_group_size, frame=frame)
+    view, balance, _ = res.fairness_for(folder, spec, task, min_group_size=min_group_size, frame=frame,
+                                        intervals=False)  # drawn as a line: no bootstrap needed
     return (chart_values(view) if view is not None else None), balance
 
 

@@ -22,19 +22,21 @@ def grid() -> np.ndarray:
     return np.linspace(0.0, 1.0, POINTS)
 
 
-def binary_curves(positive: np.ndarray, score: np.ndarray, threshold: float) -> dict[str, Any]:
-    """Confusion at ``threshold``, ROC, PR and calibration of one binary classifier."""
+def binary_curves(positive: np.ndarray, score: np.ndarray, threshold: float,
+                  order: np.ndarray | None = None) -> dict[str, Any]:
+    """Confusion at ``threshold``, ROC, PR and calibration of one binary classifier (``order``: the rows by
+    ascending score, when the caller sorted them already)."""
     predicted = score >= threshold
     tp = int(np.count_nonzero(positive & predicted))
     fp = int(np.count_nonzero(~positive & predicted))
     fn = int(np.count_nonzero(positive & ~predicted))
     tn = int(np.count_nonzero(~positive & ~predicted))
     return {"threshold": threshold, "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
-            **_roc_pr(positive, score), "calibration": calibration(positive, score)}
+            **_roc_pr(positive, score, order), "calibration": calibration(positive, score)}
 
 
-def _roc_pr(positive: np.ndarray, score: np.ndarray) -> dict[str, list[float] | None]:
-    order = np.argsort(-score, kind="stable")
+def _roc_pr(positive: np.ndarray, score: np.ndarray, ascending: np.ndarray | None) -> dict[str, list[float] | None]:
+    order = np.argsort(-score, kind="stable") if ascending is None else ascending[::-1]
     s, p = score[order], positive[order]
     distinct = np.flatnonzero(np.diff(s)) if len(s) > 1 else np.zeros(0, dtype=np.intp)
     cut = np.r_[distinct, len(s) - 1]  # last index of each run of tied scores

@@ -77,8 +77,10 @@ class Measured:
     note: str | None = None
 
 
-def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str) -> Measured:
-    """Measure fairness of held-out predictions (``groups`` holds the sensitive and control columns)."""
+def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str, *,
+            intervals: bool = True) -> Measured:
+    """Measure fairness of held-out predictions (``groups`` holds the sensitive and control columns);
+    ``intervals=False`` skips the bootstrap of the disparities (a baseline drawn as a line needs none)."""
     if not settings.sensitive:
         return Measured(None)
     targets, note = targets_of(y_true, y_pred, settings, task)
@@ -88,7 +90,8 @@ def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, 
     parts = []
     for target, positive in targets:
         truth, pred = _as_measured(y_true, y_pred, positive, task)  # once per class, not per grouping
-        parts.extend((target, by, _one(truth, pred, shown, settings, task, by)) for by in settings.groupings())
+        parts.extend((target, by, _one(truth, pred, shown, settings, task, by, intervals))
+                     for by in settings.groupings())
     return Measured(combine(parts, settings))
 
 
@@ -169,13 +172,14 @@ def _text(value: Any) -> str:
 
 
 def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str,
-         by: tuple[str, ...]) -> Any:
+         by: tuple[str, ...], intervals: bool = True) -> Any:
     from mlops_actions.fairness import evaluate
 
     control = groups[list(settings.control)] if settings.control else None
     return evaluate(y_true, y_pred, groups[list(by)], pos_label=True,
                     control_features=control, task=task, min_group_size=settings.min_group_size,
-                    bootstrap=BOOTSTRAP if task == "classification" else 0, seed=SEED, exclude_small=True)
+                    bootstrap=BOOTSTRAP if task == "classification" and intervals else 0, seed=SEED,
+                    exclude_small=True)
 
 
 def combine(parts: Sequence[tuple[str, tuple[str, ...], Any]], settings: Settings) -> FairnessView:

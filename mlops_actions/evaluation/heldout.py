@@ -72,10 +72,11 @@ def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: A
     score = frame["y_score"].to_numpy(dtype=float) if "y_score" in frame.columns and positive else None
     if score is not None and not np.isfinite(score).all():
         raise ValueError("y_score holds missing or infinite values")
+    order = np.argsort(score, kind="stable") if score is not None else None  # one sort: AUC and curves
     reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred, classes=range(len(classes)), positive=at,
-                                         score=score)
+                                         score=score, order=order)
     return HeldOut(task, len(y_true), rows_key(y_true, classes), reps,
-                   _pictures(y_true, y_pred, classes, at, score, threshold), positive)
+                   _pictures(y_true, y_pred, classes, at, score, threshold, order), positive)
 
 
 def class_codes(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -102,12 +103,12 @@ def _positive(classes: Sequence[str], wanted: Any) -> str | None:
 
 
 def _pictures(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], positive: int | None,
-              score: np.ndarray | None, threshold: float) -> dict[str, Any]:
+              score: np.ndarray | None, threshold: float, order: np.ndarray | None = None) -> dict[str, Any]:
     """Binary (``positive``: the positive class's code) or multi-class pictures from class codes."""
     if len(classes) <= 2 and positive is not None:
         truth = y_true == positive
         if score is not None:
-            return {"binary": curves.binary_curves(truth, score, threshold)}
+            return {"binary": curves.binary_curves(truth, score, threshold, order)}
         at_labels = curves.binary_curves(truth, (y_pred == positive).astype(float), 0.5)
         return {"binary": at_labels | {"threshold": None, "roc": None, "pr": None, "calibration": None}}
     return {"multiclass": curves.multiclass_tables(y_true, y_pred, classes)}

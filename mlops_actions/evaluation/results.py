@@ -160,7 +160,7 @@ _UNREAD: Any = object()
 
 
 def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | None = None,
-                 min_group_size: int | None = None, frame: Any = _UNREAD) -> FairnessResult:
+                 min_group_size: int | None = None, frame: Any = _UNREAD, intervals: bool = True) -> FairnessResult:
     """From the held-out predictions when they are here; else from ``fairness.json`` (aggregates only, as a
     job that may not upload rows leaves them); else none, and a note saying so."""
     prefix = _display(folder, root)
@@ -177,11 +177,11 @@ def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | N
             raise InputError(f"not the fairness aggregates train writes ({type(exc).__name__}: {exc})",
                              place=Place(f"{prefix}/{FAIRNESS_FILE}"),
                              hint=RUN_HINT.replace("produce it", "write it again")) from None
-    return fairness_of(frame, spec, task, f"{prefix}/{PREDICTIONS_FILE}", min_group_size)
+    return fairness_of(frame, spec, task, f"{prefix}/{PREDICTIONS_FILE}", min_group_size, intervals)
 
 
 def fairness_of(frame: Any, spec: ModelSpec | None, task: str, display: str,
-                min_group_size: int | None = None) -> FairnessResult:
+                min_group_size: int | None = None, intervals: bool = True) -> FairnessResult:
     """Fairness view, class balance and notes for one model's predictions (None when not computable)."""
     if frame is None:
         return None, None, (f"{display}: no held-out predictions; per-group fairness not available",)
@@ -193,12 +193,12 @@ def fairness_of(frame: Any, spec: ModelSpec | None, task: str, display: str,
     sensitive = list(spec.data.sensitive) if spec else []
     if not sensitive:
         return None, balance, ()
-    view, note = _evaluate(frame, spec, task, display, min_group_size)
+    view, note = _evaluate(frame, spec, task, display, min_group_size, intervals)
     return view, balance, ((f"{NOT_MEASURED}{note}",) if note else ())
 
 
-def _evaluate(frame: Any, spec: Any, task: str, display: str,
-              min_group_size: int | None) -> tuple[FairnessView | None, str | None]:
+def _evaluate(frame: Any, spec: Any, task: str, display: str, min_group_size: int | None,
+              intervals: bool = True) -> tuple[FairnessView | None, str | None]:
     from mlops_actions.evaluation.fairness_measure import Settings, measure
 
     sensitive = list(spec.data.sensitive)
@@ -207,7 +207,8 @@ def _evaluate(frame: Any, spec: Any, task: str, display: str,
         raise InputError(f"predictions lack the sensitive/control column(s) {', '.join(absent)}",
                          place=Place(display), hint=RUN_HINT.replace("produce it", "write it again"))
     try:
-        measured = measure(frame["y_true"], frame["y_pred"], frame, Settings.of(spec, min_group_size), task)
+        measured = measure(frame["y_true"], frame["y_pred"], frame, Settings.of(spec, min_group_size), task,
+                           intervals=intervals)
     except MlopsError as exc:
         raise InputError(f"fairness report failed: {exc.message}", place=Place(display), hint=exc.hint) from None
     except (TypeError, ValueError) as exc:  # values no label can be (lists, say): not what train wrote

@@ -67,14 +67,6 @@ def block_of_rows(n: int, seed: int = SEED) -> tuple[np.ndarray, int]:
     return assignment, blocks
 
 
-def replicate(stats: Stats, formula: Formula, assignment: np.ndarray, blocks: int) -> np.ndarray:
-    """The metric's ``REPLICATES`` bootstrap values from per-row statistics (one array per statistic)."""
-    sums = np.stack([np.bincount(assignment, weights=s, minlength=blocks) for s in stats], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return formula(block_weights(blocks) @ sums)
-
-
 def change_interval(delta: float, candidate: np.ndarray, baseline: np.ndarray | None, *, paired: bool,
                     n_candidate: int, n_baseline: int | None) -> Change | None:
     """95% interval of ``delta`` (basic bootstrap on replicate differences, or the normal one assumed)."""
@@ -97,7 +89,8 @@ def change_interval(delta: float, candidate: np.ndarray, baseline: np.ndarray | 
 # --- per-metric statistics and formulas --------------------------------------------------------------------
 
 def classification_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[Any],
-                         positive: Any, score: np.ndarray | None) -> tuple[Stats, Formula] | None:
+                         positive: Any, score: np.ndarray | None,
+                         order: np.ndarray | None = None) -> tuple[Stats, Formula] | None:
     """The statistics and formula of a classification metric; None when it has no interval here. Labels
     may be class values or int codes (``classes`` and ``positive`` then codes too: faster comparisons)."""
     one = np.ones(len(y_true))
@@ -109,7 +102,7 @@ def classification_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray, clas
     if name in ("precision", "recall", "f1"):
         return _prf(name, y_true, y_pred, classes, positive)
     if name == "roc_auc" and positive is not None and score is not None:
-        return _auc(y_true == positive, score)
+        return _auc(y_true == positive, score, order)
     if name == "log_loss" and positive is not None and score is not None:
         p = np.clip(np.where(y_true == positive, score, 1 - score), np.finfo(float).eps, 1.0)
         return [one, -np.log(p)], lambda s: s[:, 1] / s[:, 0]
@@ -129,12 +122,12 @@ def _prf(name: str, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[An
     return stats, formula
 
 
-def _auc(positive: np.ndarray, score: np.ndarray) -> tuple[Stats, Formula] | None:
+def _auc(positive: np.ndarray, score: np.ndarray, order: np.ndarray | None = None) -> tuple[Stats, Formula] | None:
     """DeLong placement values: V10 of a positive = share of negatives scored below it (ties half)."""
     m, k = int(positive.sum()), int((~positive).sum())
     if m == 0 or k == 0:
         return None
-    below_neg, below_pos = placements(positive, score)
+    below_neg, below_pos = placements(positive, score, order)
     below_neg, above_pos = below_neg / k, 1 - below_pos / m
     auc = float(below_neg[positive].mean())
     p, q = positive * 1.0, (~positive) * 1.0
@@ -142,9 +135,11 @@ def _auc(positive: np.ndarray, score: np.ndarray) -> tuple[Stats, Formula] | Non
     return stats, lambda s: s[:, 1] / s[:, 0] + s[:, 3] / s[:, 2] - auc
 
 
-def placements(positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each row, the negatives and the positives scored below it, ties counted half (one sort)."""
-    order = np.argsort(score, kind="stable")
+def placements(positive: np.ndarray, score: np.ndarray,
+               order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the negatives and the positives scored below it, ties counted half (one sort, or
+    ``order``: the rows by ascending score, when the caller sorted them already)."""
+    order = np.argsort(score, kind="stable") if order is None else order
     s, p = score[order], positive[order].astype(np.int64)
     start = np.r_[True, s[1:] != s[:-1]]
     group = np.cumsum(start) - 1
@@ -176,15 +171,25 @@ def regression_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> tuple
 
 def metric_replicates(task: str, names: Sequence[str], y_true: np.ndarray, y_pred: np.ndarray, *,
                       classes: Sequence[Any] = (), positive: Any = None,
-                      score: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Bootstrap replicates of each metric in ``names`` that has a formula here."""
+                      score: np.ndarray | None = None, order: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Bootstrap replicates of each metric in ``names`` that has a formula here (one pass over the rows per
+    statistic and one matrix product for all of them)."""
     assignment, blocks = block_of_rows(len(y_true))
-    out: dict[str, np.ndarray] = {}
-    for name in names:
-        found = (regression_stats(name, y_true, y_pred) if task == "regression"
-                 else classification_stats(name, y_true, y_pred, classes, positive, score))
-        if found is not None:
-            out[name] = replicate(found[0], found[1], assignment, blocks)
+    found = {name: (regression_stats(name, y_true, y_pred) if task == "regression"
+                    else classification_stats(name, y_true, y_pred, classes, positive, score, order))
+             for name in names}
+    found = {k: v for k, v in found.items() if v is not None}
+    stats = [s for stats_, _ in found.values() for s in stats_]
+    if not stats:
+        return {}
+    sums = block_weights(blocks) @ np.stack([np.bincount(assignment, weights=s, minlength=blocks) for s in stats],
+                                            axis=1)
+    out, at = {}, 0
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name, (stats_, formula) in found.items():
+            out[name] = formula(sums[:, at:at + len(stats_)])
+            at += len(stats_)
     return out
 
 
