@@ -50,11 +50,17 @@ def _metrics(m: ModelReport) -> list[str]:
     if not m.metrics:
         return ["_No metrics reported._"]
     rows = [sections.metric_cells(d) for d in m.metrics[:GLANCE_METRICS]]
-    head = ("metric", "better", "baseline", "candidate", "change [95% interval]", "")
+    head = ("metric", "better", "baseline", "candidate", f"change [95% {_kind(m)}interval]", "")
     out = table(head, rows).split("\n")
     if len(m.metrics) > GLANCE_METRICS:
         out.append(f"_… {len(m.metrics) - GLANCE_METRICS} more metrics below._")
     return out
+
+
+def _kind(m: ModelReport) -> str:
+    """``paired `` / ``unpaired `` when every interval was made one way (the fold explains the methods)."""
+    methods = {d.interval.method for d in m.metrics if d.interval is not None}
+    return f"{methods.pop()} " if len(methods) == 1 and methods <= {"paired", "unpaired"} else ""
 
 
 def _gates(m: ModelReport) -> list[str]:
