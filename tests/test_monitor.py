@@ -264,3 +264,15 @@ def test_probabilities_outside_0_1_are_refused(deployed: Path, capsys) -> None:
     frame.to_csv(path, index=False)
     assert _run(deployed, "--current", str(path)) == 1
     assert f"{path}: probabilities must lie between 0 and 1" in capsys.readouterr().err
+
+
+def test_a_to_overall_fairness_gate_is_judged_on_current_data(deployed: Path, capsys) -> None:
+    spec = deployed / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("    max: 0.25\n    action: warn\n",
+                                             "    max: 0.25\n    action: warn\n  - fairness: demographic_parity_ratio\n"
+                                             "    method: to_overall\n    min: 0.1\n"))
+    current = _current(deployed, "live.csv", predictions="perfect")
+    assert _run(deployed, "--current", str(current), "--format", "json") == 0
+    fairness = {f["name"]: f for f in json.loads(capsys.readouterr().out)["fairness"]}
+    assert fairness["demographic_parity_ratio@to_overall"]["current"] is not None
+    assert fairness["demographic_parity_ratio@to_overall"]["verdict"] == "pass"

@@ -45,9 +45,10 @@ def fairness_changes(labels: pd.Series, predictions: pd.Series, groups: pd.DataF
         measured = measure(y_true, y_pred, shown, Settings.of(spec, min_group_size), spec.task)
     except MlopsError as exc:
         raise InputError(f"fairness on current data: {exc.message}", place=Place(display), hint=exc.hint) from None
-    current = record_summary(measured.view) or {}
+    worst = measured.view.summary if measured.view is not None else {}
+    current = {k: v for k, v in worst.items() if "@by=" not in k and "@class=" not in k}  # incl. @to_overall
     gates = [g for g in spec.gates if g.kind == "fairness"]
-    names = sorted({*recorded, *(_key(g) for g in gates)} or set(current))
+    names = sorted({*recorded, *(_key(g) for g in gates)} or set(record_summary(measured.view) or {}))
     return tuple(_change(name, recorded.get(name), current.get(name), [g for g in gates if _key(g) == name])
                  for name in names)
 
