@@ -277,3 +277,19 @@ def test_five_models_with_three_sensitive_columns_stay_short() -> None:
     for part in text.split("\n### ")[1:]:
         assert len(part.split("<details>")[0].strip("\n").split("\n")) <= 25
     assert_safe_markdown(text)
+
+
+def test_a_thousand_models_get_a_summary_that_says_where_the_full_report_is() -> None:
+    models = [model(f"m{i:04d}", groups=["a", "b"], metrics={"accuracy": 0.5 if i % 97 == 0 else 0.8},
+                    gates=GATES, baseline={"metrics": {"accuracy": 0.79 - (i % 13) / 100}}) for i in range(1000)]
+    text = render_comment(models, ReportContext(base_ref="main"))
+    assert github_length(text) <= COMMENT_LIMIT and "cut here" not in text
+    assert "**1,000 models retrained:** ❌ fail 11 · ⚠️ warn 0 · ✅ pass 989" in text
+    assert "every model's full report is in this run's job summary" in text
+    failing = [f"m{i:04d}" for i in range(1000) if i % 97 == 0]
+    for name in failing:  # every failing model is listed and gets its glance
+        assert f"| `{name}`" in text and f"### ❌ fail · model `{name}`" in text
+    assert "**Largest metric changes**" in text and "### ✅ pass" not in text
+    assert_safe_markdown(text)
+    summary = render_summary(models, ReportContext(base_ref="main"))
+    assert all(f"| `m{i:04d}`" in summary for i in range(1000))  # the job summary lists every model

@@ -18,13 +18,14 @@ from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL, UNDEFINED, WARN, verdict_of
 from mlops_actions.registry.preview import PromotionPreview
 from mlops_actions.reporting import format as fmt
-from mlops_actions.reporting import glance, sections
+from mlops_actions.reporting import glance, many, sections
 from mlops_actions.reporting import promotions as promo
 from mlops_actions.reporting.markdown import md_code, md_text
 
 MARKER_NAME = "mlops-actions:report"  # for the GitHub layer: upsert_comment(pr, body, MARKER_NAME)
 MARKER = f"<!-- {MARKER_NAME} -->"
 COMMENT_LIMIT = 65_536
+MANY_MODELS = 50  # more models than this: the comment summarises, the job summary has every model
 SUMMARY_LIMIT = 1024 * 1024
 NOTE_RESERVE = 800
 CUT_ORDER = ("more", "glance", "promotions")
@@ -69,8 +70,10 @@ def overall_verdict(models: Sequence[ModelReport], problems: Sequence[str] = (),
 
 
 def render_comment(models: Sequence[ModelReport], ctx: ReportContext, limit: int = COMMENT_LIMIT) -> str:
-    """The sticky PR comment: marker first, at most ``limit`` characters as GitHub counts them."""
-    return _fit(_blocks(models, ctx, marker=True), limit, github_length)
+    """The sticky PR comment: marker first, at most ``limit`` characters as GitHub counts them. With more
+    than ``MANY_MODELS`` models it summarises: the models that fail or warn and those that changed most,
+    each failing or warning model's glance, and where the full report is (the job summary)."""
+    return _fit(_blocks(models, ctx, marker=True, summarise=len(models) > MANY_MODELS), limit, github_length)
 
 
 def render_summary(models: Sequence[ModelReport], ctx: ReportContext, limit: int = SUMMARY_LIMIT) -> str:
@@ -78,14 +81,16 @@ def render_summary(models: Sequence[ModelReport], ctx: ReportContext, limit: int
     return _fit(_blocks(models, ctx, marker=False), limit, utf8_length)
 
 
-def _blocks(models: Sequence[ModelReport], ctx: ReportContext, *, marker: bool) -> list[Block]:
+def _blocks(models: Sequence[ModelReport], ctx: ReportContext, *, marker: bool,
+            summarise: bool = False) -> list[Block]:
     ordered = sorted(models, key=lambda m: m.name)
     head = headline(ordered, ctx)
-    blocks = [Block("marker", MARKER + "\n" + head if marker else head), Block("overview", overview(ordered, ctx))]
+    first = many.overview(ordered, ctx) if summarise else overview(ordered, ctx)
+    blocks = [Block("marker", MARKER + "\n" + head if marker else head), Block("overview", first)]
     if ctx.promotions is not None:
         blocks.append(Block("promotions", promo.promotions(ctx.promotions),
                             promo.promotions(ctx.promotions, compact=True)))
-    for m in ordered:
+    for m in (many.open_models(ordered) if summarise else ordered):
         blocks.extend(model_blocks(m))
     return blocks
 
