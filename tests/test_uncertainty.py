@@ -142,3 +142,32 @@ def test_residual_deciles_cover_every_row() -> None:
     truth = rng.normal(0, 1, 1000)
     found = curves.residual_deciles(truth, truth + 0.5)
     assert sum(found["count"]) == 1000 and all(v == pytest.approx(-0.5) for v in found["mean_residual"])
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d["pictures"]["binary"].update(roc="up"),
+    lambda d: d["pictures"]["binary"]["confusion"].pop("tp"),
+    lambda d: d["pictures"].update(pie={}),
+    lambda d: d["replicates"].update(accuracy=[0.5, 0.6]),
+    lambda d: d["pictures"]["binary"].update(pr=["x"] * 50),
+])
+def test_a_hand_edited_evaluation_file_is_refused(edit) -> None:
+    y_true, y_pred, score = _binary(n=500)
+    frame = pd.DataFrame({"y_true": y_true, "y_pred": y_pred, "y_score": score})
+    data = heldout.of_frame(frame, "classification", ["accuracy"], positive_label="yes").as_dict()
+    edit(data)
+    with pytest.raises(ValueError):
+        heldout.from_dict(data)
+
+
+def test_a_report_names_a_hand_edited_evaluation_file(tmp_path) -> None:
+    import json
+
+    from mlops_actions.errors import InputError
+    from mlops_actions.evaluation.results import heldout_for
+
+    (tmp_path / "evaluation.json").write_text(json.dumps({"format": heldout.FORMAT, "task": "classification",
+                                                          "rows": 3, "key": "k", "pictures": {"pie": {}}}))
+    with pytest.raises(InputError) as caught:
+        heldout_for(tmp_path, None, "classification", ["accuracy"])
+    assert "evaluation.json" in str(caught.value.place) and "not the evaluation aggregates" in caught.value.message

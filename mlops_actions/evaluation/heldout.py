@@ -46,8 +46,43 @@ def from_dict(data: Mapping[str, Any]) -> HeldOut | None:
         return None
     replicates = {str(k): np.array([math.nan if x is None else float(x) for x in v], dtype=float)
                   for k, v in (data.get("replicates") or {}).items()}
-    return HeldOut(str(data["task"]), int(data["rows"]), str(data["key"]), replicates,
-                   dict(data.get("pictures") or {}), data.get("positive"))
+    if any(v.shape != (uncertainty.REPLICATES,) for v in replicates.values()):
+        raise ValueError(f"replicates must be lists of {uncertainty.REPLICATES} numbers")
+    pictures = dict(data.get("pictures") or {})
+    check_pictures(pictures)
+    return HeldOut(str(data["task"]), int(data["rows"]), str(data["key"]), replicates, pictures,
+                   data.get("positive"))
+
+
+_PICTURE_LISTS = {"binary": ("roc", "pr"), "residuals": ("edges", "count", "mean_residual"),
+                  "multiclass": ("classes", "precision", "recall", "f1", "support")}
+
+
+def check_pictures(pictures: Mapping[str, Any]) -> None:
+    """The pictures' shape as ``of_frame`` writes them (a hand-edited file is refused, never drawn)."""
+    for kind, value in pictures.items():
+        if kind not in _PICTURE_LISTS or not isinstance(value, Mapping):
+            raise ValueError(f"unknown picture {kind!r}")
+        for key in _PICTURE_LISTS[kind]:
+            if not (isinstance(value.get(key), list) or (kind == "binary" and value.get(key) is None)):
+                raise ValueError(f"pictures.{kind}.{key} must be a list")
+        numbers = [x for key in _PICTURE_LISTS[kind] if key != "classes" for x in value.get(key) or ()]
+        if any(x is not None and (isinstance(x, bool) or not isinstance(x, int | float)) for x in numbers):
+            raise ValueError(f"pictures.{kind} must hold numbers")
+    binary = pictures.get("binary")
+    if binary is not None:
+        confusion = binary.get("confusion")
+        if not isinstance(confusion, Mapping) or any(not isinstance(confusion.get(k), int) for k in
+                                                     ("tp", "fp", "fn", "tn")):
+            raise ValueError("pictures.binary.confusion must hold the counts tp, fp, fn, tn")
+        calibration = binary.get("calibration")
+        if calibration is not None and not all(isinstance(calibration.get(k), list) for k in
+                                               ("count", "observed", "predicted")):
+            raise ValueError("pictures.binary.calibration must hold lists")
+    multi = pictures.get("multiclass")
+    if multi is not None and (not isinstance(multi.get("confusion"), list)
+                              or any(not isinstance(row, list) for row in multi["confusion"])):
+        raise ValueError("pictures.multiclass.confusion must be a list of rows")
 
 
 def rows_key(y_true: np.ndarray, classes: Sequence[str] = ()) -> str:

@@ -72,6 +72,8 @@ def change_interval(delta: float, candidate: np.ndarray, baseline: np.ndarray | 
     """95% interval of ``delta`` (basic bootstrap on replicate differences, or the normal one assumed)."""
     if not math.isfinite(delta) or np.count_nonzero(np.isfinite(candidate)) < 10:
         return None
+    if baseline is not None and baseline.shape != candidate.shape:
+        baseline = None  # replicates of another count cannot be compared: the baseline's spread is assumed
     if baseline is not None:
         other = baseline if paired else np.random.default_rng(SEED + 2).permutation(baseline)
         diffs = candidate - other
