@@ -63,15 +63,15 @@ def test_the_spread_of_accuracy_is_the_binomial_one() -> None:
 
 
 def test_the_spread_of_roc_auc_is_delongs() -> None:
-    y_true, _, score = _binary(n=4000)
+    y_true, _, score = _binary(n=2000)
     reps = metric_replicates("classification", ["roc_auc"], y_true, y_true, classes=["no", "yes"], positive="yes",
                              score=score)["roc_auc"]
     rng = np.random.default_rng(5)
     direct = []
-    for _ in range(300):  # the plain row bootstrap, recomputing the AUC each time
+    for _ in range(150):  # the plain row bootstrap, recomputing the AUC each time
         rows = rng.integers(0, len(y_true), len(y_true))
         direct.append(sk.roc_auc_score(y_true[rows] == "yes", score[rows]))
-    assert np.std(reps) == pytest.approx(np.std(direct), rel=0.2)
+    assert np.std(reps) == pytest.approx(np.std(direct), rel=0.25)
 
 
 def test_paired_intervals_are_narrower_than_unpaired_for_the_same_rows() -> None:
