@@ -270,8 +270,9 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     history = deployment_history(ctx.root, gh)
     options = replace(options, deployed=deployed_versions(ctx.root, history), deployments=history)
 
-    def on_rendered(comment: str, summary: str, verdict: str) -> None:
-        publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha)
+    def on_rendered(comment: str, summary: str, verdict: str, models: Sequence[Any]) -> None:
+        publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha,
+                models=models)
 
     return report(ctx.root, options, runtime=ctx.runtime, on_rendered=on_rendered)
 
@@ -353,6 +354,26 @@ def _run_refresh(args: argparse.Namespace, ctx: Context) -> int:
                    skip_unpinned=args.skip_unpinned)
 
 
+def _add_govern(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("govern", help="on push to main: record the governance in force as mlops-policy@v<N>",
+                       description="Replay main's history: each merge that changed mlops.yaml or CODEOWNERS comes "
+                                   "into force only with the approvals the rules in force before it ask for "
+                                   "(approvals.governance, default 2 CODEOWNERS). Tags each change in force as "
+                                   "mlops-policy@v<N> (record: commit, PR, approvers) and reports a change that is "
+                                   "not in force in the check run 'mlops-actions governance' (exit 1). Needs "
+                                   "GITHUB_TOKEN with contents: write, checks: write and pull-requests: write.")
+    p.add_argument("--sha", default=None, metavar="SHA", help="the pushed commit (default: GITHUB_SHA, else HEAD)")
+    p.set_defaults(handler=_run_govern)
+
+
+def _run_govern(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.govern import GovernOptions, govern
+
+    gh = _github(ctx)
+    options = GovernOptions(sha=_commit(ctx, args.sha), run_url=gh.context.run_url, now=_now())
+    return govern(ctx.root, gh, options, runtime=ctx.runtime)
+
+
 def _add_register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("register", help="on push to main: tag and release each retrained model as <name>@v<N>",
                        description="Register the models the merge retrained: checks the merged PR's approvals "
@@ -372,8 +393,7 @@ def _run_register(args: argparse.Namespace, ctx: Context) -> int:
 
     gh = _github(ctx)
     sha = _commit(ctx, args.sha)
-    options = RegisterOptions(results=ctx.root / args.results, sha=sha, base_sha=_parent(ctx, sha),
-                              run_url=gh.context.run_url, now=_now())
+    options = RegisterOptions(results=ctx.root / args.results, sha=sha, run_url=gh.context.run_url, now=_now())
     return register(ctx.root, gh, options, runtime=ctx.runtime)
 
 
@@ -439,12 +459,6 @@ def _commit(ctx: Context, given: str | None) -> str:
     return sha
 
 
-def _parent(ctx: Context, sha: str) -> str | None:
-    from mlops_actions.gitio import Git
-
-    return Git(ctx.root).commit_of(f"{sha}^1")
-
-
 def _now() -> str:
     from datetime import datetime, timezone
 
@@ -471,7 +485,8 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # in the order of the loop
-    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_register, _add_deploy, _add_history,
+    _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_govern, _add_register, _add_deploy,
+    _add_history,
     _add_monitor, _add_refresh, _add_fairness, _add_init, _add_demo)
 
 

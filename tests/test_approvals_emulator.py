@@ -42,7 +42,8 @@ def run(gh: GitHubEmulator, rule: ApprovalRule, paths: tuple[str, ...] = ("model
         merged_by: str | None = None) -> Decision:
     client = GitHubRepo.open(ClientConfig(api_url=gh.url, token="bot-token", repository=REPO,
                                           seconds_between_writes=0))
-    lookups = people.lookups(client, rule, pr_number=NUMBER, codeowners_ref="main", paths=paths)
+    owners = client.codeowners("main")
+    lookups = people.Approvals(client).lookups(rule, codeowners_text=owners.text if owners else None, paths=paths)
     return decide(people.votes(client.reviews(NUMBER)), rule, author=AUTHOR, head_sha=HEAD, lookups=lookups,
                   merged_by=merged_by)
 

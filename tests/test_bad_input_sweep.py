@@ -439,7 +439,7 @@ BAD_ENV: dict[str, tuple[dict[str, str | None], str]] = {
     "event file a folder": ({"GITHUB_EVENT_PATH": "{files}/folder.csv"}, "cannot read the event payload"),
     "no token": ({"GITHUB_TOKEN": None}, "GITHUB_TOKEN"),
 }
-GITHUB_COMMANDS = [["register"], ["deploy"], ["report", "--publish"], ["history"]]
+GITHUB_COMMANDS = [["govern"], ["register"], ["deploy"], ["report", "--publish"], ["history"]]
 
 
 @pytest.mark.parametrize("cmd", GITHUB_COMMANDS, ids=lambda c: c[0])

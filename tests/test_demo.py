@@ -32,7 +32,7 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert elapsed < 60
     repo = tmp_path / "demo"
     tags = subprocess.run(["git", "tag", "--list"], cwd=repo, capture_output=True, text=True).stdout.split()
-    assert tags == ["arrests@v1"]
+    assert tags == ["arrests@v1", "mlops-policy@v1"]  # the version, and the governance in force
 
 
 def test_demo_refuses_a_non_empty_keep_folder(tmp_path: Path) -> None:

@@ -259,7 +259,8 @@ def test_push_after_an_approved_pull_request_registers_v1_with_its_release(templ
     run = push_main(world, pull.base, sha)
     assert run.code == 0, run.tail()
     assert run.step_succeeded("mlops-actions register") and "registered arrests@v1" in run.log
-    assert world.tags() == ["arrests@v1"]
+    assert run.step_succeeded("mlops-actions govern") and "recorded mlops-policy@v1" in run.log
+    assert world.tags() == ["arrests@v1", "mlops-policy@v1"]  # the version, and the bootstrap governance
     assert git(world.root, "rev-parse", "arrests@v1^{commit}") == sha
     [release] = world.gh.state.releases.values()
     assert release.tag_name == "arrests@v1"
@@ -282,8 +283,8 @@ def test_push_after_an_unapproved_pull_request_is_refused_and_makes_nothing(temp
     assert run.code != 0
     assert run.step_failed("mlops-actions register"), run.tail()
     assert "rule 'required approvals': 0 of 1" in run.log and "rule 'no self-approval'" in run.log
-    assert world.tags() == [] and world.gh.state.releases == {}
-    assert world.writes("/git/") == [] and world.writes("/releases") == []
+    assert world.tags() == ["mlops-policy@v1"] and world.gh.state.releases == {}  # govern's bootstrap only
+    assert world.writes("/releases") == []
     [refusal] = [c for c in world.comments(pull.number) if "mlops-actions:register" in c.body]
     assert "registration refused" in refusal.body and "required approvals" in refusal.body
     assert not run.step_ran("mlops-actions deploy")

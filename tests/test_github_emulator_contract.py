@@ -152,6 +152,9 @@ def exercise_people(github: Github, gh: GitHubEmulator) -> None:
     assert [m.login for m in org.get_team_by_slug("ml").get_members()] == ["alice", "carol"]
     assert [m.login for m in org.get_team_by_slug("ml").get_members(role="maintainer")] == ["alice"]
     assert repo.get_contents(".github/CODEOWNERS").decoded_content == b"models/ @octo-org/ml\n"
+    gh.add_issue_event(REPO, 2, "head_ref_force_pushed", "alice", commit_id=repo.get_pull(2).head.sha)
+    [pushed] = list(repo.get_issue(2).get_timeline())
+    assert (pushed.event, pushed.actor.login) == ("head_ref_force_pushed", "alice")
     assert github.get_rate_limit().resources.core.limit == 5000
 
 

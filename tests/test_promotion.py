@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -102,15 +101,20 @@ def world(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Wo
     assert git(root, "rev-parse", "HEAD^2") == head
     bot = GitHubRepo.open(ClientConfig(api_url=gh.url, token="bot-token", repository=REPO,
                                        seconds_between_writes=0))
-    shown = {"arrests": _shown(root / "pr-out" / "arrests")}
-    bot.upsert_comment(number, with_evidence("### mlops-actions report\n", head, shown), "mlops-actions:report")
+    bot.upsert_comment(number, with_evidence("### mlops-actions report\n", head, reviewed(root, "pr-out")),
+                       "mlops-actions:report")
     yield World(root, gh, bot, head, merge, number)
     gh.stop()
 
 
-def _shown(folder: Path) -> ev.Shown:
-    record = json.loads((folder / "record.json").read_text())
-    return ev.Shown(record["artifact"]["sha256"], record["fingerprint"])
+def reviewed(root: Path, results: str) -> dict[str, ev.Shown]:
+    """The evidence the PR's report records: artifact, fingerprint and the digest of every number it shows
+    (rendered as ``report --publish`` renders it: no deployment yet, so no baseline)."""
+    from mlops_actions.commands.publish import shown_models
+    from mlops_actions.commands.report import ReportOptions, build_reports
+
+    models = build_reports(root, ReportOptions(results=root / results, deployed={}, deployments={}))
+    return shown_models(root / results, models)
 
 
 def _tags(world: World) -> list[str]:

@@ -42,6 +42,7 @@ EXPECTED_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("mlops-pr-comment.yml", "comment"): {"actions": "read", "contents": "read", "pull-requests": "write",
                                           "checks": "write"},
     ("mlops-main.yml", "plan"): READ, ("mlops-main.yml", "train"): READ,
+    ("mlops-main.yml", "govern"): {"contents": "write", "checks": "write", "pull-requests": "write"},
     ("mlops-main.yml", "register"): {"contents": "write", "pull-requests": "write"},
     ("mlops-main.yml", "deploy"): {"contents": "read", "deployments": "write", "pull-requests": "write",
                                    "checks": "write"},

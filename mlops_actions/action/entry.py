@@ -19,7 +19,7 @@ from typing import Any
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
 
-COMMANDS = ("validate", "plan", "train", "report", "register", "deploy", "monitor", "refresh")
+COMMANDS = ("validate", "plan", "train", "report", "govern", "register", "deploy", "monitor", "refresh")
 PER_MODEL = ("train", "monitor", "refresh")
 PUBLISHING = ("monitor", "refresh")  # with a token: the drift issue; the pull request that re-pins the data
 FLAGS = ("drift", "retrain")  # monitor's outputs: "true" when any of the models says so
@@ -181,6 +181,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         "plan": ["plan", "--format", "json", *base],
         "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
                    *publish],
+        "govern": ["govern"],
         "register": ["register", "--results", str(inputs.results_dir)],
         "deploy": ["deploy"],
     }

@@ -197,6 +197,7 @@ def _approve_and_merge(story: Story) -> None:
     print(f"@{LEAD_A} approved PR #{number} at {head[:7]}")
     merge = _merge(story, "retrain", number)
     shutil.rmtree(story.root / "mlops-out", ignore_errors=True)
+    story.run("govern", sha=merge)  # the rules in force (mlops.yaml, CODEOWNERS): tagged mlops-policy@v1
     story.run("train", "arrests", sha=merge)
     story.run("register", sha=merge)
     _show_record(story, "arrests@v1")

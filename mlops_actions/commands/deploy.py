@@ -1,9 +1,13 @@
 """``mlops-actions deploy``: on push to main touching environments/, deploy what the files now say.
 
 Desired state is ``environments/<env>.yaml`` at HEAD; current state is the newest successful GitHub
-Deployment per environment and model. Each change needs: a merged PR that made it, the approvals the
-policy requires for that environment, an existing, valid version whose gates passed, and the environment
-order. Any refusal creates nothing, fails the check and comments on the PR with exactly what is missing.
+Deployment per environment and model. The rules (environments, approvals, ``requires``,
+``required_contexts``, CODEOWNERS) are the governance in force before the merge that made each change, never
+the merged tree's. Each change needs: a merged PR that made it, the approvals those rules require for that
+environment (CODEOWNERS of the environment file only), the environment order, and a version whose tag is
+what ``register`` made -- annotated, a valid record, on main's first-parent history, its registration
+approvals confirmed on GitHub -- and whose gates passed. Any refusal creates nothing, fails the check and
+comments on the PR with exactly what is missing.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR
 from mlops_actions.convention.model import EnvironmentPolicy, Policy
 from mlops_actions.convention.schemas import ENVIRONMENT
-from mlops_actions.convention.validation import load_policy, load_valid
-from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
+from mlops_actions.convention.validation import load_valid
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError, InputError, Place
 from mlops_actions.gitio import Git
-from mlops_actions.registry import people
-from mlops_actions.registry.approvals import decide
+from mlops_actions.registry.governance import Step, Timeline
+from mlops_actions.registry.owned import model_paths, spec_at
+from mlops_actions.registry.people import Approvals
+from mlops_actions.registry.policy_history import History, in_force_for, replay, rules_label
 from mlops_actions.registry.promotion import Change, Deployed, changes, current_state, order_problem, read_deployments
 from mlops_actions.registry.records import parse_record
 from mlops_actions.reporting.markdown import md_cell
@@ -44,18 +50,39 @@ class Planned:
     pr: Any
     record: Mapping[str, Any] | None
     problems: tuple[str, ...]
+    env: EnvironmentPolicy | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every change is judged with: the repository, GitHub, main's governance timeline, the pushed commit."""
+
+    root: Path
+    gh: Any
+    timeline: Timeline
+    history: History
+    approvals: Approvals
+    sha: str
+
+    def rules(self, pr: Any) -> Step:
+        return in_force_for(self.timeline, self.history, pr)
+
 
 
 def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime) -> int:
-    policy = load_policy(root)
-    history = read_deployments(gh, [env.name for env in policy.environments])
-    current = {env: current_state(found) for env, found in history.items()}
+    timeline, history = replay(root, gh, options.sha)
+    ctx = Context(root, gh, timeline, history, Approvals(gh), options.sha)
+    rules = ctx.rules(gh.pr_for_commit(options.sha))
+    print("deploy: " + rules_label(gh, timeline, rules))
+    policy = rules.policy or Policy()
+    deployed = read_deployments(gh, [env.name for env in policy.environments])
+    current = {env: current_state(found) for env, found in deployed.items()}
     todo = changes(desired_state(root, policy), current, [e.name for e in policy.environments])
     if not todo:
         print("deploy: every environment already runs what its file says; nothing to deploy")
         runtime.set_output("deployments", "[]")
         return EXIT_OK
-    planned = [_plan(root, gh, policy, c, history, options.sha) for c in todo]
+    planned = [_plan(ctx, c, deployed) for c in todo]
     if any(p.problems for p in planned):
         return _refuse(gh, planned, options, runtime)
     made = [_create(gh, policy, p, options) for p in planned]
@@ -78,22 +105,27 @@ def desired_state(root: Path, policy: Policy) -> dict[str, dict[str, str]]:
     return state
 
 
-def _plan(root: Path, gh: Any, policy: Policy, change: Change, history: Mapping[str, Sequence[Deployed]],
-          sha: str) -> Planned:
-    env = policy.environment(change.environment) or EnvironmentPolicy(change.environment)
-    pr = _pr_of(root, gh, change.environment, sha)
+def _plan(ctx: Context, change: Change, history: Mapping[str, Sequence[Deployed]]) -> Planned:
+    pr = _pr_of(ctx.root, ctx.gh, change.environment, ctx.sha)
     problems: list[str] = []
+    env = None
     if pr is None or not pr.merged:
         problems.append("no merged pull request made this change; environments change only through reviewed PRs")
     else:
-        problems += _approval_problems(gh, env, pr, change.environment, _before_merge(root, pr))
-    record, version_problem = _version(gh, change)
-    if version_problem:
-        problems.append(version_problem)
-    order = order_problem(change, env.requires, history)
+        rules = ctx.rules(pr)
+        env = (rules.policy or Policy()).environment(change.environment)
+        if env is None:
+            problems.append(f"environment {change.environment} is not in the policy in force before PR "
+                            f"#{pr.number} (commit {rules.commit[:12]}); a new environment needs an approved "
+                            "governance change first")
+        else:
+            problems += _approval_problems(ctx, env, pr, rules)
+    record, version_problems = _version(ctx, change)
+    problems += version_problems
+    order = order_problem(change, env.requires, history) if env is not None else None
     if order:
         problems.append(order)
-    return Planned(change, pr, record, tuple(problems))
+    return Planned(change, pr, record, tuple(problems), env)
 
 
 def _pr_of(root: Path, gh: Any, environment: str, sha: str) -> Any:
@@ -103,40 +135,68 @@ def _pr_of(root: Path, gh: Any, environment: str, sha: str) -> Any:
     return gh.pr_for_commit(commit) or gh.pr_for_commit(sha)
 
 
-def _before_merge(root: Path, pr: Any) -> str:
-    """The base as it was before the merge (its first parent), so a PR cannot name its own CODEOWNERS."""
-    before = Git(root).commit_of(f"{pr.merge_commit_sha}^1") if pr.merge_commit_sha else None
-    return before or pr.base_ref
-
-
-def _approval_problems(gh: Any, env: EnvironmentPolicy, pr: Any, environment: str, codeowners_ref: str) -> list[str]:
-    lookups = people.lookups(gh, env.approvals, pr_number=pr.number, codeowners_ref=codeowners_ref,
-                             paths=[f"{ENVIRONMENTS_DIR}/{environment}.yaml"])
-    decision = decide(people.votes(gh.reviews(pr.number)), env.approvals, author=pr.author,
-                      head_sha=pr.head_sha, lookups=lookups, merged_by=pr.merged_by)
+def _approval_problems(ctx: Context, env: EnvironmentPolicy, pr: Any, rules: Step) -> list[str]:
+    path = f"{ctx.history.prefix}{ENVIRONMENTS_DIR}/{env.name}.yaml"
+    decision = ctx.approvals.decide(pr, env.approvals, codeowners_text=rules.governance.codeowners_text,
+                                    paths=[path])
     if decision.approved:
         return []
-    return [f"approvals for {environment}: {r}" for r in decision.reasons] + \
+    return [f"approvals for {env.name}: {r}" for r in decision.reasons] + \
         [f"not counted: {n}" for n in decision.not_counted]
 
 
-def _version(gh: Any, change: Change) -> tuple[Mapping[str, Any] | None, str | None]:
-    info = gh.tag(change.tag)
+def _version(ctx: Context, change: Change) -> tuple[Mapping[str, Any] | None, list[str]]:
+    """The version's record, once the tag is shown to be what ``register`` made: an annotated tag with a valid
+    record, on a commit of main's first-parent history, whose registration approvals GitHub confirms."""
+    info = ctx.gh.tag(change.tag)
     if info is None:
-        return None, f"version {change.tag} does not exist (no such tag); register it first"
+        return None, [f"version {change.tag} does not exist (no such tag); register it first"]
     number = int(change.version[1:])
     record, problem = (parse_record(info.message, change.model, number) if info.annotated
                        else (None, "it is a lightweight tag, not a version record"))
     if record is None:
-        return None, f"version {change.tag} has an invalid record and is not trusted: {problem}"
+        return None, [f"version {change.tag} has an invalid record and is not trusted: {problem}"]
+    problems = _provenance_problems(ctx, change, info.commit_sha, record)
     if (record.get("gates") or {}).get("verdict") == "fail":
-        return record, f"version {change.tag} failed its gates when registered"
-    return record, None
+        problems.append(f"version {change.tag} failed its gates when registered")
+    return record, problems
+
+
+def _pull(gh: Any, number: Any) -> Any:
+    """The pull request a record names, or None when there is no such pull request."""
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        return None
+    try:
+        return gh.pull_request(number)
+    except GitHubError:
+        return None
+
+
+def _provenance_problems(ctx: Context, change: Change, commit: str, record: Mapping[str, Any]) -> list[str]:
+    untrusted = f"version {change.tag} is not trusted (a hand-made tag?): "
+    if commit not in ctx.history.positions or record.get("commit") != commit:
+        return [untrusted + f"it points to {commit[:12]}, which is not a merge on main's first-parent history "
+                            "named by its record"]
+    number = record.get("pr")
+    pr = _pull(ctx.gh, number)
+    if pr is None or not pr.merged or pr.merge_commit_sha != commit:
+        return [untrusted + f"its record names PR #{number}, which did not merge as {commit[:12]}"]
+    rules = ctx.rules(pr)
+    git, prefix = ctx.history.git, ctx.history.prefix
+    paths = model_paths(git, prefix, commit, change.model, spec_at(git, prefix, commit, change.model))
+    decision = ctx.approvals.decide(pr, (rules.policy or Policy()).register,
+                                    codeowners_text=rules.governance.codeowners_text, paths=paths)
+    named = {str(a.get("login", "")).lower() for a in record.get("approvers") or []}
+    real = {a.login.lower() for a in decision.approvers}
+    if not decision.approved or not named <= real:
+        why = "; ".join(decision.reasons) or f"approvers named but not found: {', '.join(sorted(named - real))}"
+        return [untrusted + f"the registration approvals of PR #{number} do not hold on GitHub: {why}"]
+    return []
 
 
 def _create(gh: Any, policy: Policy, planned: Planned, options: DeployOptions) -> dict[str, Any]:
     change = planned.change
-    env = policy.environment(change.environment) or EnvironmentPolicy(change.environment)
+    env = planned.env or EnvironmentPolicy(change.environment)
     deployment = gh.create_deployment(
         change.tag, change.environment, payload=dict(planned.record or {}),
         description=f"mlops-actions: {change.describe()} (PR #{planned.pr.number})",

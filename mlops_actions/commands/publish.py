@@ -11,6 +11,7 @@ from typing import Any
 
 from mlops_actions.errors import InputError
 from mlops_actions.evaluation import results as res
+from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.promotion import Deployed, current_state, read_deployments
 
@@ -38,12 +39,14 @@ def deployed_versions(root: Path, history: Mapping[str, Sequence[Deployed]]) -> 
     return current_state(history.get(load_policy(root).baseline, ()))
 
 
-def shown_models(results: Path) -> dict[str, ev.Shown]:
-    """Artifact sha256 and fingerprint of every model in the results folder, from its record."""
-    shown = {}
+def shown_models(results: Path, models: Sequence[ModelReport] = ()) -> dict[str, ev.Shown]:
+    """Artifact sha256, fingerprint and the digest of the numbers shown, of every model the report rendered
+    (``models``); a model without a rendered report gets its artifact and fingerprint from its record."""
+    shown = {m.name: ev.shown(m) for m in models}
     for folder in res.result_folders(results, missing_ok=True):  # a PR editing only environments/ has none
-        record = res.load_record(folder, folder.name)
-        shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]))
+        if folder.name not in shown:
+            record = res.load_record(folder, folder.name)
+            shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]))
     return shown
 
 
@@ -56,14 +59,16 @@ def with_evidence(comment: str, head_sha: str, shown: Mapping[str, ev.Shown]) ->
     return body
 
 
-def publish(gh: Any, *, comment: str, summary: str, verdict: str, results: Path, sha: str | None) -> int | None:
+def publish(gh: Any, *, comment: str, summary: str, verdict: str, results: Path, sha: str | None,
+            models: Sequence[ModelReport] = ()) -> int | None:
     """Upsert the sticky comment on the event's PR and record a check run; the PR number, or None."""
     pr = gh.pr_for_event() or (gh.pr_for_commit(sha) if sha else None)
     head = pr.head_sha if pr is not None else sha
     if head is None:
         raise InputError("cannot tell which commit the report is for", hint="run it on a pull_request event")
     if pr is not None:
-        result = gh.upsert_comment(pr.number, with_evidence(comment, head, shown_models(results)), REPORT_MARKER)
+        body = with_evidence(comment, head, shown_models(results, models))
+        result = gh.upsert_comment(pr.number, body, REPORT_MARKER)
         print(f"report comment {result.action} on pull request #{pr.number}: {result.comment.url}")
     gh.check_run(CHECK_NAME, head, conclusion=CONCLUSIONS.get(verdict, "neutral"), title=f"verdict: {verdict}",
                  summary=summary[:CHECK_SUMMARY_LIMIT])

@@ -1,11 +1,14 @@
 """``mlops-actions register``: on push to main, each model the merge retrained becomes ``<name>@v<N>``.
 
-Checks first, for every model (nothing is created when any check fails): the merged PR's approvals per
-the policy, the gates, and reproducibility (the artifact built on main must be the one the PR's report
-showed). Then per model: the annotated tag whose message is the version record, a GitHub Release with
-``model.skops``, ``metrics.json`` and the model card, and one comment on the merged PR linking the versions.
-Concurrency-safe (a lost race for N takes N+1; tags never move) and idempotent (a rerun finishes a
-half-made release and creates no second tag).
+The rules are the governance in force *before* the merge (``registry.policy_history``), never the merged
+tree's mlops.yaml or CODEOWNERS. Every model is checked before the first write: the merged PR's approvals
+(``approvals.register``; CODEOWNERS count for the model's own paths only), the gates, the estimator against the
+allowed prefixes in force, and what was reviewed (the artifact and every number the PR's report showed must
+equal main's rebuild). Then each model that passed gets the annotated tag whose message is the version
+record, a GitHub Release with ``model.skops``, ``metrics.json`` and the model card; the refused ones are
+reported with their reasons (exit 1) and nothing of theirs is written. One comment on the merged PR lists
+both. Concurrency-safe (a lost race for N takes N+1; tags never move; a concurrent run of the same merge
+finds its work done) and idempotent (a rerun finishes a half-made release and creates no second tag).
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.commands.report import ReportOptions, build_reports
-from mlops_actions.convention.validation import load_policy
+from mlops_actions.convention.model import Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry import evidence as ev
-from mlops_actions.registry import people
-from mlops_actions.registry.approvals import Decision, decide
+from mlops_actions.registry.approvals import Approver
+from mlops_actions.registry.governance import Step
+from mlops_actions.registry.owned import model_paths
+from mlops_actions.registry.people import Approvals
+from mlops_actions.registry.policy_history import History, in_force_for, replay, rules_label
+from mlops_actions.registry.promotion import current_state, read_deployments
 from mlops_actions.registry.records import parse_record
 from mlops_actions.registry.versioning import (
     ExistingVersion,
@@ -48,7 +55,6 @@ MAX_RACE_RETRIES = 5
 class RegisterOptions:
     results: Path
     sha: str
-    base_sha: str | None
     run_url: str | None
     now: str
 
@@ -62,9 +68,19 @@ class Registered:
     created: bool
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """One model's checks: what stops it from being registered (empty: it registers)."""
+
+    model: ModelReport
+    problems: tuple[str, ...]
+    approvers: tuple[Approver, ...] = ()
+
+
 def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsRuntime) -> int:
-    reports = build_reports(root, ReportOptions(results=options.results))
-    if not reports:
+    from mlops_actions.evaluation.results import result_folders
+
+    if not result_folders(options.results, missing_ok=True):
         print("register: no trained model in the results folder; nothing to register")
         runtime.set_output("versions", "[]")
         return EXIT_OK
@@ -72,23 +88,44 @@ def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsR
     if pr is None or not pr.merged:
         return _refuse(gh, None, [f"commit {options.sha[:12]} is not the merge of a pull request; versions are "
                                   "registered only from reviewed, merged pull requests"], runtime)
-    decision = _approvals(root, gh, pr, options)
-    problems = _check_all(reports, decision, _evidence(gh, pr.number), pr.head_sha)
-    problems += edited_metrics(options.results, reports)
-    if problems:
-        return _refuse(gh, pr.number, problems, runtime)
-    provenance = Provenance(options.sha, pr.number, decision.approvers, pr.merged_by, options.run_url, options.now)
-    done = [_register_one(gh, m, options.results / m.name, provenance) for m in reports]
-    _announce(gh, pr.number, done)
+    timeline, history = replay(root, gh, options.sha)
+    rules = in_force_for(timeline, history, pr)
+    print("register: " + rules_label(gh, timeline, rules))
+    verdicts = check_all(root, gh, pr, rules, history, options)
+    provenance = {v.model.name: Provenance(options.sha, pr.number, v.approvers, pr.merged_by, options.run_url,
+                                           options.now) for v in verdicts}
+    done = [_register_one(gh, v.model, options.results / v.model.name, provenance[v.model.name])
+            for v in verdicts if not v.problems]
+    refused = [v for v in verdicts if v.problems]
+    _announce(gh, pr.number, done, refused, runtime)
     runtime.set_output("versions", json.dumps([d.__dict__ for d in done], sort_keys=True))
-    return EXIT_OK
+    return EXIT_INVALID if refused else EXIT_OK
 
 
-def _approvals(root: Path, gh: Any, pr: Any, options: RegisterOptions) -> Decision:
-    rule = load_policy(root).register
-    lookups = people.lookups(gh, rule, pr_number=pr.number, codeowners_ref=options.base_sha or pr.base_ref)
-    return decide(people.votes(gh.reviews(pr.number)), rule, author=pr.author, head_sha=pr.head_sha,
-                  lookups=lookups, merged_by=pr.merged_by)
+def check_all(root: Path, gh: Any, pr: Any, rules: Step, history: History,
+              options: RegisterOptions) -> list[Verdict]:
+    """Every model's verdict, before anything is written."""
+    policy = rules.policy or Policy()
+    deployments = read_deployments(gh, [env.name for env in policy.environments])
+    reports = build_reports(root, ReportOptions(results=options.results, policy=policy,
+                                                deployed=current_state(deployments.get(policy.baseline, ())),
+                                                deployments=deployments))
+    shown = _evidence(gh, pr.number)
+    edited = edited_metrics(options.results, reports)
+    approvals = Approvals(gh)
+    verdicts = []
+    for m in reports:
+        # A rerun (this merge's tag exists): every check again, but the numbers now meet a baseline that holds
+        # this very version, so they are not compared; the artifact still is.
+        rerun = already_registered(_existing(gh, m.name), m.fingerprint, options.sha) is not None
+        decision = approvals.decide(pr, policy.register, codeowners_text=rules.governance.codeowners_text,
+                                    paths=model_paths(history.git, history.prefix, options.sha, m.name, m.spec))
+        problems = [f"approvals: {r}" for r in decision.reasons]
+        problems += [f"not counted: {n}" for n in decision.not_counted if problems]
+        problems += _check_model(m, shown, pr.head_sha, policy, rerun=rerun)
+        problems += [p.split(": ", 1)[1] for p in edited if p.startswith(f"{m.name}: ")]
+        verdicts.append(Verdict(m, tuple(problems), decision.approvers))
+    return verdicts
 
 
 def _evidence(gh: Any, pr_number: int) -> ev.Evidence | None:
@@ -96,32 +133,43 @@ def _evidence(gh: Any, pr_number: int) -> ev.Evidence | None:
     return ev.parse(comment.body) if comment is not None else None
 
 
-def _check_all(reports: Sequence[ModelReport], decision: Decision, shown: ev.Evidence | None,
-               head_sha: str) -> list[str]:
-    problems = [f"approvals: {reason}" for reason in decision.reasons]
-    problems += [f"  not counted: {why}" for why in decision.not_counted if problems]
-    for m in reports:
-        problems.extend(f"{m.name}: {p}" for p in _check_model(m, shown, head_sha))
-    return problems
-
-
-def _check_model(m: ModelReport, shown: ev.Evidence | None, head_sha: str) -> list[str]:
+def _check_model(m: ModelReport, shown: ev.Evidence | None, head_sha: str, policy: Policy, *,
+                 rerun: bool = False) -> list[str]:
     problems = []
     if m.verdict == FAIL:
         failed = [r.message for r in m.gates.results if r.status == FAIL]
         problems.append("gates failed: " + "; ".join(failed))
+    estimator = (m.spec.raw.get("estimator") or {}).get("class") if m.spec is not None else None
+    if isinstance(estimator, str) and not estimator_allowed(estimator, policy.allowed_prefixes):
+        problems.append(f"estimator {estimator} is not allowed by the policy in force: "
+                        + estimator_refusal(estimator, policy.allowed_prefixes))
+    return problems + _reviewed(m, shown, head_sha, rerun=rerun)
+
+
+def _reviewed(m: ModelReport, shown: ev.Evidence | None, head_sha: str, *, rerun: bool = False) -> list[str]:
+    """Whether what ships is what was reviewed: the artifact and every number of the PR's report."""
     if shown is None:
-        problems.append("the merged PR has no mlops-actions report with artifact evidence; what was reviewed is "
-                        "unknown, so nothing ships (run the PR workflow, then merge)")
-    elif m.name not in shown.models:
-        problems.append("the PR's report did not show this model; what was reviewed is not what would ship")
-    elif shown.models[m.name].artifact_sha256 != m.artifact_sha256:
-        problems.append(f"not reproducible: the artifact built on main has sha256 {m.artifact_sha256[:12]}…, the "
-                        f"PR's report showed {shown.models[m.name].artifact_sha256[:12]}… for head "
-                        f"{shown.head_sha[:12]} (did the data, a library version or the spec change after review?)")
-    elif shown.head_sha != head_sha:
-        problems.append(f"the PR's report is for commit {shown.head_sha[:12]}, not the merged head {head_sha[:12]}")
-    return problems
+        return ["the merged PR has no mlops-actions report with artifact evidence; what was reviewed is "
+                "unknown, so nothing ships (run the PR workflow, then merge)"]
+    seen = shown.models.get(m.name)
+    if seen is None:
+        return ["the PR's report did not show this model; what was reviewed is not what would ship"]
+    if seen.artifact_sha256 != m.artifact_sha256:
+        return [f"not reproducible: the artifact built on main has sha256 {m.artifact_sha256[:12]}…, the "
+                f"PR's report showed {seen.artifact_sha256[:12]}… for head {shown.head_sha[:12]} (did the data, "
+                "a library version or the spec change after review?)"]
+    if shown.head_sha != head_sha:
+        return [f"the PR's report is for commit {shown.head_sha[:12]}, not the merged head {head_sha[:12]}"]
+    if rerun:
+        return []
+    if seen.digest is None:
+        return ["the PR's report holds no digest of its numbers (made by an older mlops-actions?); run the PR "
+                "workflow again, then merge"]
+    differ = ev.differing(m, seen)
+    if differ:
+        return ["the numbers the PR's report showed differ from main's trusted rebuild (a forged or stale "
+                "report?): " + "; ".join(differ[:12])]
+    return []
 
 
 def edited_metrics(results: Path, reports: Sequence[ModelReport]) -> list[str]:
@@ -199,13 +247,24 @@ def _release_body(m: ModelReport, tag: str, record: dict[str, Any]) -> str:
             "message.\n")
 
 
-def _announce(gh: Any, pr_number: int, done: Sequence[Registered]) -> None:
-    lines = ["### mlops-actions: registered", ""]
+def _announce(gh: Any, pr_number: int, done: Sequence[Registered], refused: Sequence[Verdict],
+              runtime: ActionsRuntime) -> None:
+    title = ("registered" if not refused else "registration refused" if not done
+             else "registered, some models refused")
+    lines = [f"### mlops-actions: {title}", ""]
     lines += [f"- {md_code(d.tag)}: [release]({d.release_url})" + ("" if d.created else " (already registered)")
               for d in done]
-    gh.upsert_comment(pr_number, "\n".join(lines) + "\n", REGISTER_MARKER)
+    if refused:
+        lines += ["Refused (nothing was tagged or released for these models):", ""]
+        lines += [f"- {md_code(v.model.name)}: {md_cell(p.strip())}" for v in refused for p in v.problems]
+    body = "\n".join(lines) + "\n"
+    gh.upsert_comment(pr_number, body, REGISTER_MARKER)
+    runtime.append_summary(body)
     for d in done:
         print(f"registered {d.tag} -> {d.release_url}" + ("" if d.created else " (already registered)"))
+    if refused:
+        print("register refused (nothing was created for these models):\n" +
+              "\n".join(f"  - {v.model.name}: {p}" for v in refused for p in v.problems))
 
 
 def _refuse(gh: Any, pr_number: int | None, problems: Sequence[str], runtime: ActionsRuntime) -> int:

@@ -58,10 +58,11 @@ class ReportOptions:
     train_base: bool = False
     base_problems: Mapping[str, str] | None = None
     deployments: Mapping[str, Sequence[Deployed]] | None = None  # env -> successful deployments, newest first
+    policy: Policy | None = None  # register: the governance in force, not the checkout's mlops.yaml
 
 
-Rendered = Callable[[str, str, str], None]
-EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 200  # characters kept free for the hidden evidence line
+Rendered = Callable[[str, str, str, Sequence[ModelReport]], None]  # comment, summary, verdict, the models shown
+EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 900  # characters kept free for the hidden evidence line
 
 
 def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
@@ -132,7 +133,7 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
         runtime.set_output("report-path", str(path))
     runtime.set_output("verdict", verdict)
     if on_rendered is not None:
-        on_rendered(comment, summary, verdict)
+        on_rendered(comment, summary, verdict, models)
     return EXIT_INVALID if verdict == FAIL else EXIT_OK
 
 
@@ -157,7 +158,7 @@ def build_reports(root: Path, options: ReportOptions,
     on the scheduling."""
     from concurrent.futures import ThreadPoolExecutor
 
-    policy = load_policy(root)
+    policy = options.policy or load_policy(root)
     reasons = options.reasons if options.reasons is not None else (reasons or {})
     folders = res.result_folders(options.results, missing_ok=True)
     if len(folders) < 2:

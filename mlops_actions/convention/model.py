@@ -171,6 +171,17 @@ class ApprovalRule:
         return bool(self.users or self.teams or self.codeowners)
 
 
+GOVERNANCE_DEFAULT = ApprovalRule(required=2, codeowners=True)
+
+
+def governance_rule(d: Mapping[str, Any] | None) -> ApprovalRule:
+    """``approvals.governance``: 2 approvals from CODEOWNERS unless the policy says otherwise."""
+    if d is None:
+        return GOVERNANCE_DEFAULT
+    rule = ApprovalRule.from_dict(d, default_required=2)
+    return ApprovalRule(rule.required, rule.users, rule.teams, d.get("codeowners", True), rule.stale_approvals_count)
+
+
 @dataclass(frozen=True)
 class EnvironmentPolicy:
     name: str
@@ -188,6 +199,7 @@ class Policy:
     baseline_environment: str | None = None
     upload_predictions: bool = False
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    governance: ApprovalRule = GOVERNANCE_DEFAULT
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> Policy:
@@ -204,7 +216,8 @@ class Policy:
             gates=tuple(Gate.from_dict(g, source="policy") for g in d.get("gates", ())),
             baseline_environment=d.get("baseline_environment"),
             upload_predictions=d.get("artifacts", {}).get("upload_predictions", False),
-            min_group_size=d.get("fairness", {}).get("min_group_size", DEFAULT_MIN_GROUP_SIZE))
+            min_group_size=d.get("fairness", {}).get("min_group_size", DEFAULT_MIN_GROUP_SIZE),
+            governance=governance_rule(d.get("approvals", {}).get("governance")))
 
     def environment(self, name: str) -> EnvironmentPolicy | None:
         return next((e for e in self.environments if e.name == name), None)

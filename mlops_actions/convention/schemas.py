@@ -17,6 +17,7 @@ MODEL_SPEC = "model-spec"
 POLICY = "policy"
 ENVIRONMENT = "environment"
 VERSION_RECORD = "version-record"
+POLICY_RECORD = "policy-record"
 
 
 @cache

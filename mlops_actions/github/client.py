@@ -23,6 +23,7 @@ from github.Repository import Repository
 from mlops_actions.errors import InputError
 from mlops_actions.github.errors import Op
 from mlops_actions.github.guards import none_on_forbidden
+from mlops_actions.github.pacing import GITHUB_LIMITS, Pacer, Window, pace
 from mlops_actions.github.retry import Retrier, RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -42,6 +43,7 @@ class ClientConfig:
     seconds_between_writes: float | None = 1.0  # GitHub asks for a pause between writes
     user_agent: str = "mlops-actions"
     login: str | None = None  # the token's identity when already known (saves GET /user)
+    write_limits: tuple[Window, ...] = GITHUB_LIMITS  # secondary rate limits writes are paced under
 
 
 def check_config(config: ClientConfig) -> None:
@@ -108,4 +110,6 @@ class Session:
 def open_session(config: ClientConfig, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time, rng: random.Random | None = None) -> Session:
     retrier = Retrier(config.retry, sleep=sleep, clock=clock, rng=rng)
-    return Session(build_github(config), config.repository, retrier, config.login)
+    session = Session(build_github(config), config.repository, retrier, config.login)
+    pace(session.gh.requester, Pacer(config.write_limits, clock=clock, sleep=sleep))
+    return session

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from github.Commit import Commit as GhCommit
+from github.TimelineEvent import TimelineEvent
+
 from mlops_actions.github.client import Session, raw
 from mlops_actions.github.errors import Op
 from mlops_actions.github.guards import none_on_404
@@ -92,6 +95,36 @@ def reviews(session: Session, number: int) -> tuple[Review, ...]:
     op = Op(f"list the reviews of pull request #{number}", f"pull request #{number}", "pull-requests: read")
     pull = session.repo.get_pull(number)
     return session.retrier.call(op, lambda: tuple(review_from_json(raw(r)) for r in pull.get_reviews()))
+
+
+WEB_FLOW = "web-flow"  # GitHub's own committer of commits made in the web UI or by a merge button
+
+
+def last_pushers(session: Session, number: int, head_sha: str) -> tuple[str, ...]:
+    """Who pushed the pull request's last commit, as far as GitHub says (sorted logins).
+
+    GitHub's REST API names no pusher, so both traces count: the GitHub accounts linked to the head commit's
+    author and committer (``pulls/{n}/commits``), and the actor of a force push that made the head
+    (``head_ref_force_pushed`` in the timeline; the newest one when GitHub gives no commit).
+    """
+    op = Op(f"read who pushed the last commit of pull request #{number}", f"pull request #{number}",
+            "pull-requests: read")
+    return session.retrier.call(op, lambda: tuple(sorted(
+        {*_commit_people(session, number, head_sha), *_force_pushers(session, number, head_sha)} - {WEB_FLOW})))
+
+
+def _commit_people(session: Session, number: int, head_sha: str) -> set[str]:
+    commits = [raw(c) for c in session.paginate(GhCommit, f"/pulls/{number}/commits")]
+    head = next((c for c in commits if c.get("sha") == head_sha), commits[-1] if commits else {})
+    return {login for login in (_login(head.get("author")), _login(head.get("committer"))) if login}
+
+
+def _force_pushers(session: Session, number: int, head_sha: str) -> set[str]:
+    events = [raw(e) for e in session.paginate(TimelineEvent, f"/issues/{number}/timeline")]
+    pushes = [e for e in events if e.get("event") == "head_ref_force_pushed"]
+    matching = [e for e in pushes if e.get("commit_id") == head_sha]
+    chosen = matching or [e for e in pushes[-1:] if not e.get("commit_id")]
+    return {login for login in (_login(e.get("actor")) for e in chosen) if login}
 
 
 def changed_files(session: Session, number: int) -> tuple[str, ...]:

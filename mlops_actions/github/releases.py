@@ -97,8 +97,15 @@ def upload_asset(session: Session, rel: Release, name: str, data: bytes,
 def _upload(session: Session, rel: Release, name: str, data: bytes, content_type: str, label: str) -> Asset:
     url = rel.upload_url.split("{", 1)[0]
     headers = {"Content-Type": content_type, "Content-Length": str(len(data))}
-    _, made = session.gh.requester.requestMemoryBlobAndCheck(
-        "POST", url, {"name": name, "label": label}, headers, io.BytesIO(data))
+    try:
+        _, made = session.gh.requester.requestMemoryBlobAndCheck(
+            "POST", url, {"name": name, "label": label}, headers, io.BytesIO(data))
+    except GithubException as exc:
+        same = next((a for a in list_assets(session, rel.id) if a.name == name and a.size == len(data)
+                     and a.state == "uploaded"), None) if exc.status == 422 else None
+        if same is None:  # 422 already_exists of the same bytes: a concurrent run of the same merge was first
+            raise
+        return same
     return asset_from_json(made)
 
 

@@ -76,6 +76,9 @@ class GitHubRepo:
     def reviews(self, pr: int | PullRequest) -> tuple[Review, ...]:
         return pulls.reviews(self.session, _number(pr))
 
+    def last_pushers(self, pr: PullRequest) -> tuple[str, ...]:
+        return pulls.last_pushers(self.session, pr.number, pr.head_sha)
+
     def changed_files(self, pr: int | PullRequest) -> tuple[str, ...]:
         return pulls.changed_files(self.session, _number(pr))
 

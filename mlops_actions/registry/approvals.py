@@ -2,9 +2,11 @@
 
 Counted from the PR's reviews: the latest review of each reviewer decides; COMMENTED (and PENDING) is
 ignored; DISMISSED cancels; an outstanding CHANGES_REQUESTED from someone with write access blocks; the
-PR author never counts; an approval given on an older commit than the merged head does not count unless
-the policy says stale approvals count; a reviewer without write permission does not count; when the
-policy names users, teams or CODEOWNERS, only those reviewers count. Every refusal names the rule.
+PR author never counts, nor does whoever pushed the PR's last commit (GitHub's "most recent reviewable
+push" rule: a pusher could otherwise approve their own last change); an approval given on an older commit
+than the merged head does not count unless the policy says stale approvals count; a reviewer without write
+permission does not count; when the policy names users, teams or CODEOWNERS, only those reviewers count
+(CODEOWNERS: the owners of what is promoted, as the caller names them). Every refusal names the rule.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class Lookups:
 
     permission: Callable[[str], str]
     in_team: Callable[[str, str], bool]
-    codeowners: tuple[str, ...] = ()  # owners (``@user`` / ``@org/team``) of the PR's changed paths
+    codeowners: tuple[str, ...] = ()  # owners (``@user`` / ``@org/team``) of the paths being promoted
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,8 @@ def latest_votes(reviews: Iterable[ReviewVote]) -> dict[str, ReviewVote]:
 
 
 def decide(reviews: Sequence[ReviewVote], rule: ApprovalRule, *, author: str, head_sha: str,
-           lookups: Lookups, merged_by: str | None = None) -> Decision:
-    """Apply the approval rule to a PR's reviews."""
+           lookups: Lookups, merged_by: str | None = None, pushers: Sequence[str] = ()) -> Decision:
+    """Apply the approval rule to a PR's reviews; ``pushers``: who pushed the PR's last commit."""
     votes = latest_votes(reviews)
     approvers: list[Approver] = []
     not_counted: list[str] = []
@@ -87,7 +89,7 @@ def decide(reviews: Sequence[ReviewVote], rule: ApprovalRule, *, author: str, he
     for vote in votes.values():
         if vote.state != "APPROVED":
             continue
-        why = _why_not_counted(vote, rule, author=author, head_sha=head_sha, lookups=lookups)
+        why = _why_not_counted(vote, rule, author=author, head_sha=head_sha, lookups=lookups, pushers=pushers)
         if why:
             not_counted.append(f"@{vote.login}: {why}")
         else:
@@ -101,9 +103,11 @@ def decide(reviews: Sequence[ReviewVote], rule: ApprovalRule, *, author: str, he
 
 
 def _why_not_counted(vote: ReviewVote, rule: ApprovalRule, *, author: str, head_sha: str,
-                     lookups: Lookups) -> str | None:
+                     lookups: Lookups, pushers: Sequence[str] = ()) -> str | None:
     if vote.login.lower() == author.lower():
         return "rule 'no self-approval': the PR author never counts"
+    if vote.login.lower() in {p.lower() for p in pushers}:
+        return "rule 'last pusher': whoever pushed the PR's last commit never counts (most recent reviewable push)"
     if not rule.stale_approvals_count and vote.commit_id != head_sha:
         return (f"rule 'stale approval': approved commit {(vote.commit_id or '?')[:7]}, "
                 f"not the merged head {head_sha[:7]}")
@@ -139,6 +143,6 @@ def _is_codeowner(login: str, lookups: Lookups) -> bool:
 def _allowed_text(rule: ApprovalRule, lookups: Lookups) -> str:
     parts = [f"@{u}" for u in rule.users] + [f"@{t}" for t in rule.teams]
     if rule.codeowners:
-        parts.append("CODEOWNERS of the changed paths" + (f" ({', '.join(lookups.codeowners)})"
-                                                           if lookups.codeowners else " (none found)"))
+        parts.append("CODEOWNERS of what is promoted" + (f" ({', '.join(lookups.codeowners)})"
+                                                          if lookups.codeowners else " (none found)"))
     return ", ".join(parts)

@@ -1,25 +1,38 @@
-"""What reviewers saw: a hidden, machine-readable line in the PR report naming each model's artifact.
+"""What reviewers saw: a hidden, machine-readable line in the PR report naming each model's artifact and
+a digest of every number the comment shows.
 
 ``register`` reads it back from the merged PR's comment and refuses a model whose artifact built on main
-differs from the one the report showed for the PR's head (what was reviewed is what ships).
+differs from the one the report showed for the PR's head, or whose numbers (metrics, fairness summary, gate
+verdicts) rebuilt on main differ from the reviewed ones: a fork can compute the true artifact sha256 of a
+deterministic training and post made-up metrics next to it, but not make main's rebuild agree with them.
+Per number, a short keyed digest lets the refusal name which numbers differ.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlops_actions.evaluation.assess import ModelReport
+from mlops_actions.registry.versioning import finite
 
 _PREFIX = "<!-- mlops-actions:evidence "
 _LINE = re.compile(r"^<!-- mlops-actions:evidence (\{.*\}) -->$", re.M)
 _HEX = re.compile(r"^[0-9a-f]{40,64}$")
+_SHORT = re.compile(r"^[0-9a-f]{8}$")
+SHORT = 8  # hex digits of a per-number digest (diagnosis only; the full digest decides)
 
 
 @dataclass(frozen=True)
 class Shown:
     artifact_sha256: str
     fingerprint: str
+    digest: str | None = None  # sha256 of every number the comment shows (None: a report without it)
+    each: Mapping[str, str] = field(default_factory=dict)  # short digest of a number's name -> of its value
 
 
 @dataclass(frozen=True)
@@ -28,15 +41,64 @@ class Evidence:
     models: Mapping[str, Shown]
 
 
+def numbers_of(m: ModelReport) -> dict[str, Any]:
+    """Every number the report shows for ``m``, by name: metrics, fairness summary, gate results."""
+    out: dict[str, Any] = {f"metric {d.name}": d.new for d in m.metrics}
+    summary = m.fairness.summary if m.fairness is not None else (m.record.get("fairness") or {})
+    out.update({f"fairness {k}": v for k, v in summary.items()})
+    out.update({f"gate {r.label} {r.bound}": [r.status, r.value, r.threshold, r.baseline] for r in m.gates.results})
+    out["verdict"] = m.verdict
+    return finite(out)
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _short(text: bytes) -> str:
+    return hashlib.sha256(text).hexdigest()[:SHORT]
+
+
+def shown(m: ModelReport) -> Shown:
+    """The evidence of one model as the report renders it."""
+    numbers = numbers_of(m)
+    each = {_short(name.encode("utf-8")): _short(_canonical(value)) for name, value in numbers.items()}
+    return Shown(m.artifact_sha256, m.fingerprint, digest=hashlib.sha256(_canonical(numbers)).hexdigest(), each=each)
+
+
+def differing(rebuilt: ModelReport, reviewed: Shown) -> list[str]:
+    """Names (with the rebuilt value) of the numbers that differ from the reviewed ones; [] when all agree."""
+    mine = shown(rebuilt)
+    if mine.digest == reviewed.digest:
+        return []
+    numbers = numbers_of(rebuilt)
+    found = [f"{name} (rebuilt on main: {_value(numbers[name])})" for name in sorted(numbers)
+             if reviewed.each.get(_short(name.encode("utf-8"))) != mine.each[_short(name.encode("utf-8"))]]
+    return found or ["a number the reviewed report showed that main's rebuild does not have"]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value if v is not None)
+    return str(value)
+
+
 def render(head_sha: str, models: Mapping[str, Shown]) -> str:
     """The hidden line (hex digests and model names only, so it cannot close the HTML comment)."""
-    data = {"head": head_sha,
-            "models": {name: {"artifact": s.artifact_sha256, "fingerprint": s.fingerprint}
-                       for name, s in sorted(models.items())}}
+    data = {"head": head_sha, "models": {name: _model(s) for name, s in sorted(models.items())}}
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     if "--" in text:
         raise ValueError("evidence must not contain '--'")
     return f"{_PREFIX}{text} -->"
+
+
+def _model(s: Shown) -> dict[str, Any]:
+    out: dict[str, Any] = {"artifact": s.artifact_sha256, "fingerprint": s.fingerprint}
+    if s.digest is not None:
+        out.update({"digest": s.digest, "each": dict(sorted(s.each.items()))})
+    return out
 
 
 def parse(body: str) -> Evidence | None:
@@ -46,10 +108,20 @@ def parse(body: str) -> Evidence | None:
         return None
     try:
         data = json.loads(match.group(1))
-        models = {str(name): Shown(str(v["artifact"]), str(v["fingerprint"])) for name, v in data["models"].items()}
+        models = {str(name): _parse_model(v) for name, v in data["models"].items()}
         head = str(data["head"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     if not all(_HEX.match(s.artifact_sha256) for s in models.values()):
         return None
     return Evidence(head, models)
+
+
+def _parse_model(v: Mapping[str, Any]) -> Shown:
+    digest = v.get("digest")
+    each = v.get("each") or {}
+    if digest is not None and (not _HEX.match(str(digest)) or not isinstance(each, dict)
+                               or not all(_SHORT.match(str(k)) and _SHORT.match(str(x)) for k, x in each.items())):
+        raise ValueError("malformed numbers digest")
+    return Shown(str(v["artifact"]), str(v["fingerprint"]), digest=str(digest) if digest is not None else None,
+                 each={str(k): str(x) for k, x in each.items()})

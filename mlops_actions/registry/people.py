@@ -1,4 +1,9 @@
-"""Build approval ``Lookups`` from the GitHub layer, with caching (one question per person and team)."""
+"""Build approval ``Lookups`` from the GitHub layer, with caching (one question per person and team), and
+judge a pull request with them.
+
+CODEOWNERS come from the caller (the governance in force, never the pull request's own tree) and count for
+the paths the caller names (what is promoted), never for whatever else the pull request touches.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 
 from mlops_actions.convention.model import ApprovalRule
 from mlops_actions.registry import codeowners
-from mlops_actions.registry.approvals import Lookups, ReviewVote
+from mlops_actions.registry.approvals import Decision, Lookups, ReviewVote, decide
 
 
 def votes(reviews: Iterable[Any]) -> list[ReviewVote]:
@@ -16,22 +21,33 @@ def votes(reviews: Iterable[Any]) -> list[ReviewVote]:
     return [ReviewVote(r.login, r.state, r.commit_id, r.submitted_at) for r in reviews]
 
 
-def lookups(gh: Any, rule: ApprovalRule, *, pr_number: int, codeowners_ref: str,
-            paths: Iterable[str] | None = None) -> Lookups:
-    """Lookups answering through ``gh`` (a ``GitHubRepo``); CODEOWNERS are read only when the rule uses them."""
+class Approvals:
+    """Decides approval rules on pull requests through ``gh`` (a ``GitHubRepo``), asking GitHub each question
+    once: a reviewer's permission, a team membership, a PR's reviews and who pushed its last commit."""
 
-    @cache
-    def permission(login: str) -> str:
-        return str(gh.permission(login))
+    def __init__(self, gh: Any) -> None:
+        self.gh = gh
+        self._facts: dict[int, tuple[list[ReviewVote], tuple[str, ...]]] = {}
+        self.permission = cache(lambda login: str(gh.permission(login)))
+        self.in_team = cache(self._in_team)
 
-    @cache
-    def in_team(team: str, login: str) -> bool:
+    def _in_team(self, team: str, login: str) -> bool:
         org, _, slug = team.lstrip("@").partition("/")
-        return bool(gh.is_team_member(org, slug, login))
+        return bool(self.gh.is_team_member(org, slug, login))
 
-    owners: tuple[str, ...] = ()
-    if rule.codeowners:
-        found = gh.codeowners(codeowners_ref)
-        changed = list(paths) if paths is not None else list(gh.changed_files(pr_number))
-        owners = codeowners.owners_of_paths(found.text, changed) if found else ()
-    return Lookups(permission=permission, in_team=in_team, codeowners=owners)
+    def lookups(self, rule: ApprovalRule, *, codeowners_text: str | None, paths: Iterable[str]) -> Lookups:
+        """Lookups whose CODEOWNERS are the owners of ``paths`` per ``codeowners_text``."""
+        owners: tuple[str, ...] = ()
+        if rule.codeowners and codeowners_text:
+            owners = codeowners.owners_of_paths(codeowners_text, paths)
+        return Lookups(permission=self.permission, in_team=self.in_team, codeowners=owners)
+
+    def decide(self, pr: Any, rule: ApprovalRule, *, codeowners_text: str | None, paths: Iterable[str]) -> Decision:
+        """The approval decision on merged pull request ``pr`` (its reviews, author, last pushers, merger)."""
+        if pr.number not in self._facts:
+            self._facts[pr.number] = (votes(self.gh.reviews(pr.number)), tuple(self.gh.last_pushers(pr)))
+        reviews, pushers = self._facts[pr.number]
+        return decide(reviews, rule, author=pr.author, head_sha=pr.head_sha,
+                      lookups=self.lookups(rule, codeowners_text=codeowners_text, paths=paths),
+                      merged_by=pr.merged_by, pushers=pushers)
+

@@ -14,7 +14,7 @@ from .openapi import OpenAPI
 from .openapi import load as load_openapi
 from .seed import add_user, parse_user, seed_event
 from .server import App, LoggedRequest, Server
-from .state import Pull, Repo, Review, State, Team, now_iso
+from .state import IssueEvent, Pull, Repo, Review, State, Team, now_iso
 
 UserSeed = str | tuple[str, str] | tuple[str, str, str]
 
@@ -137,6 +137,15 @@ class GitHubEmulator:
                             body, now_iso())  # fmt: skip
             self.state.reviews[review.id] = review
             return review
+
+    def add_issue_event(self, repo: str, number: int, event: str, actor: str,
+                        commit_id: str | None = None) -> IssueEvent:  # fmt: skip
+        """Add a timeline event to issue or pull request ``number``, e.g. ``head_ref_force_pushed``."""
+        with self.state.lock:
+            self.state.user(actor)
+            found = IssueEvent(repo, number, self.state.next_id(), event, actor, commit_id, now_iso())
+            self.state.events[found.id] = found
+            return found
 
     def add_team_member(self, org: str, slug: str, login: str, role: str = "member") -> Team:
         """Put ``login`` in team ``org/slug`` (created on first use)."""

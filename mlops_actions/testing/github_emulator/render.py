@@ -20,6 +20,7 @@ from .state import (
     DeploymentStatus,
     Environment,
     Issue,
+    IssueEvent,
     Pull,
     Release,
     Repo,
@@ -227,6 +228,25 @@ class Renderer:
             "author_association": self.author_association(review.repo, review.user),
         })  # fmt: skip
 
+    def issue_event(self, event: IssueEvent) -> dict[str, Any]:
+        """A timeline event in the generic shape GitHub gives state changes and force pushes."""
+        api = self.api(event.repo)
+        return {"id": event.id, "node_id": node_id("E", event.id), "url": f"{api}/issues/events/{event.id}",
+                "actor": self.user(event.actor), "event": event.event, "commit_id": event.commit_id,
+                "commit_url": f"{api}/commits/{event.commit_id}" if event.commit_id else None,
+                "created_at": event.created_at, "performed_via_github_app": None}  # fmt: skip
+
+    def linked_user(self, person: Person) -> dict[str, Any] | None:
+        """The GitHub account a commit's author or committer email belongs to, as GitHub links them: the
+        account's email, or its ``[ID+]LOGIN@users.noreply.github.com`` address; None when unknown."""
+        email = person.email.lower()
+        local, _, domain = email.partition("@")
+        for user in self.state.users.values():
+            noreply = domain == "users.noreply.github.com" and local.split("+")[-1] == user.login.lower()
+            if noreply or (user.email or "").lower() == email:
+                return self.user(user.login)
+        return None
+
     def person(self, person: Person) -> dict[str, Any]:
         return {"name": person.name, "email": person.email, "date": person.date}
 
@@ -241,7 +261,8 @@ class Renderer:
         return self.fill("commit", {
             "url": api, "sha": commit.sha, "node_id": node_id("C", commit.sha[:12]),
             "html_url": f"{self.web(repo)}/commit/{commit.sha}", "comments_url": api + "/comments",
-            "commit": inner, "author": None, "committer": None, "parents": parents,
+            "commit": inner, "author": self.linked_user(commit.author),
+            "committer": self.linked_user(commit.committer), "parents": parents,
         })  # fmt: skip
 
     def git_ref(self, repo: str, ref: str, sha: str, kind: str) -> dict[str, Any]:

@@ -40,6 +40,8 @@ def seed_event(state: State, payload: dict[str, Any]) -> Repo:
     _person(state, payload.get("sender"))
     _person(state, payload.get("organization"), "Organization")
     if isinstance(payload.get("pull_request"), dict):
+        if payload.get("action") == "synchronize":  # the sender pushed the new head: its commit says so
+            _pushed(state, repo, payload["pull_request"], payload.get("sender"))
         _pull(state, repo, payload["pull_request"])
     if isinstance(payload.get("review"), dict) and isinstance(payload.get("pull_request"), dict):
         _review(state, repo, payload["pull_request"]["number"], payload["review"])
@@ -87,6 +89,17 @@ def _commit(state: State, repo: Repo, sha: str, message: str, parents: tuple[str
     if sha and git.object_type(sha) is None:
         person = Person("GitHub", "noreply@github.com", now_iso())
         git.add_commit(CommitObject(sha, message, person, person, EMPTY_TREE, parents))
+
+
+def _pushed(state: State, repo: Repo, data: dict[str, Any], sender: Any) -> None:
+    """The head commit of a ``synchronize`` event, committed as its sender (GitHub's no-reply address)."""
+    login = _person(state, sender)
+    sha = (data.get("head") or {}).get("sha")
+    git = state.git[repo.full_name]
+    if login and sha and git.object_type(sha) is None:
+        person = Person(login, f"{login}@users.noreply.github.com", now_iso())
+        parents = ((data.get("base") or {}).get("sha"),)
+        git.add_commit(CommitObject(sha, "pushed", person, person, EMPTY_TREE, tuple(p for p in parents if p)))
 
 
 def _pull(state: State, repo: Repo, data: dict[str, Any]) -> Pull:

@@ -103,6 +103,7 @@ class Pull:
     head_repo: str | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
+    merged_commits: list[str] = field(default_factory=list)  # what a rebase merge wrote on the base branch
 
 
 @dataclass
@@ -126,6 +127,19 @@ class Review:
     commit_id: str
     body: str = ""
     submitted_at: str = field(default_factory=now_iso)
+
+
+@dataclass
+class IssueEvent:
+    """One event of an issue's timeline (e.g. ``head_ref_force_pushed`` with the pusher as actor)."""
+
+    repo: str
+    issue_number: int
+    id: int
+    event: str
+    actor: str
+    commit_id: str | None = None
+    created_at: str = field(default_factory=now_iso)
 
 
 @dataclass
@@ -262,6 +276,7 @@ COLLECTIONS: dict[str, tuple[type, Any]] = {
     "pulls": (Pull, lambda item: (item.repo, item.number)),
     "comments": (Comment, lambda item: item.id),
     "reviews": (Review, lambda item: item.id),
+    "events": (IssueEvent, lambda item: item.id),
     "teams": (Team, lambda item: (item.org, item.slug)),
     "releases": (Release, lambda item: item.id),
     "assets": (Asset, lambda item: item.id),
@@ -283,6 +298,7 @@ class State:
     pulls: dict[tuple[str, int], Pull] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
     reviews: dict[int, Review] = field(default_factory=dict)
+    events: dict[int, IssueEvent] = field(default_factory=dict)
     teams: dict[tuple[str, str], Team] = field(default_factory=dict)
     releases: dict[int, Release] = field(default_factory=dict)
     assets: dict[int, Asset] = field(default_factory=dict)

@@ -18,6 +18,14 @@ def find_issue(call: Call) -> Issue:
     return found
 
 
+def timeline(call: Call) -> Reply:
+    """The issue's timeline: the events the emulator knows (force pushes, ...), oldest first."""
+    issue = find_issue(call)
+    events = sorted((e for e in call.state.events.values() if (e.repo, e.issue_number) == (issue.repo, issue.number)),
+                    key=lambda e: e.id)  # fmt: skip
+    return paginate(call, events, call.render.issue_event)
+
+
 def find_comment(call: Call) -> Comment:
     found = call.state.comments.get(call.int_param("comment_id"))
     if found is None or found.repo != call.full_name:
@@ -124,4 +132,5 @@ ROUTES = [
     route("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", update_issue),
     route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", list_comments),
     route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", create_comment),
+    route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/timeline", timeline),
 ]

@@ -55,7 +55,7 @@ def pulls_of_commit(call: Call) -> Reply:
 
 def _associated(git: GitData, pull: Pull, sha: str) -> bool:
     """Whether ``sha`` is the pull request's head or merge commit, or one of its commits."""
-    if sha in (pull.head_sha, pull.merge_commit_sha, *pull.commits):
+    if sha in (pull.head_sha, pull.merge_commit_sha, *pull.commits, *pull.merged_commits):
         return True
     return git.is_ancestor(sha, pull.head_sha) and not git.is_ancestor(sha, pull.base_sha)
 
