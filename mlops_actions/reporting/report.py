@@ -71,9 +71,13 @@ def overall_verdict(models: Sequence[ModelReport], problems: Sequence[str] = (),
 
 def render_comment(models: Sequence[ModelReport], ctx: ReportContext, limit: int = COMMENT_LIMIT) -> str:
     """The sticky PR comment: marker first, at most ``limit`` characters as GitHub counts them. With more
-    than ``MANY_MODELS`` models it summarises: the models that fail or warn and those that changed most,
-    each failing or warning model's glance, and where the full report is (the job summary)."""
-    return _fit(_blocks(models, ctx, marker=True, summarise=len(models) > MANY_MODELS), limit, github_length)
+    than ``MANY_MODELS`` models, or when every model's glance would not fit, it summarises: the models that
+    fail or warn and those that changed most, their glances, and where the full report is (the job
+    summary)."""
+    blocks = _blocks(models, ctx, marker=True)
+    glances = sum(github_length(b.text) + 2 for b in blocks if b.kind != "more")
+    summarise = len(models) > MANY_MODELS or glances + NOTE_RESERVE > limit
+    return _fit(_blocks(models, ctx, marker=True, summarise=True) if summarise else blocks, limit, github_length)
 
 
 def render_summary(models: Sequence[ModelReport], ctx: ReportContext, limit: int = SUMMARY_LIMIT) -> str:
