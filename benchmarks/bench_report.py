@@ -173,7 +173,7 @@ def bench_retrained(models: int, rows: int) -> None:
         text = out.read_text()
         print(f"mlops-actions report, {models} retrained models x {rows:,} held-out rows, 3 sensitive columns, "
               f"paired bootstrap: {elapsed:.2f} s wall, {cpu:.2f} s CPU (exit {code}; {len(text):,} chars; "
-              f"{text.count("95% paired interval")} glances with paired intervals)  target < 10 s on 2 cores")
+              f"{text.count('95% paired interval')} glances with paired intervals)  target < 10 s on 2 cores")
         stages(root, models)
 
 
