@@ -9,7 +9,8 @@ Run: /work/venv/bin/python benchmarks/bench_report.py [--models 40] [--groups 60
 3. A pull request that retrains RETRAINED models, each with RETRAINED_ROWS held-out rows (binary, with
    scores) and three sensitive columns, against results trained at the base ref on the same rows (so every
    metric change gets a paired bootstrap interval, 1,000 replicates, and every chart a baseline line):
-   `mlops-actions report --base-results` end to end, then the same work stage by stage (read, fairness,
+   `mlops-actions report --base-results --summary` end to end (the job summary: every model in full; the
+   comment is rendered too), then the same work stage by stage (read, fairness,
    intervals and pictures, gates, render) with the time of each. Target (issue 13): under 10 s on 2 cores.
 No competitor renders this report; the numbers are for regressions of our own.
 """
@@ -168,7 +169,7 @@ def bench_retrained(models: int, rows: int) -> None:
         out = Path(tmp) / "report.md"
         start, cpu = time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(io.StringIO()):
-            code = main(["-C", str(root), "report", "--base-results", "base-out", "--out", str(out)])
+            code = main(["-C", str(root), "report", "--base-results", "base-out", "--summary", "--out", str(out)])
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         text = out.read_text()
         print(f"mlops-actions report, {models} retrained models x {rows:,} held-out rows, 3 sensitive columns, "

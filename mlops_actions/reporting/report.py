@@ -75,8 +75,8 @@ def render_comment(models: Sequence[ModelReport], ctx: ReportContext, limit: int
     fail or warn and those that changed most, their glances, and where the full report is (the job
     summary)."""
     blocks = _blocks(models, ctx, marker=True)
-    glances = sum(github_length(b.text) + 2 for b in blocks if b.kind != "more")
-    summarise = len(models) > MANY_MODELS or glances + NOTE_RESERVE > limit
+    glances = sum(github_length(b.text) + 2 for b in blocks if b.kind in ("marker", "overview", "glance"))
+    summarise = len(models) > MANY_MODELS or (len(models) > 1 and glances + NOTE_RESERVE > limit)
     return _fit(_blocks(models, ctx, marker=True, summarise=True) if summarise else blocks, limit, github_length)
 
 
