@@ -17,6 +17,7 @@ from typing import Any
 from mlops_actions import __version__
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_USAGE, UsageError, run_guarded
+from mlops_actions.secrets import redacting
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
 
@@ -251,6 +252,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--publish", action="store_true",
                    help="also post it on GitHub: the sticky PR comment (edited in place) and a check run; needs "
                         "GITHUB_TOKEN with pull-requests: write and checks: write")
+    p.add_argument("--fork-results", action="store_true",
+                   help="the results are a fork's artifact: read only their metrics/record/fairness JSON files "
+                        "(size-bounded), never other files, and say so in the comment (the workflow_run job)")
     p.set_defaults(handler=_run_report)
 
 
@@ -260,7 +264,8 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
                             base_branch=ctx.env.get("GITHUB_BASE_REF") or None, train_base=args.train_base,
-                            base_results=ctx.root / args.base_results if args.base_results else None)
+                            base_results=ctx.root / args.base_results if args.base_results else None,
+                            fork=args.fork_results)
     if not args.publish:
         return report(ctx.root, options, runtime=ctx.runtime)
     from mlops_actions.commands.publish import deployed_versions, deployment_history, publish
@@ -271,8 +276,9 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     options = replace(options, deployed=deployed_versions(ctx.root, history), deployments=history)
 
     def on_rendered(comment: str, summary: str, verdict: str, models: Sequence[Any]) -> None:
-        publish(gh, comment=comment, summary=summary, verdict=verdict, results=options.results, sha=sha,
-                models=models)
+        redact = ctx.runtime.secrets.redact  # the comment and the check run never carry a secret
+        publish(gh, comment=redact(comment), summary=redact(summary), verdict=verdict, results=options.results,
+                sha=sha, models=models)
 
     return report(ctx.root, options, runtime=ctx.runtime, on_rendered=on_rendered)
 
@@ -444,8 +450,9 @@ def _run_history(args: argparse.Namespace, ctx: Context) -> int:
 def _github(ctx: Context) -> Any:
     """The GitHub client of this run (only the composition root builds it)."""
     from mlops_actions.github.env import connect
+    from mlops_actions.secrets import RedactedWrites
 
-    return connect(ctx.env, None, ctx.runtime)
+    return RedactedWrites(connect(ctx.env, None, ctx.runtime), ctx.runtime.secrets)  # no secret is published
 
 
 def _commit(ctx: Context, given: str | None) -> str:
@@ -516,4 +523,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return int(args.handler(args, Context(root, env)))
 
     runtime = ActionsRuntime.from_env(env)
-    return run_guarded(call, debug=args.debug, on_error=lambda kind: runtime.set_output("error", kind))
+    with redacting(runtime.secrets, guard_commands=runtime.active):
+        return run_guarded(call, debug=args.debug, on_error=lambda kind: runtime.set_output("error", kind),
+                           redact=runtime.secrets.redact)

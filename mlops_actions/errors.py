@@ -80,16 +80,18 @@ class RefusedError(MlopsError):
 
 
 def run_guarded(func: Callable[[], int], *, debug: bool = False,
-                on_error: Callable[[str], None] | None = None) -> int:
+                on_error: Callable[[str], None] | None = None,
+                redact: Callable[[str], str] = lambda text: text) -> int:
     """Run ``func`` and turn every exception into a message and an exit code.
 
     ``on_error(kind)`` hears of every error (as opposed to a verdict the command returned), so the action
     can tell "the gates failed" (which ``fail-on`` may soften) from "the command could not do its job".
+    ``redact`` takes the run's secrets out of every message and traceback, on screen and in the debug log.
     """
     try:
         return func()
     except MlopsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(redact(f"error: {exc}"), file=sys.stderr)
         _tell(on_error, type(exc).__name__)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -99,7 +101,7 @@ def run_guarded(func: Callable[[], int], *, debug: bool = False,
         return EXIT_OK
     except Exception:  # the last line of defence: an internal error is ours, not the user's
         _tell(on_error, "InternalError")
-        return _report_internal_error(debug=debug)
+        return _report_internal_error(debug=debug, redact=redact)
 
 
 def _tell(on_error: Callable[[str], None] | None, kind: str) -> None:
@@ -108,19 +110,28 @@ def _tell(on_error: Callable[[str], None] | None, kind: str) -> None:
             on_error(kind)
 
 
-def _report_internal_error(*, debug: bool) -> int:
-    trace = traceback.format_exc()
+def _report_internal_error(*, debug: bool, redact: Callable[[str], str]) -> int:
+    trace = redact(traceback.format_exc())
     if debug:
         print(trace, file=sys.stderr)
         where = "above"
     else:
-        fd, path = tempfile.mkstemp(prefix="mlops-actions-debug-", suffix=".log")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(trace)
-        where = f"in {path}"
+        where = _write_debug_log(trace)
     print(
         "internal error: mlops-actions hit a bug. Please report it at "
         f"https://github.com/mlops-actions/mlops-actions/issues with the traceback {where}.",
         file=sys.stderr,
     )
     return EXIT_INTERNAL
+
+
+def _write_debug_log(trace: str) -> str:
+    """Where the (redacted) traceback went: a private temp file, or "above" when none can be written."""
+    try:
+        fd, path = tempfile.mkstemp(prefix="mlops-actions-debug-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(trace)
+    except OSError:  # a full disk must not hide the error itself
+        print(trace, file=sys.stderr)
+        return "above"
+    return f"in {path}"

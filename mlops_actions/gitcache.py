@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.gitio import Git
 
 CACHE_FILE = "mlops-actions/cache.json"
@@ -57,7 +58,7 @@ class RepoCache:
 
 def _read_cache(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = bounded.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     ok = isinstance(data, dict) and data.get("format") == CACHE_FORMAT and isinstance(data.get("sections"), dict)

@@ -222,10 +222,10 @@ def test_an_invalid_file_at_the_base_is_a_note(repo: Path, capsys) -> None:
 
 
 def test_model_names_are_escaped(repo: Path, capsys) -> None:
-    set_env(repo, "staging", "arrests: v2\nmy_model__x.v2-: v1\n")
+    set_env(repo, "staging", "arrests: v2\nmy_model_x.v2-b: v1\n")
     _, out = report(repo, capsys)
-    assert "`my_model__x.v2-`" in out
-    assert "my\\_model\\_\\_x.v2-" in out  # in prose (the details summary), escaped
+    assert "`my_model_x.v2-b`" in out
+    assert "my\\_model\\_x.v2-b" in out  # in prose (the details summary), escaped
     assert_safe_markdown(out)
 
 

@@ -327,11 +327,11 @@ def test_failed_training_keeps_previous_results_and_leaves_no_temp(tmp_path: Pat
 
 def test_a_failing_write_leaves_nothing_behind(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(InputError, match="cannot write the training outputs of m"):
         write_atomically(out, "m", {"metrics.json": b"{}", "missing-folder/x": b"boom"})
     assert not out.exists()
     out.mkdir()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(InputError, match="cannot write the training outputs of m"):
         write_atomically(out, "m", {"metrics.json": b"{}", "missing-folder/x": b"boom"})
     assert list(out.iterdir()) == []
 

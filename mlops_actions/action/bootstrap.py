@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MIN_PYTHON = (3, 10)
 MARKER = "mlops-actions-install.json"
@@ -194,6 +195,29 @@ def set_output(env: "dict[str, str]", name: str, value: str) -> None:
         print(f"{name}={value}")
 
 
+def pip_secrets(pip_args: "list[str]") -> "list[str]":
+    """Passwords in URLs among the pip arguments (``--index-url https://user:TOKEN@host/simple``)."""
+    found = []
+    for arg in pip_args:
+        for part in arg.split("="):
+            try:
+                password = urlsplit(part).password if "://" in part else None
+            except ValueError:
+                password = None
+            if password:
+                found.append(password)
+    return found
+
+
+def mask(values: "list[str]") -> None:
+    """Mask each value (and each of its lines) in the job's log before any command can print it."""
+    for value in values:
+        for line in dict.fromkeys([value, *value.splitlines()]):
+            if line.strip():
+                escaped = line.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+                print("::add-mask::" + escaped, flush=True)
+
+
 def setup(env: "dict[str, str]", action_path: Path) -> Path:
     """Check the runner and return the interpreter the action's run step must use."""
     problem = unsupported(tuple(sys.version_info[:3]), platform.system())
@@ -203,6 +227,7 @@ def setup(env: "dict[str, str]", action_path: Path) -> Path:
     if prebuilt:
         return prebuilt_python(prebuilt)
     pip_args = shlex.split(env.get("MLOPS_ACTIONS_PIP_ARGS", ""))
+    mask(pip_secrets(pip_args))  # pip prints index URLs; a token in one must not reach the log
     return ensure_venv(venv_dir(env), action_path, pip_args)
 
 

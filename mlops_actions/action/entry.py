@@ -8,7 +8,6 @@ own ``main`` in this process; ``fail-on`` then decides whether a failed verdict 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -16,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.convention.names import RULE, is_model_name
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
+from mlops_actions.secrets import redacting
 
 COMMANDS = ("validate", "plan", "train", "report", "govern", "register", "deploy", "monitor", "refresh")
 PER_MODEL = ("train", "monitor", "refresh")
@@ -25,7 +27,6 @@ PUBLISHING = ("monitor", "refresh")  # with a token: the drift issue; the pull r
 FLAGS = ("drift", "retrain")  # monitor's outputs: "true" when any of the models says so
 FAIL_ON = ("fail", "warn", "never")
 RESULTS_SUBDIR = "mlops-results"
-_MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _OUTPUT_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)(<<(.*)|=.*)$")
 
 Cli = Callable[[Sequence[str]], int]
@@ -44,6 +45,7 @@ class ActionInputs:
     current_data: str = ""
     environment: str = ""
     publish: bool = False
+    fork_results: bool = False  # report in the workflow_run job: the results are a fork's artifact
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -56,7 +58,7 @@ def parse_models(text: str) -> tuple[str, ...]:
 
 def _models_from_json(text: str) -> tuple[str, ...]:
     try:
-        value = json.loads(text)
+        value = bounded.loads(text)
     except ValueError as exc:
         raise UsageError(f"input 'models' looks like JSON but is not: {exc}") from exc
     if isinstance(value, dict):
@@ -68,9 +70,8 @@ def _models_from_json(text: str) -> tuple[str, ...]:
 
 def check_models(models: tuple[str, ...]) -> tuple[str, ...]:
     for name in models:
-        if not _MODEL_NAME.match(name):
-            raise UsageError(f"input 'models': {name!r} is not a model name (lowercase letters, digits, "
-                             "'.', '_' and '-', starting with a letter or digit)")
+        if not is_model_name(name):
+            raise UsageError(f"input 'models': {name!r} is not a model name (a model name is {RULE})")
     return tuple(dict.fromkeys(models))
 
 
@@ -100,7 +101,7 @@ def read_event(env: Mapping[str, str]) -> dict[str, Any]:
     """The event payload (``$GITHUB_EVENT_PATH``), or {} when there is none or it is unreadable."""
     path = env.get("GITHUB_EVENT_PATH", "")
     try:
-        event = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+        event = bounded.loads(bounded.read_text(Path(path))) if path else {}
     except (OSError, ValueError):
         return {}
     return event if isinstance(event, dict) else {}
@@ -155,7 +156,8 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         fail_on=_choice(env, "MLOPS_FAIL_ON", "fail-on", FAIL_ON, "fail"),
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
-        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env))
+        publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env),
+        fork_results=command == "report" and env.get("GITHUB_EVENT_NAME") == "workflow_run")
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
     if command == "monitor" and not inputs.current_data:
@@ -180,7 +182,7 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
         "validate": ["validate", "--format", "github"],
         "plan": ["plan", "--format", "json", *base],
         "report": ["report", "--results", str(inputs.results_dir), *base, "--out", str(report_path(inputs)),
-                   *publish],
+                   *publish, *(["--fork-results"] if inputs.fork_results else [])],
         "govern": ["govern"],
         "register": ["register", "--results", str(inputs.results_dir)],
         "deploy": ["deploy"],
@@ -279,7 +281,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
     real = env is None
     env = dict(os.environ) if env is None else dict(env)
     runtime = ActionsRuntime.from_env(env)
-    runtime.mask(env.get("GITHUB_TOKEN", ""))
+    runtime.mask_all()  # every secret of the environment, whole and line by line, before anything is printed
     from mlops_actions.cli import main as cli
 
     def run() -> int:
@@ -293,4 +295,5 @@ def main(env: Mapping[str, str] | None = None) -> int:
             os.environ.update(cli_env)
         return run_action(inputs, runtime, lambda argv: cli(argv, env=cli_env))
 
-    return run_guarded(run)
+    with redacting(runtime.secrets, guard_commands=runtime.active):
+        return run_guarded(run, redact=runtime.secrets.redact)

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR, POLICY_FILE, spec_relpath
 from mlops_actions.convention.model import Policy
 from mlops_actions.convention.schemas import ENVIRONMENT, POLICY, VERSION_RECORD, fast_check, is_valid
@@ -82,7 +83,7 @@ def _fast(raw: Any, cache: RepoCache) -> records.VersionRef | None:
     if raw.kind != "tag":
         return None
     try:
-        data = json.loads(records._without_signature(raw.message))
+        data = bounded.loads(records._without_signature(raw.message))
     except ValueError:
         return None
     names_its_tag = isinstance(data, dict) and data.get("model") == raw.model and \

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from mlops_actions.reporting.report import (
     render_comment,
     render_summary,
 )
+from mlops_actions.writing import check_regular, probe, writing
 
 DEFAULT_RESULTS = "mlops-out"
 REPORT_FILE = "report.md"
@@ -58,6 +60,8 @@ class ReportOptions:
     train_base: bool = False
     base_problems: Mapping[str, str] | None = None
     deployments: Mapping[str, Sequence[Deployed]] | None = None  # env -> successful deployments, newest first
+    fork: bool = False  # the results are a fork's artifact: read its JSON files only (evaluation.fork_results)
+    notes: tuple[str, ...] = ()
     policy: Policy | None = None  # register: the governance in force, not the checkout's mlops.yaml
 
 
@@ -68,6 +72,8 @@ EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 900  # characters kept free f
 def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
     """Render the report; ``on_rendered(comment, summary, verdict)`` lets the CLI publish it on GitHub."""
     check_paths(options)
+    if options.fork:
+        return _report_fork(root, options, runtime=runtime, on_rendered=on_rendered)
     plan = plan_of(root, options)
     if options.deployed is None and plan.base_commit:  # offline, "what runs now" is the base's environment file
         options = replace(options, state_commit=plan.base_commit)
@@ -80,6 +86,22 @@ def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_re
     return publish(root, models, plan, options, runtime, on_rendered)
 
 
+def _report_fork(root: Path, options: ReportOptions, *, runtime: ActionsRuntime,
+                 on_rendered: Rendered | None) -> int:
+    """The report of a fork's results, read from a checked copy of their JSON files only."""
+    from mlops_actions.evaluation.fork_results import NOTE, checked_copy
+
+    out = options.out or (options.results / REPORT_FILE if runtime.active else None)
+    with tempfile.TemporaryDirectory(prefix="mlops-fork-") as scratch, \
+            checked_copy(options.results, Path(scratch)) as checked:
+        if checked.unread:
+            more = f" and {len(checked.unread) - 20} more" if len(checked.unread) > 20 else ""
+            print(f"not read (a fork's results are read as JSON only): {', '.join(checked.unread[:20])}{more}",
+                  file=sys.stderr)
+        safe = replace(options, results=checked.folder, out=out, fork=False, notes=(*options.notes, NOTE))
+        return report(root, safe, runtime=runtime, on_rendered=on_rendered)
+
+
 def check_paths(options: ReportOptions) -> None:
     """Refuse, before any work, an --out that cannot be a file and a --base-results that is no folder."""
     if options.out is not None:
@@ -87,6 +109,8 @@ def check_paths(options: ReportOptions) -> None:
         if options.out.is_dir() or (blocker is not None and blocker != options.out and not blocker.is_dir()):
             raise InputError(f"--out {options.out}: {blocker} is {'a folder' if options.out.is_dir() else 'a file'}",
                              hint="pass the path of the report file to write, e.g. --out report.md")
+        check_regular(options.out)
+        probe(options.out, "the report")
     if options.base_results is not None and not options.base_results.is_dir():
         raise InputError(f"--base-results {options.base_results}: no such folder",
                          hint="pass the results folder `train` wrote at the base ref, or use --train-base")
@@ -113,6 +137,7 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
 
     trained = {m.name for m in models}
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
+                        notes=options.notes,
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
                         problems=missing_results(plan, trained, _rel(options.results, root)),
                         promotions=promotion_preview(root, load_policy(root), plan.base_commit, plan.base_label,
@@ -273,7 +298,13 @@ def current_branch(root: Path) -> str | None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written; a failed write
+    (disk full, read-only folder) is an ``InputError`` and leaves ``path`` as it was."""
+    with writing(path, path.name):
+        _write_atomic(path, text)
+
+
+def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -14,6 +14,7 @@ from mlops_actions.convention.schemas import MODEL_SPEC, POLICY
 from mlops_actions.convention.validation import load_valid, validate
 from mlops_actions.errors import EXIT_OK, InputError, Place
 from mlops_actions.reporting.markdown import md_cell, md_code
+from mlops_actions.writing import probe
 
 DEFAULT_OUT = "mlops-out"
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
@@ -49,6 +50,7 @@ def check_out_dir(out: Path, name: str | None = None) -> None:
     if blocker is not None and not blocker.is_dir():
         raise InputError(f"--out {out}: {blocker} is not a folder",
                          hint="pass a folder with --out (it is created when missing), e.g. --out mlops-out")
+    probe(out, "the training outputs")
     target = out / name if name else None
     if target is None or not (target.exists() or target.is_symlink()):
         return

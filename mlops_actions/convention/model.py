@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from mlops_actions.convention.units import parse_size
+
 DEFAULT_ALLOWED_PREFIXES = ("sklearn.",)
+DEFAULT_MAX_MEMORY = 4 * 2**30  # 4 GiB: room on a 7 GB GitHub-hosted runner for the data, the model and us
 DEFAULT_ENVIRONMENTS = ("staging", "production")
 CLASSIFICATION_METRICS = frozenset(
     {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"})
@@ -199,6 +202,7 @@ class Policy:
     baseline_environment: str | None = None
     upload_predictions: bool = False
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    max_memory: int = DEFAULT_MAX_MEMORY  # bytes a dataset may need once loaded (limits.max_memory)
     governance: ApprovalRule = GOVERNANCE_DEFAULT
 
     @classmethod
@@ -217,6 +221,7 @@ class Policy:
             baseline_environment=d.get("baseline_environment"),
             upload_predictions=d.get("artifacts", {}).get("upload_predictions", False),
             min_group_size=d.get("fairness", {}).get("min_group_size", DEFAULT_MIN_GROUP_SIZE),
+            max_memory=max_memory(d),
             governance=governance_rule(d.get("approvals", {}).get("governance")))
 
     def environment(self, name: str) -> EnvironmentPolicy | None:
@@ -225,6 +230,14 @@ class Policy:
     @property
     def baseline(self) -> str:
         return self.baseline_environment or self.environments[-1].name
+
+
+def max_memory(policy: Mapping[str, Any]) -> int:
+    """``limits.max_memory`` in bytes (schema-valid policy); the default when absent or not a size."""
+    try:
+        return max(parse_size(policy.get("limits", {}).get("max_memory", DEFAULT_MAX_MEMORY)), 1)
+    except ValueError:
+        return DEFAULT_MAX_MEMORY
 
 
 # Modules that can never provide an estimator, whatever a policy says.

@@ -6,11 +6,14 @@ Nothing is imported and no data row is read: column names come from the header a
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from mlops_actions.convention import names
 from mlops_actions.convention.headers import read_columns
 from mlops_actions.convention.model import (
     CLASSIFICATION_METRICS,
@@ -21,6 +24,7 @@ from mlops_actions.convention.model import (
     estimator_refusal,
 )
 from mlops_actions.convention.problems import ERROR
+from mlops_actions.convention.units import SIZE_PATTERN, parse_size
 from mlops_actions.errors import InputError
 
 Finding = tuple[list[Any], str, str, str]
@@ -67,6 +71,10 @@ def _check_name(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
     if spec["name"] != folder:
         yield (["name"], "value",
                f"model name '{spec['name']}' does not match its folder '{folder}'; rename one of them", ERROR)
+    problem = names.name_problem(folder, ctx.models)
+    schema_caught = folder == spec["name"] and not re.search(names.PATTERN, folder)  # told once, not twice
+    if problem and (not schema_caught or names.twin(folder, ctx.models)):
+        yield ["name"], "value", f"folder models/{folder}/: {problem}; rename the folder and the name", ERROR
 
 
 def _check_code(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
@@ -184,9 +192,38 @@ def repo_path_problem(root: Path, relpath: str, *, must_exist: bool) -> str | No
         return "it is a symbolic link that loops; point data.path at a real file"
     if inside.parts[:1] == (".git",):  # git's own files (a token in .git/config) are never data
         return "it is inside .git (git's own files, not the repository's); keep data in a tracked file"
+    link = first_link(root, relpath)
+    if link is not None:
+        return link_refusal(link, root)
     if must_exist and not full.is_file():
         return "no such file in the repository (if it is stored with git LFS, run `git lfs pull`)"
     return None
+
+
+def first_link(root: Path, relpath: str) -> str | None:
+    """The first part of ``relpath`` (itself, or a folder on the way) that is a symbolic link, or None."""
+    parts = [p for p in PurePosixPath(relpath).parts if p not in ("", ".")]
+    for i in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:i])
+        if (root / prefix).is_symlink():
+            return prefix
+    return None
+
+
+def link_target(root: Path, link: str) -> str:
+    try:
+        return os.readlink(root / link)
+    except OSError:
+        return "?"
+
+
+def link_refusal(link: str, root: Path) -> str:
+    """Why a data or code path through a symbolic link is refused, and what to do instead."""
+    target = link_target(root, link)
+    return (f"it goes through the symbolic link {link!r} (-> {target!r}); links are refused because git stores "
+            "and fingerprints a link's text, not the file it points to, so the data could change under an "
+            "unchanged fingerprint. Commit the file itself at this path (git LFS for a large file), or name "
+            "the target's path in the spec")
 
 
 def check_policy(policy: Mapping[str, Any]) -> Iterator[Finding]:
@@ -212,6 +249,9 @@ def _check_policy(policy: Mapping[str, Any]) -> Iterator[Finding]:
                        f"'{required}' must be listed before '{env['name']}' (environments are in promotion order)",
                        ERROR)
         seen.add(env["name"])
+    memory = policy.get("limits", {}).get("max_memory")
+    if isinstance(memory, str) and re.fullmatch(SIZE_PATTERN, memory) and parse_size(memory) < 1:
+        yield ["limits", "max_memory"], "value", f"max_memory {memory!r} is less than one byte", ERROR
     baseline = policy.get("baseline_environment")
     if baseline is not None and baseline not in names:
         yield (["baseline_environment"], "value",

@@ -130,8 +130,9 @@ def load_valid(root: Path, relpath: str, schema: str) -> dict[str, Any] | None:
 
 
 def escapes(root: Path, relpath: str) -> Problem | None:
-    """A convention file reached through a symbolic link that leaves the repository (or enters .git): never read,
-    so a pull request cannot make the checks quote files of the runner (a token in .git/config, say)."""
+    """A convention file reached through a symbolic link: never read. A link out of the repository (or into
+    .git) would let a pull request make the checks quote files of the runner (a token in .git/config, say); a
+    link inside it would be read here while git, and so ``plan`` and ``register``, see only the link's text."""
     path = root / relpath
     if not path.is_symlink() and not any(p.is_symlink() for p in path.parents if root in p.parents):
         return None
@@ -140,7 +141,11 @@ def escapes(root: Path, relpath: str) -> Problem | None:
     except (ValueError, OSError, RuntimeError):
         inside = None
     if inside is not None and inside.parts[:1] != (".git",):
-        return None
+        link = semantic.first_link(root, relpath) or relpath
+        return Problem(relpath, None, None, "", f"reached through the symbolic link {link!r} (-> "
+                       f"{semantic.link_target(root, link)!r}); convention files are read from git as committed, and "
+                       "git stores a link's text, not the file (plan and register would miss edits of the target): "
+                       "replace the link with the file")
     return Problem(relpath, None, None, "", "a symbolic link that leads outside the repository (or into .git, or "
                    "loops); convention files are read only from the repository: replace the link with the file")
 

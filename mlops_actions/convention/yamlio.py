@@ -14,8 +14,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.resolver import VersionedResolver
 
+from mlops_actions.bounded import MAX_NESTING, depth, nesting_message
 from mlops_actions.convention.problems import Problem
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -116,6 +118,9 @@ def load(path: Path, display: str) -> Loaded:
 def parse_text(text: str, display: str) -> Loaded:
     if not text.strip() or _only_comments(text):
         return Loaded(display, None, (Problem(display, 1, 1, "", "file is empty; expected a YAML mapping"),))
+    deep = too_deep(text, display)
+    if deep is not None:
+        return Loaded(display, None, (deep,))
     try:
         data, tree = _load_with_tree(_STOCK if text.lstrip().startswith("%YAML") else _SAFE, text)
     except MarkedYAMLError as exc:
@@ -124,11 +129,33 @@ def parse_text(text: str, display: str) -> Loaded:
         return Loaded(display, None, (Problem(display, 1, 1, "", f"not valid YAML: {exc}"),))
     if "&" in text and expanded_size(data) > MAX_EXPANDED_NODES:  # no anchor, no alias: nothing can expand
         return Loaded(display, None, (Problem(display, 1, 1, "", _bomb_message()),))
+    if "&" in text and depth(data) > MAX_NESTING:  # aliases nest without nesting the text
+        return Loaded(display, None, (Problem(display, 1, 1, "", "YAML aliases: " + nesting_message()),))
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
         problem = Problem(display, 1, 1, "", f"the top level is {kind}; expected a mapping of keys")
         return Loaded(display, None, (problem,))
     return Loaded(display, data, tree=tree)
+
+
+def too_deep(text: str, display: str, limit: int = MAX_NESTING) -> Problem | None:
+    """A problem at the collection that opens level ``limit + 1``, or None. Runs on parser events (libyaml's
+    parser keeps an explicit stack) before the composer, whose C recursion would crash on deep input."""
+    if sum(text.count(c) for c in "[{-?:") <= limit:  # every level needs one of these: nothing can be deep
+        return None
+    depth = 0
+    try:
+        for event in _SAFE.parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    mark = event.start_mark
+                    return Problem(display, mark.line + 1, mark.column + 1, "", "YAML " + nesting_message(limit))
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except YAMLError:
+        return None  # a syntax error: the real parse reports it with its place
+    return None
 
 
 def _load_with_tree(yaml: YAML, text: str) -> tuple[Any, Any]:
@@ -255,5 +282,9 @@ def expanded_size(data: Any, limit: int = MAX_EXPANDED_NODES) -> int:
 
 
 def compose(text: str) -> Any:
-    """The node tree of ``text`` (C parser), whose nodes carry start marks: for locating problems."""
+    """The node tree of ``text`` (C parser), whose nodes carry start marks: for locating problems.
+    ``ValueError`` for text nested too deep to compose safely."""
+    deep = too_deep(text, "text")
+    if deep is not None:
+        raise ValueError(deep.message)
     return _SAFE.compose(text)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.errors import InputError, MlopsError, Place
 from mlops_actions.evaluation.assess import Candidate, FairnessView
@@ -30,13 +31,16 @@ def read_json(path: Path, display: str | None = None) -> Any:
     """Parse a JSON file; a clear ``InputError`` naming the file (and line, column) when it is not JSON."""
     shown = display or path.as_posix()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = bounded.read_text(path)
     except FileNotFoundError:
         raise InputError("file not found", place=Place(shown), hint=RUN_HINT) from None
+    except bounded.TooBig as exc:
+        raise InputError(f"{exc.size:,} bytes; a results file may hold at most {exc.limit:,}", place=Place(shown),
+                         hint=RUN_HINT.replace("produce it", "write it again")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the file: {exc}", place=Place(shown)) from None
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return bounded.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", place=Place(shown, exc.lineno, exc.colno),
                          hint=RUN_HINT.replace("produce it", "write it again")) from None
@@ -114,7 +118,11 @@ def _check_artifact(folder: Path, record: Mapping[str, Any], prefix: str) -> Non
     if not path.is_file():
         return
     try:
-        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:  # streamed: a model file can be large
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        actual = digest.hexdigest()
     except OSError as exc:
         raise InputError(f"cannot read the model: {exc.strerror or exc}", place=Place(f"{prefix}/{path.name}"),
                          hint=RUN_HINT.replace("produce it", "write it again")) from None

@@ -58,6 +58,10 @@ def check_config(config: ClientConfig) -> None:
     if not config.token.strip():
         raise InputError("the GitHub token is empty",
                          hint="pass `github-token: ${{ secrets.GITHUB_TOKEN }}` or set GITHUB_TOKEN")
+    if any(c.isspace() or not c.isprintable() for c in config.token):  # never quoted: it is a secret
+        raise InputError("the GitHub token holds a line break, a space or a control character, so it cannot be "
+                         "sent in an HTTP header (the token itself is not shown)",
+                         hint="re-create the secret without the trailing newline or pasted extra lines")
 
 
 def build_github(config: ClientConfig) -> Github:

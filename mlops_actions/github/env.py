@@ -5,12 +5,12 @@ Called by the CLI's composition root with ``ctx.env``; everything below receives
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from mlops_actions import bounded
 from mlops_actions.errors import InputError, Place
 from mlops_actions.github.client import DEFAULT_API_URL, ClientConfig
 from mlops_actions.github.repo import GitHubRepo, RunContext
@@ -40,7 +40,7 @@ def read_event(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = bounded.loads(bounded.read_text(Path(path)))
     except OSError as exc:
         raise InputError(f"cannot read the event payload: {exc.strerror}", place=Place(path),
                          hint=_EVENT_HINT) from exc

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.registry.versioning import finite
 
@@ -107,7 +108,7 @@ def parse(body: str) -> Evidence | None:
     if match is None:
         return None
     try:
-        data = json.loads(match.group(1))
+        data = bounded.loads(match.group(1))
         models = {str(name): _parse_model(v) for name, v in data["models"].items()}
         head = str(data["head"])
     except (ValueError, KeyError, TypeError, AttributeError):

@@ -17,12 +17,12 @@ commit, the squashed commit, or the last rebased commit), so a rebase merge is j
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.convention.discovery import POLICY_FILE
 from mlops_actions.convention.model import Policy
 from mlops_actions.convention.schema_check import schema_errors
@@ -186,7 +186,7 @@ def policy_tags(gh: Any, timeline: Timeline) -> TagCheck:
         record, problem = None, "a lightweight tag, not a governance record"
         if info.annotated:
             try:
-                data = json.loads(info.message)
+                data = bounded.loads(info.message)  # a hand-pushed tag may nest 100,000 levels
             except ValueError:
                 data, problem = None, "the tag message is not JSON"
             if data is not None and is_valid(POLICY_RECORD, data) and data.get("version") == info.name.split("@")[1]:

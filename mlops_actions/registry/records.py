@@ -7,13 +7,13 @@ why (a hand-edited or lightweight tag) and the record is ``None``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from mlops_actions import bounded
 from mlops_actions.convention.schemas import VERSION_RECORD, is_valid, validator
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git
@@ -102,7 +102,7 @@ def check(raw: _RawTag) -> VersionRef:
 def _trusted(raw: _RawTag) -> VersionRef | None:
     """A tag object already checked (by id): parse its JSON only (None if that fails after all)."""
     try:
-        data = json.loads(_without_signature(raw.message))
+        data = bounded.loads(_without_signature(raw.message))
     except ValueError:
         return None
     if not isinstance(data, dict) or data.get("model") != raw.model or \
@@ -114,7 +114,7 @@ def _trusted(raw: _RawTag) -> VersionRef | None:
 def parse_record(message: str, model: str, number: int) -> tuple[Mapping[str, Any] | None, str | None]:
     """(record, None) when ``message`` is a valid record of ``model@v<number>``, else (None, why not)."""
     try:
-        data = json.loads(_without_signature(message))
+        data = bounded.loads(_without_signature(message))
     except ValueError as exc:
         return None, f"the tag message is not JSON ({exc.msg} at line {exc.lineno}); was the tag edited by hand?"
     problem = _record_problem(data, model, number)

@@ -41,6 +41,7 @@ class ReportContext:
     unchanged: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     promotions: PromotionPreview | None = None
+    notes: tuple[str, ...] = ()  # said once, under the refs (where the numbers come from, for a fork)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def overview(models: Sequence[ModelReport], ctx: ReportContext) -> str:
     if ctx.head_ref:
         refs.append(f"head {md_code(ctx.head_ref, table=False)}")
     parts = [" · ".join(refs)] if refs else []
+    parts.extend(f"> ℹ️ {md_text(n)}" for n in ctx.notes)
     parts.extend(f"- ❌ {md_text(p)}" for p in ctx.problems)
     if models:
         rows = [_overview_row(m) for m in models]

@@ -15,6 +15,7 @@ from typing import Any
 
 from mlops_actions.registry.records import VersionRef
 from mlops_actions.training.fingerprint import Fingerprint, Snapshot
+from mlops_actions.training.hashing import LINKED
 
 TRAIN = "train"
 UNCHANGED = "unchanged"
@@ -65,6 +66,10 @@ def _with_ignored(plan: ModelPlan, inputs: Inputs) -> ModelPlan:
 def _decide(name: str, head: Snapshot, inputs: Inputs) -> ModelPlan:
     if head.fingerprint is None:
         return ModelPlan(name, TRAIN, (f"the spec does not parse: {head.problem}",))
+    linked = linked_files(head.fingerprint)
+    if linked:  # the fingerprint cannot vouch for data behind a link: train, whose checks refuse it
+        return ModelPlan(name, TRAIN, tuple(f"{p} is a symbolic link (refused: its fingerprint would be the "
+                                            "link's text, not the data)" for p in linked))
     base = inputs.base.get(name) if inputs.base is not None else None
     base_reasons = _base_reasons(head, base, inputs)
     record = inputs.records.get(name)
@@ -77,6 +82,12 @@ def _decide(name: str, head: Snapshot, inputs: Inputs) -> ModelPlan:
     base_fp = base.fingerprint if base is not None else None
     since = _record_reasons(head, base_fp, registered, record.tag, (inputs.record_specs or {}).get(name))
     return ModelPlan(name, TRAIN, _dedupe((*base_reasons, *since)) or (f"differs from {record.tag}",))
+
+
+def linked_files(fingerprint: Fingerprint) -> list[str]:
+    """Data and code files of ``fingerprint`` that are, or go through, a symbolic link."""
+    files = [(d.path, d.hash) for d in fingerprint.data] + list(fingerprint.code.items())
+    return [path for path, value in files if value == LINKED]
 
 
 def _base_reasons(head: Snapshot, base: Snapshot | None, inputs: Inputs) -> tuple[str, ...]:

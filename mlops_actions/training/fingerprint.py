@@ -29,6 +29,7 @@ from mlops_actions.training.hashing import (
     MISSING,
     RepoCache,
     index_entries,
+    is_linked,
     modified,
     tree_hashes,
     worktree_hashes,
@@ -40,6 +41,7 @@ KNOWN_DISTRIBUTIONS = {"sklearn": "scikit-learn", "sklego": "scikit-lego", "nump
                        "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
 NOT_INSTALLED = "not installed"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+LINKED_SPEC = "the spec is a symbolic link: git stores the link's text, not the spec (replace the link with the file)"
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,9 @@ def _worktree_specs(git: Git, cache: RepoCache, names: list[str]) -> dict[str, P
     changed = modified(git, index)
     specs: dict[str, Parsed | str] = {}
     for path, name in paths.items():
+        if is_linked(git.root, path):  # git (and a cache keyed by git's blob id) would see the link's text
+            specs[name] = LINKED_SPEC
+            continue
         oid = index.get(path) if path not in changed else None
         cached = _cached_spec(cache, oid)
         content = None if cached is not None else _read_file(git.root / path)
@@ -292,11 +297,12 @@ def _worktree_specs(git: Git, cache: RepoCache, names: list[str]) -> dict[str, P
 
 
 def _commit_specs(git: Git, cache: RepoCache, commit: str, names: Iterable[str] | None) -> dict[str, Parsed | str]:
-    found = _specs_in_tree(git, commit, names)
+    found, links = _specs_in_tree(git, commit, names)
     missing = sorted({oid for oid in found.values() if _cached_spec(cache, oid) is None})
     blobs = read_batch(git.run("cat-file", "--batch", stdin=_lines(missing)), missing) if missing else {}
-    return {name: _cached_spec(cache, oid) or _parse_spec(cache, oid, blobs.get(oid) or b"")
-            for name, oid in found.items()}
+    specs: dict[str, Parsed | str] = {name: _cached_spec(cache, oid) or _parse_spec(cache, oid, blobs.get(oid) or b"")
+                                      for name, oid in found.items()}
+    return {**specs, **dict.fromkeys(links, LINKED_SPEC)}
 
 
 def _cached_spec(cache: RepoCache, oid: str | None) -> Parsed | None:
@@ -316,18 +322,22 @@ def _parse_spec(cache: RepoCache, oid: str | None, content: bytes) -> Parsed | s
     return parsed, sha
 
 
-def _specs_in_tree(git: Git, commit: str, names: Iterable[str] | None) -> dict[str, str]:
-    """model name -> blob id of its spec in ``commit``."""
+def _specs_in_tree(git: Git, commit: str, names: Iterable[str] | None) -> tuple[dict[str, str], set[str]]:
+    """model name -> blob id of its spec in ``commit``, and the models whose spec is a symbolic link."""
     wanted = None if names is None else set(names)
     out = git.run("ls-tree", "-r", "-z", commit, "--", MODELS_DIR)
     found: dict[str, str] = {}
+    links: set[str] = set()
     for record in split_z(out):
         meta, _, path = record.partition("\t")
         parts = path.split("/")
-        _mode, kind, oid = meta.split()
+        mode, kind, oid = meta.split()
         if kind == "blob" and len(parts) == 3 and parts[2] == SPEC_FILE and (wanted is None or parts[1] in wanted):
-            found[parts[1]] = oid
-    return found
+            if mode == "120000":
+                links.add(parts[1])
+            else:
+                found[parts[1]] = oid
+    return found, links
 
 
 def _read_file(path: Path) -> bytes | None:

@@ -19,6 +19,7 @@ from mlops_actions.gitio import Git, read_batch, split_z
 from mlops_actions.lfs import LFS_HEADER, LFS_POINTER_MAX
 
 MISSING = "missing"
+LINKED = "symlink"  # the path is, or goes through, a symbolic link: refused (see convention.semantic)
 CHUNK = 1 << 20
 MAX_PATHSPEC_DIRS = 64
 
@@ -121,20 +122,49 @@ def _lines(items: Iterable[str]) -> bytes:
 
 
 def tree_hashes(git: Git, cache: RepoCache, commit: str, paths: Iterable[str]) -> dict[str, str]:
-    """path -> hash of ``paths`` as committed in ``commit``; ``missing`` for paths not in it."""
+    """path -> hash of ``paths`` as committed in ``commit``; ``missing`` for paths not in it, ``symlink``
+    for paths that are or go through a symbolic link (git's blob of a link is its text, not the data)."""
     wanted = sorted(set(paths))
     hashes = blob_hashes(git, cache, tree_entries(git, commit, wanted))
-    return {p: hashes.get(p, MISSING) for p in wanted}
+    linked = _linked_in_tree(git, commit, wanted)
+    return {p: LINKED if p in linked else hashes.get(p, MISSING) for p in wanted}
 
 
 def worktree_hashes(git: Git, cache: RepoCache, paths: Iterable[str]) -> dict[str, str]:
-    """path -> hash of ``paths`` as they are in the work tree; ``missing`` for absent files."""
+    """path -> hash of ``paths`` as they are in the work tree; ``missing`` for absent files, ``symlink`` for
+    paths that are or go through a symbolic link."""
     wanted = sorted(set(paths))
+    linked = {p for p in wanted if is_linked(git.root, p)}
+    wanted = [p for p in wanted if p not in linked]
     index = index_entries(git, wanted)
     changed = modified(git, index)
     result = blob_hashes(git, cache, {p: oid for p, oid in index.items() if p not in changed})
     result.update(_file_hashes(git, cache, [p for p in wanted if p not in result]))
-    return result
+    return {**result, **dict.fromkeys(linked, LINKED)}
+
+
+def is_linked(root: Path, path: str) -> bool:
+    """Whether the work tree's ``path`` is, or goes through, a symbolic link."""
+    return any((root / prefix).is_symlink() for prefix in _prefixes(path))
+
+
+def _prefixes(path: str) -> list[str]:
+    """``a``, ``a/b``, ``a/b/c.csv`` for ``a/b/c.csv``: the path and every folder on the way to it."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _linked_in_tree(git: Git, commit: str, paths: list[str]) -> set[str]:
+    """Those of ``paths`` that are, or go through, a symbolic link (mode 120000) in ``commit``."""
+    prefixes = sorted({prefix for p in paths for prefix in _prefixes(p)})
+    if not prefixes:
+        return set()
+    links = set()
+    for record in split_z(git.run("ls-tree", "-z", commit, "--", *prefixes)):
+        meta, _, path = record.partition("\t")
+        if meta.startswith("120000 "):
+            links.add(path)
+    return {p for p in paths if any(prefix in links for prefix in _prefixes(p))}
 
 
 # -- files git does not vouch for (modified or untracked) ------------------------------------------------

@@ -32,7 +32,9 @@ from mlops_actions.training.data import Dataset, check_split_size, load_dataset
 from mlops_actions.training.fingerprint import Fingerprint, fingerprint_worktree
 from mlops_actions.training.metrics import MetricResult, Predictions, compute
 from mlops_actions.training.pipeline import build_pipeline, fit_error, make_estimator, resolve_estimator
+from mlops_actions.training.size import check_fits
 from mlops_actions.training.spec_places import SpecPlaces
+from mlops_actions.writing import writing
 
 METRICS_FILE = "metrics.json"
 FAIRNESS_FILE = "fairness.json"
@@ -88,6 +90,7 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
         estimator = make_estimator(resolve_estimator(spec.estimator.class_path, policy, places), spec, places)
         fingerprint = fingerprint_worktree(root, spec)
     with timer("data", f"{spec.name}: load and check {spec.data.source}"):
+        check_fits(root, spec, policy, places)  # refuse what would not fit in memory, before loading it
         dataset = load_dataset(root, spec, places)
         check_split_size(dataset, spec, places)
         split = split_rows(dataset, spec)
@@ -304,7 +307,13 @@ def check_record(record: Mapping[str, Any]) -> None:
 
 
 def write_atomically(out_dir: Path, name: str, files: Mapping[str, bytes]) -> Path:
-    """Write ``files`` into a temporary folder next to ``out_dir/name``, then rename it into place."""
+    """Write ``files`` into a temporary folder next to ``out_dir/name``, then rename it into place; a failed
+    write (disk full, read-only folder) is an ``InputError`` and leaves ``out_dir/name`` as it was."""
+    with writing(out_dir / name, f"the training outputs of {name}"):
+        return _write_atomically(out_dir, name, files)
+
+
+def _write_atomically(out_dir: Path, name: str, files: Mapping[str, bytes]) -> Path:
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
