@@ -71,6 +71,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", metavar="MODEL", help="model name (its spec is models/MODEL/model.yaml)")
     p.add_argument("--out", type=Path, default=Path("mlops-out"), metavar="DIR",
                    help="output folder, relative to the repository root (default: mlops-out)")
+    p.add_argument("--install-requirements", action="store_true",
+                   help="first pip-install the model's pinned requirements file (spec key requirements) into "
+                        "this Python; extra pip arguments from MLOPS_ACTIONS_PIP_ARGS")
     p.set_defaults(handler=_run_train)
 
 
@@ -93,7 +96,8 @@ def _run_train(args: argparse.Namespace, ctx: Context) -> int:
     _pin_blas_kernels()
     from mlops_actions.commands.train import train
 
-    return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime)
+    return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime,
+                 install=args.install_requirements, pip_args=ctx.env.get("MLOPS_ACTIONS_PIP_ARGS", ""))
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:

@@ -56,11 +56,13 @@ def git(cwd: Path, *args: str) -> str:
 
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Iterator[Path]:
-    """A real git repository holding a copy of the example repository, committed on main."""
+    """A real git repository holding a copy of the example repository with its declarative model ``arrests``
+    only (the results fixtures are of that model; the demo and test_train_builds cover the other two),
+    committed on main."""
     import shutil
 
     root = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, root)
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("arrests-*"))
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial")

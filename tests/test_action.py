@@ -97,7 +97,10 @@ def test_each_command_maps_to_its_cli_invocation(tmp_path: Path) -> None:
     assert invocations(ActionInputs("plan", **base, base_ref="abc")) == [[*c, "plan", "--format", "json",
                                                                           "--base", "abc"]]
     assert invocations(ActionInputs("train", **base, models=("a", "b"))) == [
-        [*c, "train", "--out", str(res), "--", "a"], [*c, "train", "--out", str(res), "--", "b"]]
+        [*c, "train", "--out", str(res), "--install-requirements", "--", "a"],
+        [*c, "train", "--out", str(res), "--install-requirements", "--", "b"]]
+    assert invocations(ActionInputs("train", **base, models=("a",), install_requirements=False)) == [
+        [*c, "train", "--out", str(res), "--", "a"]]
     assert invocations(ActionInputs("report", **base)) == [
         [*c, "report", "--results", str(res), "--out", str(res / "report.md")]]
     assert invocations(ActionInputs("register", **base)) == [[*c, "register", "--results", str(res)]]

@@ -93,6 +93,9 @@ def emulator(root: Path, state: Path, events: tuple[dict[str, Any], ...] = ()) -
     return gh
 
 
+EXAMPLE_MODELS = ("arrests", "arrests-gbm", "arrests-np")  # declarative, pipeline factory, command
+
+
 def scaffold(root: Path) -> None:
     assert main(["init", str(root), "--example", "arrests"]) == 0
     git(root, "init", "-q", "-b", "main")
@@ -117,8 +120,9 @@ def train_merge(root: Path, pull: PullRef, work: Path) -> tuple[str, Path]:
     shutil.copytree(root, scratch, symlinks=True)
     sha = merge(scratch, pull.branch, pull.number)
     out = work / "merged-results"
-    subprocess.run([sys.executable, "-m", "mlops_actions", "-C", str(scratch), "train", "arrests", "--out", str(out)],
-                   check=True, capture_output=True)
+    for model in EXAMPLE_MODELS:
+        subprocess.run([sys.executable, "-m", "mlops_actions", "-C", str(scratch), "train", model, "--out", str(out)],
+                       check=True, capture_output=True)
     return sha, out
 
 
@@ -260,12 +264,16 @@ def test_push_after_an_approved_pull_request_registers_v1_with_its_release(templ
     assert run.code == 0, run.tail()
     assert run.step_succeeded("mlops-actions register") and "registered arrests@v1" in run.log
     assert run.step_succeeded("mlops-actions govern") and "recorded mlops-policy@v1" in run.log
-    assert world.tags() == ["arrests@v1", "mlops-policy@v1"]  # the version, and the bootstrap governance
+    # the example's three models, one per way of building (declarative, pipeline factory, command), and the
+    # bootstrap governance
+    assert world.tags() == ["arrests-gbm@v1", "arrests-np@v1", "arrests@v1", "mlops-policy@v1"]
     assert git(world.root, "rev-parse", "arrests@v1^{commit}") == sha
-    [release] = world.gh.state.releases.values()
-    assert release.tag_name == "arrests@v1"
+    releases = {r.tag_name: r for r in world.gh.state.releases.values()}
+    release = releases["arrests@v1"]
     assets = {a.name: a for a in world.gh.state.assets.values() if a.release_id == release.id}
     assert sorted(assets) == ["metrics.json", "model-card.md", "model.skops"]
+    command_assets = {a.name for a in world.gh.state.assets.values() if a.release_id == releases["arrests-np@v1"].id}
+    assert command_assets == {"metrics.json", "model-card.md", "model.zip"}
     shown = evidence(report_comment([c for c in world.comments(pull.number) if c.body.startswith(REPORT_MARKER)]).body)
     assert hashlib.sha256(assets["model.skops"].content).hexdigest() == shown["models"]["arrests"]["artifact"]
     [announced] = [c for c in world.comments(pull.number) if "mlops-actions:register" in c.body]
@@ -300,7 +308,7 @@ def registered(world: World, template: Template) -> str:
     env = {**os.environ, "GITHUB_API_URL": world.gh.url, "GITHUB_REPOSITORY": FULL_NAME, "GITHUB_TOKEN": BOT_TOKEN,
            "GITHUB_SHA": sha, "MLOPS_GITHUB_WRITE_PAUSE": "0"}
     assert main(["-C", str(world.root), "register", "--results", str(template.results)], env=env) == 0
-    assert world.tags() == ["arrests@v1"]
+    assert world.tags() == sorted(f"{m}@v1" for m in EXAMPLE_MODELS)
     return sha
 
 

@@ -23,7 +23,10 @@ BASE_FILES = [
     "mlops.yaml",
     "models/README.md",
 ]
-EXAMPLE_FILES = ["data/arrests.csv", "models/arrests/model.yaml"]
+EXAMPLE_MODEL_FILES = ["models/arrests-gbm/features.py", "models/arrests-gbm/model.yaml",
+                       "models/arrests-gbm/pipeline.py", "models/arrests-np/metrics.py", "models/arrests-np/model.yaml",
+                       "models/arrests-np/train.py", "models/arrests/model.yaml"]
+EXAMPLE_FILES = ["data/arrests.csv", *EXAMPLE_MODEL_FILES]
 
 
 def files_under(root: Path) -> list[str]:
@@ -62,7 +65,7 @@ def test_scaffold_without_example_passes_validate(repo: Path, capsys: pytest.Cap
 def test_scaffold_with_example_passes_validate(arrests_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert files_under(arrests_repo) == sorted(BASE_FILES + EXAMPLE_FILES)
     assert main(["-C", str(arrests_repo), "validate"]) == 0
-    assert "4 file(s) valid" in capsys.readouterr().out
+    assert "6 file(s) valid" in capsys.readouterr().out
 
 
 def test_the_starter_spec_in_models_readme_is_valid(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,12 +85,20 @@ def test_example_data_is_byte_identical_to_the_shipped_example(arrests_repo: Pat
     assert (arrests_repo / "data/arrests.csv").read_bytes() == (EXAMPLE / "data/arrests.csv").read_bytes()
 
 
-def test_example_spec_is_the_shipped_example_with_a_schema_url(arrests_repo: Path) -> None:
-    scaffolded = (arrests_repo / "models/arrests/model.yaml").read_text().splitlines()
-    shipped = (EXAMPLE / "models/arrests/model.yaml").read_text().splitlines()
+@pytest.mark.parametrize("rel", EXAMPLE_MODEL_FILES)
+def test_example_files_are_the_shipped_example_with_a_schema_url(arrests_repo: Path, rel: str) -> None:
+    scaffolded = (arrests_repo / rel).read_text().splitlines()
+    shipped = (EXAMPLE / rel).read_text().splitlines()
+    if not rel.endswith(".yaml"):
+        assert scaffolded == shipped
+        return
     assert scaffolded[1:] == shipped[1:]
     assert scaffolded[0] == ("# yaml-language-server: $schema=https://raw.githubusercontent.com/"
                              "mlops-actions/mlops-actions/v1/schemas/model-spec.schema.json")
+
+
+def test_example_policy_allows_lightgbm_for_the_factory_model(arrests_repo: Path) -> None:
+    assert '"lightgbm."' in (arrests_repo / "mlops.yaml").read_text()
 
 
 def test_every_yaml_file_names_its_schema_for_editors(arrests_repo: Path) -> None:

@@ -96,7 +96,7 @@ def test_an_empty_data_file_is_not_blamed_on_the_spec_alone(example_repo: Path,
 def test_a_denied_module_the_policy_lists_is_named_as_denied(example_repo: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     policy = example_repo / "mlops.yaml"
-    policy.write_text(policy.read_text().replace('allowed_prefixes: ["sklearn."]',
+    policy.write_text(policy.read_text().replace('allowed_prefixes: ["sklearn.", "lightgbm."]',
                                                  'allowed_prefixes: ["sklearn.", "os"]'))
     spec = example_repo / "models" / "arrests" / "model.yaml"
     spec.write_text(spec.read_text().replace("sklearn.linear_model.LogisticRegression", "os.system"))

@@ -304,7 +304,8 @@ def test_repository_without_commits(tmp_path: Path, capsys: pytest.CaptureFixtur
     git(root, "init", "-q", "-b", "main")
     code, out, _ = run(root, capsys, "--format", "json")
     assert code == 0
-    assert json.loads(out) == {"include": [{"model": "arrests", "reasons": ["no version registered yet"]}]}
+    assert json.loads(out) == {"include": [{"model": m, "reasons": ["no version registered yet"]}
+                                           for m in ("arrests", "arrests-gbm", "arrests-np")]}
 
 
 def test_outside_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

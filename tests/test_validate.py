@@ -18,7 +18,7 @@ SPEC = "models/m/model.yaml"
 def test_example_repository_is_valid() -> None:
     result = run_validate(EXAMPLE)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ok: 4 file(s) valid" in result.stdout
+    assert "ok: 6 file(s) valid" in result.stdout
 
 
 def test_fifty_megabyte_file_is_refused_without_reading_it(tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ class ActionInputs:
     current_data: str = ""
     environment: str = ""
     publish: bool = False
+    install_requirements: bool = True
     fork_results: bool = False  # report in the workflow_run job: the results are a fork's artifact
 
 
@@ -157,6 +158,8 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         current_data=env.get("MLOPS_CURRENT_DATA", "").strip(),
         environment=env.get("MLOPS_ENVIRONMENT", "").strip(),
         publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env),
+        install_requirements=_choice(env, "MLOPS_INSTALL_REQUIREMENTS", "install-requirements", ("true", "false"),
+                                     "true") == "true",
         fork_results=command == "report" and env.get("GITHUB_EVENT_NAME") == "workflow_run")
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
@@ -171,7 +174,8 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
     base = ["--base", inputs.base_ref] if inputs.base_ref else []
     publish = ["--publish"] if inputs.publish else []
     if inputs.command == "train":
-        return [[*root, "train", "--out", str(inputs.results_dir), "--", m] for m in inputs.models]
+        install = ["--install-requirements"] if inputs.install_requirements else []
+        return [[*root, "train", "--out", str(inputs.results_dir), *install, "--", m] for m in inputs.models]
     if inputs.command == "monitor":
         env = ["--env", inputs.environment] if inputs.environment else []
         current = str(inputs.root / inputs.current_data)  # the step runs in the action's folder, not the repo

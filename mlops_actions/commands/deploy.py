@@ -210,7 +210,7 @@ def _create(gh: Any, policy: Policy, planned: Planned, options: DeployOptions) -
 
 def _artifact_url(gh: Any, tag: str) -> str:
     release = gh.get_release(tag)
-    asset = next((a for a in release.assets if a.name == "model.skops"), None) if release else None
+    asset = next((a for a in release.assets if a.name in ("model.skops", "model.zip")), None) if release else None
     return asset.url if asset else ""
 
 

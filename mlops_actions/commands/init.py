@@ -77,7 +77,9 @@ def scaffold_files(owner: str, example: str | None) -> list[ScaffoldFile]:
     """Every file init writes for these options, in a stable order."""
     files = _tree(template_path("repo"), owner)
     if example is not None:
-        files += _tree(template_path("examples", example), owner)
+        overlay = _tree(template_path("examples", example), owner)  # an example's mlops.yaml replaces the base one
+        replaced = {f.relpath for f in overlay}
+        files = [f for f in files if f.relpath not in replaced] + overlay
         data_path, produce = EXAMPLE_DATA[example]
         files.append(ScaffoldFile(data_path, produce()))
     return files

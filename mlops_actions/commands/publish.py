@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.promotion import Deployed, current_state, read_deployments
+from mlops_actions.training import reproducibility as repro
 
 REPORT_MARKER = "mlops-actions:report"
 CHECK_NAME = "mlops-actions report"
@@ -44,9 +46,11 @@ def shown_models(results: Path, models: Sequence[ModelReport] = ()) -> dict[str,
     (``models``); a model without a rendered report gets its artifact and fingerprint from its record."""
     shown = {m.name: ev.shown(m) for m in models}
     for folder in res.result_folders(results, missing_ok=True):  # a PR editing only environments/ has none
+        record = res.load_record(folder, folder.name)
         if folder.name not in shown:
-            record = res.load_record(folder, folder.name)
             shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]))
+        if repro.rule_of(record)[0] == repro.METRICS:  # judged within a tolerance: the numbers themselves
+            shown[folder.name] = replace(shown[folder.name], numbers=repro.numbers_of(record))
     return shown
 
 

@@ -44,6 +44,7 @@ from mlops_actions.registry.versioning import (
 )
 from mlops_actions.reporting.markdown import md_cell, md_code
 from mlops_actions.reporting.modelcard import model_card
+from mlops_actions.training import reproducibility as repro
 
 REPORT_MARKER = "mlops-actions:report"
 REGISTER_MARKER = "mlops-actions:register"
@@ -94,8 +95,9 @@ def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsR
     verdicts = check_all(root, gh, pr, rules, history, options)
     provenance = {v.model.name: Provenance(options.sha, pr.number, v.approvers, pr.merged_by, options.run_url,
                                            options.now) for v in verdicts}
-    done = [_register_one(gh, v.model, options.results / v.model.name, provenance[v.model.name])
-            for v in verdicts if not v.problems]
+    shown = _evidence(gh, pr.number)
+    done = [_register_one(gh, v.model, options.results / v.model.name, provenance[v.model.name],
+                          _rebuild_fields(v.model, shown)) for v in verdicts if not v.problems]
     refused = [v for v in verdicts if v.problems]
     _announce(gh, pr.number, done, refused, runtime)
     runtime.set_output("versions", json.dumps([d.__dict__ for d in done], sort_keys=True))
@@ -154,13 +156,12 @@ def _reviewed(m: ModelReport, shown: ev.Evidence | None, head_sha: str, *, rerun
     seen = shown.models.get(m.name)
     if seen is None:
         return ["the PR's report did not show this model; what was reviewed is not what would ship"]
-    if seen.artifact_sha256 != m.artifact_sha256:
-        return [f"not reproducible: the artifact built on main has sha256 {m.artifact_sha256[:12]}…, the "
-                f"PR's report showed {seen.artifact_sha256[:12]}… for head {shown.head_sha[:12]} (did the data, "
-                "a library version or the spec change after review?)"]
+    verdict = rebuild_verdict(m, seen)
+    if not verdict.ok:
+        return [_not_reproducible(m, seen, shown.head_sha, verdict)]
     if shown.head_sha != head_sha:
         return [f"the PR's report is for commit {shown.head_sha[:12]}, not the merged head {head_sha[:12]}"]
-    if rerun:
+    if rerun or verdict.rule == repro.METRICS:  # metrics: every number was compared within the tolerance
         return []
     if seen.digest is None:
         return ["the PR's report holds no digest of its numbers (made by an older mlops-actions?); run the PR "
@@ -170,6 +171,30 @@ def _reviewed(m: ModelReport, shown: ev.Evidence | None, head_sha: str, *, rerun
         return ["the numbers the PR's report showed differ from main's trusted rebuild (a forged or stale "
                 "report?): " + "; ".join(differ[:12])]
     return []
+
+
+def rebuild_verdict(m: ModelReport, seen: ev.Shown) -> repro.Verdict:
+    """Does the rebuild on main meet the model's reproducibility rule (exact: the reviewed sha256; metrics:
+    every reviewed number within the spec's tolerance) against what the review showed?"""
+    return repro.check_rebuild(m.record, repro.Reviewed(seen.artifact_sha256, seen.numbers))
+
+
+def _not_reproducible(m: ModelReport, seen: ev.Shown, head: str, verdict: repro.Verdict) -> str:
+    if verdict.rule == repro.METRICS:
+        return "not reproducible within tolerance (reproducibility: metrics): " + "; ".join(verdict.problems)
+    why = ("same fingerprint, so training is not deterministic" if seen.fingerprint == m.fingerprint else
+           "the fingerprint differs: the data, code, a library version or the spec changed after review")
+    return (f"not reproducible: the artifact built on main has sha256 {m.artifact_sha256[:12]}…, the PR's report "
+            f"showed {seen.artifact_sha256[:12]}… for head {head[:12]} ({why}; a trainer that is not bit-exact "
+            "can use reproducibility: metrics with a tolerance)")
+
+
+def _rebuild_fields(m: ModelReport, shown: ev.Evidence | None) -> dict[str, Any]:
+    """The record's ``reproducibility``: the rule that applied and, for metrics, both sets of numbers."""
+    seen = shown.models.get(m.name) if shown is not None else None
+    if seen is None:
+        return {"rule": repro.rule_of(m.record)[0]}
+    return rebuild_verdict(m, seen).record_fields()
 
 
 def edited_metrics(results: Path, reports: Sequence[ModelReport]) -> list[str]:
@@ -196,13 +221,15 @@ def _existing(gh: Any, model: str) -> list[ExistingVersion]:
     return existing_from_tags(model, tags)
 
 
-def _register_one(gh: Any, m: ModelReport, folder: Path, provenance: Provenance) -> Registered:
+def _register_one(gh: Any, m: ModelReport, folder: Path, provenance: Provenance,
+                  reproducibility: dict[str, Any] | None = None) -> Registered:
     gates = {"verdict": m.verdict, "results": [r.to_dict() for r in m.gates.results]}
     for _ in range(MAX_RACE_RETRIES):
         existing = _existing(gh, m.name)
         done = already_registered(existing, m.fingerprint, provenance.commit)
         number = done.number if done else next_number(existing)
-        record = dict(done.record) if done and done.record else version_record(m.record, number, provenance, gates)
+        trained = {**m.record, **({"reproducibility": reproducibility} if reproducibility else {})}
+        record = dict(done.record) if done and done.record else version_record(trained, number, provenance, gates)
         tag = f"{m.name}@v{number}"
         try:
             gh.create_annotated_tag(tag, tag_message(record), provenance.commit)
@@ -225,10 +252,11 @@ def _release(gh: Any, m: ModelReport, tag: str, record: dict[str, Any], folder: 
     card = model_card(m)
     release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=_release_body(m, tag, record))
     have = {a.name for a in release.assets}
-    files = {"model.skops": (folder / "model.skops").read_bytes(),
+    model_file = str(record.get("artifact", {}).get("file", "model.skops"))  # model.zip for a command's files
+    files = {model_file: (folder / model_file).read_bytes(),
              "metrics.json": (folder / "metrics.json").read_bytes(),
              "model-card.md": card.encode("utf-8")}
-    for name in ASSETS:
+    for name in files:
         if name not in have:
             gh.upload_asset(release, name, files[name],
                             "application/json" if name.endswith(".json") else "application/octet-stream")

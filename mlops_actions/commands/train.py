@@ -18,27 +18,35 @@ from mlops_actions.writing import probe
 
 DEFAULT_OUT = "mlops-out"
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
-OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "predictions.parquet",
+OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "model.zip",
+                          "predictions.parquet",
                           "record.json", "model-card.md"})
 
 
-def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime) -> int:
-    """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics."""
+def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install: bool = False,
+          pip_args: str = "") -> int:
+    """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics. With ``install``,
+    the model's pinned requirements are pip-installed first (folded output)."""
     from mlops_actions.training.train import train_model
 
     check_out_dir(out, name)
     spec, policy = load_model(root, name)
+    if install and spec.requirements:
+        from mlops_actions.training.requirements import install_requirements
+
+        with runtime.group(f"{name}: pip install -r {spec.requirements}"):
+            install_requirements(root, spec.requirements, pip_args)
     result = train_model(root, spec, policy, out, stage=runtime.group)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"{name}: trained; outputs in {result.folder}")
-    print(f"  model.skops sha256 {result.artifact_sha256}")
+    print(f"  {result.artifact_file} sha256 {result.artifact_sha256}")
     for metric, value in result.metrics.items():
         print(f"  {metric} = {_number(value)}")
     runtime.set_output("folder", str(result.folder))
     runtime.set_output("sha256", result.artifact_sha256)
     runtime.set_output("upload-predictions", "true" if policy.upload_predictions else "false")
-    runtime.append_summary(summary_markdown(name, result.artifact_sha256, result.metrics))
+    runtime.append_summary(summary_markdown(name, result.artifact_sha256, result.metrics, result.artifact_file))
     return EXIT_OK
 
 
@@ -98,9 +106,10 @@ def _number(value: float | None) -> str:
     return "null" if value is None else f"{value:.6g}"
 
 
-def summary_markdown(name: str, sha256: str, metrics: Mapping[str, float | None]) -> str:
+def summary_markdown(name: str, sha256: str, metrics: Mapping[str, float | None],
+                     artifact_file: str = "model.skops") -> str:
     """Job-summary Markdown: the model, its artifact hash and metrics (names escaped, no rows)."""
-    lines = [f"### Trained {md_code(name)}", "", f"model.skops sha256 {md_code(sha256)}", "",
+    lines = [f"### Trained {md_code(name)}", "", f"{artifact_file} sha256 {md_code(sha256)}", "",
              "| metric | value |", "|---|---|"]
     lines += [f"| {md_cell(k)} | {_number(v)} |" for k, v in metrics.items()]
     return "\n".join(lines) + "\n\n"

@@ -16,6 +16,11 @@ CLASSIFICATION_METRICS = frozenset(
     {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"})
 REGRESSION_METRICS = frozenset({"mae", "rmse", "r2", "mape"})
 REGRESSION_FAIRNESS = frozenset({"mae_difference", "rmse_difference"})
+BUILT_IN_METRICS = CLASSIFICATION_METRICS | REGRESSION_METRICS
+# The three ways a spec says how its model is built (exactly one per spec; the schema says so).
+DECLARATIVE, FACTORY, COMMAND = "estimator", "pipeline", "command"
+EXACT, METRICS_RULE = "exact", "metrics"
+DEFAULT_COMMAND_TIMEOUT = 3600
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -52,14 +57,26 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class SplitSpec:
+    """Random (seeded), time-ordered (``by``: the last ``test_fraction`` of rows by ``by``, or the rows after
+    ``test_after``) and/or grouped (``group``: no group on both sides)."""
+
     seed: int = 0
     test_fraction: float = 0.25
     stratify: bool | None = None
+    by: str | None = None
+    test_after: Any = None
+    group: str | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> SplitSpec:
         d = d or {}
-        return cls(seed=d.get("seed", 0), test_fraction=d.get("test_fraction", 0.25), stratify=d.get("stratify"))
+        by = d.get("by") or {}
+        return cls(seed=d.get("seed", 0), test_fraction=d.get("test_fraction", 0.25), stratify=d.get("stratify"),
+                   by=by.get("column"), test_after=by.get("test_after"), group=d.get("group"))
+
+    @property
+    def time_ordered(self) -> bool:
+        return self.by is not None
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,40 @@ class EstimatorSpec:
 
 
 @dataclass(frozen=True)
+class BuildSpec:
+    """How the model is built: ``kind`` is estimator (declarative), pipeline (a factory in the repository:
+    ``target`` is ``path.py:function``) or command (``target`` is the command line, ``artifact`` the folder
+    under MLOPS_OUT it writes)."""
+
+    kind: str
+    target: str = ""
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    artifact: str = ""
+    timeout: int = DEFAULT_COMMAND_TIMEOUT
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> BuildSpec:
+        if "pipeline" in d:
+            pipe = d["pipeline"]
+            if isinstance(pipe, str):
+                return cls(FACTORY, pipe)
+            return cls(FACTORY, pipe["factory"], _frozen(pipe.get("params")))
+        if "train" in d:
+            t = d["train"]
+            return cls(COMMAND, t["command"], _frozen(t.get("params")), t.get("artifact", "model/").strip("/"),
+                       t.get("timeout", DEFAULT_COMMAND_TIMEOUT))
+        return cls(DECLARATIVE, d["estimator"]["class"], _frozen(d["estimator"].get("params")))
+
+    @property
+    def factory_file(self) -> str:
+        return self.target.rpartition(":")[0] if self.kind == FACTORY else ""
+
+    @property
+    def factory_name(self) -> str:
+        return self.target.rpartition(":")[2] if self.kind == FACTORY else ""
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     task: str
@@ -123,6 +174,11 @@ class ModelSpec:
     estimator: EstimatorSpec
     metrics: Mapping[str, str]
     preprocessing: Mapping[str, Any]
+    build: BuildSpec = field(default_factory=lambda: BuildSpec(DECLARATIVE))
+    threshold: float | None = None
+    reproducibility: str = EXACT
+    tolerance: float = 0.0
+    requirements: str | None = None
     gates: tuple[Gate, ...] = ()
     code: tuple[str, ...] = ()
     owners: tuple[str, ...] = ()
@@ -135,11 +191,16 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], spec_path: str = "") -> ModelSpec:
-        est = d["estimator"]
+        build = BuildSpec.from_dict(d)
+        est = d.get("estimator") or {"class": build.target}
+        default_rule = METRICS_RULE if build.kind == COMMAND else EXACT
         return cls(name=d["name"], task=d["task"], data=DataSpec.from_dict(d["data"]),
                    split=SplitSpec.from_dict(d.get("split")),
                    estimator=EstimatorSpec(est["class"], _frozen(est.get("params"))),
                    metrics=_frozen(d["metrics"]), preprocessing=_frozen(d.get("preprocessing")),
+                   build=build, threshold=d.get("threshold"),
+                   reproducibility=d.get("reproducibility", default_rule), tolerance=d.get("tolerance", 0.0),
+                   requirements=d.get("requirements"),
                    gates=tuple(Gate.from_dict(g) for g in d.get("gates", ())), code=tuple(d.get("code", ())),
                    owners=tuple(d.get("owners", ())), description=d.get("description", ""),
                    intended_use=d.get("intended_use", ""), limitations=d.get("limitations", ""),
@@ -148,8 +209,12 @@ class ModelSpec:
     @property
     def stratify(self) -> bool:
         if self.split.stratify is None:
-            return self.task == "classification"
+            return self.task == "classification" and not self.split.time_ordered and self.split.group is None
         return self.split.stratify
+
+    @property
+    def declarative(self) -> bool:
+        return self.build.kind == DECLARATIVE
 
 
 @dataclass(frozen=True)

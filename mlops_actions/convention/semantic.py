@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mlops_actions.convention import names
+from mlops_actions.convention import build_checks, names
 from mlops_actions.convention.headers import read_columns
 from mlops_actions.convention.model import (
-    CLASSIFICATION_METRICS,
     REGRESSION_FAIRNESS,
-    REGRESSION_METRICS,
     Policy,
     estimator_allowed,
     estimator_refusal,
@@ -57,7 +55,8 @@ class Context:
 def check_model_spec(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
     """Semantic checks of a spec. Each check runs on its own, so a spec with schema errors still gets
     every semantic problem whose inputs have the right shape."""
-    checks = (_check_name, _check_data, _check_estimator, _check_metrics_and_gates, _check_code, _check_fairness)
+    checks = (_check_name, _check_data, _check_estimator, _check_metrics_and_gates, _check_code,
+              _check_build, _check_split, _check_fairness)
     for check in checks:
         try:
             findings = list(check(relpath, spec, ctx))
@@ -122,7 +121,21 @@ def _check_columns(data: Mapping[str, Any], columns: list[str] | str) -> Iterato
                 yield ["data", role, i], "value", f"{role} column '{name}' is not in {where}", ERROR
 
 
+def _check_build(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    yield from build_checks.check_build(relpath, spec, ctx)
+
+
+def _check_split(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    data = spec["data"]
+    columns = None
+    if ctx.read_headers and "path" in data and not repo_path_problem(ctx.root, data["path"], must_exist=True):
+        columns = ctx.columns(str(PurePosixPath(data["path"])), data["format"])
+    yield from build_checks.check_split(spec, columns)
+
+
 def _check_estimator(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    if "estimator" not in spec:
+        return
     class_path = spec["estimator"]["class"]
     if not estimator_allowed(class_path, ctx.policy.allowed_prefixes):
         why = estimator_refusal(class_path, ctx.policy.allowed_prefixes)
@@ -131,11 +144,7 @@ def _check_estimator(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Ite
 
 
 def _check_metrics_and_gates(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
-    task = spec["task"]
-    wrong = REGRESSION_METRICS if task == "classification" else CLASSIFICATION_METRICS
-    for name in spec["metrics"]:
-        if name in wrong:
-            yield ["metrics", name], "key", f"metric '{name}' does not apply to a {task} model", ERROR
+    yield from build_checks.check_metric_names(spec, ctx)
     for i, gate in enumerate(spec.get("gates", [])):
         yield from _check_gate(i, gate, spec)
 

@@ -111,21 +111,23 @@ def load_candidate(folder: Path, root: Path | None = None) -> Candidate:
 def _check_artifact(folder: Path, record: Mapping[str, Any], prefix: str) -> None:
     """The model file, when present, must be the one the record names: the report shows its sha256 and
     register uploads it, so a replaced file (say, a pickle in a zip) is refused here, never loaded."""
-    import hashlib
+    import zipfile
+
+    from mlops_actions.training.artifact import ARTIFACT_FILE, FILES_ARCHIVE, artifact_sha256
 
     artifact = record.get("artifact") or {}
-    path = folder / "model.skops"
+    name = FILES_ARCHIVE if artifact.get("format") == "files" else ARTIFACT_FILE
+    path = folder / name
     if not path.is_file():
         return
     try:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:  # streamed: a model file can be large
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        actual = digest.hexdigest()
+        actual = artifact_sha256(path, str(artifact.get("format", "skops")))
     except OSError as exc:
         raise InputError(f"cannot read the model: {exc.strerror or exc}", place=Place(f"{prefix}/{path.name}"),
                          hint=RUN_HINT.replace("produce it", "write it again")) from None
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise InputError(f"not a zip of the model's files: {exc}", place=Place(f"{prefix}/{path.name}"),
+                         hint="training outputs are never edited: run `mlops-actions train MODEL` again") from None
     if actual != artifact.get("sha256"):
         raise InputError(f"sha256 {actual[:12]}… is not the {str(artifact.get('sha256'))[:12]}… that record.json "
                          "names: the file was replaced after training", place=Place(f"{prefix}/{path.name}"),

@@ -34,6 +34,9 @@ class Shown:
     fingerprint: str
     digest: str | None = None  # sha256 of every number the comment shows (None: a report without it)
     each: Mapping[str, str] = field(default_factory=dict)  # short digest of a number's name -> of its value
+    # the reviewed numbers themselves, for models whose rebuild is judged within a tolerance
+    # (reproducibility: metrics; see training.reproducibility)
+    numbers: Mapping[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ def _value(value: Any) -> str:
 def render(head_sha: str, models: Mapping[str, Shown]) -> str:
     """The hidden line (hex digests and model names only, so it cannot close the HTML comment)."""
     data = {"head": head_sha, "models": {name: _model(s) for name, s in sorted(models.items())}}
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    # "--" can only occur inside a string (a repository metric's name): a JSON escape keeps the comment closed
+    text = json.dumps(data, sort_keys=True, separators=(",", ":")).replace("--", "-\\u002d")
     if "--" in text:
         raise ValueError("evidence must not contain '--'")
     return f"{_PREFIX}{text} -->"
@@ -99,6 +103,8 @@ def _model(s: Shown) -> dict[str, Any]:
     out: dict[str, Any] = {"artifact": s.artifact_sha256, "fingerprint": s.fingerprint}
     if s.digest is not None:
         out.update({"digest": s.digest, "each": dict(sorted(s.each.items()))})
+    if s.numbers:
+        out["numbers"] = dict(s.numbers)
     return out
 
 
@@ -125,4 +131,11 @@ def _parse_model(v: Mapping[str, Any]) -> Shown:
                                or not all(_SHORT.match(str(k)) and _SHORT.match(str(x)) for k, x in each.items())):
         raise ValueError("malformed numbers digest")
     return Shown(str(v["artifact"]), str(v["fingerprint"]), digest=str(digest) if digest is not None else None,
-                 each={str(k): str(x) for k, x in each.items()})
+                 each={str(k): str(x) for k, x in each.items()}, numbers=_numbers(v.get("numbers")))
+
+
+def _numbers(raw: object) -> dict[str, float | None]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+            for k, v in raw.items()}

@@ -23,8 +23,13 @@ from mlops_actions.errors import InputError, Place
 ARTIFACT_FILE = "model.skops"
 SCHEMA_ENTRY = "schema.json"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
-# Types skops does not trust by default but that run no code when loaded: a dtype is rebuilt from an .npy.
-SAFE_TYPES = frozenset({"numpy.dtype"})
+FILES_ARCHIVE = "model.zip"
+# Types skops does not trust by default but that run no code when loaded: a dtype is rebuilt from an .npy,
+# an OrderedDict from its items (LightGBM keeps its parameters in one).
+SAFE_TYPES = frozenset({"numpy.dtype", "collections.OrderedDict"})
+# Fitted attributes that hold a memory address, not a learned value: dropped before saving (sklearn keeps
+# ``TfidfVectorizer._stop_words_id = id(self.stop_words)`` only to skip a repeated check, read with getattr).
+_ADDRESS_ATTRIBUTES = ("_stop_words_id",)
 
 
 @dataclass(frozen=True)
@@ -33,30 +38,118 @@ class Artifact:
 
     data: bytes
     file: str = ARTIFACT_FILE
+    format: str = "skops"
 
     @property
     def sha256(self) -> str:
+        """sha256 of the bytes (skops); of the canonical listing of the files in the zip (``files``)."""
+        if self.format == "files":
+            return files_identity(read_zip(self.data))
         return hashlib.sha256(self.data).hexdigest()
 
     def to_record(self) -> dict[str, Any]:
-        return {"file": self.file, "sha256": self.sha256, "format": "skops", "size": len(self.data)}
+        return {"file": self.file, "sha256": self.sha256, "format": self.format, "size": len(self.data)}
 
 
 def dump_model(model: Any) -> Artifact:
     """The model as canonical skops bytes."""
     import skops.io as sio
 
-    return Artifact(canonical_skops(sio.dumps(model)))
+    forget_addresses(model)
+    fast = _skops_parts(model)
+    if fast is None:
+        return Artifact(canonical_skops(sio.dumps(model)))
+    return Artifact(canonical_parts(*fast))
+
+
+def _skops_parts(model: Any) -> tuple[Any, dict[str, bytes]] | None:
+    """skops' schema and array files without its indented JSON (pure-Python encoding: seconds for a forest);
+    None when this skops has another layout (``sio.dumps`` then; the canonical bytes are the same)."""
+    try:
+        import skops
+        from skops.io import _persist
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            context = _persist.SaveContext(zip_file=archive)
+            state = _persist.get_state(model, context)
+            context.clear_memo()
+            state["protocol"] = context.protocol
+            state["_skops_version"] = skops.__version__
+    except (ImportError, AttributeError, TypeError):
+        return None
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src:
+        files = {name: src.read(name) for name in src.namelist()}
+    return json.loads(json.dumps(state)), files  # what reading skops' schema.json back gives
+
+
+def forget_addresses(model: Any) -> None:
+    """Drop attributes that hold memory addresses from every estimator in ``model`` (a fitted pipeline)."""
+    seen: set[int] = set()
+    stack = [model]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or isinstance(node, str | bytes | int | float):
+            continue
+        seen.add(id(node))
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif hasattr(node, "get_params") and hasattr(node, "__dict__"):
+            for name in _ADDRESS_ATTRIBUTES:
+                node.__dict__.pop(name, None)
+            stack.extend(vars(node).values())
+
+
+# -- a command's artifact: a folder of files --------------------------------------------------------------
+
+def files_identity(files: dict[str, bytes]) -> str:
+    """sha256 of the canonical listing: one ``<sha256>  <path>`` line per file, sorted by path (what
+    ``sha256sum`` prints, so anyone can check a folder by hand)."""
+    return hashlib.sha256(files_listing(files).encode("utf-8")).hexdigest()
+
+
+def files_listing(files: dict[str, bytes]) -> str:
+    return "".join(f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in sorted(files.items()))
+
+
+def files_artifact(files: dict[str, bytes]) -> Artifact:
+    """A folder of files as a deterministic zip (sorted, stored, fixed dates); its identity is the listing's."""
+    return Artifact(_write_zip(sorted(files.items())), FILES_ARCHIVE, "files")
+
+
+def read_zip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        return {name: src.read(name) for name in src.namelist() if not name.endswith("/")}
+
+
+def artifact_sha256(path: Path, fmt: str) -> str:
+    """The identity of an artifact file as its record states it (see ``Artifact.sha256``); a skops file is
+    hashed streamed (a model file can be large)."""
+    if fmt == "files":
+        return Artifact(path.read_bytes(), path.name, fmt).sha256
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def canonical_skops(raw: bytes) -> bytes:
     """Rewrite a skops dump so that the same model always gives the same bytes."""
     with zipfile.ZipFile(io.BytesIO(raw)) as src:
         schema = json.loads(src.read(SCHEMA_ENTRY))
-        renames = _Renamer()
-        schema = renames.walk(schema)
-        entries = {renames.files.get(name, name): src.read(name) for name in src.namelist()}
-    entries[SCHEMA_ENTRY] = json.dumps(schema, indent=2).encode("utf-8")
+        files = {name: src.read(name) for name in src.namelist() if name != SCHEMA_ENTRY}
+    return canonical_parts(schema, files)
+
+
+def canonical_parts(schema: Any, files: dict[str, bytes]) -> bytes:
+    """The canonical zip of a skops schema and its array files."""
+    renames = _Renamer()
+    schema = renames.walk(schema)
+    entries = {renames.files.get(name, name): data for name, data in files.items()}
+    entries[SCHEMA_ENTRY] = json.dumps(schema, separators=(",", ":")).encode("utf-8")  # the C encoder: fast
     return _write_zip(sorted(entries.items()))
 
 
@@ -102,15 +195,20 @@ def untrusted_types(data: bytes) -> list[str]:
     return list(sio.get_untrusted_types(data=data))
 
 
-def refused_types(untrusted: Iterable[str], allowed_prefixes: tuple[str, ...]) -> list[str]:
-    """The untrusted types we do not accept either: not known-safe and not under the policy's prefixes."""
-    return sorted(t for t in untrusted if t not in SAFE_TYPES and not estimator_allowed(t, allowed_prefixes))
+def refused_types(untrusted: Iterable[str], allowed_prefixes: tuple[str, ...],
+                  modules: Iterable[str] = ()) -> list[str]:
+    """The untrusted types we do not accept either: not known-safe, not under the policy's prefixes and not
+    defined in one of ``modules`` (the repository's own modules a pipeline factory imported)."""
+    own = tuple(f"{m}." for m in modules)
+    return sorted(t for t in untrusted if t not in SAFE_TYPES and not estimator_allowed(t, allowed_prefixes)
+                  and not (own and t.startswith(own)))
 
 
-def load_artifact(path: Path, allowed_prefixes: tuple[str, ...]) -> Any:
-    """Load a skops file, trusting only what skops trusts, known-safe types and the policy's prefixes."""
+def load_artifact(path: Path, allowed_prefixes: tuple[str, ...], modules: Iterable[str] = ()) -> Any:
+    """Load a skops file, trusting only what skops trusts, known-safe types, the policy's prefixes and the
+    types of the repository modules ``modules`` (which must be importable: the repository on sys.path)."""
     try:
-        return load_trusted(path.read_bytes(), allowed_prefixes)
+        return load_trusted(path.read_bytes(), allowed_prefixes, modules)
     except InputError as exc:
         raise InputError(exc.message, place=Place(str(path)), hint=exc.hint) from None
     except OSError as exc:
@@ -118,7 +216,7 @@ def load_artifact(path: Path, allowed_prefixes: tuple[str, ...]) -> Any:
                          hint="run `mlops-actions train MODEL` to write it again") from None
 
 
-def load_trusted(data: bytes, allowed_prefixes: tuple[str, ...]) -> Any:
+def load_trusted(data: bytes, allowed_prefixes: tuple[str, ...], modules: Iterable[str] = ()) -> Any:
     """Load skops bytes; ``InputError`` naming the types when any is not trusted (nothing is run)."""
     import skops.io as sio
 
@@ -128,10 +226,11 @@ def load_trusted(data: bytes, allowed_prefixes: tuple[str, ...]) -> Any:
         raise InputError(f"not a skops model file ({type(exc).__name__}: {exc}); refusing to load it",
                          hint="use the model.skops that `mlops-actions train` wrote; other formats (pickle, "
                               "joblib) are never loaded") from None
-    refused = refused_types(untrusted, allowed_prefixes)
+    refused = refused_types(untrusted, allowed_prefixes, modules)
     if refused:
         raise InputError(
             f"the model holds types that are not trusted: {', '.join(refused)}; refusing to load it",
-            hint="only types skops trusts and types under estimators.allowed_prefixes in mlops.yaml are "
-                 "loaded; review these types and allow their module only if you trust it")
+            hint="only types skops trusts, types under estimators.allowed_prefixes in mlops.yaml and types "
+                 "defined in the repository modules the pipeline factory imports are loaded; review these "
+                 "types and allow their module only if you trust it")
     return sio.loads(data, trusted=untrusted)

@@ -41,9 +41,11 @@ class Source:
     lines: tuple[int, ...] = ()
 
     def place(self, row: int) -> tuple[Place, str]:
-        """Place and words for 0-based data row ``row``: a line of a CSV file, a row of a parquet file."""
+        """Place and words for 0-based data row ``row``: a line of a CSV file, a row of a parquet file.
+        CSV line numbers are counted only when a place is needed (the fast reader does not count them)."""
         if self.format == "csv":
-            line = self.lines[row] if row < len(self.lines) else row + 2
+            lines = self.lines or _lines_or_empty(self)
+            line = lines[row] if row < len(lines) else row + 2
             return Place(self.display, line), f"line {line}"
         return Place(self.display), f"row {row + 1}"
 
@@ -61,6 +63,7 @@ class Dataset:
     classes: tuple[str, ...] = ()
     pos_label: str | None = None
     notes: tuple[str, ...] = field(default=())
+    split_columns: pd.DataFrame | None = None  # split.by / split.group columns, as read
 
 
 # --- locating the file ------------------------------------------------------------------------------
@@ -107,12 +110,21 @@ def _sha256_file(path: Path) -> str:
 
 # --- reading ----------------------------------------------------------------------------------------
 
-def read_frame(source: Source, places: SpecPlaces) -> tuple[pd.DataFrame, Source]:
-    """The raw table (CSV cells as text) and the source with the line number of each CSV row."""
+def read_frame(source: Source, places: SpecPlaces, numeric: frozenset[str] = frozenset(),
+               ) -> tuple[pd.DataFrame, Source]:
+    """The raw table and the source (with the line number of each CSV row when they were counted).
+
+    CSV: the fast path (pyarrow's multithreaded reader: ``numeric`` columns parsed as float64, the others as
+    text) answers for well-formed files; any problem it meets sends the file through the careful path (cells
+    as text, every row's line counted), which names the file, line and what to do.
+    """
     _check_not_empty(source)
     _check_magic(source, places)
     if source.format == "parquet":
         return _read_parquet(source), source
+    fast = _read_csv_fast(source, numeric)
+    if fast is not None:
+        return fast, source
     lines = _csv_row_lines(source)
     frame = _read_csv(source)
     if len(frame) == 0:
@@ -159,6 +171,44 @@ def _read_csv(source: Source) -> pd.DataFrame:
         raise InputError("the data file is empty (no header row)", place=Place(source.display)) from exc
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(f"cannot parse the CSV file: {exc}", place=Place(source.display)) from exc
+
+
+def _read_csv_fast(source: Source, numeric: frozenset[str]) -> pd.DataFrame | None:
+    """The table read by pyarrow, or None when anything is unusual (the careful path then explains it)."""
+    import pyarrow as pa
+    import pyarrow.csv as pv
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    try:
+        with source.path.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        names = [h.strip() for h in header]
+        if not header or len(set(names)) != len(names):
+            return None
+        types = {h: pa.float64() if h.strip() in numeric else pa.string() for h in header}
+        quoted = _has_quotes(source.path)  # a quoted value may hold a newline: the (slower) exact chunking
+        table = pv.read_csv(source.path, parse_options=pv.ParseOptions(newlines_in_values=quoted),
+                            convert_options=pv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                                              null_values=sorted(STR_NA_VALUES)))
+    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError, csv.Error, OSError):
+        return None
+    if table.num_rows == 0 or table.column_names != header:
+        return None
+    return table.to_pandas()
+
+
+def _has_quotes(path: Path) -> bool:
+    import mmap
+
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') != -1
+
+
+def _lines_or_empty(source: Source) -> tuple[int, ...]:
+    try:
+        return _csv_row_lines(source)
+    except InputError:
+        return ()
 
 
 def _csv_row_lines(source: Source) -> tuple[int, ...]:
@@ -216,7 +266,8 @@ def _first_bad_line(path: Path) -> int | None:
 def load_dataset(root: Path, spec: ModelSpec, places: SpecPlaces) -> Dataset:
     """Read the data of ``spec`` and check it; the first problem found is raised with its place."""
     source = data_source(root, spec, places)
-    frame, source = read_frame(source, places)
+    numeric = frozenset(n for n, kind in spec.data.features.items() if kind == "numeric") - {spec.data.target}
+    frame, source = read_frame(source, places, numeric)
     return check_frame(frame, spec, source, places)
 
 
@@ -230,8 +281,14 @@ def check_frame(frame: pd.DataFrame, spec: ModelSpec, source: Source, places: Sp
     y, classes, pos_label, notes = _target(frame[spec.data.target], spec, source, places)
     groups = _groups(frame, spec, source, places)
     columns = {**{c: str(X[c].dtype) for c in X}, spec.data.target: str(y.dtype)}
+    split_names = [c for c in (spec.split.by, spec.split.group) if c is not None]
+    for name, parts in ((spec.split.by, ("split", "by", "column")), (spec.split.group, ("split", "group"))):
+        if name is not None and name not in frame.columns:
+            raise InputError(f"split column '{name}' is not in {source.display} (columns: {_names(frame)})",
+                             place=places.at(*parts), hint="fix the column name in the spec or the data")
+    split_columns = frame[list(dict.fromkeys(split_names))].reset_index(drop=True) if split_names else None
     return Dataset(X, y, groups, source.display, len(frame), dict(sorted(columns.items())), classes,
-                   pos_label, notes)
+                   pos_label, notes, split_columns)
 
 
 def model_inputs(frame: pd.DataFrame, spec: ModelSpec, display: str = "input") -> pd.DataFrame:
@@ -296,9 +353,11 @@ def _coerce(raw: pd.Series, kind: str, name: str, source: Source) -> pd.Series:
         return to_numeric(raw, name, source)
     if kind == "boolean":
         return to_boolean(raw, name, source)
+    if kind == "datetime":
+        return to_datetime(raw, name, source)
     if kind == "text":
-        return _as_text(raw).fillna("")
-    return _as_text(raw)
+        return as_text(raw).fillna("")
+    return as_text(raw)
 
 
 def _missing(raw: pd.Series, name: str, what: str, source: Source, hint: str) -> None:
@@ -323,11 +382,35 @@ def to_numeric(raw: pd.Series, name: str, source: Source) -> pd.Series:
     return values
 
 
+def to_datetime(raw: pd.Series, name: str, source: Source) -> pd.Series:
+    """Dates and timestamps (ISO 8601, else any format pandas infers) as naive UTC ``datetime64[ns]``; missing
+    stays NaT; a value that is not a date is refused with its place."""
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        values = raw
+    else:
+        text = raw.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+        try:
+            values = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+        except (ValueError, TypeError):
+            values = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = values.astype("datetime64[ns]")
+    bad = values.isna() & raw.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        place, where = source.place(row)
+        raise InputError(f"column '{name}' is declared datetime but holds {raw.iloc[row]!r} at {where}",
+                         place=place, hint="write dates as 2024-01-31 (or 2024-01-31T12:00:00), or declare the "
+                                           "column categorical")
+    return values
+
+
 def to_boolean(raw: pd.Series, name: str, source: Source) -> pd.Series:
     """true/false, yes/no, 1/0 (any case) as 1.0/0.0; missing stays NaN."""
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64")
-    text = _as_text(raw).str.strip().str.lower()
+    text = as_text(raw).str.strip().str.lower()
     values = text.map(lambda v: 1.0 if v in _TRUE else 0.0 if v in _FALSE else np.nan).astype("float64")
     bad = values.isna() & raw.notna()
     if bad.any():
@@ -338,8 +421,10 @@ def to_boolean(raw: pd.Series, name: str, source: Source) -> pd.Series:
     return values
 
 
-def _as_text(raw: pd.Series) -> pd.Series:
+def as_text(raw: pd.Series) -> pd.Series:
     """Values as Python strings in an object column, missing as NaN; whole floats lose their '.0'."""
+    if isinstance(raw.dtype, pd.StringDtype):  # holds str or missing only: no per-value work
+        return raw.astype(object).where(raw.notna(), np.nan)
     if pd.api.types.is_float_dtype(raw) and raw.dropna().mod(1).eq(0).all():
         raw = raw.astype("Int64")
     text = raw.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
@@ -353,7 +438,7 @@ def _target(raw: pd.Series, spec: ModelSpec, source: Source, places: SpecPlaces,
         _missing(raw, name, "target", source, "or drop those rows")
     if spec.task == "regression":
         return to_numeric(raw, name, source), (), None, ()
-    y = _as_text(raw)
+    y = as_text(raw)
     classes = tuple(sorted(y.unique()))
     if len(classes) < 2:
         raise InputError(f"the target '{name}' has one class only ({classes[0]!r}) in {source.display}; "
@@ -417,7 +502,7 @@ def _group_column(raw: pd.Series, name: str, spec: ModelSpec, source: Source) ->
     role = "sensitive" if name in spec.data.sensitive else "control"
     if raw.isna().any() and spec.data.missing_sensitive == "error":
         _missing(raw, name, role, source, f"or set data.missing.sensitive: group (a '{MISSING_GROUP}' group)")
-    return _as_text(raw).fillna(MISSING_GROUP)
+    return as_text(raw).fillna(MISSING_GROUP)
 
 
 # --- the split --------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.yamlio import MAX_FILE_BYTES, decode, parse_text
 from mlops_actions.errors import GitError
 from mlops_actions.gitio import Git, read_batch, split_z
+from mlops_actions.training.dependencies import Dependencies, commit_reader, dependencies, worktree_reader
 from mlops_actions.training.hashing import (
     MISSING,
     RepoCache,
@@ -181,11 +182,14 @@ def distribution_of(module: str) -> str:
     return sorted(found)[0] if found else module
 
 
-def library_versions(class_path: str, versions: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Versions of scikit-learn, numpy and the estimator's distribution; ``versions`` overrides the lookup."""
+def library_versions(class_path: str, versions: Mapping[str, str] | None = None,
+                     modules: Iterable[str] = ()) -> dict[str, str]:
+    """Versions of scikit-learn, numpy, the estimator's distribution and those of ``modules`` (third-party
+    modules a factory or command imports); ``versions`` overrides the lookup."""
     names = list(BASE_LIBRARIES)
     if class_path:
         names.append(distribution_of(class_path.split(".", 1)[0]))
+    names += [distribution_of(m) for m in modules]
     if versions is not None:
         return {n: versions.get(n, NOT_INSTALLED) for n in sorted(set(names))}
     return {n: installed_version(n) for n in sorted(set(names))}
@@ -194,15 +198,16 @@ def library_versions(class_path: str, versions: Mapping[str, str] | None = None)
 # -- fingerprints from parsed specs and file hashes ---------------------------------------------------------
 
 def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str], versions: Mapping[str, str] | None = None,
-                   spec_hash: str | None = None) -> Fingerprint:
-    """The fingerprint of a parsed spec, given the hashes of the repository files it names."""
+                   spec_hash: str | None = None, deps: Dependencies | None = None) -> Fingerprint:
+    """The fingerprint of a parsed spec, given the hashes of the repository files it names and depends on."""
+    deps = deps or Dependencies()
     data: tuple[DataHash, ...] = ()
     source = data_source(raw)
     if source is not None:
         path, pinned = source
         data = (DataHash(path, pinned or hashes.get(repo_path(path) or "", MISSING)),)
-    code = {c: hashes.get(repo_path(c) or "", MISSING) for c in code_paths(raw)}
-    libraries = library_versions(estimator_class(raw), versions)
+    code = {c: hashes.get(repo_path(c) or "", MISSING) for c in sorted({*code_paths(raw), *deps.files})}
+    libraries = library_versions(estimator_class(raw), versions, deps.modules)
     spec_hash = spec_hash or spec_sha256(raw)
     return Fingerprint(value=combine(spec_hash, data, code, libraries), spec_sha256=spec_hash, data=data,
                        code=MappingProxyType(code), libraries=MappingProxyType(libraries))
@@ -213,9 +218,10 @@ def fingerprint_worktree(root: Path, spec: ModelSpec, *, versions: Mapping[str, 
     raw = plain(spec.raw)
     git = Git(root)
     cache = RepoCache(git)
-    hashes = worktree_hashes(git, cache, files_of(raw))
+    deps = dependencies(raw, worktree_reader(root))
+    hashes = worktree_hashes(git, cache, [*files_of(raw), *deps.files])
     cache.save()
-    return fingerprint_of(raw, hashes, versions)
+    return fingerprint_of(raw, hashes, versions, deps=deps)
 
 
 def fingerprint_at(root: Path, rev: str, name: str, *,
@@ -244,10 +250,11 @@ def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *, versio
     store = cache or RepoCache(git)
     wanted = sorted(set(names) if names is not None else model_names(root))
     specs = _worktree_specs(git, store, wanted)
-    hashes = worktree_hashes(git, store, _files(specs))
+    deps = _dependencies(specs, worktree_reader(root))
+    hashes = worktree_hashes(git, store, _files(specs, deps))
     if cache is None:
         store.save()
-    return {n: _snapshot(n, specs[n], hashes, versions) for n in sorted(specs)}
+    return {n: _snapshot(n, specs[n], hashes, versions, deps.get(n)) for n in sorted(specs)}
 
 
 def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
@@ -260,22 +267,29 @@ def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
                        hint="fetch it first (actions/checkout with fetch-depth: 0), or name another --base")
     store = cache or RepoCache(git)
     specs = _commit_specs(git, store, commit, names)
-    hashes = tree_hashes(git, store, commit, _files(specs))
+    deps = _dependencies(specs, commit_reader(git, commit))
+    hashes = tree_hashes(git, store, commit, _files(specs, deps))
     if cache is None:
         store.save()
-    return {n: _snapshot(n, specs[n], hashes, versions) for n in sorted(specs)}
+    return {n: _snapshot(n, specs[n], hashes, versions, deps.get(n)) for n in sorted(specs)}
 
 
-def _files(specs: Mapping[str, Parsed | str]) -> set[str]:
-    return {p for spec in specs.values() if not isinstance(spec, str) for p in files_of(spec[0])}
+def _dependencies(specs: Mapping[str, Parsed | str], read: Any) -> dict[str, Dependencies]:
+    """Code each spec's build depends on (only specs that name a factory, command, metric file or requirements)."""
+    return {name: dependencies(spec[0], read) for name, spec in specs.items() if not isinstance(spec, str)}
+
+
+def _files(specs: Mapping[str, Parsed | str], deps: Mapping[str, Dependencies]) -> set[str]:
+    named = {p for spec in specs.values() if not isinstance(spec, str) for p in files_of(spec[0])}
+    return named | {p for d in deps.values() for p in d.files}
 
 
 def _snapshot(name: str, spec: Parsed | str, hashes: Mapping[str, str],
-              versions: Mapping[str, str] | None) -> Snapshot:
+              versions: Mapping[str, str] | None, deps: Dependencies | None = None) -> Snapshot:
     if isinstance(spec, str):
         return Snapshot(name, None, None, spec)
     raw, sha = spec
-    return Snapshot(name, raw, fingerprint_of(raw, hashes, versions, sha))
+    return Snapshot(name, raw, fingerprint_of(raw, hashes, versions, sha, deps))
 
 
 def _worktree_specs(git: Git, cache: RepoCache, names: list[str]) -> dict[str, Parsed | str]:

@@ -1,4 +1,9 @@
-"""Held-out metrics: only those the spec asks for, each a float or None (undefined), with notes on why."""
+"""Held-out metrics: only those the spec asks for, each a float or None (undefined), with notes on why.
+
+A name is a built-in metric (below), any scikit-learn scorer name (``average_precision``, ``f1_macro``,
+``neg_log_loss``: computed from the predictions with the scorer's own function, sign and arguments, so it works
+for commands too), or a repository metric: a function ``f(y_true, y_pred, y_score)`` resolved by the caller.
+"""
 
 from __future__ import annotations
 
@@ -34,19 +39,46 @@ class Predictions:
         return column
 
 
+def with_threshold(preds: Predictions, threshold: float | None) -> Predictions:
+    """Binary predictions at ``threshold`` on the positive class's probability (unchanged without one)."""
+    score = preds.y_score
+    if threshold is None or score is None:
+        return preds
+    negative = next(c for c in preds.classes if c != preds.pos_label)
+    y_pred = np.where(score >= threshold, preds.pos_label, negative).astype(preds.y_true.dtype, copy=False)
+    return Predictions(preds.y_true, y_pred, preds.proba, preds.classes, preds.pos_label)
+
+
+RepoMetric = Callable[..., Any]
+
+
+class MetricFailed(Exception):
+    """A repository metric raised: the caller turns it into an error at the metric's key in the spec."""
+
+    def __init__(self, name: str, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.name = name
+        self.cause = cause
+
+
 @dataclass(frozen=True)
 class MetricResult:
     values: Mapping[str, float | None]
     notes: tuple[str, ...] = ()
 
 
-def compute(task: str, names: Sequence[str], preds: Predictions) -> MetricResult:
-    """Each metric in ``names`` (sorted) on the held-out predictions."""
+def compute(task: str, names: Sequence[str], preds: Predictions,
+            repo: Mapping[str, RepoMetric] | None = None) -> MetricResult:
+    """Each metric in ``names`` (sorted) on the held-out predictions; ``repo`` holds the repository metrics.
+    A repository metric that raises is ``MetricFailed``; a built-in or scorer that is undefined is None."""
     table = _CLASSIFICATION if task == "classification" else _REGRESSION
     values: dict[str, float | None] = {}
     notes: list[str] = []
     for name in sorted(names):
-        value, note = _one(table[name], preds)
+        if repo is not None and name in repo:
+            value, note = _repo_metric(name, repo[name], preds)
+        else:
+            value, note = _one(table.get(name) or scorer_metric(name), preds)
         values[name] = value
         if note:
             notes.append(f"{name}: {note}")
@@ -65,6 +97,58 @@ def _one(func: Callable[[Predictions], float | None], preds: Predictions) -> tup
     if value is None or not math.isfinite(value):
         return None, "undefined on this held-out split (not a finite number)"
     return float(value), None
+
+
+def _repo_metric(name: str, func: RepoMetric, preds: Predictions) -> tuple[float | None, str | None]:
+    score = preds.y_score if preds.binary else preds.proba
+    try:
+        value = func(preds.y_true, preds.y_pred, score)
+        number = None if value is None else float(value)
+    except Exception as exc:  # the repository's own code: any failure is the team's to fix
+        raise MetricFailed(name, exc) from exc
+    if number is None or not math.isfinite(number):
+        return None, "undefined on this held-out split (the function returned no finite number)"
+    return number, None
+
+
+def scorer_metric(name: str) -> Callable[[Predictions], float | None]:
+    """A scikit-learn named scorer computed from predictions: its function, sign and keyword arguments."""
+    from sklearn.metrics import get_scorer
+
+    try:
+        scorer = get_scorer(name)
+    except ValueError:
+        return _unknown(name)
+    func, sign = scorer._score_func, scorer._sign
+    kwargs, response = dict(scorer._kwargs), scorer._response_method
+
+    def compute_it(p: Predictions) -> float:
+        if response == "predict":
+            args = dict(kwargs)
+            if p.binary and "pos_label" not in args and _accepts(func, "pos_label"):
+                args["pos_label"] = p.pos_label
+            return sign * float(func(p.y_true, p.y_pred, **args))
+        proba = _needs_proba(p)
+        if p.binary and p.y_score is not None:
+            return sign * float(func(p.y_true == p.pos_label, p.y_score, **kwargs))
+        args = {**kwargs, **({"labels": list(p.classes)} if _accepts(func, "labels") else {})}
+        return sign * float(func(p.y_true, proba, **args))
+    return compute_it
+
+
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _unknown(name: str) -> Callable[[Predictions], float | None]:
+    def fail(p: Predictions) -> float | None:
+        raise _Undefined(f"'{name}' is not a metric this scikit-learn knows; reported as null")
+    return fail
 
 
 class _Undefined(Exception):

@@ -14,6 +14,7 @@ from typing import Any
 
 from mlops_actions.convention.model import ModelSpec, Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import InputError, Place
+from mlops_actions.training.features import numeric_inputs
 from mlops_actions.training.spec_places import SpecPlaces
 
 DEFAULT_MAX_FEATURES = 10_000
@@ -48,18 +49,34 @@ def _import_attr(module_name: str, attr: str, class_path: str, place: Place) -> 
 
 
 def make_estimator(cls: type, spec: ModelSpec, places: SpecPlaces) -> Any:
-    """An instance with the spec's params; ``random_state`` from the split seed unless the spec sets it."""
-    params = dict(spec.estimator.params)
+    """An instance with the spec's params; ``random_state`` from the split seed unless the spec sets it.
+
+    Params are checked by the estimator itself: scikit-learn's declared constraints where the class has them
+    (``_parameter_constraints``); other libraries (LightGBM, XGBoost) check theirs in the constructor or fit.
+    """
+    params = plain_params(spec.estimator.params)
     try:
         estimator = cls(**params)
         if "random_state" not in params and "random_state" in estimator.get_params(deep=False):
             estimator.set_params(random_state=spec.split.seed)
-        validate = getattr(estimator, "_validate_params", None)
-        if callable(validate):
-            validate()
-    except (TypeError, ValueError) as exc:
+        if isinstance(getattr(estimator, "_parameter_constraints", None), dict):
+            validate = getattr(estimator, "_validate_params", None)
+            if callable(validate):
+                validate()
+    except Exception as exc:  # the estimator's own checks: any class, any exception type
         raise param_error(exc, spec, places) from exc
     return estimator
+
+
+def plain_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec's params as ordinary dicts and lists (nested mappings arrive read-only)."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+    return {k: plain(v) for k, v in params.items()}
 
 
 def param_error(exc: BaseException, spec: ModelSpec, places: SpecPlaces) -> InputError:
@@ -112,7 +129,11 @@ def build_pipeline(spec: ModelSpec, estimator: Any) -> Any:
 def _transformers(spec: ModelSpec) -> list[Any]:
     by_kind: dict[str, list[str]] = {}
     for name, kind in spec.data.features.items():
-        by_kind.setdefault(kind, []).append(name)
+        if kind != "datetime":
+            by_kind.setdefault(kind, []).append(name)
+    numeric = numeric_inputs(spec.data.features)
+    if numeric:
+        by_kind["numeric"] = numeric
     options = spec.preprocessing
     found: list[Any] = []
     for kind in ("numeric", "categorical", "boolean"):

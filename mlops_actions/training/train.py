@@ -1,7 +1,12 @@
 """Train one model: check, fit, evaluate, and write its outputs atomically to ``<out>/<model>/``.
 
+A model is built one of three ways (``spec.build.kind``): declarative (preprocessing + an allow-listed
+estimator), a pipeline factory in the repository, or a command under a file contract (``command``). The split,
+metrics, fairness and gates are ours in all three, on held-out rows the model never saw.
+
 Outputs (a contract other commands read): ``model.skops`` (canonical skops bytes, identical for the same
-fingerprint), ``metrics.json``, ``predictions.parquet`` (held-out rows: y_true, y_pred, y_score when
+fingerprint) or, for a command, ``model.zip`` (its artifact folder; identity: sha256 of the files' listing),
+``metrics.json``, ``predictions.parquet`` (held-out rows: y_true, y_pred, y_score when
 defined, sensitive and control columns) and ``record.json`` (schemas/version-record; its timings vary).
 They are built in memory, written to a temporary folder next to the destination and renamed into place;
 on any failure nothing is left behind.
@@ -20,20 +25,23 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from mlops_actions.convention.model import ModelSpec, Policy
+from mlops_actions.convention.model import COMMAND, DECLARATIVE, FACTORY, ModelSpec, Policy
 from mlops_actions.errors import InputError
 from mlops_actions.training.artifact import Artifact, dump_model, load_trusted
-from mlops_actions.training.data import Dataset, check_split_size, load_dataset
+from mlops_actions.training.data import Dataset, load_dataset
+from mlops_actions.training.features import model_frame
 from mlops_actions.training.fingerprint import Fingerprint, fingerprint_worktree
-from mlops_actions.training.metrics import MetricResult, Predictions, compute
+from mlops_actions.training.metrics import MetricFailed, MetricResult, Predictions, compute, with_threshold
 from mlops_actions.training.pipeline import build_pipeline, fit_error, make_estimator, resolve_estimator
+from mlops_actions.training.repo_code import RepoCode, check_repo_code, import_function, repo_imports
 from mlops_actions.training.size import check_fits
 from mlops_actions.training.spec_places import SpecPlaces
+from mlops_actions.training.split import Split, split_rows
 from mlops_actions.writing import writing
 
 METRICS_FILE = "metrics.json"
@@ -64,12 +72,6 @@ class _Timer:
 
 
 @dataclass(frozen=True)
-class Split:
-    train: np.ndarray
-    test: np.ndarray
-
-
-@dataclass(frozen=True)
 class TrainResult:
     """What one training produced; the files are already in ``folder``."""
 
@@ -79,30 +81,35 @@ class TrainResult:
     metrics: Mapping[str, float | None]
     record: Mapping[str, Any]
     notes: tuple[str, ...] = ()
+    artifact_file: str = "model.skops"
 
 
 def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
                 stage: Stage = _quiet_stage) -> TrainResult:
     """Train ``spec`` on its data in the repository at ``root``; outputs go to ``out_dir/<name>/``."""
-    timer = _Timer(stage)
     places = SpecPlaces.load(root, spec.spec_path)
-    with timer("prepare", f"{spec.name}: resolve the estimator, fingerprint"):
-        estimator = make_estimator(resolve_estimator(spec.estimator.class_path, policy, places), spec, places)
+    code = check_repo_code(root, spec, policy, places)
+    with repo_imports(root, code.modules):
+        return _train(root, spec, policy, out_dir, places, code, _Timer(stage))
+
+
+def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: SpecPlaces, code: RepoCode,
+           timer: _Timer) -> TrainResult:
+    with timer("prepare", f"{spec.name}: prepare the {spec.build.kind} build, fingerprint"):
+        builder = make_builder(root, spec, policy, places, code, out_dir)
         fingerprint = fingerprint_worktree(root, spec)
     with timer("data", f"{spec.name}: load and check {spec.data.source}"):
         check_fits(root, spec, policy, places)  # refuse what would not fit in memory, before loading it
         dataset = load_dataset(root, spec, places)
-        check_split_size(dataset, spec, places)
-        split = split_rows(dataset, spec)
-    with timer("fit", f"{spec.name}: fit {spec.estimator.class_path} on {len(split.train)} rows"):
-        pipeline, fit_notes = fit(spec, estimator, dataset, split, places)
+        split = split_rows(dataset, spec, places)
+    with timer("fit", f"{spec.name}: fit {builder.title} on {len(split.train)} rows"):
+        fit_notes = builder.fit(dataset, split)
     with timer("evaluate", f"{spec.name}: evaluate on {len(split.test)} held-out rows"):
-        preds = predict(pipeline, spec, dataset, split, places)
-        result = compute(spec.task, list(spec.metrics), preds)
+        preds = thresholded(builder.predict(dataset, split), spec, places)
+        result = compute_metrics(root, spec, preds, places)
         fairness, fairness_doc, fairness_note = fairness_summary(spec, policy, dataset, split, preds)
-    with timer("artifact", f"{spec.name}: save the model (skops)"):
-        artifact = dump_model(pipeline)
-        _check_round_trip(artifact, pipeline, dataset, split, policy)
+    with timer("artifact", f"{spec.name}: save the model ({builder.artifact_kind})"):
+        artifact = builder.save(dataset, split)
     files = {
         METRICS_FILE: metrics_json(spec, result, split),
         PREDICTIONS_FILE: predictions_parquet(spec, dataset, split, preds),
@@ -111,40 +118,113 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
     if fairness_doc is not None:  # aggregates only: what the report needs when predictions stay in the job
         files[FAIRNESS_FILE] = _json_bytes(fairness_doc)
     files[EVALUATION_FILE] = evaluation_json(spec, dataset, split, preds)
-    record = build_record(spec, fingerprint, dataset, split, artifact, pipeline, result, fairness, timer.timings)
+    record = build_record(spec, fingerprint, dataset, split, artifact, builder.params(), result, fairness,
+                          timer.timings, extra=build_fields(root, spec, code))
     files[RECORD_FILE] = _json_bytes(record)
     with timer("write", f"{spec.name}: write outputs"):
         folder = write_atomically(out_dir, spec.name, files)
     skipped = (f"fairness: not measured: {fairness_note}",) if fairness_note else ()
-    notes = (*dataset.notes, *fit_notes, *result.notes, *skipped)
-    return TrainResult(spec.name, folder, artifact.sha256, result.values, record, notes)
+    notes = (*dataset.notes, *split.notes, *fit_notes, *result.notes, *skipped)
+    return TrainResult(spec.name, folder, artifact.sha256, result.values, record, notes, artifact.file)
 
 
-# --- split, fit, predict ----------------------------------------------------------------------------
+# --- builders: how the model is made ---------------------------------------------------------------
 
-def split_rows(dataset: Dataset, spec: ModelSpec) -> Split:
-    """Seeded split of row positions; stratified by the target for classification (unless turned off)."""
-    from sklearn.model_selection import train_test_split
+class Builder(Protocol):
+    """How one kind of build makes its model: fit on the training rows, predict the held-out rows, save."""
 
-    rows = np.arange(dataset.rows)
-    stratify = dataset.y.to_numpy() if spec.task == "classification" and spec.stratify else None
-    train, test = train_test_split(rows, test_size=spec.split.test_fraction, random_state=spec.split.seed,
-                                   shuffle=True, stratify=stratify)
-    return Split(np.asarray(train), np.asarray(test))
+    title: str
+    artifact_kind: str
+
+    def fit(self, dataset: Dataset, split: Split) -> tuple[str, ...]: ...
+    def predict(self, dataset: Dataset, split: Split) -> Predictions: ...
+    def save(self, dataset: Dataset, split: Split) -> Artifact: ...
+    def params(self) -> dict[str, Any]: ...
 
 
-def fit(spec: ModelSpec, estimator: Any, dataset: Dataset, split: Split, places: SpecPlaces,
-        ) -> tuple[Any, tuple[str, ...]]:
-    """The fitted pipeline and notes from the warnings it raised (e.g. no convergence)."""
-    pipeline = build_pipeline(spec, estimator)
-    X, y = dataset.X.iloc[split.train], dataset.y.iloc[split.train].to_numpy()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            pipeline.fit(X, y)
-        except Exception as exc:  # the estimator is user-chosen code: any failure is the user's to fix
-            raise fit_error(exc, spec, places) from exc
-    return pipeline, _warning_notes(caught)
+def make_builder(root: Path, spec: ModelSpec, policy: Policy, places: SpecPlaces, code: RepoCode,
+                 out_dir: Path) -> Builder:
+    """The builder of the spec's kind: estimator or pipeline (scikit-learn API, skops) or command (files)."""
+    if spec.build.kind == COMMAND:
+        from mlops_actions.training.command_builder import CommandBuilder
+
+        return CommandBuilder(root, spec, places, skip=(out_dir,))
+    if spec.build.kind == FACTORY:
+        from mlops_actions.training.factory import build_estimator
+
+        return SklearnBuilder(spec, build_estimator(root, spec, places), policy, places, code.modules)
+    estimator = make_estimator(resolve_estimator(spec.estimator.class_path, policy, places), spec, places)
+    return SklearnBuilder(spec, build_pipeline(spec, estimator), policy, places, ())
+
+
+@dataclass
+class SklearnBuilder:
+    """A scikit-learn-compatible estimator: fit, predict, saved with skops and loaded back (trusted types only)."""
+
+    spec: ModelSpec
+    model: Any
+    policy: Policy
+    places: SpecPlaces
+    modules: tuple[str, ...]
+    artifact_kind: str = "skops"
+    _predicted: np.ndarray | None = None
+    codes: tuple[str, ...] = ()  # classes, when the estimator learns integer codes 0..k-1 instead (XGBoost)
+
+    @property
+    def title(self) -> str:
+        return self.spec.estimator.class_path if self.spec.build.kind == DECLARATIVE else self.spec.build.target
+
+    def frame(self, dataset: Dataset, rows: np.ndarray) -> pd.DataFrame:
+        X = dataset.X.iloc[rows]
+        return model_frame(X, self.spec.data.features) if self.spec.build.kind == DECLARATIVE else X
+
+    def fit(self, dataset: Dataset, split: Split) -> tuple[str, ...]:
+        """Fit on the training rows; notes from the warnings it raised (e.g. no convergence)."""
+        X, y = self.frame(dataset, split.train), dataset.y.iloc[split.train].to_numpy()
+        if self.spec.task == "classification" and needs_codes(self.model):
+            self.codes = dataset.classes
+            y = np.searchsorted(np.asarray(dataset.classes, dtype=object), y)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self.model.fit(X, y)
+            except Exception as exc:  # the estimator is user-chosen code: any failure is the user's to fix
+                raise fit_error(exc, self.spec, self.places) from exc
+        return _warning_notes(caught)
+
+    def predict(self, dataset: Dataset, split: Split) -> Predictions:
+        preds = predict(self.model, self.spec, dataset, split, self.places, self.frame(dataset, split.test))
+        self._predicted = preds.y_pred
+        if not self.codes:
+            return preds
+        labels = np.asarray(self.codes, dtype=object)
+        return Predictions(preds.y_true, labels[preds.y_pred.astype(int)], preds.proba, self.codes, preds.pos_label)
+
+    def save(self, dataset: Dataset, split: Split) -> Artifact:
+        artifact = dump_model(self.model)
+        _check_round_trip(artifact, self._predicted, self.frame(dataset, split.test), self.policy, self.modules)
+        return artifact
+
+    def params(self) -> dict[str, Any]:
+        codes = {"label_codes": list(self.codes)} if self.codes else {}
+        if self.spec.build.kind == DECLARATIVE:
+            return {**estimator_params(self.spec, self.model), **codes}
+        return {"class": _qualified(self.model), "factory": self.spec.build.target,
+                "params": {k: _plain(v) for k, v in sorted(self.model.get_params(deep=False).items())}, **codes}
+
+
+# Estimators whose classifiers accept only integer labels 0..k-1: they learn codes in sorted class order, and
+# the record's params say so (``label_codes``: the class of each code).
+INTEGER_LABEL_MODULES = ("xgboost.",)
+
+
+def needs_codes(model: Any) -> bool:
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    return type(final).__module__.startswith(INTEGER_LABEL_MODULES)
+
+
+def _qualified(obj: Any) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
 
 
 def _warning_notes(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
@@ -155,27 +235,56 @@ def _warning_notes(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def predict(pipeline: Any, spec: ModelSpec, dataset: Dataset, split: Split, places: SpecPlaces) -> Predictions:
-    X = dataset.X.iloc[split.test]
+def predict(pipeline: Any, spec: ModelSpec, dataset: Dataset, split: Split, places: SpecPlaces,
+            X: pd.DataFrame) -> Predictions:
     y_true = dataset.y.iloc[split.test].to_numpy()
     try:
         y_pred = np.asarray(pipeline.predict(X))
         proba = np.asarray(pipeline.predict_proba(X)) if _has_proba(pipeline, spec) else None
     except Exception as exc:  # user-chosen estimator code
         raise fit_error(exc, spec, places) from exc
-    classes = tuple(pipeline.classes_) if proba is not None else dataset.classes
+    classes = tuple(getattr(pipeline, "classes_", dataset.classes)) if proba is not None else dataset.classes
     return Predictions(y_true, y_pred, proba, classes, dataset.pos_label)
+
+
+def thresholded(preds: Predictions, spec: ModelSpec, places: SpecPlaces) -> Predictions:
+    """Predictions at the spec's threshold; refused when the model gives no positive-class probability."""
+    if spec.threshold is None:
+        return preds
+    if preds.y_score is None:
+        raise InputError("threshold is set, but the model gives no probability of the positive class (a binary "
+                         "classifier with predict_proba, or a command writing proba_<class> or score)",
+                         place=places.at("threshold"), hint="remove threshold, or use a model with probabilities")
+    return with_threshold(preds, spec.threshold)
+
+
+def compute_metrics(root: Path, spec: ModelSpec, preds: Predictions, places: SpecPlaces) -> MetricResult:
+    """The spec's metrics; repository metrics are imported here (their imports were checked) and any raise is
+    an error at the metric's key."""
+    repo = {name: import_function(root, *name.rsplit(":", 1), places.at("metrics", name, at="key"))
+            for name in spec.metrics if ".py:" in name}
+    try:
+        return compute(spec.task, list(spec.metrics), preds, repo)
+    except MetricFailed as exc:
+        from mlops_actions.training.repo_code import code_error
+
+        raise code_error(exc.cause, root, f"metric '{exc.name}' raised",
+                         places.at("metrics", exc.name, at="key")) from exc
 
 
 def _has_proba(pipeline: Any, spec: ModelSpec) -> bool:
     return spec.task == "classification" and hasattr(pipeline, "predict_proba")
 
 
-def _check_round_trip(artifact: Artifact, pipeline: Any, dataset: Dataset, split: Split, policy: Policy) -> None:
-    """Load the bytes back (only trusted types) and check they predict what the fitted pipeline does."""
-    loaded = load_trusted(artifact.data, policy.allowed_prefixes)
-    X = dataset.X.iloc[split.test]
-    if not np.array_equal(np.asarray(loaded.predict(X)), np.asarray(pipeline.predict(X))):
+ROUND_TRIP_ROWS = 20_000
+
+
+def _check_round_trip(artifact: Artifact, predicted: np.ndarray | None, X: pd.DataFrame, policy: Policy,
+                      modules: tuple[str, ...]) -> None:
+    """Load the bytes back (only trusted types) and check they predict what the fitted model did."""
+    loaded = load_trusted(artifact.data, policy.allowed_prefixes, modules)
+    rows = slice(0, ROUND_TRIP_ROWS)  # the same predictions on this many held-out rows: the bytes hold the model
+    if predicted is None or not np.array_equal(np.asarray(loaded.predict(X.iloc[rows])), predicted[rows]):
         raise InputError("the saved model predicts differently from the trained one; it was not saved",
                          hint="the estimator does not survive skops serialization; choose another estimator")
 
@@ -254,20 +363,38 @@ def predictions_parquet(spec: ModelSpec, dataset: Dataset, split: Split, preds: 
 
 
 def build_record(spec: ModelSpec, fingerprint: Fingerprint, dataset: Dataset, split: Split, artifact: Artifact,
-                 pipeline: Any, result: MetricResult, fairness: Mapping[str, float | None] | None,
-                 timings: Mapping[str, float]) -> dict[str, Any]:
+                 params: Mapping[str, Any], result: MetricResult, fairness: Mapping[str, float | None] | None,
+                 timings: Mapping[str, float], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The version record of this training, validated against schemas/version-record."""
     record: dict[str, Any] = {
         "record_version": 1, "model": spec.name, "task": spec.task, **fingerprint.record_fields(),
-        "artifact": artifact.to_record(), "params": estimator_params(spec, pipeline),
+        "artifact": artifact.to_record(), "params": dict(params),
         "metrics": dict(result.values), "metric_directions": dict(spec.metrics), "rows": _rows(split),
         "timings": dict(timings),
     }
     record["data"] = [_data_entry(d, dataset) for d in record["data"]]
     if fairness is not None:
         record["fairness"] = dict(fairness)
+    record.update(extra or {})
     check_record(record)
     return record
+
+
+def build_fields(root: Path, spec: ModelSpec, code: RepoCode) -> dict[str, Any]:
+    """How the model was built, its threshold, the rebuild rule and the installed requirements."""
+    from mlops_actions.training.requirements import installed_requirements
+
+    build: dict[str, Any] = {"kind": spec.build.kind, "target": spec.build.target}
+    if code.modules:
+        build["modules"] = list(code.modules)
+    fields: dict[str, Any] = {"build": build, "reproducibility": {"rule": spec.reproducibility}}
+    if spec.reproducibility == "metrics":
+        fields["reproducibility"]["tolerance"] = spec.tolerance
+    if spec.threshold is not None:
+        fields["threshold"] = spec.threshold
+    if spec.requirements:
+        fields["requirements"] = installed_requirements(root, spec.requirements)
+    return fields
 
 
 def _data_entry(entry: Mapping[str, Any], dataset: Dataset) -> dict[str, Any]:

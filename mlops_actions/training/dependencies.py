@@ -1,0 +1,105 @@
+"""The repository files a model's training depends on beyond its spec and data: the pipeline factory and every
+repository module it imports, the command's files (and what their Python imports), repository metrics, the
+requirements file. They go into the fingerprint's ``code``, so ``plan`` names them when they change.
+
+``Reader``s read a file of the work tree or of a commit (git objects, no checkout). No sklearn import here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.convention.build_checks import is_repo_metric, repo_files_in_command
+from mlops_actions.gitio import Git, split_z
+from mlops_actions.training.imports import Reader, trace
+
+MAX_SOURCE_BYTES = 4 << 20
+
+
+def entry_points(raw: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(Python files whose imports are traced, other files hashed as they are) named by a parsed spec."""
+    python: list[str] = []
+    plain: list[str] = []
+    pipeline = raw.get("pipeline")
+    ref = pipeline.get("factory") if isinstance(pipeline, Mapping) else pipeline
+    if isinstance(ref, str) and ":" in ref:
+        python.append(ref.rpartition(":")[0])
+    train = raw.get("train")
+    command = train.get("command") if isinstance(train, Mapping) else None
+    if isinstance(command, str):
+        for path in repo_files_in_command(command):
+            (python if path.endswith(".py") else plain).append(path)
+    metrics = raw.get("metrics")
+    if isinstance(metrics, Mapping):
+        python += [str(name).rpartition(":")[0] for name in metrics if is_repo_metric(str(name))]
+    if isinstance(raw.get("requirements"), str):
+        plain.append(raw["requirements"])
+    return sorted(set(python)), sorted(set(plain))
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """Repository files the build depends on, and the third-party top-level modules their code imports."""
+
+    files: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+
+
+def dependencies(raw: Mapping[str, Any], read: Reader) -> Dependencies:
+    """Every repository file the spec's build depends on (traced imports included), sorted."""
+    python, plain = entry_points(raw)
+    found = set(plain)
+    modules: set[str] = set()
+    stdlib = set(getattr(sys, "stdlib_module_names", ()))
+    for entry in python:
+        found.add(entry)
+        traced = trace(entry, read)
+        found.update(traced.files)
+        modules.update(m for m in traced.external if m not in stdlib and not m.startswith("_"))
+    return Dependencies(tuple(sorted(found)), tuple(sorted(modules)))
+
+
+def worktree_reader(root: Path) -> Reader:
+    """Reads repository files of the work tree; paths outside it, links out of it and big files read as None."""
+    base = root.resolve()
+    cache: dict[str, bytes | None] = {}
+
+    def read(relpath: str) -> bytes | None:
+        if relpath not in cache:
+            cache[relpath] = _read_inside(base, relpath)
+        return cache[relpath]
+    return read
+
+
+def _read_inside(base: Path, relpath: str) -> bytes | None:
+    if relpath.startswith("/") or ".." in relpath.split("/"):
+        return None
+    path = base / relpath
+    try:
+        if not path.is_file() or not path.resolve().is_relative_to(base) or path.stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def commit_reader(git: Git, commit: str) -> Reader:
+    """Reads repository files as committed in ``commit`` (one ``ls-tree`` for the names, a blob per file read)."""
+    names: set[str] | None = None
+    cache: dict[str, bytes | None] = {}
+
+    def read(relpath: str) -> bytes | None:
+        nonlocal names
+        if names is None:
+            names = {p.partition("\t")[2] for p in split_z(git.run("ls-tree", "-r", "-z", commit))
+                     if " blob " in p.partition("\t")[0]}
+        if relpath not in names:
+            return None
+        if relpath not in cache:
+            cache[relpath] = git.try_run("cat-file", "blob", f"{commit}:{relpath}")
+        return cache[relpath]
+    return read

@@ -1,0 +1,153 @@
+"""The held-out split: seeded random (stratified for classification), time-ordered (``split.by``) and/or grouped
+(``split.group``: all rows of a group on one side). Positions into the dataset, never the rows themselves.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlops_actions.convention.model import ModelSpec
+from mlops_actions.errors import InputError, Place
+from mlops_actions.training.data import Dataset, Source, check_split_size, to_datetime, to_numeric
+from mlops_actions.training.spec_places import SpecPlaces
+
+
+@dataclass(frozen=True)
+class Split:
+    train: np.ndarray
+    test: np.ndarray
+    notes: tuple[str, ...] = ()
+
+
+def split_rows(dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> Split:
+    """The split the spec asks for; ``InputError`` at the spec's split key when a side would be empty."""
+    if spec.split.time_ordered:
+        split = _by_time(dataset, spec, places)
+    elif spec.split.group is not None:
+        split = _by_group(dataset, spec, places)
+    else:
+        check_split_size(dataset, spec, places)
+        return random_split(dataset, spec)
+    if spec.split.group is not None and spec.split.time_ordered:
+        split = _whole_groups(split, _column(dataset, spec.split.group))
+    _check_sides(split, dataset, spec, places)
+    return split
+
+
+def random_split(dataset: Dataset, spec: ModelSpec) -> Split:
+    """Seeded split of row positions; stratified by the target for classification (unless turned off)."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(dataset.rows)
+    stratify = dataset.y.to_numpy() if spec.task == "classification" and spec.stratify else None
+    train, test = train_test_split(rows, test_size=spec.split.test_fraction, random_state=spec.split.seed,
+                                   shuffle=True, stratify=stratify)
+    return Split(np.asarray(train), np.asarray(test))
+
+
+def _column(dataset: Dataset, name: str) -> pd.Series:
+    assert dataset.split_columns is not None  # check_frame keeps the split columns the spec names
+    return dataset.split_columns[name]
+
+
+# --- time-ordered ----------------------------------------------------------------------------------------
+
+def _by_time(dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> Split:
+    by = spec.split.by or ""
+    numeric = isinstance(spec.split.test_after, int | float) and not isinstance(spec.split.test_after, bool)
+    order = _order_values(_column(dataset, by), by, dataset, numeric)
+    if spec.split.test_after is None:
+        positions = np.argsort(order.to_numpy(), kind="stable")
+        n_test = math.ceil(spec.split.test_fraction * dataset.rows)
+        return Split(np.sort(positions[: dataset.rows - n_test]), np.sort(positions[dataset.rows - n_test:]))
+    cutoff = spec.split.test_after if numeric else _cutoff(spec.split.test_after, places)
+    later = (order > cutoff).to_numpy()
+    if not later.any():
+        raise InputError(f"no row of {dataset.display} has {by} after {spec.split.test_after} (the latest is "
+                         f"{_show(order.max())}): the time split leaves no held-out rows",
+                         place=places.at("split", "by", "test_after"),
+                         hint="choose an earlier split.by.test_after, or add newer rows")
+    return Split(np.flatnonzero(~later), np.flatnonzero(later))
+
+
+def _order_values(raw: pd.Series, name: str, dataset: Dataset, numeric: bool) -> pd.Series:
+    source = Source(Path(dataset.display), dataset.display, "parquet")
+    values = to_numeric(raw, name, source) if numeric else to_datetime(raw, name, source)
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise InputError(f"split column '{name}' has a missing value at row {row + 1}; rows without a time "
+                         "cannot be ordered", place=Place(dataset.display),
+                         hint="fill in the column, or drop those rows")
+    return values
+
+
+def _cutoff(value: object, places: SpecPlaces) -> pd.Timestamp:
+    try:
+        if isinstance(value, datetime.date | str):
+            stamp = pd.Timestamp(value)
+            return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+    except ValueError:
+        pass
+    raise InputError(f"test_after {value!r} is not a date, a timestamp or a number",
+                     place=places.at("split", "by", "test_after"), hint="write a date like 2024-01-01")
+
+
+def _show(value: object) -> str:
+    return str(value.date()) if isinstance(value, pd.Timestamp) and value == value.normalize() else str(value)
+
+
+# --- grouped ---------------------------------------------------------------------------------------------
+
+def _by_group(dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> Split:
+    """Whole groups, in a seeded order, go to the test side until it holds ``test_fraction`` of the rows."""
+    if spec.split.stratify:
+        raise InputError("stratify does not apply to a grouped split (split.group)",
+                         place=places.at("split", "stratify"), hint="remove split.stratify")
+    labels = _group_labels(_column(dataset, spec.split.group or ""))
+    groups = np.array(sorted(set(labels)), dtype=object)
+    if len(groups) < 2:
+        raise InputError(f"split.group '{spec.split.group}' has {len(groups)} group(s) in {dataset.display}; a "
+                         "grouped split needs at least 2", place=places.at("split", "group"),
+                         hint="group by another column, or remove split.group")
+    order = groups[np.random.RandomState(spec.split.seed).permutation(len(groups))]
+    sizes = pd.Series(labels).value_counts()
+    wanted, taken, test_groups = math.ceil(spec.split.test_fraction * dataset.rows), 0, set()
+    for group in order[:-1]:  # at least one group stays for training
+        if taken >= wanted:
+            break
+        test_groups.add(group)
+        taken += int(sizes[group])
+    in_test = np.array([label in test_groups for label in labels])
+    return Split(np.flatnonzero(~in_test), np.flatnonzero(in_test))
+
+
+def _group_labels(raw: pd.Series) -> list[str]:
+    return ["" if pd.isna(v) else str(v) for v in raw.tolist()]
+
+
+def _whole_groups(split: Split, raw: pd.Series) -> Split:
+    """A time split with groups: a group with any held-out row is held out whole (its earlier rows leave
+    training), so no group is on both sides."""
+    labels = np.array(_group_labels(raw), dtype=object)
+    held = set(labels[split.test].tolist())
+    in_test = np.array([label in held for label in labels])
+    moved = int(in_test.sum()) - len(split.test)
+    notes = (f"split: {moved} earlier row(s) of held-out groups left the training side (split.group)",) if moved else ()
+    return Split(np.flatnonzero(~in_test), np.flatnonzero(in_test), notes)
+
+
+def _check_sides(split: Split, dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> None:
+    key = ("split", "by") if spec.split.time_ordered else ("split", "group")
+    if len(split.test) == 0 or len(split.train) == 0:
+        side = "held-out" if len(split.test) == 0 else "training"
+        raise InputError(f"the split of {dataset.rows} row(s) leaves no {side} rows", place=places.at(*key),
+                         hint="change split.test_fraction or split.by.test_after, or add rows")
+    if spec.task == "classification" and dataset.y.iloc[split.train].nunique() < 2:
+        raise InputError("the training side of the split holds one class only", place=places.at(*key),
+                         hint="move the cut (split.by.test_after / split.test_fraction) so training sees every class")

@@ -1,0 +1,3 @@
+import pickle
+
+LOADED = pickle

@@ -1,0 +1,5 @@
+"""A factory that fails."""
+
+
+def build():
+    raise ValueError("no trees configured for this market")
