@@ -97,7 +97,8 @@ def _run_train(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.train import train
 
     return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime,
-                 install=args.install_requirements, pip_args=ctx.env.get("MLOPS_ACTIONS_PIP_ARGS", ""))
+                 install=args.install_requirements, pip_args=ctx.env.get("MLOPS_ACTIONS_PIP_ARGS", ""),
+                 mirror=_mirror(ctx))
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -404,7 +405,7 @@ def _run_register(args: argparse.Namespace, ctx: Context) -> int:
     gh = _github(ctx)
     sha = _commit(ctx, args.sha)
     options = RegisterOptions(results=ctx.root / args.results, sha=sha, run_url=gh.context.run_url, now=_now())
-    return register(ctx.root, gh, options, runtime=ctx.runtime)
+    return register(ctx.root, gh, options, runtime=ctx.runtime, mirror=_mirror(ctx))
 
 
 def _add_deploy(sub: argparse._SubParsersAction) -> None:
@@ -427,7 +428,7 @@ def _run_deploy(args: argparse.Namespace, ctx: Context) -> int:
 
     gh = _github(ctx)
     options = DeployOptions(sha=_commit(ctx, args.sha), run_url=gh.context.run_url, status=args.status)
-    return deploy(ctx.root, gh, options, runtime=ctx.runtime)
+    return deploy(ctx.root, gh, options, runtime=ctx.runtime, mirror=_mirror(ctx))
 
 
 def _add_history(sub: argparse._SubParsersAction) -> None:
@@ -449,6 +450,102 @@ def _run_history(args: argparse.Namespace, ctx: Context) -> int:
 
     online = not args.offline and ctx.env.get("GITHUB_TOKEN") and ctx.env.get("GITHUB_REPOSITORY")
     return history(ctx.root, args.model, fmt=args.format, gh=_github(ctx) if online else None)
+
+
+def _port(value: str) -> int:
+    number = _count(value)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a TCP port (1-65535)")
+    return number
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="a version (or a training folder) as an MLflow model directory",
+                       description="Write MODEL@vN, the version running in MODEL@ENV, or a training folder as an "
+                                   "MLflow model: the artifact from the version's release (refused unless its "
+                                   "sha256 is the record's), the sklearn flavor in skops format (never pickle), a "
+                                   "signature from the record's columns, an input example from held-out rows, pip "
+                                   "requirements pinned to the record's libraries, and the version record and "
+                                   "model card alongside. Needs the extra mlops-actions[mlflow].")
+    p.add_argument("target", metavar="MODEL@vN|MODEL@ENV|PATH", help="a version, an environment's version, or a "
+                   "folder written by train (e.g. mlops-out/arrests, relative to the repository root)")
+    p.add_argument("--format", choices=("mlflow",), default="mlflow", help="model format (default mlflow)")
+    p.add_argument("--flavor", choices=("auto", "sklearn", "pyfunc"), default="auto",
+                   help="auto (default): MLflow's sklearn flavor in skops format when the installed MLflow offers "
+                        "it, else pyfunc: a models-from-code model that loads the skops file (also loads where "
+                        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="a new or empty folder for the MLflow model (relative paths: from the repository root)")
+    p.set_defaults(handler=_run_export)
+
+
+def _run_export(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.export import export
+
+    return export(ctx.root, args.target, out=ctx.root / args.out, gh=_github_if_set(ctx, args.target),
+                  cwd=ctx.root, flavor=args.flavor)
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve a version with MLflow's scoring server on 127.0.0.1",
+                       description="Export MODEL@vN (or MODEL@ENV, or a training folder) as `export` does, into "
+                                   "a temporary folder, and run MLflow's scoring server on it in this environment "
+                                   "(--env-manager local) on 127.0.0.1 until Ctrl-C: POST /invocations, GET /ping "
+                                   "and /health. Needs the extra mlops-actions[mlflow].")
+    p.add_argument("target", metavar="MODEL@vN|MODEL@ENV|PATH", help="what to serve")
+    p.add_argument("--port", type=_port, default=5000, help="TCP port on 127.0.0.1 (default 5000)")
+    p.set_defaults(handler=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace, ctx: Context) -> int:
+    from mlops_actions.commands.serve import serve
+
+    return serve(ctx.root, args.target, port=args.port, gh=_github_if_set(ctx, args.target), cwd=ctx.root)
+
+
+def _add_ship(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ship", help="on the deployment event: export the version and run your deploy command",
+                       description="Carry out the GitHub Deployment of the `deployment` event (GITHUB_EVENT_PATH): "
+                                   "status in_progress, download the version's artifact and verify it against its "
+                                   "tag's record, export it as an MLflow model, run --run with MLOPS_MODEL_DIR, "
+                                   "MLOPS_MODEL, MLOPS_VERSION, MLOPS_ENVIRONMENT ... set, then status success "
+                                   "(environment_url, log_url) or failure (the command's last line), or error "
+                                   "when the version could not be prepared. Needs GITHUB_TOKEN with deployments: "
+                                   "write and contents: read, and the extra mlops-actions[mlflow].")
+    p.add_argument("--run", required=True, metavar="COMMAND",
+                   help="the deploy command, run with bash -c in the repository root")
+    p.add_argument("--environment-url", default="", metavar="URL",
+                   help="the endpoint's URL for the success status (the command may write one into "
+                        "$MLOPS_ENVIRONMENT_URL_FILE instead)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="new or empty folder for the exported model (default: a new folder under RUNNER_TEMP)")
+    p.set_defaults(handler=_run_ship)
+
+
+def _run_ship(args: argparse.Namespace, ctx: Context) -> int:
+    import tempfile
+
+    from mlops_actions.commands.ship import ShipOptions, ship
+
+    gh = _github(ctx)
+    out = ctx.root / args.out if args.out else \
+        Path(tempfile.mkdtemp(prefix="mlops-ship-", dir=ctx.env.get("RUNNER_TEMP") or None)) / "model"
+    options = ShipOptions(args.run, out, args.environment_url, gh.context.run_url, _mirror(ctx))
+    return ship(ctx.root, gh, options, runtime=ctx.runtime)
+
+
+def _github_if_set(ctx: Context, target: str) -> Any:
+    """The GitHub client when a token and repository are set and ``target`` is not a local folder."""
+    if "@" not in target or not (ctx.env.get("GITHUB_TOKEN") and ctx.env.get("GITHUB_REPOSITORY")):
+        return None
+    return _github(ctx)
+
+
+def _mirror(ctx: Context) -> Any:
+    """The MLflow mirror when MLFLOW_TRACKING_URI or mlops.yaml's mlflow.tracking_uri names a server, else None."""
+    from mlops_actions.mlflow_bridge.hooks import mirror_from, warn_both
+
+    return mirror_from(ctx.root, ctx.env, warn_both(ctx.runtime))
 
 
 def _github(ctx: Context) -> Any:
@@ -497,7 +594,7 @@ def _run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (  # in the order of the loop
     _add_validate, _add_plan, _add_train, _add_run, _add_report, _add_govern, _add_register, _add_deploy,
-    _add_history,
+    _add_history, _add_export, _add_serve, _add_ship,
     _add_monitor, _add_refresh, _add_fairness, _add_init, _add_demo)
 
 

@@ -85,8 +85,15 @@ def test_a_write_past_the_size_limit_keeps_the_earlier_results(trained: Path, tm
     assert report.read_text() == "the earlier report\n" and _digests(results) == before
 
 
+def _room_for_one_and_a_half(results: Path) -> str:
+    """A tmpfs size that holds the earlier results and half of a second set (pages rounded up): the new
+    training outputs cannot fit, whatever the size of the model's files."""
+    pages = sum(-(-f.stat().st_size // 4096) for f in results.rglob("*") if f.is_file())
+    return f"{(pages * 3 // 2 + 2) * 4}k"
+
+
 FULL_DISK = """set -e
-mount -t tmpfs -o size=256k tmpfs "$OUT"
+mount -t tmpfs -o size="$SIZE" tmpfs "$OUT"
 cp -a "$EARLIER/." "$OUT/"
 set +e
 "$PYTHON" -m mlops_actions -C "$ROOT" train arrests --out "$OUT"
@@ -100,7 +107,8 @@ def test_a_full_disk_during_train_keeps_the_earlier_results(trained: Path, tmp_p
         pytest.skip("no private mount namespace here (unshare -rm refused)")
     out = tmp_path / "small-disk"
     out.mkdir()
-    env = {"OUT": str(out), "EARLIER": str(trained / "mlops-out"), "PYTHON": sys.executable, "ROOT": str(trained),
+    env = {"OUT": str(out), "SIZE": _room_for_one_and_a_half(trained / "mlops-out"),
+           "EARLIER": str(trained / "mlops-out"), "PYTHON": sys.executable, "ROOT": str(trained),
            "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     proc = subprocess.run(["unshare", "-rm", "sh", "-c", FULL_DISK], capture_output=True, text=True, timeout=300,
                           env=env)

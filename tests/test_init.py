@@ -13,6 +13,7 @@ from tests.conftest import EXAMPLE, REPO, git
 
 BASE_FILES = [
     ".github/CODEOWNERS",
+    ".github/workflows/mlops-deploy.yml",
     ".github/workflows/mlops-main.yml",
     ".github/workflows/mlops-monitor.yml",
     ".github/workflows/mlops-pr-comment.yml",
@@ -52,7 +53,7 @@ def arrests_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_init_writes_the_convention_files(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-C", str(repo), "init"]) == 0
     assert files_under(repo) == sorted(BASE_FILES)
-    assert "10 file(s) created" in capsys.readouterr().out
+    assert "11 file(s) created" in capsys.readouterr().out
 
 
 def test_scaffold_without_example_passes_validate(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,7 +122,7 @@ def test_second_run_changes_nothing(repo: Path, capsys: pytest.CaptureFixture[st
     capsys.readouterr()
     assert main(["init", str(repo)]) == 0
     out = capsys.readouterr().out
-    assert "0 file(s) created, 10 already up to date" in out
+    assert "0 file(s) created, 11 already up to date" in out
     assert {rel: (repo / rel).stat().st_mtime_ns for rel in BASE_FILES} == before
 
 

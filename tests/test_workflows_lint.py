@@ -47,6 +47,7 @@ EXPECTED_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("mlops-main.yml", "deploy"): {"contents": "read", "deployments": "write", "pull-requests": "write",
                                    "checks": "write"},
     ("mlops-monitor.yml", "monitor"): {"contents": "read", "issues": "write"},
+    ("mlops-deploy.yml", "ship"): {"contents": "read", "deployments": "write"},
     ("mlops-monitor.yml", "refresh"): {"contents": "write", "pull-requests": "write"},
 }
 
@@ -279,7 +280,7 @@ def test_every_input_reaches_python_through_env() -> None:
 
 def test_the_readme_permissions_table_says_what_the_workflows_grant() -> None:
     files = {"mlops PR": "mlops-pr.yml", "mlops PR comment": "mlops-pr-comment.yml",
-             "mlops main": "mlops-main.yml", "mlops monitor": "mlops-monitor.yml"}
+             "mlops main": "mlops-main.yml", "mlops monitor": "mlops-monitor.yml", "mlops deploy": "mlops-deploy.yml"}
     table = (REPO / "README.md").read_text().split("## Permissions", 1)[1]
     documented: dict[tuple[str, str], dict[str, str]] = {}
     for line in table.splitlines():

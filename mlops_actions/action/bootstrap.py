@@ -137,9 +137,9 @@ def pip_command(python: Path) -> "list[str]":
     return [str(python), "-m", "pip"]
 
 
-def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]") -> Path:
-    """The venv's interpreter, installing the action into it unless its marker says it is current."""
-    key = install_key(action_path, pip_args, sys.version.split()[0])
+def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]", extras: str = "") -> Path:
+    """The venv's interpreter, installing the action (with ``extras``) unless its marker says it is current."""
+    key = install_key(action_path, [*pip_args, f"[{extras}]"] if extras else pip_args, sys.version.split()[0])
     python = venv_python(venv_dir)
     if read_marker(venv_dir) == key and python.exists():
         print(f"mlops-actions: reusing the environment in {venv_dir}", file=sys.stderr)
@@ -148,7 +148,7 @@ def ensure_venv(venv_dir: Path, action_path: Path, pip_args: "list[str]") -> Pat
     try:
         create_venv(venv_dir)
         run([*pip_command(python), "install", "--disable-pip-version-check", "--no-input", *pip_args,
-             str(action_path)], "pip install of the action")
+             f"{action_path}[{extras}]" if extras else str(action_path)], "pip install of the action")
     finally:
         print("::endgroup::", flush=True)
     write_marker(venv_dir, key, package_version(action_path))
@@ -228,7 +228,26 @@ def setup(env: "dict[str, str]", action_path: Path) -> Path:
         return prebuilt_python(prebuilt)
     pip_args = shlex.split(env.get("MLOPS_ACTIONS_PIP_ARGS", ""))
     mask(pip_secrets(pip_args))  # pip prints index URLs; a token in one must not reach the log
-    return ensure_venv(venv_dir(env), action_path, pip_args)
+    return ensure_venv(venv_dir(env), action_path, pip_args, extras(env))
+
+
+def extras(env: "dict[str, str]") -> str:
+    """``mlflow`` when the command needs MLflow: ``ship``, or any command while an MLflow server is configured
+    (``MLFLOW_TRACKING_URI``, or an ``mlflow:`` section in mlops.yaml); else no extra."""
+    if env.get("MLOPS_COMMAND", "").strip() == "ship" or env.get("MLFLOW_TRACKING_URI", "").strip() or \
+            policy_names_mlflow(env):
+        return "mlflow"
+    return ""
+
+
+def policy_names_mlflow(env: "dict[str, str]") -> bool:
+    """Whether the repository's mlops.yaml has a top-level ``mlflow:`` key (a line test: no YAML parser here)."""
+    root = Path(env.get("GITHUB_WORKSPACE") or ".") / env.get("MLOPS_WORKING_DIRECTORY", ".").strip()
+    try:
+        text = (root / "mlops.yaml").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return False
+    return any(line.startswith("mlflow:") for line in text.splitlines())
 
 
 def main() -> int:

@@ -21,7 +21,8 @@ from mlops_actions.convention.names import RULE, is_model_name
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, UsageError, run_guarded
 from mlops_actions.secrets import redacting
 
-COMMANDS = ("validate", "plan", "train", "report", "govern", "register", "deploy", "monitor", "refresh")
+COMMANDS = ("validate", "plan", "train", "report", "govern", "register", "deploy", "monitor", "refresh", "ship")
+DEPLOYMENT_STATUSES = ("success", "queued", "in_progress")
 PER_MODEL = ("train", "monitor", "refresh")
 PUBLISHING = ("monitor", "refresh")  # with a token: the drift issue; the pull request that re-pins the data
 FLAGS = ("drift", "retrain")  # monitor's outputs: "true" when any of the models says so
@@ -47,6 +48,9 @@ class ActionInputs:
     publish: bool = False
     install_requirements: bool = True
     fork_results: bool = False  # report in the workflow_run job: the results are a fork's artifact
+    deployment_status: str = "success"
+    deploy_command: str = ""
+    environment_url: str = ""
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -160,9 +164,15 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         publish=may_publish(env) if command == "report" else command in PUBLISHING and has_token(env),
         install_requirements=_choice(env, "MLOPS_INSTALL_REQUIREMENTS", "install-requirements", ("true", "false"),
                                      "true") == "true",
-        fork_results=command == "report" and env.get("GITHUB_EVENT_NAME") == "workflow_run")
+        fork_results=command == "report" and env.get("GITHUB_EVENT_NAME") == "workflow_run",
+        deployment_status=_choice(env, "MLOPS_DEPLOYMENT_STATUS", "deployment-status", DEPLOYMENT_STATUSES,
+                                  "success"),
+        deploy_command=env.get("MLOPS_DEPLOY_COMMAND", "").strip(),
+        environment_url=env.get("MLOPS_ENVIRONMENT_URL", "").strip())
     if command in PER_MODEL and not inputs.models:
         raise UsageError(f"command '{command}' needs input 'models' (e.g. models: ${{{{ matrix.model }}}})")
+    if command == "ship" and not inputs.deploy_command:
+        raise UsageError("command 'ship' needs input 'deploy-command' (what deploys the exported MLflow model)")
     if command == "monitor" and not inputs.current_data:
         raise UsageError("command 'monitor' needs input 'current-data' (a csv or parquet file of live inputs)")
     return inputs
@@ -189,7 +199,9 @@ def invocations(inputs: ActionInputs) -> list[list[str]]:
                    *publish, *(["--fork-results"] if inputs.fork_results else [])],
         "govern": ["govern"],
         "register": ["register", "--results", str(inputs.results_dir)],
-        "deploy": ["deploy"],
+        "deploy": ["deploy", *(["--status", inputs.deployment_status] if inputs.deployment_status != "success"
+                               else [])],
+        "ship": ["ship", "--run", inputs.deploy_command, "--environment-url", inputs.environment_url],
     }
     return [[*root, *single[inputs.command]]]
 

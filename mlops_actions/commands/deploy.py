@@ -69,7 +69,7 @@ class Context:
 
 
 
-def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime) -> int:
+def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime, mirror: Any = None) -> int:
     timeline, history = replay(root, gh, options.sha)
     ctx = Context(root, gh, timeline, history, Approvals(gh), options.sha)
     rules = ctx.rules(gh.pr_for_commit(options.sha))
@@ -87,6 +87,8 @@ def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRunti
         return _refuse(gh, planned, options, runtime)
     made = [_create(gh, policy, p, options) for p in planned]
     runtime.set_output("deployments", json.dumps(made, sort_keys=True))
+    if mirror is not None and options.status == "success":  # MLflow: alias <environment> -> what runs there
+        mirror.move_aliases(made)
     return EXIT_OK
 
 

@@ -24,7 +24,7 @@ from mlops_actions.errors import EXIT_OK, InputError, Place
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git, read_batch
 from mlops_actions.registry import records
-from mlops_actions.registry.history import FILES, GITHUB, History, Placement, Row
+from mlops_actions.registry.history import FILES, GITHUB, History, LastDeployment, Placement, Row, last_deployments
 from mlops_actions.registry.history import history as build_history
 from mlops_actions.registry.tag import parse_tag
 from mlops_actions.resources import schema_path
@@ -43,9 +43,9 @@ def history(root: Path, model: str | None, *, fmt: str = "text", gh: Any = None)
     if model is not None:
         _check_model(root, model, versions)
     policy = load_policy(root, cache)
-    placement = github_placement(gh, policy) if gh is not None else file_placement(root, policy, cache)
+    placement, last = github_state(gh, policy) if gh is not None else (file_placement(root, policy, cache), ())
     cache.save()
-    result = build_history(versions, placement, model)
+    result = build_history(versions, placement, model, last)
     print(as_json(result, model) if fmt == "json" else as_text(result, model))
     return EXIT_OK
 
@@ -171,11 +171,17 @@ def _plain_json(data: Any) -> bool:
 
 def github_placement(gh: Any, policy: Policy) -> Placement:
     """environment -> model -> version of the newest successful GitHub Deployment, per environment."""
-    from mlops_actions.registry.promotion import current_state, read_deployments
+    return github_state(gh, policy)[0]
 
-    found = read_deployments(gh, [env.name for env in policy.environments])
-    state = {env: current_state(deployed) for env, deployed in found.items()}
-    return Placement(GITHUB, state)
+
+def github_state(gh: Any, policy: Policy) -> tuple[Placement, tuple[LastDeployment, ...]]:
+    """What runs where (newest successful deployment), and each model's last deployment and its status
+    (active, failed, in progress, queued), per environment: one read of GitHub's deployments for both."""
+    from mlops_actions.registry.promotion import DEPLOYMENTS_READ, current_state, deployed_from
+
+    found = {env.name: gh.deployments(env.name, DEPLOYMENTS_READ) for env in policy.environments}
+    state = {env: current_state(deployed_from(env, ds)) for env, ds in found.items()}
+    return Placement(GITHUB, state), tuple(d for env, ds in found.items() for d in last_deployments(env, ds))
 
 
 # output -------------------------------------------------------------------------------------------------
@@ -197,9 +203,20 @@ def as_text(result: History, model: str | None) -> str:
     if result.invalid:
         lines += ["", f"{len(result.invalid)} version record(s) are invalid and not trusted:"]
         lines += [f"  {row.tag}: {_clean(row.problem or '')}" for row in result.invalid]
+    if result.last:
+        lines += ["", "last deployment per environment (GitHub Deployments):", _last_table(result)]
     if result.notes:
         lines += ["", "notes:"] + [f"  {_clean(note)}" for note in result.notes]
     return "\n".join(lines)
+
+
+def _last_table(result: History) -> str:
+    from tabulate import tabulate
+
+    rows = [[d.environment, f"{d.model}@{d.version}", d.label, _date(d.date), str(d.deployment_id),
+             _cut(d.environment_url or d.description) or "-"] for d in result.last]
+    return tabulate(rows, tablefmt="simple", disable_numparse=True,
+                    headers=["environment", "version", "status", "since (UTC)", "deployment", "url / description"])
 
 
 def _cells(row: Row) -> list[str]:

@@ -78,7 +78,7 @@ class Verdict:
     approvers: tuple[Approver, ...] = ()
 
 
-def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsRuntime) -> int:
+def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsRuntime, mirror: Any = None) -> int:
     from mlops_actions.evaluation.results import result_folders
 
     if not result_folders(options.results, missing_ok=True):
@@ -100,8 +100,15 @@ def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsR
                           _rebuild_fields(v.model, shown)) for v in verdicts if not v.problems]
     refused = [v for v in verdicts if v.problems]
     _announce(gh, pr.number, done, refused, runtime)
+    if mirror is not None:  # MLflow's Model Registry, when configured: a mirror of the tags, never the record
+        mirror.register_versions([(d.model, d.tag, _record_of(gh, d.tag), options.results / d.model) for d in done])
     runtime.set_output("versions", json.dumps([d.__dict__ for d in done], sort_keys=True))
     return EXIT_INVALID if refused else EXIT_OK
+
+
+def _record_of(gh: Any, tag: str) -> Any:
+    info, (model, number) = gh.tag(tag), tag.rsplit("@v", 1)
+    return parse_record(info.message, model, int(number))[0] if info is not None else None
 
 
 def check_all(root: Path, gh: Any, pr: Any, rules: Step, history: History,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names, spec_relpath
@@ -24,7 +25,7 @@ OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "m
 
 
 def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install: bool = False,
-          pip_args: str = "") -> int:
+          pip_args: str = "", mirror: Any = None) -> int:
     """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics. With ``install``,
     the model's pinned requirements are pip-installed first (folded output)."""
     from mlops_actions.training.train import train_model
@@ -47,6 +48,8 @@ def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install:
     runtime.set_output("sha256", result.artifact_sha256)
     runtime.set_output("upload-predictions", "true" if policy.upload_predictions else "false")
     runtime.append_summary(summary_markdown(name, result.artifact_sha256, result.metrics, result.artifact_file))
+    if mirror is not None:  # MLflow, when configured: a run per training (never the record)
+        mirror.log_training(name, result.folder, result.record)
     return EXIT_OK
 
 

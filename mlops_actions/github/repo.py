@@ -154,6 +154,9 @@ class GitHubRepo:
         return deployments.set_deployment_status(self.session, deployment_id, state, description=description,
                                                  environment_url=environment_url, log_url=log_url)
 
+    def latest_deployment_status(self, deployment_id: int) -> DeploymentStatus | None:
+        return deployments.latest_status(self.session, deployment_id)
+
     def environments(self) -> tuple[str, ...]:
         return deployments.environment_names(self.session)
 

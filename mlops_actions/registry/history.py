@@ -67,11 +67,58 @@ class Row:
                 "deployed": list(self.deployed), "problem": self.problem}
 
 
+# a deployment's latest GitHub status, in words: "inactive" is GitHub's mark on a successful deployment that a
+# newer one (of any model) replaced in that environment; for its own model it still runs, so it reads active
+STATE_LABELS = {"success": "active", "inactive": "active", "failure": "failed", "error": "failed",
+                "in_progress": "in progress", "queued": "queued", "pending": "queued"}
+
+
+@dataclass(frozen=True)
+class LastDeployment:
+    """The newest GitHub Deployment of one model to one environment, and its latest status."""
+
+    environment: str
+    model: str
+    version: str
+    deployment_id: int
+    state: str  # GitHub's state, or "" when it has no status yet
+    date: str
+    description: str = ""
+    environment_url: str = ""
+    log_url: str = ""
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS.get(self.state, "no status")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"environment": self.environment, "model": self.model, "version": self.version,
+                "deployment_id": self.deployment_id, "state": self.state, "status": self.label, "date": self.date,
+                "description": self.description, "environment_url": self.environment_url, "log_url": self.log_url}
+
+
+def last_deployments(environment: str, deployments: Iterable[Any]) -> tuple[LastDeployment, ...]:
+    """Per model, the newest of ``deployments`` (GitHub's, newest first, payload = version record)."""
+    found: dict[str, LastDeployment] = {}
+    for d in deployments:
+        payload = d.payload if isinstance(d.payload, Mapping) else {}
+        model, version = payload.get("model"), payload.get("version")
+        if not model or not version or str(model) in found:
+            continue
+        status = d.latest_status
+        found[str(model)] = LastDeployment(
+            environment, str(model), str(version), int(d.id), getattr(status, "state", "") or "",
+            utc(getattr(status, "created_at", None) or d.created_at), getattr(status, "description", "") or "",
+            getattr(status, "environment_url", "") or "", getattr(status, "log_url", "") or "")
+    return tuple(found[name] for name in sorted(found))
+
+
 @dataclass(frozen=True)
 class History:
     rows: tuple[Row, ...]
     placement: Placement
     notes: tuple[str, ...]
+    last: tuple[LastDeployment, ...] = ()
 
     @property
     def invalid(self) -> tuple[Row, ...]:
@@ -80,14 +127,18 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         return {"deployed_from": self.placement.source, "deployed_from_label": self.placement.label,
                 "environments": {env: dict(sorted(models.items())) for env, models in self.placement.state.items()},
-                "versions": [r.to_dict() for r in self.rows], "notes": list(self.notes)}
+                "versions": [r.to_dict() for r in self.rows], "notes": list(self.notes),
+                "last_deployments": [d.to_dict() for d in self.last]}
 
 
-def history(versions: Iterable[Any], placement: Placement, model: str | None = None) -> History:
-    """The history of ``versions`` (``VersionRef``-like: model, number, tag, record, problem, created)."""
+def history(versions: Iterable[Any], placement: Placement, model: str | None = None,
+            last: Iterable[LastDeployment] = ()) -> History:
+    """The history of ``versions`` (``VersionRef``-like: model, number, tag, record, problem, created), with
+    the last deployment per environment and model when GitHub was asked (``last``)."""
     chosen = [v for v in versions if model is None or v.model == model]
     rows = tuple(sorted((row(v, placement) for v in chosen), key=lambda r: (r.model, -r.number)))
-    return History(rows, placement, tuple(missing_versions(rows, placement, model)))
+    shown = tuple(d for d in last if model is None or d.model == model)
+    return History(rows, placement, tuple(missing_versions(rows, placement, model)), shown)
 
 
 def row(version: Any, placement: Placement) -> Row:

@@ -143,3 +143,24 @@ ROUTES = [
     route("GET", "/repos/{owner}/{repo}/environments/{environment_name}", get_environment),
     route("PUT", "/repos/{owner}/{repo}/environments/{environment_name}", put_environment, "admin"),
 ]
+
+
+WEBHOOK = "deployment.created.1.json"
+
+
+def deployment_event(state: Any, base_url: str, deployment_id: int) -> dict[str, Any]:
+    """The ``deployment`` webhook payload GitHub sends for deployment ``deployment_id``: GitHub's own example
+    payload (``reference/webhooks``), with its ``deployment`` and repository names from the emulator."""
+    import json
+    from pathlib import Path
+
+    from ..render import Renderer
+
+    payload = json.loads((Path(__file__).parents[1] / "reference" / "webhooks" / WEBHOOK).read_text("utf-8"))
+    with state.lock:
+        deployment = state.deployments[deployment_id]
+        payload["deployment"] = Renderer(state, base_url).deployment(deployment)
+    owner, name = deployment.repo.split("/", 1)
+    payload["repository"].update(name=name, full_name=deployment.repo)
+    payload["repository"]["owner"]["login"] = owner
+    return payload

@@ -1,0 +1,68 @@
+"""``mlops-actions export MODEL@vN|MODEL@ENV|PATH --format mlflow --out DIR``: a version as an MLflow model.
+
+The version's artifact comes from its GitHub Release (refused unless its sha256 is the record's), or from a
+training folder; ``mlflow_bridge.export`` writes the MLflow model directory (see there for what it holds).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_actions.errors import EXIT_OK
+from mlops_actions.mlflow_bridge import require_mlflow
+from mlops_actions.mlflow_bridge.export import Exported, ExportOptions, check_out_dir, export_model
+from mlops_actions.mlflow_bridge.source import ModelSource, parse_target, resolve
+
+FORMATS = ("mlflow",)
+
+
+def export(root: Path, target: str, *, out: Path, gh: Any = None, cwd: Path | None = None,
+           flavor: str = "auto") -> int:
+    """Export the model ``target`` names into ``out`` (new or empty); prints what was written."""
+    exported = export_to(root, target, out=out, gh=gh, cwd=cwd, flavor=flavor)
+    print(f"exported {exported.source.label} -> {exported.result.path} (MLflow model, flavor "
+          f"{exported.result.flavor}; artifact sha256 {exported.source.sha256})")
+    for note in exported.result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return EXIT_OK
+
+
+@dataclass(frozen=True)
+class ExportRun:
+    """What one export read and wrote (the serve and ship commands build on it)."""
+
+    source: ModelSource
+    result: Exported
+
+
+def export_to(root: Path, target: str, *, out: Path, gh: Any = None, cwd: Path | None = None,
+              flavor: str = "auto") -> ExportRun:
+    """Check the destination and MLflow first, then fetch and verify, then write: a failure writes nothing."""
+    from mlops_actions.convention.validation import load_policy
+    from mlops_actions.mlflow_bridge.heldout import HeldOut, held_out
+
+    parsed = parse_target(target, cwd or Path.cwd())
+    check_out_dir(out)
+    require_mlflow("export --format mlflow")
+    source = resolve(root, parsed, gh)
+    examples = held_out(root, source.model, source.record) if source.artifact is not None else HeldOut(None)
+    options = ExportOptions(load_policy(root).allowed_prefixes, flavor=flavor, loader=_loader(root, source))
+    return ExportRun(source, export_model(source, out, examples, options))
+
+
+def _loader(root: Path, source: ModelSource) -> Path | None:
+    """A command-trained model's models-from-code loader (``train.loader`` in its spec), when it names one."""
+    if source.artifact is not None:
+        return None
+    from mlops_actions.convention.semantic import repo_path_problem
+    from mlops_actions.convention.validation import load_spec
+
+    train = load_spec(root, source.model).raw.get("train")
+    loader = train.get("loader") if isinstance(train, Mapping) else None
+    if not isinstance(loader, str) or repo_path_problem(root, loader, must_exist=True):
+        return None
+    return root / loader

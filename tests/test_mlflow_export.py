@@ -1,0 +1,208 @@
+"""``export`` and the MLflow model it writes, from a training folder: no server needed.
+
+The example model is trained once per module; each test exports it (or a damaged copy) into a new folder
+and reads the result back with MLflow itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import EXAMPLE, git
+
+from mlops_actions.cli import main
+from mlops_actions.commands.export import export
+from mlops_actions.errors import InputError, UsageError
+from mlops_actions.mlflow_bridge.heldout import held_out
+from mlops_actions.mlflow_bridge.source import parse_target
+
+pytest.importorskip("mlflow")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository of the example, with ``mlops-out/arrests`` trained."""
+    root = tmp_path_factory.mktemp("export") / "repo"
+    shutil.copytree(EXAMPLE, root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "initial")
+    assert main(["-C", str(root), "train", "arrests"], env={}) == 0
+    return root
+
+
+def _export(root: Path, out: Path, target: str = "mlops-out/arrests", **kwargs: object) -> Path:
+    assert export(root, target, out=out, cwd=root, **kwargs) == 0  # type: ignore[arg-type]
+    return out
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_export_writes_an_mlflow_model_with_the_verified_skops_bytes(trained: Path, tmp_path: Path) -> None:
+    out = _export(trained, tmp_path / "model")
+    record = json.loads((trained / "mlops-out/arrests/record.json").read_text())
+    meta = yaml.safe_load((out / "MLmodel").read_text())
+    assert meta["flavors"]["sklearn"]["serialization_format"] == "skops"
+    assert meta["flavors"]["python_function"]["loader_module"] == "mlflow.sklearn"
+    assert hashlib.sha256((out / "model.skops").read_bytes()).hexdigest() == record["artifact"]["sha256"]
+    assert meta["metadata"]["mlops_actions"]["artifact_sha256"] == record["artifact"]["sha256"]
+    assert not list(out.rglob("*.pkl")) and not list(out.rglob("*.pickle"))
+    assert json.loads((out / "record.json").read_text()) == record
+
+
+def test_signature_and_example_come_from_the_record_and_held_out_features(trained: Path, tmp_path: Path) -> None:
+    out = _export(trained, tmp_path / "model")
+    meta = yaml.safe_load((out / "MLmodel").read_text())
+    inputs = json.loads(meta["signature"]["inputs"])
+    assert [(c["name"], c["type"]) for c in inputs] == [
+        ("year", "double"), ("age", "double"), ("checks", "double"), ("employed", "double"), ("citizen", "double")]
+    assert json.loads(meta["signature"]["outputs"]) == [{"type": "string", "required": True}]
+    example = json.loads((out / "input_example.json").read_text())
+    assert example["columns"] == [c["name"] for c in inputs]  # no colour, no sex: sensitive, not features
+    assert len(example["data"]) == 5
+    record = json.loads((trained / "mlops-out/arrests/record.json").read_text())
+    frame = held_out(trained, "arrests", record).frame
+    assert example["data"] == frame[example["columns"]].head(5).to_numpy().tolist()
+
+
+def test_requirements_are_pinned_to_the_record(trained: Path, tmp_path: Path) -> None:
+    out = _export(trained, tmp_path / "model")
+    record = json.loads((trained / "mlops-out/arrests/record.json").read_text())
+    lines = (out / "requirements.txt").read_text().splitlines()
+    for name, version in record["libraries"].items():
+        assert f"{name}=={version}" in lines
+    assert any(line.startswith("skops==") for line in lines)
+    assert any(line.startswith("mlflow==") for line in lines)
+
+
+@pytest.mark.parametrize("flavor", ["auto", "pyfunc"])
+def test_the_exported_model_predicts_what_training_predicted(trained: Path, tmp_path: Path, flavor: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlflow.pyfunc
+
+    if flavor == "pyfunc":  # the models-from-code form loads where unpickling is switched off
+        monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
+
+    out = _export(trained, tmp_path / "model", flavor=flavor)
+    record = json.loads((trained / "mlops-out/arrests/record.json").read_text())
+    rows = held_out(trained, "arrests", record).frame
+    expected = pd.read_parquet(trained / "mlops-out/arrests/predictions.parquet")["y_pred"]
+    got = mlflow.pyfunc.load_model(str(out)).predict(rows)
+    assert list(got) == list(expected)
+
+
+@pytest.mark.parametrize("flavor", ["auto", "pyfunc"])
+def test_export_is_byte_identical_when_repeated(trained: Path, tmp_path: Path, flavor: str) -> None:
+    first = _files(_export(trained, tmp_path / "a", flavor=flavor))
+    assert first == _files(_export(trained, tmp_path / "b", flavor=flavor))
+
+
+def test_the_model_card_goes_alongside_when_report_wrote_one(trained: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    shutil.copytree(trained / "mlops-out/arrests", folder)
+    (folder / "model-card.md").write_text("# arrests\n", encoding="utf-8")
+    out = _export(trained, tmp_path / "model", target=str(folder))
+    assert (out / "model-card.md").read_text() == "# arrests\n"
+
+
+def test_a_changed_artifact_is_refused_naming_both_sha256(trained: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    shutil.copytree(trained / "mlops-out/arrests", folder)
+    data = bytearray((folder / "model.skops").read_bytes())
+    data[-100] ^= 1
+    (folder / "model.skops").write_bytes(bytes(data))
+    record = json.loads((folder / "record.json").read_text())
+    with pytest.raises(InputError) as caught:
+        export(trained, str(folder), out=tmp_path / "model", cwd=trained)
+    assert record["artifact"]["sha256"] in caught.value.message
+    assert hashlib.sha256(bytes(data)).hexdigest() in caught.value.message
+    assert not (tmp_path / "model").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]  # no temporary folder left either
+
+
+def test_an_export_folder_that_is_not_empty_is_refused(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="is not empty"):
+        export(trained, "mlops-out/arrests", out=out, cwd=trained)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_an_empty_export_folder_is_used(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    out.mkdir()
+    assert (_export(trained, out) / "MLmodel").is_file()
+
+
+def test_without_mlflow_the_message_names_the_extra(trained: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # what an install without the extra looks like
+    code = main(["-C", str(trained), "export", "mlops-out/arrests", "--out", str(tmp_path / "m")], env={})
+    assert code == 1
+    err = capsys.readouterr().err
+    assert 'pip install "mlops-actions[mlflow]"' in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_folder_without_a_record_is_not_a_training_folder(trained: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not a training folder"):
+        export(trained, str(tmp_path), out=tmp_path / "m", cwd=trained)
+
+
+@pytest.mark.parametrize("text", ["arrests@", "Arrests@v1", "arrests@v0", "no-such-folder", "a@b@c"])
+def test_targets_that_name_nothing_are_usage_errors(tmp_path: Path, text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_target(text, tmp_path)
+
+
+def test_targets(tmp_path: Path) -> None:
+    assert parse_target("arrests@v3", tmp_path).tag == "arrests@v3"
+    assert parse_target("arrests@production", tmp_path).environment == "production"
+    assert parse_target(".", tmp_path).folder == tmp_path / "."
+
+
+def test_a_version_needs_github_to_fetch_its_release(trained: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["-C", str(trained), "export", "arrests@v1", "--out", str(tmp_path / "m")], env={})
+    assert code == 1
+    assert "there is no version arrests@v1" in capsys.readouterr().err
+
+
+def test_a_command_trained_model_without_mlflow_model_or_loader_says_what_to_add(trained: Path,
+                                                                                 tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    shutil.copytree(trained / "mlops-out/arrests", folder)
+    (folder / "model.skops").unlink()
+    (folder / "model").mkdir()
+    (folder / "model" / "weights.npy").write_bytes(b"\x93NUMPY")
+    record = json.loads((folder / "record.json").read_text())
+    record["artifact"]["file"] = "model"
+    (folder / "record.json").write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        export(trained, str(folder), out=tmp_path / "m", cwd=trained)
+    assert "no MLflow model (no MLmodel file)" in caught.value.message
+    assert "mlflow.pyfunc.save_model" in (caught.value.hint or "") and "loader" in (caught.value.hint or "")
+
+
+def test_a_command_trained_model_that_wrote_an_mlflow_model_exports_it(trained: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    shutil.copytree(trained / "mlops-out/arrests", folder)
+    _export(trained, folder / "model")  # stands in for an MLflow model the team's command saved
+    (folder / "model.skops").unlink()
+    record = json.loads((folder / "record.json").read_text())
+    record["artifact"]["file"] = "model"
+    (folder / "record.json").write_text(json.dumps(record), encoding="utf-8")
+    out = _export(trained, tmp_path / "m", target=str(folder))
+    assert (out / "MLmodel").is_file() and json.loads((out / "record.json").read_text()) == record
