@@ -18,6 +18,10 @@ def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     assert "Traceback" not in out + result.stderr
     assert "report comment created on pull request #1" in out
     assert "report comment updated on pull request #1" in out
+    # the report's warning and refusal are about the example's real numbers
+    assert ("the comment says: ⚠️ warn demographic_parity_difference (max 0.25): 0.348711 is above the maximum "
+            "0.25") in out
+    assert "the comment says: ❌ fail balanced_accuracy (min 0.65): 0.515106 is below the minimum 0.65" in out
     assert "PR #1 has 1 mlops-actions comment(s)" in out
     for model in ("arrests", "arrests-gbm", "arrests-np"):  # declarative, pipeline factory, command
         assert f"registered {model}@v1" in out

@@ -174,6 +174,6 @@ def test_regression_gaps_and_small_groups() -> None:
     y_pred = y_true + np.array([1.0] * 5 + [3.0] * 5)
     report = evaluate(y_true, y_pred, sf, task="regression", min_group_size=30)
     assert report.by_group["mae"].tolist() == [1.0, 3.0]
-    assert report.summary == {"mae_gap": 2.0, "rmse_gap": 2.0, "mean_prediction_gap": 7.0}
+    assert report.summary == {"mae_difference": 2.0, "rmse_difference": 2.0, "mean_prediction_difference": 7.0}
     assert len(report.warnings) == 2 and report.summary_ci == {}
     assert math.isclose(report.overall["rmse"], math.sqrt(5.0))

@@ -211,7 +211,7 @@ def test_regression_matches_fairlearn(seed: int) -> None:
     _assert_frames(report.by_group, frame.by_group, ("mae", "rmse", "mean_prediction"))
     gaps = frame.difference()
     for metric in ("mae", "rmse", "mean_prediction"):
-        assert _close(report.summary[f"{metric}_gap"], gaps[metric])
+        assert _close(report.summary[f"{metric}_difference"], gaps[metric])
 
 
 @pytest.mark.parametrize("pred", ["zeros", "tpr_zero", "fpr_zero"])

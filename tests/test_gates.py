@@ -36,7 +36,8 @@ METRIC_CASES: list[tuple[dict[str, Any], Any, Any, str, str, str]] = [
     ({"metric": "log_loss", "max": 0.5}, 0.6, NO_BASELINE, "lower", FAIL, "above the maximum 0.5"),
     ({"metric": "accuracy", "min": 0.7}, math.nan, NO_BASELINE, "higher", FAIL, "undefined (NaN or null)"),
     ({"metric": "accuracy", "min": 0.7}, None, NO_BASELINE, "higher", FAIL, "undefined"),
-    ({"metric": "accuracy", "min": 0.7, "action": "warn"}, math.nan, NO_BASELINE, "higher", WARN, "cannot pass"),
+    ({"metric": "accuracy", "min": 0.7, "action": "warn"}, math.nan, NO_BASELINE, "higher", FAIL, "cannot pass"),
+    ({"metric": "accuracy", "min": 0.7, "undefined": "warn"}, math.nan, NO_BASELINE, "higher", WARN, "cannot pass"),
     ({"metric": "accuracy", "min": 0.7}, NO_VALUE, NO_BASELINE, "higher", FAIL, "not reported"),
     ({"metric": "log_loss", "max": 0.5}, math.nan, NO_BASELINE, "lower", FAIL, "undefined"),
     # max regression, direction-aware
@@ -73,8 +74,11 @@ def test_metric_gate(gate: dict[str, Any], value: Any, baseline: Any, direction:
                      words: str) -> None:
     g = Gate.from_dict(gate)
     [result] = check_gate(g, _observed(g.name, value, baseline, direction))
-    assert (result.status, result.bound) == (status, next(k for k in ("min", "max", "max_regression") if k in gate))
+    shown = UNDEFINED if result.status == UNDEFINED and result.effect == PASS else result.effect  # n/a
+    assert (shown, result.bound) == (status, next(k for k in ("min", "max", "max_regression") if k in gate))
     assert words in result.message
+    if "cannot pass" in result.message:  # an undefined value is shown as undefined, whatever it counts as
+        assert result.status == UNDEFINED and result.value is None
     if status == PASS:
         assert result.value is not None
 
@@ -88,7 +92,7 @@ FAIRNESS_CASES: list[tuple[dict[str, Any], str, Any, Any, str, str]] = [
      "demographic_parity_difference@to_overall", 0.15, NO_BASELINE, FAIL, "above"),
     ({"fairness": "demographic_parity_ratio", "min": 0.8}, "demographic_parity_ratio", 0.75, NO_BASELINE, FAIL,
      "below the minimum 0.8"),
-    ({"fairness": "demographic_parity_ratio", "min": 0.8, "action": "warn"}, "demographic_parity_ratio",
+    ({"fairness": "demographic_parity_ratio", "min": 0.8, "undefined": "warn"}, "demographic_parity_ratio",
      math.nan, NO_BASELINE, WARN, "undefined"),
     ({"fairness": "equalized_odds_difference", "max": 0.1}, "equalized_odds_difference", NO_VALUE,
      NO_BASELINE, FAIL, "not reported"),
@@ -101,21 +105,21 @@ FAIRNESS_CASES: list[tuple[dict[str, Any], str, Any, Any, str, str]] = [
      FAIL, "worse"),
     ({"fairness": "equal_opportunity_ratio", "max_regression": 0.02}, "equal_opportunity_ratio", 0.95, 0.90,
      PASS, "within"),
-    ({"fairness": "mae_difference", "max": 1.0}, "mae_gap", 2.0, NO_BASELINE, FAIL, "above"),
+    ({"fairness": "mae_difference", "max": 1.0}, "mae_difference", 2.0, NO_BASELINE, FAIL, "above"),
 ]
 
 
 @pytest.mark.parametrize(("gate", "key", "value", "baseline", "status", "words"), FAIRNESS_CASES)
 def test_fairness_gate(gate: dict[str, Any], key: str, value: Any, baseline: Any, status: str, words: str) -> None:
     [result] = check_gate(Gate.from_dict(gate), _observed(key, value, baseline, "", fairness=True))
-    assert result.status == status
+    assert result.effect == status
     assert words in result.message
 
 
 def test_fairness_key_follows_the_engine_summary() -> None:
     assert fairness_key("equalized_odds_ratio", "between_groups") == "equalized_odds_ratio"
     assert fairness_key("equalized_odds_ratio", "to_overall") == "equalized_odds_ratio@to_overall"
-    assert fairness_key("rmse_difference", "between_groups") == "rmse_gap"
+    assert fairness_key("rmse_difference", "between_groups") == "rmse_difference"  # one name everywhere
 
 
 def test_a_gate_with_several_bounds_gives_one_result_per_bound() -> None:
@@ -135,6 +139,26 @@ def test_direction_defaults_when_the_metrics_file_has_none() -> None:
     ([UNDEFINED, WARN], WARN), ([FAIL], FAIL)])
 def test_verdict(statuses: list[str], verdict: str) -> None:
     assert verdict_of(statuses) == verdict
+
+
+def test_an_undefined_value_counts_as_the_gates_undefined_setting_in_the_verdict() -> None:
+    fails = Gate.from_dict({"fairness": "demographic_parity_difference", "max": 0.1, "action": "warn"})
+    warns = Gate.from_dict({"fairness": "demographic_parity_difference", "max": 0.1, "undefined": "warn"})
+    obs = Observed({}, {}, {}, unmeasured="a multi-class target without fairness.classes")
+    report = evaluate_gates([fails], obs)
+    assert report.verdict == FAIL and report.count(FAIL) == 1 and report.results[0].status == UNDEFINED
+    assert "not measured (a multi-class target" in report.results[0].message
+    assert evaluate_gates([warns], obs).verdict == WARN
+
+
+@pytest.mark.parametrize(("interval", "status", "words"), [
+    ((-0.05, -0.04), FAIL, "significant"), ((-0.06, 0.01), PASS, "not significant"), (None, FAIL, "no interval")])
+def test_a_significant_regression_gate_ignores_noise(interval: Any, status: str, words: str) -> None:
+    gate = Gate.from_dict({"metric": "roc_auc", "max_regression": 0.01, "significant": True})
+    obs = Observed({"roc_auc": 0.75}, {"roc_auc": "higher"}, {}, {"roc_auc": 0.80},
+                   intervals={"roc_auc": interval} if interval else {})
+    [result] = check_gate(gate, obs)
+    assert result.status == status and words in result.message
 
 
 def test_spec_and_policy_gates_both_apply_in_order() -> None:

@@ -232,3 +232,68 @@ def test_streamed_monitor_names_a_missing_feature(deployed: Path, tmp_path: Path
     assert _run(deployed, "--current", str(current), "--stream") == 1
     err = capsys.readouterr().err
     assert "missing column(s) 'age'" in err and "Traceback" not in err
+
+
+def _with_missing_sex(root: Path, rows: int = 5) -> Path:
+    path = _current(root, "live.csv", predictions="perfect")
+    frame = pd.read_csv(path)
+    frame.loc[: rows - 1, "sex"] = np.nan
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_missing_sensitive_values_are_refused_naming_the_file_by_default(deployed: Path, capsys) -> None:
+    current = _with_missing_sex(deployed)
+    assert _run(deployed, "--current", str(current)) == 1
+    err = capsys.readouterr().err
+    assert f"{current}: missing values in the sensitive/control column(s) 'sex' (5 rows)" in err
+    assert "data.missing.sensitive: group" in err and "Traceback" not in err
+
+
+def test_missing_sensitive_values_form_a_group_when_the_spec_says_so(deployed: Path, capsys) -> None:
+    spec = deployed / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("  sensitive: [colour, sex]\n",
+                                             "  sensitive: [colour, sex]\n  missing:\n    sensitive: group\n"))
+    current = _with_missing_sex(deployed)
+    assert _run(deployed, "--current", str(current), "--format", "json") == 0
+    fairness = {f["name"]: f for f in json.loads(capsys.readouterr().out)["fairness"]}
+    assert fairness["demographic_parity_difference"]["current"] is not None  # 5 rows: a small group, left out
+
+
+def test_probability_columns_give_roc_auc_and_log_loss(deployed: Path, capsys) -> None:
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    path = _current(deployed, "live.csv", predictions="perfect")
+    frame = pd.read_csv(path)
+    rng = np.random.default_rng(3)
+    frame["probability"] = np.clip(np.where(frame["released"] == "Yes", 0.7, 0.4) + rng.normal(0, 0.2, len(frame)),
+                                   0.01, 0.99)
+    frame.to_csv(path, index=False)
+    assert _run(deployed, "--current", str(path), "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    metrics = {m["name"]: m["current"] for m in data["metrics"]}
+    truth = frame["released"] == "Yes"
+    assert metrics["roc_auc"] == pytest.approx(roc_auc_score(truth, frame["probability"]), abs=1e-4)
+    assert metrics["log_loss"] == pytest.approx(log_loss(truth, frame["probability"]), abs=1e-4)
+    assert not any("need probabilities" in n for n in data["notes"])
+
+
+def test_probabilities_outside_0_1_are_refused(deployed: Path, capsys) -> None:
+    path = _current(deployed, "live.csv", predictions="perfect")
+    frame = pd.read_csv(path)
+    frame["probability"] = 3.0
+    frame.to_csv(path, index=False)
+    assert _run(deployed, "--current", str(path)) == 1
+    assert f"{path}: probabilities must lie between 0 and 1" in capsys.readouterr().err
+
+
+def test_a_to_overall_fairness_gate_is_judged_on_current_data(deployed: Path, capsys) -> None:
+    spec = deployed / "models" / "arrests" / "model.yaml"
+    spec.write_text(spec.read_text().replace("    max: 0.25\n    action: warn\n",
+                                             "    max: 0.25\n    action: warn\n  - fairness: demographic_parity_ratio\n"
+                                             "    method: to_overall\n    min: 0.1\n"))
+    current = _current(deployed, "live.csv", predictions="perfect")
+    assert _run(deployed, "--current", str(current), "--format", "json") == 0
+    fairness = {f["name"]: f for f in json.loads(capsys.readouterr().out)["fairness"]}
+    assert fairness["demographic_parity_ratio@to_overall"]["current"] is not None
+    assert fairness["demographic_parity_ratio@to_overall"]["verdict"] == "pass"

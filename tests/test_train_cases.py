@@ -42,7 +42,7 @@ def test_base_trains(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     root = build_case("_base", tmp_path)
     assert main(["-C", str(root), "train", "m", "--out", "out"]) == 0
     assert sorted(p.name for p in (root / "out" / "m").iterdir()) == [
-        "fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json"]
+        "evaluation.json", "fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -31,7 +31,8 @@ USERS = (f"{BOT}:demo-bot-token:write", f"{AUTHOR}:demo-ada-token:write", f"{LEA
 Main = Callable[..., int]
 # model -> (an edit of its spec for the PR, the commit message): one model per way of building
 MODELS = {
-    "arrests": (("C: 1.0", "C: 0.5"), "arrests: regularise more (C=0.5)"),
+    "arrests": (("    citizen: boolean\n", "    citizen: boolean\n    colour: categorical\n"),
+                "arrests: use colour as a feature"),
     "arrests-gbm": (("n_estimators: 80", "n_estimators: 100"), "arrests-gbm: 100 trees"),
     "arrests-np": (("steps: 400", "steps: 500"), "arrests-np: 500 gradient steps"),
 }
@@ -155,7 +156,38 @@ def _pull_request(story: Story) -> None:
     story.run("plan", "--base", "main")
     for model in story.models:
         story.run("train", model)
-    story.run("report", "--base", "main", "--publish")
+    _report(story)
+    _glance(story, "demographic\\_parity\\_difference")
+    story.say("a push drops arrests' balanced class weights",
+              "the report refuses: balanced accuracy falls to a coin's 0.52, below the spec's floor of 0.65")
+    _edit_spec(story, "    colour: categorical\n", "")
+    _edit_spec(story, "    class_weight: balanced\n", "")
+    story.git("commit", "-q", "-am", "arrests: no colour, no class weights")
+    _pushed(story)
+    story.run("train", "arrests")
+    _report(story, expect=1)
+    _glance(story, "balanced\\_accuracy")
+
+
+def _pushed(story: Story) -> int:
+    """The PR's head moves to the new commit (as a push does); its number."""
+    number = story.pulls["retrain"]
+    story.gh.state.pulls[(REPO, number)].head_sha = story.git("rev-parse", "HEAD")  # type: ignore[attr-defined]
+    return number
+
+
+def _report(story: Story, expect: int = EXIT_OK) -> None:
+    story.run("report", "--base", "main", "--publish", "--out", str(story.root / "mlops-out" / "report.md"),
+              expect=expect)
+
+
+def _glance(story: Story, gate: str) -> None:
+    """The gate line of the report the last step published (as the PR comment shows it)."""
+    report = story.root / "mlops-out" / "report.md"
+    text = report.read_text(encoding="utf-8") if report.is_file() else ""
+    lines = [line for line in text.splitlines() if f"**{gate}**" in line and line.startswith(("❌", "⚠️"))]
+    shown = lines[0].rstrip().replace("**", "").replace("\\", "") if lines else "(no such gate line)"
+    print(f"the comment says: {shown}")
 
 
 def _edit_spec(story: Story, old: str, new: str, model: str = "arrests") -> None:
@@ -167,13 +199,14 @@ def _edit_spec(story: Story, old: str, new: str, model: str = "arrests") -> None
 
 
 def _second_push(story: Story) -> None:
-    story.say("a second push to the same PR", "the same comment is updated in place: still one comment")
-    _edit_spec(story, "C: 0.5", "C: 0.25")
-    story.git("commit", "-q", "-am", "arrests: C=0.25 after review")
-    number = story.pulls["retrain"]
-    story.gh.state.pulls[(REPO, number)].head_sha = story.git("rev-parse", "HEAD")  # type: ignore[attr-defined]
+    story.say("a third push to the same PR", "balanced weights back, more regularisation: the report passes; "
+              "the same comment is updated in place: still one comment")
+    _edit_spec(story, "    max_iter: 1000\n", "    class_weight: balanced\n    max_iter: 1000\n")
+    _edit_spec(story, "C: 1.0", "C: 0.25")
+    story.git("commit", "-q", "-am", "arrests: balanced weights, C=0.25 after review")
+    number = _pushed(story)
     story.run("train", "arrests")
-    story.run("report", "--base", "main", "--publish")
+    _report(story)
     ours = [c for c in story.gh.state.comments.values()  # type: ignore[attr-defined]
             if c.issue_number == number and c.user == BOT]
     print(f"PR #{number} has {len(ours)} mlops-actions comment(s)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,6 +43,7 @@ class Inputs:
     reference_frame: pd.DataFrame
     current_frame: pd.DataFrame
     current: str
+    min_group_size: int | None = None
 
 
 def monitor(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None, fmt: str,
@@ -175,13 +176,17 @@ def gather(root: Path, model: str, *, current: Path, env: str | None, reference:
     extra = _extra_kinds(spec, cur_frame)
     cur_frame = tables.numeric_columns(cur_frame, kinds | extra, str(current))
     ref_frame = tables.numeric_columns(ref_frame, _on_reference(kinds | extra, spec, ref_frame), ref_label)
-    return Inputs(spec, environment, ref, ref_frame, cur_frame, str(current))
+    return Inputs(spec, environment, ref, ref_frame, cur_frame, str(current), _policy(root).min_group_size)
 
 
 def default_environment(root: Path) -> str:
     """The policy's baseline environment (``production`` by default)."""
+    return _policy(root).baseline
+
+
+def _policy(root: Path) -> Policy:
     policy = load_valid(root, POLICY_FILE, POLICY) if (root / POLICY_FILE).is_file() else None
-    return Policy.from_dict(policy).baseline
+    return Policy.from_dict(policy)
 
 
 def _reference(root: Path, spec: ModelSpec, env: str | None, path: Path | None) -> Reference:
@@ -227,7 +232,7 @@ def _on_reference(kinds: dict[str, str], spec: ModelSpec, reference: pd.DataFram
 def compare(inputs: Inputs, limits: Thresholds) -> engine.MonitorResult:
     spec, cur, ref = inputs.spec, inputs.current_frame, inputs.reference_frame
     columns, notes = _columns(spec, cur, ref)
-    results = engine.compare(ref, cur, columns, limits)
+    results = _missing_rule(spec, engine.compare(ref, cur, columns, limits))
     metrics, metric_notes = _performance(inputs, limits)
     fairness, fairness_notes = _fairness(inputs)
     return engine.MonitorResult(
@@ -235,6 +240,16 @@ def compare(inputs: Inputs, limits: Thresholds) -> engine.MonitorResult:
         reference=inputs.reference.description, current=inputs.current, reference_rows=len(ref),
         current_rows=len(cur), thresholds=limits, columns=results, metrics=metrics, fairness=fairness,
         notes=(*notes, *metric_notes, *fairness_notes))
+
+
+def _missing_rule(spec: ModelSpec, results: tuple[engine.ColumnResult, ...]) -> tuple[engine.ColumnResult, ...]:
+    """``data.missing.features: error``: a feature with missing values in current data fails (the model
+    refuses such rows in training, so it cannot be trusted on them)."""
+    if spec.data.missing_features != "error":
+        return results
+    return tuple(replace(r, verdict=FAIL, reasons=(*r.reasons, f"{r.drift.missing_current:.1%} missing, which "
+                                                    "data.missing.features: error forbids"))
+                 if r.role == engine.FEATURE and r.drift.missing_current > 0 else r for r in results)
 
 
 def _columns(spec: ModelSpec, cur: pd.DataFrame, ref: pd.DataFrame) -> tuple[tuple[engine.Column, ...], list[str]]:
@@ -264,13 +279,23 @@ def _performance(inputs: Inputs, limits: Thresholds) -> tuple[tuple[Any, ...], l
     spec, cur = inputs.spec, inputs.current_frame
     if spec.data.target not in cur.columns or engine.PREDICTION_COLUMN not in cur.columns:
         return (), ["model metrics not computed: current data needs the target and a 'prediction' column"]
+    scores = probability_columns(cur)
     perf = evaluate(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], task=spec.task, metrics=spec.metrics,
                     recorded=inputs.reference.record.get("metrics", {}), positive_label=spec.data.positive_label,
-                    max_regression=limits.metric_regression, display=inputs.current)
+                    max_regression=limits.metric_regression, display=inputs.current, scores=scores)
     notes = [f"model metrics on {perf.rows:,} labelled rows"]
     if perf.skipped:
-        notes.append(f"not computed (they need probabilities): {', '.join(perf.skipped)}")
+        notes.append(f"not computed (they need probabilities: add a 'probability' column, the positive class's, "
+                     f"or one 'probability_<class>' column per class): {', '.join(perf.skipped)}")
     return perf.changes, notes
+
+
+def probability_columns(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """``probability`` (a binary model's positive class) or ``probability_<class>`` columns, when present."""
+    if "probability" in frame.columns:
+        return frame[["probability"]]
+    named = [c for c in frame.columns if isinstance(c, str) and c.startswith("probability_")]
+    return frame[named] if named else None
 
 
 def _fairness(inputs: Inputs) -> tuple[tuple[Any, ...], list[str]]:
@@ -284,5 +309,6 @@ def _fairness(inputs: Inputs) -> tuple[tuple[Any, ...], list[str]]:
     from mlops_actions.monitoring.fairness_check import fairness_changes
 
     changes = fairness_changes(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], cur, spec,
-                               inputs.reference.record.get("fairness", {}))
+                               inputs.reference.record.get("fairness", {}), display=inputs.current,
+                               min_group_size=inputs.min_group_size)
     return changes, []

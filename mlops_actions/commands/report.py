@@ -23,7 +23,7 @@ from mlops_actions.convention.schemas import MODEL_SPEC
 from mlops_actions.convention.validation import load_policy, load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
 from mlops_actions.evaluation import results as res
-from mlops_actions.evaluation.assess import ModelReport, assess
+from mlops_actions.evaluation.assess import Evidence, ModelReport, assess
 from mlops_actions.evaluation.baseline import BASE_REF, load_baseline
 from mlops_actions.evaluation.diff import REMOVED
 from mlops_actions.evaluation.gates import FAIL
@@ -178,29 +178,44 @@ def missing_results(plan: PlanSummary, trained: set[str], results: str) -> tuple
 
 def build_reports(root: Path, options: ReportOptions,
                   reasons: Mapping[str, Sequence[str]] | None = None) -> list[ModelReport]:
+    """One report per results folder, in folder order; models are assessed in a small thread pool (numpy,
+    pyarrow and pandas release the GIL in their heavy loops), and the order of the results never depends
+    on the scheduling."""
+    from concurrent.futures import ThreadPoolExecutor
+
     policy = options.policy or load_policy(root)
     reasons = options.reasons if options.reasons is not None else (reasons or {})
-    return [_one(root, folder, policy, options, reasons.get(folder.name, ()))
-            for folder in res.result_folders(options.results, missing_ok=True)]
+    folders = res.result_folders(options.results, missing_ok=True)
+    if len(folders) < 2:
+        return [_one(root, folder, policy, options, reasons.get(folder.name, ())) for folder in folders]
+    with ThreadPoolExecutor(max_workers=min(len(folders), os.cpu_count() or 1, 4)) as pool:
+        return list(pool.map(lambda f: _one(root, f, policy, options, reasons.get(f.name, ())), folders))
 
 
 def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:
     candidate = res.load_candidate(folder, root)
     spec = load_spec(root, candidate.name)
-    view, balance, notes = res.fairness_for(folder, spec, candidate.task, root)
+    frame = res.load_predictions(folder, root)  # read once: fairness, intervals and pictures all need it
+    view, balance, notes = res.fairness_for(folder, spec, candidate.task, root, policy.min_group_size, frame)
     problem = (options.base_problems or {}).get(candidate.name)
     baseline = load_baseline(root, candidate.name, policy.baseline, deployed=options.deployed,
                              base_results=options.base_results, base_ref=options.base,
                              state_commit=options.state_commit)
-    base_groups = None
+    base_groups, base_heldout = None, None
     if baseline.kind == BASE_REF and options.base_results is not None:
-        base_groups, base_balance = _base_extras(options.base_results / candidate.name, spec)
+        base_folder = options.base_results / candidate.name
+        base_frame = res.load_predictions(base_folder)
+        base_groups, base_balance = _base_extras(base_folder, spec, policy.min_group_size, base_frame)
+        base_heldout = res.heldout_for(base_folder, spec, candidate.task, candidate.metrics, frame=base_frame)
         baseline = replace(baseline, class_balance=base_balance)
+    evidence = Evidence(res.heldout_for(folder, spec, candidate.task, candidate.metrics, root, frame), base_heldout,
+                        next((n.split(": ", 1)[1] for n in notes if n.startswith(res.NOT_MEASURED)), None),
+                        res.threshold_of(spec))
     return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
                   fairness=view, reasons=reasons,
                   notes=(*notes, *([problem] if problem else []), *other_spec_note(candidate.record, spec,
                                                                                   spec_relpath(candidate.name))),
-                  baseline_groups=base_groups)
+                  baseline_groups=base_groups, evidence=evidence)
 
 
 def model_card_for(root: Path, folder: Path, *, deployed: Mapping[str, str] | None = None) -> str:
@@ -209,13 +224,14 @@ def model_card_for(root: Path, folder: Path, *, deployed: Mapping[str, str] | No
     return model_card(_one(root, folder, load_policy(root), options, ()))
 
 
-def _base_extras(folder: Path, spec: ModelSpec | None) -> tuple[Mapping[tuple[str, ...], float | None] | None,
-                                                                 Mapping[str, float] | None]:
+def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | None, frame: Any,
+                 ) -> tuple[Mapping[str, float | None] | None, Mapping[str, float] | None]:
     """Per-group chart values and class balance of the model trained at the base ref."""
     from mlops_actions.evaluation.fairness_view import chart_values
 
     task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
-    view, balance, _ = res.fairness_for(folder, spec, task)
+    view, balance, _ = res.fairness_for(folder, spec, task, min_group_size=min_group_size, frame=frame,
+                                        intervals=False)  # drawn as a line: no bootstrap needed
     return (chart_values(view) if view is not None else None), balance
 
 

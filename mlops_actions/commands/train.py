@@ -19,7 +19,8 @@ from mlops_actions.writing import probe
 
 DEFAULT_OUT = "mlops-out"
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
-OUTPUT_NAMES = frozenset({"fairness.json", "metrics.json", "model.skops", "model.zip", "predictions.parquet",
+OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "model.zip",
+                          "predictions.parquet",
                           "record.json", "model-card.md"})
 
 

@@ -93,13 +93,38 @@ class Gate:
     method: str = "between_groups"
     action: str = "fail"
     source: str = "spec"
+    undefined: str = "fail"  # what an undefined value does: it never passes
+    significant: bool = False  # max_regression: only a regression beyond noise counts
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], source: str = "spec") -> Gate:
         kind = "metric" if "metric" in d else "fairness"
         return cls(kind=kind, name=d[kind], min=d.get("min"), max=d.get("max"),
                    max_regression=d.get("max_regression"), method=d.get("method", "between_groups"),
-                   action=d.get("action", "fail"), source=source)
+                   action=d.get("action", "fail"), source=source, undefined=d.get("undefined", "fail"),
+                   significant=bool(d.get("significant", False)))
+
+
+DEFAULT_MIN_GROUP_SIZE = 30
+
+
+@dataclass(frozen=True)
+class FairnessSpec:
+    """The spec's ``fairness`` section: smallest group measured, intersections, classes, value names."""
+
+    min_group_size: int | None = None  # None: the policy's, else DEFAULT_MIN_GROUP_SIZE
+    intersections: bool | tuple[tuple[str, str], ...] = False
+    classes: tuple[str | int | bool, ...] = ()
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> FairnessSpec:
+        d = d or {}
+        pairs = d.get("intersections", False)
+        return cls(min_group_size=d.get("min_group_size"),
+                   intersections=pairs if isinstance(pairs, bool) else tuple(tuple(p) for p in pairs),
+                   classes=tuple(d.get("classes", ())),
+                   labels=_frozen({str(k): _frozen(v) for k, v in (d.get("labels") or {}).items()}))
 
 
 @dataclass(frozen=True)
@@ -164,6 +189,7 @@ class ModelSpec:
     limitations: str = ""
     spec_path: str = ""
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    fairness: FairnessSpec = field(default_factory=FairnessSpec)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], spec_path: str = "") -> ModelSpec:
@@ -180,7 +206,7 @@ class ModelSpec:
                    gates=tuple(Gate.from_dict(g) for g in d.get("gates", ())), code=tuple(d.get("code", ())),
                    owners=tuple(d.get("owners", ())), description=d.get("description", ""),
                    intended_use=d.get("intended_use", ""), limitations=d.get("limitations", ""),
-                   spec_path=spec_path, raw=_frozen(d))
+                   spec_path=spec_path, raw=_frozen(d), fairness=FairnessSpec.from_dict(d.get("fairness")))
 
     @property
     def stratify(self) -> bool:
@@ -242,6 +268,7 @@ class Policy:
     gates: tuple[Gate, ...] = ()
     baseline_environment: str | None = None
     upload_predictions: bool = False
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
     max_memory: int = DEFAULT_MAX_MEMORY  # bytes a dataset may need once loaded (limits.max_memory)
     governance: ApprovalRule = GOVERNANCE_DEFAULT
 
@@ -260,6 +287,7 @@ class Policy:
             gates=tuple(Gate.from_dict(g, source="policy") for g in d.get("gates", ())),
             baseline_environment=d.get("baseline_environment"),
             upload_predictions=d.get("artifacts", {}).get("upload_predictions", False),
+            min_group_size=d.get("fairness", {}).get("min_group_size", DEFAULT_MIN_GROUP_SIZE),
             max_memory=max_memory(d),
             governance=governance_rule(d.get("approvals", {}).get("governance")))
 

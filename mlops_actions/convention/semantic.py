@@ -57,7 +57,7 @@ def check_model_spec(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Ite
     """Semantic checks of a spec. Each check runs on its own, so a spec with schema errors still gets
     every semantic problem whose inputs have the right shape."""
     checks = (_check_name, _check_data, _check_estimator, _check_metrics_and_gates, _check_code,
-              _check_build, _check_split)
+              _check_build, _check_split, _check_fairness)
     for check in checks:
         try:
             findings = list(check(relpath, spec, ctx))
@@ -163,9 +163,28 @@ def _check_gate(i: int, gate: Mapping[str, Any], spec: Mapping[str, Any]) -> Ite
     if not spec["data"].get("sensitive"):
         yield ["gates", i, "fairness"], "value", "fairness gate, but data.sensitive names no column", ERROR
     regression_only = gate["fairness"] in REGRESSION_FAIRNESS
+    if gate.get("significant") and "max_regression" not in gate:
+        yield ["gates", i, "significant"], "key", "significant applies to max_regression only; add one", ERROR
     if regression_only != (spec["task"] == "regression"):
         yield (["gates", i, "fairness"], "value",
                f"fairness measure '{gate['fairness']}' does not apply to a {spec['task']} model", ERROR)
+
+
+def _check_fairness(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
+    """The fairness section names sensitive columns only; classes apply to classification only."""
+    section = spec.get("fairness") or {}
+    sensitive = set(spec["data"].get("sensitive", []))
+    pairs = section.get("intersections")
+    for i, pair in enumerate(pairs if isinstance(pairs, list) else []):
+        for j, name in enumerate(pair):
+            if name not in sensitive:
+                yield (["fairness", "intersections", i, j], "value",
+                       f"'{name}' is not a sensitive column (data.sensitive); intersections combine those", ERROR)
+    for name in section.get("labels", {}):
+        if name not in sensitive:
+            yield ["fairness", "labels", name], "key", f"'{name}' is not a sensitive column (data.sensitive)", ERROR
+    if "classes" in section and spec["task"] != "classification":
+        yield ["fairness", "classes"], "key", "fairness.classes applies to classification only", ERROR
 
 
 def repo_path_problem(root: Path, relpath: str, *, must_exist: bool) -> str | None:

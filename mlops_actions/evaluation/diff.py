@@ -41,12 +41,17 @@ class MetricDiff:
     old: float | None
     new: float | None
     change: str
+    interval: Any = None  # uncertainty.Change: the 95% interval of the delta, when known
 
     @property
     def delta(self) -> float | None:
         if self.old is None or self.new is None:
             return None
         return self.new - self.old
+
+    @property
+    def within_noise(self) -> bool:
+        return self.interval is not None and self.interval.within_noise
 
     @property
     def relative(self) -> float | None:

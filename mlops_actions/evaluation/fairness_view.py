@@ -36,8 +36,45 @@ def view_of(report: Any) -> FairnessView:
                         chart_metric=CHART_METRIC.get(report.task), summary_ci=_intervals(report))
 
 
+VIEW_FORMAT = "mlops-actions/fairness-view@1"
+
+
+def view_to_dict(view: FairnessView) -> dict[str, Any]:
+    """The view as JSON-ready data (what ``train`` writes to ``fairness.json``: aggregates only)."""
+    return {"format": VIEW_FORMAT, "features": list(view.features), "columns": list(view.columns),
+            "rows": [_row_dict(r) for r in view.rows], "summary": dict(view.summary),
+            "summary_ci": {k: list(v) for k, v in view.summary_ci.items()}, "warnings": list(view.warnings),
+            "chart_metric": view.chart_metric, "min_group_size": view.min_group_size,
+            "left_out_rows": view.left_out_rows, "empty": view.empty,
+            "groupings": [list(g) for g in view.groupings], "classes": list(view.classes)}
+
+
+def _row_dict(r: GroupRow) -> dict[str, Any]:
+    return {"group": list(r.group), "n": r.n, "values": dict(r.values),
+            "intervals": {k: list(v) for k, v in r.intervals.items()}, "by": list(r.by), "small": r.small,
+            "target": r.target}
+
+
+def _view_from_own(data: Mapping[str, Any]) -> FairnessView:
+    rows = tuple(GroupRow(tuple(map(str, r["group"])), None if r["n"] is None else int(r["n"]),
+                          {str(k): as_number(v) for k, v in r["values"].items()},
+                          {str(k): (as_number(v[0]), as_number(v[1])) for k, v in r["intervals"].items()},
+                          tuple(map(str, r["by"])), bool(r["small"]), str(r["target"])) for r in data["rows"])
+    return FairnessView(
+        features=tuple(map(str, data["features"])), columns=tuple(map(str, data["columns"])), rows=rows,
+        summary=_numbers(data["summary"]),
+        summary_ci={str(k): (as_number(v[0]), as_number(v[1])) for k, v in sorted(data["summary_ci"].items())},
+        warnings=tuple(map(str, data["warnings"])), chart_metric=data.get("chart_metric"),
+        min_group_size=data.get("min_group_size"), left_out_rows=int(data.get("left_out_rows") or 0),
+        empty=int(data.get("empty") or 0), groupings=tuple(tuple(map(str, g)) for g in data.get("groupings", [])),
+        classes=tuple(map(str, data.get("classes", []))))
+
+
 def view_from_dict(data: Mapping[str, Any]) -> FairnessView:
-    """Build the view from ``FairnessReport.to_dict()`` (e.g. a ``fairness.json`` the training job wrote)."""
+    """Build the view from ``view_to_dict`` (the ``fairness.json`` train writes) or from
+    ``FairnessReport.to_dict()`` (the engine's JSON, as the ``fairness`` command prints it)."""
+    if data.get("format") == VIEW_FORMAT:
+        return _view_from_own(data)
     control = tuple(str(c) for c in data.get("control_features") or ())
     sensitive = tuple(str(s) for s in data.get("sensitive_features") or ())
     task = str(data.get("task", "classification"))
@@ -76,7 +113,7 @@ def _intervals(report: Any) -> dict[str, Interval]:
     return {str(k): (as_number(lo), as_number(hi)) for k, (lo, hi) in sorted(ci.items())}
 
 
-def chart_values(view: FairnessView) -> dict[tuple[str, ...], float | None]:
-    """The chart metric of each group (to draw a baseline's line next to a candidate's bars)."""
+def chart_values(view: FairnessView) -> dict[str, float | None]:
+    """The chart metric of each group by its label (to draw a baseline's line next to a candidate's bars)."""
     metric = view.chart_metric or ""
-    return {r.group: r.values.get(metric) for r in view.rows}
+    return {r.label(view.features): r.values.get(metric) for r in view.rows}

@@ -1,12 +1,13 @@
 """Results a fork's run uploaded, as the privileged commenter may read them: bounded JSON, nothing else.
 
 The ``workflow_run`` job that comments on a fork's pull request holds a write token and reads an artifact the
-fork made (its workflow file is the fork's to edit). So it reads only ``metrics.json``, ``record.json`` and
-``fairness.json`` of each model folder: regular files (no links), each at most ``MAX_FILE_BYTES``, nested at
-most ``bounded.MAX_NESTING`` levels, parsed as JSON and nothing else. Every other file (a
-``predictions.parquet``, a ``model.skops``, anything) is left unread; parquet and skops are parsers a hostile
-file can attack (CVE-2023-47248 was pyarrow's). The checked files are copied to a folder of our own, and the
-report reads that copy, so nothing the checks did not see can be read later.
+fork made (its workflow file is the fork's to edit). So it reads only ``metrics.json``, ``record.json``,
+``fairness.json`` and ``evaluation.json`` (interval replicates and curve points, shape-checked by
+``evaluation.heldout.from_dict``) of each model folder: regular files (no links), each at most
+``MAX_FILE_BYTES``, nested at most ``bounded.MAX_NESTING`` levels, parsed as JSON and nothing else. Every
+other file (a ``predictions.parquet``, a ``model.skops``, anything) is left unread; parquet and skops are
+parsers a hostile file can attack (CVE-2023-47248 was pyarrow's). The checked files are copied to a folder of
+our own, and the report reads that copy, so nothing the checks did not see can be read later.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from mlops_actions import bounded
 from mlops_actions.errors import InputError, Place
 
-READ = ("metrics.json", "record.json", "fairness.json")
+READ = ("metrics.json", "record.json", "fairness.json", "evaluation.json")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_MODELS = 200
 MAX_ENTRIES = 1000  # files in one model's folder

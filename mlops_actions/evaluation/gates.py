@@ -4,19 +4,24 @@ Each bound of a gate (``min``, ``max``, ``max_regression``) is checked on its ow
 ``GateResult``. Semantics:
 
 - a defined value beyond a bound gives the gate's action (``fail`` or ``warn``); within bounds, ``pass``;
-- an undefined value (None, NaN, or a metric the model does not report) never passes: it gives the gate's
-  action, with a message saying the value is undefined;
+- an undefined value (None, NaN, a metric the model does not report, fairness that was not measured) never
+  passes: its status is ``undefined`` and it *counts as* the gate's ``undefined`` setting (``fail`` by
+  default, or ``warn``), with a message saying why the value is undefined;
 - ``max_regression`` without a baseline is ``undefined`` with the message "not applicable (new model)";
   with a baseline whose own value is undefined, ``undefined`` with a message saying so. Neither blocks, both
-  are shown.
+  are shown (they count as ``pass``);
+- ``max_regression`` with ``significant: true`` breaks only when the whole 95% interval of the change lies
+  beyond the allowed regression (noise never fails it); without an interval the point estimate decides and
+  the message says so.
 
-The verdict is ``fail`` when any result failed, else ``warn`` when any warned, else ``pass``.
+The verdict is ``fail`` when any result counts as failed, else ``warn`` when any counts as warned, else
+``pass``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_actions.convention.model import Gate
@@ -24,8 +29,6 @@ from mlops_actions.evaluation.diff import as_number, fairness_direction
 
 PASS, WARN, FAIL, UNDEFINED = "pass", "warn", "fail", "undefined"
 TO_OVERALL_SUFFIX = "@to_overall"
-# The spec names regression disparities ``*_difference``; the fairness engine's summary calls them gaps.
-SUMMARY_ALIASES = {"mae_difference": "mae_gap", "rmse_difference": "rmse_gap"}
 LOWER_IS_BETTER = frozenset({"log_loss", "mae", "rmse", "mape"})
 
 
@@ -40,6 +43,14 @@ class GateResult:
     baseline: float | None
     status: str
     message: str
+    counts_as: str | None = None  # for an undefined value: what it does to the verdict (fail or warn)
+
+    @property
+    def effect(self) -> str:
+        """What this result does to the verdict: ``fail``, ``warn`` or ``pass`` (also for n/a)."""
+        if self.counts_as is not None:
+            return self.counts_as
+        return PASS if self.status == UNDEFINED else self.status
 
     @property
     def label(self) -> str:
@@ -52,7 +63,8 @@ class GateResult:
         return {"kind": self.gate.kind, "name": self.gate.name, "method": self.gate.method if
                 self.gate.kind == "fairness" else None, "bound": self.bound, "value": self.value,
                 "threshold": self.threshold, "baseline": self.baseline, "action": self.gate.action,
-                "source": self.gate.source, "status": self.status, "message": self.message}
+                "source": self.gate.source, "status": self.status, "counts_as": self.effect,
+                "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -63,10 +75,15 @@ class GateReport:
 
     @property
     def verdict(self) -> str:
-        return verdict_of(r.status for r in self.results)
+        return verdict_of(r.effect for r in self.results)
 
     def count(self, status: str) -> int:
-        return sum(r.status == status for r in self.results)
+        """Results that count as ``status`` (fail, warn, pass); ``undefined``: shown as not applicable."""
+        if status == UNDEFINED:
+            return sum(r.status == UNDEFINED and r.effect == PASS for r in self.results)
+        if status == PASS:
+            return sum(r.status == PASS for r in self.results)
+        return sum(r.effect == status for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "results": [r.to_dict() for r in self.results]}
@@ -82,7 +99,7 @@ def verdict_of(statuses: Iterable[str]) -> str:
 
 def fairness_key(name: str, method: str) -> str:
     """Key of a disparity in the fairness summary: ``name`` between groups, ``name@to_overall``."""
-    key = SUMMARY_ALIASES.get(name, name)
+    key = name
     return key if method == "between_groups" else f"{key}{TO_OVERALL_SUFFIX}"
 
 
@@ -96,6 +113,8 @@ class Observed:
     baseline_metrics: Mapping[str, Any] | None = None
     baseline_fairness: Mapping[str, Any] | None = None
     baseline_label: str = "baseline"
+    intervals: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # metric → change interval
+    unmeasured: str | None = None  # why fairness was not measured (the gate's value is then undefined)
 
 
 def evaluate_gates(gates: Iterable[Gate], observed: Observed) -> GateReport:
@@ -114,9 +133,18 @@ def check_gate(gate: Gate, obs: Observed) -> list[GateResult]:
     if gate.max is not None:
         results.append(_floor(gate, "max", value, present, gate.max, baseline))
     if gate.max_regression is not None:
-        results.append(_regression(gate, value, present, baseline, has_baseline, direction,
-                                   obs.baseline_label))
+        result = _regression(gate, value, present, baseline, has_baseline, direction, obs.baseline_label)
+        results.append(_significance(result, obs.intervals.get(gate.name), direction)
+                       if gate.significant and gate.kind == "metric" else result)
+    if gate.kind == "fairness" and obs.unmeasured:
+        results = [_unmeasured(r, obs.unmeasured) if r.status == UNDEFINED and r.counts_as else r for r in results]
     return results
+
+
+def _unmeasured(result: GateResult, why: str) -> GateResult:
+    return GateResult(result.gate, result.bound, None, result.threshold, result.baseline, UNDEFINED,
+                      f"fairness was not measured ({why}); an undefined value cannot pass this gate",
+                      result.counts_as)
 
 
 def _lookup(gate: Gate, obs: Observed) -> tuple[float | None, bool, float | None, bool, str]:
@@ -144,8 +172,8 @@ def _tolerance(threshold: float) -> float:
 def _undefined_value(gate: Gate, bound: str, threshold: float, baseline: float | None,
                      present: bool) -> GateResult:
     why = "is undefined (NaN or null)" if present else "is not reported"
-    return GateResult(gate, bound, None, threshold, baseline, gate.action,
-                      f"{_what(gate)} {why}; an undefined value cannot pass this gate")
+    return GateResult(gate, bound, None, threshold, baseline, UNDEFINED,
+                      f"{_what(gate)} {why}; an undefined value cannot pass this gate", gate.undefined)
 
 
 def _what(gate: Gate) -> str:
@@ -185,3 +213,22 @@ def _regression(gate: Gate, value: float | None, present: bool, baseline: float 
     return GateResult(gate, "max_regression", value, limit, baseline, gate.action,
                       f"{baseline:.6g} → {value:.6g}: worse than the {label} by {regression:.6g}, "
                       f"more than {limit:.6g}")
+
+
+def _significance(result: GateResult, interval: tuple[float, float] | None, direction: str) -> GateResult:
+    """Re-judge a max_regression result by the interval of the change: noise alone never breaks it."""
+    if result.status not in (PASS, WARN, FAIL) or result.value is None or result.baseline is None:
+        return result
+    if interval is None:
+        return GateResult(result.gate, result.bound, result.value, result.threshold, result.baseline,
+                          result.status, result.message + " (no interval available: judged on the estimate)")
+    low, high = interval
+    best_case = -high if direction == "higher" else low  # the smallest regression the interval allows
+    limit = result.threshold
+    if best_case > limit + _tolerance(limit):
+        return GateResult(result.gate, result.bound, result.value, limit, result.baseline, result.gate.action,
+                          f"significant: even the interval's best end regresses by {best_case:.3g}, more than "
+                          f"{limit:.6g}")
+    return GateResult(result.gate, result.bound, result.value, limit, result.baseline, PASS,
+                      f"not significant: the change's 95% interval [{low:.3g}, {high:.3g}] allows a regression "
+                      f"within {limit:.6g}")

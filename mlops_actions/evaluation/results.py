@@ -22,6 +22,8 @@ METRICS_FILE = "metrics.json"
 RECORD_FILE = "record.json"
 PREDICTIONS_FILE = "predictions.parquet"
 FAIRNESS_FILE = "fairness.json"
+EVALUATION_FILE = "evaluation.json"
+NOT_MEASURED = "fairness not measured: "
 RUN_HINT = "run `mlops-actions train MODEL` (or `mlops-actions run`) to produce it"
 
 
@@ -141,17 +143,6 @@ def _display(folder: Path, root: Path | None) -> str:
     return folder.as_posix()
 
 
-def positive_label(values: Any, wanted: object) -> object:
-    """The label in ``values`` that the spec's ``positive_label`` means (``"Yes"``, ``1``, ``True``...)."""
-    if wanted is None:
-        return 1
-    uniques = list(dict.fromkeys(values.tolist()))
-    for v in uniques:
-        if v == wanted or str(v) == str(wanted) or str(v).lower() == str(wanted).lower():
-            return v
-    return wanted
-
-
 def class_balance(y_true: Any) -> dict[str, float]:
     """Share of each label among the held-out rows, keys as text in sorted order."""
     shares = y_true.astype(str).value_counts(normalize=True)
@@ -175,27 +166,32 @@ def load_predictions(folder: Path, root: Path | None = None) -> Any:
 FairnessResult = tuple[FairnessView | None, Mapping[str, float] | None, tuple[str, ...]]
 
 
-def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | None = None) -> FairnessResult:
+_UNREAD: Any = object()
+
+
+def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | None = None,
+                 min_group_size: int | None = None, frame: Any = _UNREAD, intervals: bool = True) -> FairnessResult:
     """From the held-out predictions when they are here; else from ``fairness.json`` (aggregates only, as a
     job that may not upload rows leaves them); else none, and a note saying so."""
     prefix = _display(folder, root)
-    frame = load_predictions(folder, root)
+    frame = load_predictions(folder, root) if frame is _UNREAD else frame
     if frame is None and (folder / FAIRNESS_FILE).is_file():
-        from mlops_actions.evaluation.fairness_view import view_from_dict
+        from mlops_actions.evaluation.fairness_view import VIEW_FORMAT, view_from_dict
 
         data = read_json(folder / FAIRNESS_FILE, f"{prefix}/{FAIRNESS_FILE}")
-        _require(data, "groups", list, f"{prefix}/{FAIRNESS_FILE}")
+        own = isinstance(data, dict) and data.get("format") == VIEW_FORMAT
+        _require(data, "rows" if own else "groups", list, f"{prefix}/{FAIRNESS_FILE}")
         try:
             return view_from_dict(data), None, ()
         except (AttributeError, TypeError, ValueError, KeyError) as exc:  # hand-edited: not what train wrote
             raise InputError(f"not the fairness aggregates train writes ({type(exc).__name__}: {exc})",
                              place=Place(f"{prefix}/{FAIRNESS_FILE}"),
                              hint=RUN_HINT.replace("produce it", "write it again")) from None
-    return fairness_of(frame, spec, task, f"{prefix}/{PREDICTIONS_FILE}")
+    return fairness_of(frame, spec, task, f"{prefix}/{PREDICTIONS_FILE}", min_group_size, intervals)
 
 
-def fairness_of(frame: Any, spec: ModelSpec | None, task: str,
-                display: str) -> FairnessResult:
+def fairness_of(frame: Any, spec: ModelSpec | None, task: str, display: str,
+                min_group_size: int | None = None, intervals: bool = True) -> FairnessResult:
     """Fairness view, class balance and notes for one model's predictions (None when not computable)."""
     if frame is None:
         return None, None, (f"{display}: no held-out predictions; per-group fairness not available",)
@@ -207,24 +203,57 @@ def fairness_of(frame: Any, spec: ModelSpec | None, task: str,
     sensitive = list(spec.data.sensitive) if spec else []
     if not sensitive:
         return None, balance, ()
-    return _evaluate(frame, spec, task, display, sensitive), balance, ()
+    view, note = _evaluate(frame, spec, task, display, min_group_size, intervals)
+    return view, balance, ((f"{NOT_MEASURED}{note}",) if note else ())
 
 
-def _evaluate(frame: Any, spec: Any, task: str, display: str, sensitive: list[str]) -> FairnessView | None:
-    from mlops_actions.evaluation.fairness_view import view_of
-    from mlops_actions.fairness import evaluate
+def _evaluate(frame: Any, spec: Any, task: str, display: str, min_group_size: int | None,
+              intervals: bool = True) -> tuple[FairnessView | None, str | None]:
+    from mlops_actions.evaluation.fairness_measure import Settings, measure
 
+    sensitive = list(spec.data.sensitive)
     absent = [c for c in [*sensitive, *spec.data.control] if c not in frame.columns]
     if absent:
         raise InputError(f"predictions lack the sensitive/control column(s) {', '.join(absent)}",
                          place=Place(display), hint=RUN_HINT.replace("produce it", "write it again"))
-    control = frame[list(spec.data.control)] if spec.data.control else None
     try:
-        report = evaluate(frame["y_true"], frame["y_pred"], frame[sensitive], task=task, control_features=control,
-                          pos_label=positive_label(frame["y_true"], spec.data.positive_label))
+        measured = measure(frame["y_true"], frame["y_pred"], frame, Settings.of(spec, min_group_size), task,
+                           intervals=intervals)
     except MlopsError as exc:
         raise InputError(f"fairness report failed: {exc.message}", place=Place(display), hint=exc.hint) from None
     except (TypeError, ValueError) as exc:  # values no label can be (lists, say): not what train wrote
         raise InputError(f"the predictions hold values that are no labels ({exc})", place=Place(display),
                          hint=RUN_HINT.replace("produce it", "write it again")) from None
-    return view_of(report)
+    return measured.view, measured.note
+
+
+def threshold_of(spec: ModelSpec | None) -> float:
+    """The decision threshold of a binary classifier: the spec's top-level ``threshold``, else 0.5."""
+    value = spec.raw.get("threshold") if spec is not None else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.5
+
+
+def heldout_for(folder: Path, spec: ModelSpec | None, task: str, metrics: Any, root: Path | None = None,
+                frame: Any = _UNREAD) -> Any:
+    """Metric replicates and pictures: from the held-out predictions when they are here (``frame``, when
+    the caller read them already), else from ``evaluation.json`` (aggregates train wrote), else None."""
+    from mlops_actions.evaluation import heldout
+
+    frame = load_predictions(folder, root) if frame is _UNREAD else frame
+    if frame is not None and {"y_true", "y_pred"} <= set(frame.columns):
+        try:
+            return heldout.of_frame(frame, task, list(metrics), threshold=threshold_of(spec),
+                                    positive_label=spec.data.positive_label if spec is not None else None)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"the predictions hold values that are no labels ({exc})",
+                             place=Place(f"{_display(folder, root)}/{PREDICTIONS_FILE}"),
+                             hint=RUN_HINT.replace("produce it", "write it again")) from None
+    if not (folder / EVALUATION_FILE).is_file():
+        return None
+    display = f"{_display(folder, root)}/{EVALUATION_FILE}"
+    data = read_json(folder / EVALUATION_FILE, display)
+    try:
+        return heldout.from_dict(data) if isinstance(data, dict) else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"not the evaluation aggregates train writes ({type(exc).__name__}: {exc})",
+                         place=Place(display), hint=RUN_HINT.replace("produce it", "write it again")) from None

@@ -31,7 +31,8 @@ Regression (``task="regression"``): n, mae, rmse, mean_prediction.
   ``equalized_odds_difference@to_overall``, ``equalized_odds_difference@to_overall@mean``
 - ``equalized_odds_ratio``, ``equalized_odds_ratio@mean``, ``equalized_odds_ratio@to_overall``,
   ``equalized_odds_ratio@to_overall@mean``
-- regression: ``mae_gap``, ``rmse_gap``, ``mean_prediction_gap`` (max − min over groups)
+- regression: ``mae_difference``, ``rmse_difference``, ``mean_prediction_difference`` (max − min over groups;
+  the one name the spec's gates, the records and the report use)
 
 With control features each summary value is the worst over the strata (largest difference, smallest ratio)
 and ``report.summary_by_stratum[label]`` gives each stratum's values (what fairlearn's ``MetricFrame`` with

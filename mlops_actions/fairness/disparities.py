@@ -84,6 +84,23 @@ def worst_over_strata(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: _quiet(np.nanmin if "_ratio" in k else np.nanmax, v, axis=-1) for k, v in values.items()}
 
 
+DENOMINATOR = {"selection_rate": "n", "accuracy": "n", "tpr": "positives", "fnr": "positives",
+               "fpr": "negatives", "tnr": "negatives", "precision": "n"}
+
+
+def small_rates(table: Rates, min_group_size: int) -> Rates:
+    """Per rate, the groups too small to measure it: n or the rate's own denominator below the minimum."""
+    small_group = table["n"] < min_group_size
+    return {rate: small_group | (table[count] < min_group_size) for rate, count in DENOMINATOR.items()}
+
+
+def without(rates: Rates, excluded: Rates | None) -> Rates:
+    """``rates`` with the excluded groups' values set to NaN (left out of every min/max)."""
+    if not excluded:
+        return rates
+    return {k: np.where(excluded[k], np.nan, v) if k in excluded else v for k, v in rates.items()}
+
+
 def bootstrap_counts(counts: np.ndarray, replicates: int, seed: int) -> np.ndarray:
     """``replicates`` redraws of ``counts`` (shape ``(..., 4)``): one multinomial per group, sizes kept."""
     n = counts.sum(axis=-1)
@@ -94,12 +111,14 @@ def bootstrap_counts(counts: np.ndarray, replicates: int, seed: int) -> np.ndarr
 
 
 def bootstrap_intervals(counts: np.ndarray, estimates: dict[str, float], *, replicates: int, seed: int,
-                        compat: bool, level: float = 0.95) -> dict[str, tuple[float, float]]:
-    """Basic bootstrap intervals of every summary disparity (worst over strata), from resampled counts."""
+                        compat: bool, level: float = 0.95,
+                        excluded: Rates | None = None) -> dict[str, tuple[float, float]]:
+    """Basic bootstrap intervals of every summary disparity (worst over strata), from resampled counts;
+    groups ``excluded`` from the estimate (too small) are excluded from every replicate too."""
     if replicates <= 0:
         return {}
     draws = bootstrap_counts(counts, replicates, seed)  # (B, strata, groups, 4)
-    groups = rate_table(draws, compat=compat, intervals=False)
+    groups = without(rate_table(draws, compat=compat, intervals=False), excluded)
     overall = rate_table(draws.sum(axis=-2), compat=compat, intervals=False)
     per_stratum = summary_arrays(groups, overall, compat=compat)  # each (B, strata)
     return {key: basic_interval(estimates[key], values, level)

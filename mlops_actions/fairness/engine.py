@@ -10,7 +10,13 @@ import pandas as pd
 from mlops_actions.errors import InputError
 from mlops_actions.fairness import checks
 from mlops_actions.fairness.counts import confusion_counts
-from mlops_actions.fairness.disparities import bootstrap_intervals, summary_arrays, worst_over_strata
+from mlops_actions.fairness.disparities import (
+    bootstrap_intervals,
+    small_rates,
+    summary_arrays,
+    without,
+    worst_over_strata,
+)
 from mlops_actions.fairness.groups import Grouping, encode
 from mlops_actions.fairness.labels import as_column, is_positive, label_warnings, missing_count
 from mlops_actions.fairness.rates import count_table, rate_table
@@ -22,8 +28,14 @@ TASKS = ("classification", "regression")
 
 def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: Any = 1,
              control_features: Any = None, task: str = "classification", min_group_size: int = 30,
-             fairlearn_compat: bool = False, bootstrap: int = 1000, seed: int = 0) -> FairnessReport:
-    """Measure group fairness of predictions; see the package docstring for definitions and keys."""
+             fairlearn_compat: bool = False, bootstrap: int = 1000, seed: int = 0,
+             exclude_small: bool = False) -> FairnessReport:
+    """Measure group fairness of predictions; see the package docstring for definitions and keys.
+
+    ``exclude_small``: a group's rate whose denominator (n for the selection rate, positives for TPR/FNR,
+    negatives for FPR/TNR) is below ``min_group_size`` is left out of the summary disparities and their
+    intervals (it stays in ``by_group``); fairlearn has no such rule, so the default keeps every group.
+    """
     if task not in TASKS:
         raise InputError(f"unknown task '{task}'", hint=f"choose one of {', '.join(TASKS)}")
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
@@ -32,7 +44,8 @@ def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: An
     if len(y_true) == 0:
         raise InputError("no predictions to evaluate (0 rows)")
     grouping = encode(sensitive_features, control_features, len(y_true))
-    settings = {"min_group_size": min_group_size, "fairlearn_compat": fairlearn_compat}
+    settings = {"min_group_size": min_group_size, "fairlearn_compat": fairlearn_compat,
+                "exclude_small": exclude_small}
     if task == "regression":
         return _regression(y_true, y_pred, grouping, settings)
     settings |= {"pos_label": pos_label, "bootstrap": bootstrap, "seed": seed, "confidence": 0.95}
@@ -53,12 +66,13 @@ def _classification(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict
                               grouping.n_strata, grouping.n_groups)
     group_table = {**count_table(counts), **rate_table(counts, compat=compat)}
     overall_table = {**count_table(counts.sum(axis=1)), **rate_table(counts.sum(axis=1), compat=compat)}
-    per_stratum = summary_arrays(group_table, overall_table, compat=compat)
+    excluded = small_rates(group_table, settings["min_group_size"]) if settings["exclude_small"] else None
+    per_stratum = summary_arrays(without(group_table, excluded), overall_table, compat=compat)
     notes = label_warnings(y_true, y_pred, pos_label) + checks.group_warnings(
         grouping, group_table, settings["min_group_size"], checks.CLASSIFICATION_DENOMINATORS)
     summary = {k: float(v) for k, v in worst_over_strata(per_stratum).items()}
     ci = bootstrap_intervals(counts, summary, replicates=settings["bootstrap"], seed=settings["seed"],
-                             compat=compat)
+                             compat=compat, excluded=excluded)
     return _report("classification", grouping, group_table, overall_table, per_stratum, ci, notes, settings)
 
 
@@ -69,7 +83,11 @@ def _regression(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str
     overall_table = regression_table(sums.sum(axis=1))
     notes = checks.group_warnings(grouping, group_table, settings["min_group_size"],
                                   checks.REGRESSION_DENOMINATORS)
-    return _report("regression", grouping, group_table, overall_table, gaps(group_table), {}, notes, settings)
+    kept = group_table
+    if settings["exclude_small"]:
+        small = group_table["n"] < settings["min_group_size"]
+        kept = {k: np.where(small, np.nan, v) if k != "n" else v for k, v in group_table.items()}
+    return _report("regression", grouping, group_table, overall_table, gaps(kept), {}, notes, settings)
 
 
 def _numeric(values: Any, name: str) -> np.ndarray:

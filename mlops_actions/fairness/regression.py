@@ -1,5 +1,8 @@
 """Regression models: per-group MAE, RMSE and mean prediction from per-group sums, and their gaps.
 
+Each group's MAE carries a 95% normal (CLT) interval, ``mae ± 1.96·sd(|error|)/√n`` with
+``sd(|error|)² = mse − mae²``: both moments come from the sums already taken, so it costs nothing.
+
 Sums come from ``np.bincount`` with weights (one pass per statistic). They match scikit-learn's
 ``mean_absolute_error`` / ``root_mean_squared_error`` and fairlearn's ``mean_prediction`` to rounding
 (sequential versus pairwise summation: about 1e-16 relative per row).
@@ -11,6 +14,7 @@ import numpy as np
 
 from mlops_actions.fairness.counts import group_sums
 from mlops_actions.fairness.disparities import _quiet
+from mlops_actions.fairness.rates import Z95
 
 REGRESSION_METRICS = ("mae", "rmse", "mean_prediction")
 
@@ -32,10 +36,14 @@ def regression_table(sums: np.ndarray) -> dict[str, np.ndarray]:
     n = sums[..., 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         mae, mse, mean_pred = (np.where(n > 0, sums[..., i] / n, np.nan) for i in (1, 2, 3))
-    return {"n": n.astype(np.int64), "mae": mae, "rmse": np.sqrt(mse), "mean_prediction": mean_pred}
+        half = Z95 * np.sqrt(np.maximum(mse - mae * mae, 0.0) / n)  # sd of |error| is sqrt(mse - mae²)
+    lower = np.where(n > 1, np.maximum(mae - half, 0.0), np.nan)
+    upper = np.where(n > 1, mae + half, np.nan)
+    return {"n": n.astype(np.int64), "mae": mae, "mae_lower": lower, "mae_upper": upper, "rmse": np.sqrt(mse),
+            "mean_prediction": mean_pred}
 
 
 def gaps(groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """max − min over groups of each metric (empty groups skipped), keyed ``<metric>_gap``."""
-    return {f"{m}_gap": _quiet(np.nanmax, groups[m], axis=-1) - _quiet(np.nanmin, groups[m], axis=-1)
+    """max − min over groups of each metric (empty groups skipped), keyed ``<metric>_difference``."""
+    return {f"{m}_difference": _quiet(np.nanmax, groups[m], axis=-1) - _quiet(np.nanmin, groups[m], axis=-1)
             for m in REGRESSION_METRICS}

@@ -68,7 +68,8 @@ def _heading(report: FairnessReport, title: str) -> str:
     control = ", ".join(md_cell(name) for name in report.control_features)
     head = f"### {md_cell(title)} by {features}" + (f" (within each {control})" if control else "")
     if report.task == "regression":
-        return head + "\n\nRegression errors per group; gaps are max − min over groups."
+        return head + ("\n\nRegression errors per group (MAE with its 95% normal interval in brackets); "
+                       "differences are max − min over groups.")
     return (f"{head}\n\nPositive label: {md_code(report.settings.get('pos_label'))} · "
             "95% Wilson intervals in brackets · a rate with a zero denominator is n/a")
 
@@ -93,7 +94,8 @@ def _metric_cells(report: FairnessReport, row: Any, columns: tuple, extra: list[
     counts = [str(int(row["n"]))] + [str(int(row[c])) for c in extra]
     if report.task == "classification":
         return counts + [with_interval(row, rate) for rate, _ in columns]
-    return counts + [fmt(row[metric]) for metric, _ in columns]
+    return counts + [with_interval(row, metric) if f"{metric}_lower" in row else fmt(row[metric])
+                     for metric, _ in columns]
 
 
 def _overall_rows(report: FairnessReport, width: int, columns: tuple, extra: list[str]) -> list[list[str]]:
@@ -128,13 +130,13 @@ def _disparity_table(report: FairnessReport) -> str:
 
 
 def _gap_table(report: FairnessReport) -> str:
-    rows = [[label, fmt(report.summary[f"{metric}_gap"])] for metric, label in REGRESSION_COLUMNS]
-    return tabulate(rows, headers=["gap (max − min)", "value"], tablefmt="github", disable_numparse=True)
+    rows = [[f"{metric}_difference", fmt(report.summary[f"{metric}_difference"])] for metric, _ in REGRESSION_COLUMNS]
+    return tabulate(rows, headers=["difference (max − min)", "value"], tablefmt="github", disable_numparse=True)
 
 
 def _strata_table(report: FairnessReport) -> str:
     keys = [key for _, key in DISPARITIES[::2]] if report.task == "classification" else \
-        [f"{m}_gap" for m, _ in REGRESSION_COLUMNS]
+        [f"{m}_difference" for m, _ in REGRESSION_COLUMNS]
     headers = ["stratum", *[k.replace("_", " ") for k in keys]]
     rows = [[md_cell(label)] + [fmt(values[k]) for k in keys]
             for label, values in report.summary_by_stratum.items()]

@@ -1,8 +1,10 @@
 """The model's metrics on current data (labels + predictions) versus the metrics in its version record.
 
-Only metrics computable from labels and predicted values are computed (``roc_auc`` and ``log_loss`` need
-probabilities and are listed as skipped). Binary classification uses the spec's ``positive_label`` for
-precision, recall and F1; multi-class uses their macro average. Labels and predictions are compared as
+Metrics from labels and predicted values always; ``roc_auc`` and ``log_loss`` when current data carries
+probabilities: a ``probability`` column (a binary model's positive class) or one ``probability_<class>``
+column per class; else they are listed as skipped. Binary classification uses the spec's
+``positive_label`` (else the last class in sorted order, as train does) for precision, recall, F1 and the
+probability column; multi-class uses their macro average. Labels and predictions are compared as
 text for classification (``1`` and ``"1"`` are one class) and as numbers for regression.
 """
 
@@ -18,6 +20,7 @@ from mlops_actions.errors import InputError
 
 FROM_LABELS = {"accuracy", "balanced_accuracy", "precision", "recall", "f1"}
 FROM_VALUES = {"mae", "rmse", "r2", "mape"}
+FROM_SCORES = {"roc_auc", "log_loss"}
 
 
 @dataclass(frozen=True)
@@ -42,16 +45,22 @@ class Performance:
 
 def evaluate(labels: pd.Series, predictions: pd.Series, *, task: str, metrics: Mapping[str, str],
              recorded: Mapping[str, object], positive_label: object, max_regression: float,
-             display: str) -> Performance:
+             display: str, scores: pd.DataFrame | None = None) -> Performance:
     """Each computable metric of ``metrics`` on the rows with both a label and a prediction."""
     keep = labels.notna().to_numpy() & predictions.notna().to_numpy()
+    if scores is not None:
+        keep &= scores.notna().all(axis=1).to_numpy()
     y_true, y_pred = _values(labels[keep], predictions[keep], task, display)
     computable = FROM_LABELS if task == "classification" else FROM_VALUES
+    if scores is not None and task == "classification":
+        computable = computable | FROM_SCORES
     changes = []
     for name, direction in metrics.items():
         if name in computable and y_true.size:
-            value = _metric(name, y_true, y_pred, positive_label)
-            changes.append(_change(name, direction, value, recorded.get(name), max_regression))
+            value = (_score_metric(name, y_true, scores[keep], positive_label, display) if name in FROM_SCORES
+                     else _metric(name, y_true, y_pred, positive_label))
+            if value is not None:
+                changes.append(_change(name, direction, value, recorded.get(name), max_regression))
     skipped = tuple(name for name in metrics if name not in computable)
     return Performance(tuple(changes), skipped, int(y_true.size))
 
@@ -92,3 +101,33 @@ def _averaging(y_true: np.ndarray, y_pred: np.ndarray, positive_label: object) -
     if len(classes) <= 2 and positive_label is not None and str(positive_label) in classes:
         return {"average": "binary", "pos_label": str(positive_label)}
     return {"average": "macro"}
+
+
+def _score_metric(name: str, y_true: np.ndarray, scores: pd.DataFrame, positive_label: object,
+                  display: str) -> float | None:
+    """ROC AUC or log loss from probability columns; None when the labels hold one class only."""
+    from sklearn import metrics as m
+
+    try:
+        probs = scores.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{display}: the probability column(s) must hold numbers") from None
+    if ((probs < 0) | (probs > 1)).any():
+        raise InputError(f"{display}: probabilities must lie between 0 and 1",
+                         hint="write the model's predict_proba output, not a score or a logit")
+    classes = sorted(set(y_true))
+    if len(classes) < 2:
+        return None
+    if list(scores.columns) == ["probability"]:
+        positive = str(positive_label) if positive_label is not None and str(positive_label) in classes \
+            else classes[-1]
+        truth, p = y_true == positive, probs[:, 0]
+        return float(m.roc_auc_score(truth, p) if name == "roc_auc" else m.log_loss(truth, p, labels=[False, True]))
+    order = [str(c).removeprefix("probability_") for c in scores.columns]
+    missing = [c for c in classes if c not in order]
+    if missing:
+        raise InputError(f"{display}: no probability column for class(es) {', '.join(map(repr, missing))}",
+                         hint="give one 'probability_<class>' column per class")
+    if name == "roc_auc":
+        return float(m.roc_auc_score(y_true, probs, multi_class="ovr", labels=order))
+    return float(m.log_loss(y_true, probs, labels=order))

@@ -52,3 +52,58 @@ def group_chart(title: str, metric: str, groups: Sequence[str], candidate: Seque
         lines.append(f"    line [{', '.join(_value(v) for v in list(baseline)[:MAX_GROUPS])}]")
     lines.append("```")
     return "\n".join(lines)
+
+
+MAX_POINTS = 50
+
+
+def line_chart(title: str, x_axis: str, y_axis: str, series: Sequence[Sequence[float | None]], *,
+               x_range: tuple[float, float] = (0.0, 1.0), y_range: tuple[float, float] | None = None,
+               x_labels: Sequence[str] | None = None) -> str:
+    """A fenced ``mermaid`` block of line series over a numeric axis (or ``x_labels``), ≤ ``MAX_POINTS``
+    each; an undefined point takes its nearest defined neighbour's value (the caption must say so)."""
+    lines = [_fill(list(s)[:MAX_POINTS]) for s in series if any(v is not None for v in s)]
+    low, high = y_range or _range([v for s in lines for v in s])
+    x = (f"[{', '.join(label(v) for v in list(x_labels)[:MAX_POINTS])}]" if x_labels is not None
+         else f"{x_range[0]:g} --> {x_range[1]:g}")
+    body = ["```mermaid", "xychart-beta", f"    title {label(title, 60)}", f"    x-axis {label(x_axis, 40)} {x}",
+            f"    y-axis {label(y_axis, 40)} {low:g} --> {high:g}"]
+    body += [f"    line [{', '.join(_value(v) for v in s)}]" for s in lines]
+    return "\n".join([*body, "```"])
+
+
+def bar_chart(title: str, y_axis: str, groups: Sequence[str], bars: Sequence[float | None],
+              lines: Sequence[Sequence[float | None]] = (), y_range: tuple[float, float] | None = None) -> str:
+    """Bars per group with optional line series (an interval's bounds, a baseline) over the same groups."""
+    groups, bars = list(groups)[:MAX_GROUPS], list(bars)[:MAX_GROUPS]
+    series = [_fill(list(s)[:MAX_GROUPS]) for s in lines if any(v is not None for v in s)]
+    low, high = y_range or _range([*(v for v in bars if v is not None), *(v for s in series for v in s)])
+    body = ["```mermaid", "xychart-beta", f"    title {label(title, 60)}",
+            f"    x-axis [{', '.join(label(g) for g in groups)}]",
+            f"    y-axis {label(y_axis, 40)} {low:g} --> {high:g}",
+            f"    bar [{', '.join(_value(v) for v in bars)}]"]
+    body += [f"    line [{', '.join(_value(v) for v in s)}]" for s in series]
+    return "\n".join([*body, "```"])
+
+
+def _fill(values: list[float | None]) -> list[float]:
+    """Each None replaced by the nearest defined value before it (else after it)."""
+    defined = [v for v in values if v is not None and math.isfinite(v)]
+    if not defined:
+        return [0.0] * len(values)
+    out, last = [], defined[0]
+    for v in values:
+        last = v if v is not None and math.isfinite(v) else last
+        out.append(last)
+    return out
+
+
+def _range(values: Sequence[float]) -> tuple[float, float]:
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return 0.0, 1.0
+    low, high = min(finite), max(finite)
+    if low >= 0 and high <= 1:
+        return 0.0, 1.0
+    pad = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
+    return float(f"{min(low - pad, 0) if low >= 0 else low - pad:.3g}"), float(f"{high + pad:.3g}")

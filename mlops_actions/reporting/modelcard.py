@@ -70,11 +70,19 @@ def _metrics(m: ModelReport) -> str:
 def _fairness(m: ModelReport) -> str:
     view = m.fairness
     if view is None:
+        if m.fairness_note:
+            return f"## Fairness\n\n_Not measured: {md_text(m.fairness_note)}._"
         return "## Fairness\n\n_No sensitive features in the spec: no fairness report._"
-    parts = ["## Fairness", "Groups by " + ", ".join(md_code(f, table=False) for f in view.features) + "."]
-    rows = [[md_cell(k), fmt.number(v)] for k, v in sorted(view.summary.items())]
+    parts = ["## Fairness", "Groups by " + ", ".join(md_code(f, table=False) for f in view.features)
+             + " (each on its own" + (", and the intersections asked for" if len(view.groupings) > len(view.features)
+                                      else "") + ")."]
+    rows = [[md_cell(k), fmt.number(v), fmt.interval(*view.summary_ci.get(k, (None, None)))]
+            for k, v in sorted(view.summary.items()) if "@" not in k]  # the worst over groupings and classes
     if rows:
-        parts.append(sections.table(("disparity", "value"), rows))
+        parts.append(sections.table(("disparity (worst)", "value", "95% interval"), rows))
+    if view.small_groups:
+        parts.append(f"Groups under {view.min_group_size} rows (▫, {fmt.plural(view.left_out_rows, 'row')}) are "
+                     "shown but left out of the disparities.")
     parts.extend(f"- ⚠️ {md_text(w)}" for w in view.warnings)
     parts.append(sections.groups(m))
     return "\n\n".join(p for p in parts if p)

@@ -1,11 +1,12 @@
 """The PR report: one Markdown document, verdict line first, then one part per model.
 
 Two variants: the PR comment (hidden marker on the first line, at most 65,536 characters) and the job
-summary (at most 1 MiB). When the document is too long it degrades in steps: long tables are collapsed to
-their first rows, then whole sections are cut, least important first (charts, per-group tables, what
-changed, fairness, metrics, reasons, gates, identity; then the promotion preview, compacted first), from
-the last model backwards, and a note says what was left out. The output depends only on the inputs: same
-inputs, same bytes.
+summary (at most 1 MiB). Each model shows its glance (≤ 25 lines: verdict, reasons, metric changes
+with intervals, gates that did not pass, fairness in one line) and folds the rest in ``<details>``. When the
+document is too long it degrades in steps: the folds lose their pictures and per-group tables, then whole
+folds are cut from the last model backwards, then glances (the overview table keeps every model's row),
+then the promotion preview (compacted first), and a note says what was left out. The output depends only
+on the inputs: same inputs, same bytes.
 """
 
 from __future__ import annotations
@@ -17,21 +18,18 @@ from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL, UNDEFINED, WARN, verdict_of
 from mlops_actions.registry.preview import PromotionPreview
 from mlops_actions.reporting import format as fmt
+from mlops_actions.reporting import glance, many, sections
 from mlops_actions.reporting import promotions as promo
-from mlops_actions.reporting import sections
 from mlops_actions.reporting.markdown import md_code, md_text
 
 MARKER_NAME = "mlops-actions:report"  # for the GitHub layer: upsert_comment(pr, body, MARKER_NAME)
 MARKER = f"<!-- {MARKER_NAME} -->"
 COMMENT_LIMIT = 65_536
+MANY_MODELS = 50  # more models than this: the comment summarises, the job summary has every model
 SUMMARY_LIMIT = 1024 * 1024
 NOTE_RESERVE = 800
-CUT_ORDER = ("chart", "groups", "changes", "fairness", "metrics", "why", "gates", "identity", "promotions",
-             "heading")
-_CUT_NAMES = {"chart": "charts", "groups": "per-group tables", "changes": "'what changed' sections",
-              "fairness": "fairness summaries", "metrics": "metric tables", "why": "retraining reasons",
-              "gates": "gate tables", "identity": "identity tables", "promotions": "promotion previews",
-              "heading": "model headings"}
+CUT_ORDER = ("more", "glance", "promotions")
+_CUT_NAMES = {"more": "folded details", "glance": "model summaries", "promotions": "promotion previews"}
 
 
 @dataclass(frozen=True)
@@ -73,8 +71,14 @@ def overall_verdict(models: Sequence[ModelReport], problems: Sequence[str] = (),
 
 
 def render_comment(models: Sequence[ModelReport], ctx: ReportContext, limit: int = COMMENT_LIMIT) -> str:
-    """The sticky PR comment: marker first, at most ``limit`` characters as GitHub counts them."""
-    return _fit(_blocks(models, ctx, marker=True), limit, github_length)
+    """The sticky PR comment: marker first, at most ``limit`` characters as GitHub counts them. With more
+    than ``MANY_MODELS`` models, or when every model's glance would not fit, it summarises: the models that
+    fail or warn and those that changed most, their glances, and where the full report is (the job
+    summary)."""
+    blocks = _blocks(models, ctx, marker=True)
+    glances = sum(github_length(b.text) + 2 for b in blocks if b.kind in ("marker", "overview", "glance"))
+    summarise = len(models) > MANY_MODELS or (len(models) > 1 and glances + NOTE_RESERVE > limit)
+    return _fit(_blocks(models, ctx, marker=True, summarise=True) if summarise else blocks, limit, github_length)
 
 
 def render_summary(models: Sequence[ModelReport], ctx: ReportContext, limit: int = SUMMARY_LIMIT) -> str:
@@ -82,14 +86,16 @@ def render_summary(models: Sequence[ModelReport], ctx: ReportContext, limit: int
     return _fit(_blocks(models, ctx, marker=False), limit, utf8_length)
 
 
-def _blocks(models: Sequence[ModelReport], ctx: ReportContext, *, marker: bool) -> list[Block]:
+def _blocks(models: Sequence[ModelReport], ctx: ReportContext, *, marker: bool,
+            summarise: bool = False) -> list[Block]:
     ordered = sorted(models, key=lambda m: m.name)
     head = headline(ordered, ctx)
-    blocks = [Block("marker", MARKER + "\n" + head if marker else head), Block("overview", overview(ordered, ctx))]
+    first = many.overview(ordered, ctx) if summarise else overview(ordered, ctx)
+    blocks = [Block("marker", MARKER + "\n" + head if marker else head), Block("overview", first)]
     if ctx.promotions is not None:
         blocks.append(Block("promotions", promo.promotions(ctx.promotions),
                             promo.promotions(ctx.promotions, compact=True)))
-    for m in ordered:
+    for m in (many.open_models(ordered) if summarise else ordered):
         blocks.extend(model_blocks(m))
     return blocks
 
@@ -139,23 +145,8 @@ def _gate_tally(m: ModelReport) -> str:
 
 
 def model_blocks(m: ModelReport) -> list[Block]:
-    renderers: list[tuple[str, Callable[[ModelReport], str]]] = [
-        ("heading", sections.heading), ("why", sections.why), ("changes", sections.changes),
-        ("metrics", sections.metrics), ("fairness", sections.fairness), ("groups", sections.groups),
-        ("chart", sections.chart), ("gates", sections.gates), ("identity", sections.identity)]
-    blocks = [Block(kind, render(m)) for kind, render in renderers]
-    return [_with_compact(b, m) for b in blocks if b.text]
-
-
-def _with_compact(block: Block, m: ModelReport) -> Block:
-    rows = len(m.fairness.rows) if m.fairness else 0
-    if block.kind == "groups" and rows > sections.COMPACT_ROWS:
-        return replace(block, compact=sections.groups(m, limit=sections.COMPACT_ROWS))
-    if block.kind == "fairness" and m.fairness is not None:
-        return replace(block, compact=sections.fairness(m, compact=True))
-    if block.kind == "gates" and m.gates.count("pass"):
-        return replace(block, compact=sections.gates(m, compact=True))
-    return block
+    """The glance (always shown) and the fold (compacted, then cut, when the document is too long)."""
+    return [Block("glance", glance.glance(m)), Block("more", glance.more(m), glance.more(m, compact=True))]
 
 
 def _join(blocks: Sequence[Block]) -> str:

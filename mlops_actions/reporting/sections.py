@@ -1,5 +1,10 @@
 """The sections of one model in the PR report, each rendered from a ``ModelReport`` into Markdown.
 
+A model's part opens with its *glance* (``glance``: at most ``GLANCE_LINES`` lines: the verdict, why it was
+retrained, the metric changes with their 95% intervals, the gates that did not pass, one line of fairness);
+everything else (``more``) is folded in one ``<details>``: what changed, every metric, the pictures, fairness
+by group, every gate and the identity.
+
 Everything that comes from users or data goes through ``md_text`` / ``md_cell`` / ``md_code``; numbers are
 formatted by ``reporting.format``. Tables are tabulate's ``github`` format with number parsing off (cells are
 already formatted text).
@@ -11,8 +16,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tabulate import tabulate
-
 from mlops_actions.evaluation.assess import FairnessView, GroupRow, ModelReport
 from mlops_actions.evaluation.baseline import BASE_REF, DEPLOYED, REGISTERED, Baseline
 from mlops_actions.evaluation.diff import DataDiff, MetricDiff
@@ -20,6 +23,7 @@ from mlops_actions.evaluation.gates import GateResult
 from mlops_actions.reporting import format as fmt
 from mlops_actions.reporting import mermaid
 from mlops_actions.reporting.markdown import md_cell, md_code, md_text
+from mlops_actions.reporting.tables import details, table
 
 DETAILS_ROWS = 8
 COMPACT_ROWS = 10
@@ -28,13 +32,7 @@ MAX_REASONS = 20
 MAX_VALUE = 80
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    return tabulate(rows, headers=list(headers), tablefmt="github", disable_numparse=True)
-
-
-def details(summary: str, body: str) -> str:
-    """A collapsed block; ``summary`` must be our own text (no user data)."""
-    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+__all__ = ["details", "table"]
 
 
 def maybe_details(summary: str, body: str, rows: int) -> str:
@@ -45,7 +43,8 @@ def heading(m: ModelReport) -> str:
     return f"### {fmt.verdict(m.verdict)} · model {md_code(m.name, table=False)}"
 
 
-def baseline_line(b: Baseline) -> str:
+
+def baseline_line(b: Baseline, *, notes: bool = True) -> str:
     name = md_code(f"{b.model}@{b.version}") if b.version else ""
     if b.kind == DEPLOYED:
         text = f"{name}, deployed to {md_code(b.environment, table=False)}"
@@ -55,8 +54,8 @@ def baseline_line(b: Baseline) -> str:
         text = "the model trained at the base ref" + (f" {md_code(b.ref, table=False)}" if b.ref else "")
     else:
         text = "none: **new model** (nothing to compare with)"
-    notes = "; ".join(md_text(n) for n in b.notes)
-    return f"**Baseline:** {text}" + (f"  \n<sub>{notes}</sub>" if notes else "")
+    why = "; ".join(md_text(n) for n in b.notes) if notes else ""
+    return f"**Baseline:** {text}" + (f"  \n<sub>{why}</sub>" if why else "")
 
 
 def why(m: ModelReport) -> str:
@@ -72,16 +71,37 @@ def why(m: ModelReport) -> str:
 
 
 def metrics(m: ModelReport) -> str:
+    """Every metric: baseline, candidate, change with its 95% interval, relative change, judgement."""
     if not m.metrics:
         return "#### Metrics\n\n_no metrics reported_"
-    rows = [_metric_row(d) for d in m.metrics]
-    head = ("metric", "better", "baseline", "candidate", "change", "relative", "")
-    return "#### Metrics (held-out split) vs baseline\n\n" + table(head, rows)
+    rows = [[*metric_cells(d), fmt.signed_percent(d.relative)] for d in m.metrics]
+    head = ("metric", "better", "baseline", "candidate", "change [95% interval]", "", "relative")
+    return "#### Metrics (held-out split) vs baseline\n\n" + table(head, rows) + _interval_note(m)
 
 
-def _metric_row(d: MetricDiff) -> list[str]:
-    return [md_cell(d.name), d.direction, fmt.number(d.old), fmt.number(d.new), fmt.signed(d.delta),
-            fmt.signed_percent(d.relative), fmt.arrow(d.change)]
+def metric_cells(d: MetricDiff) -> list[str]:
+    change = fmt.signed(d.delta)
+    if d.interval is not None:
+        change += f" {fmt.interval(d.interval.low, d.interval.high)}"
+    judged = "≈ within noise" if d.within_noise and d.change in ("better", "worse") else fmt.arrow(d.change)
+    return [md_cell(d.name), d.direction, fmt.number(d.old), fmt.number(d.new), change, judged]
+
+
+INTERVAL_WORDS = {
+    "paired": "paired bootstrap: the baseline was evaluated on the same held-out rows",
+    "unpaired": "unpaired bootstrap: the baseline was evaluated on other rows",
+    "assumed": "the baseline's held-out predictions are not available, so its spread is taken to be the "
+               "candidate's (scaled by its rows)",
+}
+
+
+def _interval_note(m: ModelReport) -> str:
+    methods = sorted({d.interval.method for d in m.metrics if d.interval is not None})
+    if not methods:
+        return ""
+    how = "; ".join(INTERVAL_WORDS.get(x, x) for x in methods)
+    return (f"\n\n<sub>95% intervals of the change: {md_text(how)}; 1,000 replicates over 1,000 seeded blocks "
+            "of rows (seed 0). ≈ within noise: the interval contains 0.</sub>")
 
 
 def _value(value: Any) -> str:
@@ -138,33 +158,71 @@ def fairness(m: ModelReport, *, compact: bool = False) -> str:
     view = m.fairness
     if view is None and not m.fairness_changes:
         return "#### Fairness\n\n" + _no_fairness(m)
-    parts = ["#### Fairness", _groups_by(view), _disparities(m, compact), _warnings(view, compact)]
+    parts = ["#### Fairness", _groups_by(view), _disparities(m, compact), _left_out(view), _warnings(view, compact)]
     return "\n\n".join(p for p in parts if p)
 
 
 def _no_fairness(m: ModelReport) -> str:
     if m.spec is not None and not m.spec.data.sensitive:
         return "_No sensitive features in the spec: no fairness report._"
+    if m.fairness_note:
+        return f"_Fairness was not measured: {md_text(m.fairness_note)}._"
     return "_Per-group fairness is not available (see the notes above)._"
 
 
 def _groups_by(view: FairnessView | None) -> str:
     if view is None or not view.features:
         return ""
-    return "Groups by " + ", ".join(md_code(f, table=False) for f in view.features) + "."
+    groupings = view.groupings or (view.features,)
+    shown = ", ".join(" × ".join(md_code(c, table=False) for c in g) for g in groupings)
+    classes = (" Classes measured one against the rest: " + ", ".join(md_code(c, table=False) for c in view.classes)
+               + ".") if view.classes else ""
+    return f"Groups by {shown} (each on its own unless joined by ×).{classes}"
+
+
+def _left_out(view: FairnessView | None) -> str:
+    if view is None or not view.small_groups:
+        return ""
+    return (f"▫ {fmt.plural(view.small_groups, 'group')} under {view.min_group_size} rows "
+            f"({fmt.plural(view.left_out_rows, 'row')}) shown but left out of disparities and gates.")
+
+
+MAIN_DISPARITIES = ("demographic_parity_difference", "demographic_parity_ratio", "equal_opportunity_difference",
+                    "equal_opportunity_ratio", "equalized_odds_difference", "equalized_odds_ratio",
+                    "mae_difference", "rmse_difference", "mean_prediction_difference")
 
 
 def _disparities(m: ModelReport, compact: bool) -> str:
-    ci = m.fairness.summary_ci if m.fairness is not None else {}
-    shown = [f for f in m.fairness_changes if not compact or "@" not in f.name]
-    rows = [[md_cell(f.name), fmt.number(f.old), fmt.number(f.new), fmt.interval(*ci.get(f.name, (None, None))),
-             fmt.signed(f.delta), fmt.arrow(f.change)] for f in shown]
+    """The main disparities (between groups, worst case): baseline, candidate with its interval, change,
+    and (unless ``compact``) the value within each grouping and class."""
+    view = m.fairness
+    ci = view.summary_ci if view is not None else {}
+    changes = {f.name: f for f in m.fairness_changes}
+    names = [n for n in MAIN_DISPARITIES if n in changes]
+    parts = [] if compact or view is None else _parts(view, names)
+    rows = [[md_cell(n), fmt.number(changes[n].old), f"{fmt.number(changes[n].new)} "
+             f"{fmt.interval(*ci.get(n, (None, None)))}", fmt.signed(changes[n].delta), fmt.arrow(changes[n].change),
+             *(fmt.number(view.summary.get(n + p)) for p in parts)] for n in names]  # type: ignore[union-attr]
     if not rows:
         return ""
-    body = table(("disparity", "baseline", "candidate", "95% interval", "change", ""), rows)
-    if len(shown) < len(m.fairness_changes):
-        body += f"\n\n_{len(m.fairness_changes) - len(shown)} more (to overall, mean) in the job summary._"
-    return maybe_details(f"Disparities: {len(rows)}", body, len(rows))
+    head = ("disparity (worst)", "baseline", "candidate [95% interval]", "change", "",
+            *(md_cell(p.replace("@by=", "by ").replace("@class=", "class ").replace("×", " × ")) for p in parts))
+    note = ("<sub>Between groups, worst case (fairlearn's defaults): the worst over the groupings"
+            f"{' and classes' if view is not None and view.classes else ''}. Intervals: basic bootstrap over "
+            "1,000 redraws of the per-group counts (seed 0). Each group against everyone (`@to_overall`) and the "
+            "mean of TPR and FPR gaps (`@mean`) are in fairness.json and the gates.</sub>")
+    return table(head, rows) + "\n\n" + note
+
+
+def _parts(view: FairnessView, names: Sequence[str]) -> list[str]:
+    """The suffixes of the per-grouping (and per-class) values, in the order they appear."""
+    found: dict[str, None] = {}
+    for key in view.summary:
+        name, sep, suffix = key.partition("@")
+        if sep and name in names and not suffix.startswith(("to_overall", "mean")):
+            found.setdefault("@" + suffix, None)
+    order = {"@by=" + "×".join(g): i for i, g in enumerate(view.groupings)}
+    return sorted(found, key=lambda s: (s.split("@by=")[0], order.get("@by=" + s.split("@by=")[-1], len(order))))
 
 
 def _warnings(view: FairnessView | None, compact: bool) -> str:
@@ -174,11 +232,11 @@ def _warnings(view: FairnessView | None, compact: bool) -> str:
     lines = [f"- ⚠️ {md_text(fmt.clip(w, 300))}" for w in shown]
     if len(shown) < len(view.warnings):
         lines.append(f"- … and {len(view.warnings) - len(shown)} more warnings in the job summary")
-    return maybe_details(f"Warnings: {len(view.warnings)}", "\n".join(lines), len(lines))
+    return "\n".join(lines)
 
 
 def groups(m: ModelReport, limit: int | None = None) -> str:
-    """The per-group table with intervals, collapsed; ``limit`` keeps the first rows only (compact form)."""
+    """The per-group table (▫ marks groups under the minimum); ``limit`` keeps the first rows only."""
     view = m.fairness
     if view is None or not view.rows:
         return ""
@@ -187,15 +245,28 @@ def groups(m: ModelReport, limit: int | None = None) -> str:
     if len(shown) < len(view.rows):
         body += f"\n\n_… {len(view.rows) - len(shown)} more groups left out to fit the comment; " \
                 "the job summary has them all._"
-    return details(f"Per group: {fmt.plural(len(view.rows), 'group')}, 95% intervals", body)
+    if view.empty:
+        body += f"\n\n_{fmt.plural(view.empty, 'empty intersection')} (no rows) not shown._"
+    return f"**Per group** ({fmt.plural(len(view.rows), 'group')}){_caption(view)}\n\n{body}"
+
+
+def _caption(view: FairnessView) -> str:
+    if not any(r.intervals for r in view.rows):
+        return ""
+    return ": MAE with its 95% normal interval" if "mae" in view.columns else ": rates with 95% Wilson intervals"
 
 
 def _group_headers(view: FairnessView) -> list[str]:
-    return [*(md_cell(fmt.clip(f)) for f in view.features), "n", *(md_cell(fmt.clip(c)) for c in view.columns)]
+    target = ["class"] if view.classes else []
+    return [*target, "group", "n", *(md_cell(fmt.clip(c)) for c in view.columns)]
 
 
 def _group_row(view: FairnessView, row: GroupRow) -> list[str]:
-    cells = [md_cell(fmt.clip(g)) for g in row.group] + [fmt.number(row.n, 12)]
+    target = [md_cell(fmt.clip(row.target))] if view.classes else []
+    names = row.by or view.features
+    group = ", ".join(f"{md_cell(fmt.clip(n, 40))}: {md_cell(fmt.clip(v, 60))}"
+                      for n, v in zip(names, row.group, strict=False))
+    cells = [*target, group or md_cell(" / ".join(row.group)), fmt.number(row.n, 12) + (" ▫" if row.small else "")]
     for col in view.columns:
         value = fmt.number(row.values.get(col), 3)
         low, high = row.intervals.get(col, (None, None))
@@ -204,17 +275,26 @@ def _group_row(view: FairnessView, row: GroupRow) -> list[str]:
 
 
 def chart(m: ModelReport) -> str:
+    """One chart of the chart metric per group with its interval; groups under the minimum left out."""
     view = m.fairness
     if view is None or not view.rows or not view.chart_metric:
         return ""
     metric = view.chart_metric
-    names = [" / ".join(r.group) for r in view.rows]
-    values = [r.values.get(metric) for r in view.rows]
-    base = [m.baseline_groups.get(r.group) for r in view.rows] if m.baseline_groups else None
-    legend = "bars: candidate" + ("; line: baseline" if base else "")
-    more = f", first {mermaid.MAX_GROUPS} of {len(names)} groups" if len(names) > mermaid.MAX_GROUPS else ""
+    rows = [r for r in view.rows if not r.small]
+    if not rows:
+        return ""
+    names = [r.label(view.features) for r in rows]
+    values = [r.values.get(metric) for r in rows]
+    lines = [[r.intervals.get(metric, (None, None))[0] for r in rows],
+             [r.intervals.get(metric, (None, None))[1] for r in rows]]
+    base = [m.baseline_groups.get(n) for n in names] if m.baseline_groups else None
+    legend = "bars: candidate; lines: 95% interval low, high" + ("; last line: baseline" if base else "")
+    more = f"; first {mermaid.MAX_GROUPS} of {len(names)} groups" if len(names) > mermaid.MAX_GROUPS else ""
+    small = f"; {fmt.plural(view.small_groups, 'group')} under {view.min_group_size} rows left out" \
+        if view.small_groups else ""
     title = f"{metric} by group"
-    return f"<sub>{md_text(title)} ({legend}{more})</sub>\n\n" + mermaid.group_chart(title, metric, names, values, base)
+    return (f"<sub>{md_text(title)} ({legend}{more}{small})</sub>\n\n"
+            + mermaid.bar_chart(title, metric, names, values, [*lines, *([base] if base else [])]))
 
 
 def gates(m: ModelReport, *, compact: bool = False) -> str:
@@ -227,13 +307,20 @@ def gates(m: ModelReport, *, compact: bool = False) -> str:
     parts = ["#### Gates", table(head, [_gate_row(r) for r in shown]) if shown else ""]
     if passed:
         which = f"all {fmt.plural(passed, 'gate')}" if not shown else fmt.plural(passed, "other gate")
-        parts.append(f"✅ {which} passed (details in the job summary).")
+        parts.append(f"✅ {which} passed.")
     return "\n\n".join(p for p in parts if p)
 
 
 def _gate_row(r: GateResult) -> list[str]:
     return [md_cell(r.label), r.bound, f"{r.gate.source} ({r.gate.action})", fmt.number(r.value),
-            fmt.number(r.threshold), fmt.number(r.baseline), fmt.verdict(r.status), md_cell(r.message)]
+            fmt.number(r.threshold), fmt.number(r.baseline), status(r), md_cell(r.message)]
+
+
+def status(r: GateResult) -> str:
+    """``❌ fail``; an undefined value shows what it counts as: ``❔ undefined → ❌ fail``."""
+    if r.status == "undefined" and r.counts_as:
+        return f"❔ undefined → {fmt.verdict(r.effect)}"
+    return fmt.verdict(r.status)
 
 
 def identity(m: ModelReport) -> str:

@@ -47,6 +47,7 @@ from mlops_actions.writing import writing
 METRICS_FILE = "metrics.json"
 FAIRNESS_FILE = "fairness.json"
 PREDICTIONS_FILE = "predictions.parquet"
+EVALUATION_FILE = "evaluation.json"
 RECORD_FILE = "record.json"
 Stage = Callable[[str], AbstractContextManager[None]]
 
@@ -106,7 +107,7 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
     with timer("evaluate", f"{spec.name}: evaluate on {len(split.test)} held-out rows"):
         preds = thresholded(builder.predict(dataset, split), spec, places)
         result = compute_metrics(root, spec, preds, places)
-        fairness, fairness_doc = fairness_summary(spec, dataset, split, preds)
+        fairness, fairness_doc, fairness_note = fairness_summary(spec, policy, dataset, split, preds)
     with timer("artifact", f"{spec.name}: save the model ({builder.artifact_kind})"):
         artifact = builder.save(dataset, split)
     files = {
@@ -116,12 +117,13 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
     }
     if fairness_doc is not None:  # aggregates only: what the report needs when predictions stay in the job
         files[FAIRNESS_FILE] = _json_bytes(fairness_doc)
+    files[EVALUATION_FILE] = evaluation_json(spec, dataset, split, preds)
     record = build_record(spec, fingerprint, dataset, split, artifact, builder.params(), result, fairness,
                           timer.timings, extra=build_fields(root, spec, code))
     files[RECORD_FILE] = _json_bytes(record)
     with timer("write", f"{spec.name}: write outputs"):
         folder = write_atomically(out_dir, spec.name, files)
-    skipped = (FAIRNESS_SKIPPED,) if fairness is None and spec.data.sensitive else ()
+    skipped = (f"fairness: not measured: {fairness_note}",) if fairness_note else ()
     notes = (*dataset.notes, *split.notes, *fit_notes, *result.notes, *skipped)
     return TrainResult(spec.name, folder, artifact.sha256, result.values, record, notes, artifact.file)
 
@@ -289,31 +291,36 @@ def _check_round_trip(artifact: Artifact, predicted: np.ndarray | None, X: pd.Da
 
 # --- fairness ---------------------------------------------------------------------------------------
 
-_RENAMED = {"mae_gap": "mae_difference", "rmse_gap": "rmse_difference"}
+def fairness_summary(spec: ModelSpec, policy: Policy, dataset: Dataset, split: Split, preds: Predictions,
+                     ) -> tuple[dict[str, float | None] | None, dict[str, Any] | None, str | None]:
+    """The record's disparities, the report's fairness view as JSON (aggregates only, never rows), and why
+    fairness was not measured (a multi-class target naming no class), as ``evaluation.fairness_measure``
+    decides for the report too."""
+    from mlops_actions.evaluation.fairness_measure import Settings, measure, record_summary
+    from mlops_actions.evaluation.fairness_view import view_to_dict
+
+    settings = Settings.of(spec, policy.min_group_size)
+    measured = measure(preds.y_true, preds.y_pred, dataset.groups.iloc[split.test], settings, spec.task)
+    if measured.view is None:
+        return None, None, measured.note
+    summary = {k: _finite(v) for k, v in sorted((record_summary(measured.view) or {}).items())}
+    return summary, view_to_dict(measured.view), None
 
 
-FAIRNESS_SKIPPED = ("fairness: not computed: the target has more than two classes and no data.positive_label "
-                    "(set it to measure one class against the rest)")
+def evaluation_json(spec: ModelSpec, dataset: Dataset, split: Split, preds: Predictions) -> bytes:
+    """Metric bootstrap replicates and the report's pictures (aggregates only), as the report computes them."""
+    from mlops_actions.evaluation.heldout import of_frame
+    from mlops_actions.evaluation.results import threshold_of
 
-
-def fairness_summary(spec: ModelSpec, dataset: Dataset, split: Split,
-                     preds: Predictions) -> tuple[dict[str, float | None] | None, dict[str, Any] | None]:
-    """Between-groups disparities over the sensitive columns, and the whole report as JSON (per-group
-    aggregates with intervals, never rows); (None, None) when there is nothing to measure (no sensitive
-    column, or a multiclass target without a positive label)."""
-    if not spec.data.sensitive or (spec.task == "classification" and preds.pos_label is None):
-        return None, None
-    from mlops_actions.fairness import evaluate
-
-    groups = dataset.groups.iloc[split.test]
-    control = groups[list(spec.data.control)] if spec.data.control else None
-    report = evaluate(preds.y_true, preds.y_pred, groups[list(spec.data.sensitive)],
-                      pos_label=preds.pos_label, control_features=control, task=spec.task)
-    summary = {_RENAMED.get(k, k): _finite(v) for k, v in sorted(report.summary.items()) if "@" not in k}
-    return summary, report.to_dict()
+    frame = predictions_frame(spec, dataset, split, preds)
+    found = of_frame(frame, spec.task, list(spec.metrics), positive_label=spec.data.positive_label,
+                     threshold=threshold_of(spec))
+    return _json_bytes(found.as_dict())
 
 
 def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
     number = float(value)
     return number if math.isfinite(number) else None
 
