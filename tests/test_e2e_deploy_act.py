@@ -42,6 +42,7 @@ def _queued_staging(root: Path, stack: contextlib.ExitStack) -> d.Story:
     for team, member in (("ml-team", d.LEAD_A), ("ml-leads", d.LEAD_A), ("ml-leads", d.LEAD_B)):
         story.gh.add_team_member("your-org", team, member)
     d._pull_request(story)
+    d._second_push(story)
     d._approve_and_merge(story)
     story.git("checkout", "-q", "-b", "promote", "main")
     (root / "environments/staging.yaml").write_text("arrests: v1\n", encoding="utf-8")

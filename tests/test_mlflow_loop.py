@@ -181,14 +181,15 @@ def loop(mlflow_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         patch.setenv("HOME", str(scratch))
         story = _start(scratch / "repo", stack)
         run = Loop(story, story.gh, mlflow_server, scratch)
-        d._pull_request(story)  # PR #1: C 1.0 -> 0.5, trained (a run), reported
+        d._pull_request(story)  # PR #1: colour as a feature, trained (a run), reported
+        d._second_push(story)  # balanced weights back, C 1.0 -> 0.25: the report passes
         d._approve_and_merge(story)  # main trains (a run) and registers arrests@v1 (registry version 1)
         run.predictions_v1 = scratch / "predictions-v1.parquet"
         shutil.copy(story.root / "mlops-out/arrests/predictions.parquet", run.predictions_v1)
         _promote(story, "staging", "v1", (d.LEAD_A,), status="queued")
         run.ship_codes["staging-v1"] = _ship(run, "staging", SHIP_OK)
         run.snapshot("staging v1")
-        _retrain(story, "retrain-2", "C: 0.5", "C: 0.1")  # arrests@v2
+        _retrain(story, "retrain-2", "C: 0.25", "C: 0.1")  # arrests@v2
         _promote(story, "staging", "v2", (d.LEAD_A,))
         run.snapshot("staging v2")
         _promote(story, "staging", "v1", (d.LEAD_A,))  # the rollback
@@ -213,7 +214,7 @@ def test_train_logs_a_run_per_training(loop: Loop) -> None:
     ours = [r for r in runs if r.data.tags.get("mlops.fingerprint") == record["fingerprint"]]
     assert ours, "the training of v1 on main logged no run"
     run = next(r for r in ours if r.data.tags.get("mlops.git_sha") == record["commit"])
-    assert run.data.params["C"] == "0.5" and run.data.params["estimator"] == "sklearn.linear_model.LogisticRegression"
+    assert run.data.params["C"] == "0.25" and run.data.params["estimator"] == "sklearn.linear_model.LogisticRegression"
     assert run.data.metrics["accuracy"] == pytest.approx(record["metrics"]["accuracy"])
     assert run.data.metrics["fairness.demographic_parity_difference"] == pytest.approx(
         record["fairness"]["demographic_parity_difference"])
