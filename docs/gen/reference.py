@@ -32,8 +32,8 @@ def inline(text: str) -> str:
     parts = " ".join(str(text).split()).split("`")
     out = []
     for i, part in enumerate(parts):
-        if i % 2:  # inside a code span: only the pipe would end the cell
-            out.append("`" + part.replace("|", "\\|") + "`")
+        if i % 2:  # a code span: kept as written (Python-Markdown's tables do not split cells inside one)
+            out.append("`" + part + "`")
         else:
             out.append(part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                        .replace("|", "\\|").replace("*", "\\*"))
@@ -41,7 +41,7 @@ def inline(text: str) -> str:
 
 
 def code(text: object) -> str:
-    value = str(text).replace("|", "\\|")
+    value = json.dumps(text) if isinstance(text, bool) else str(text)  # YAML's and JSON's spelling: true, false
     fence = "``" if "`" in value else "`"
     return f"{fence}{value}{fence}" if value else '`""`'
 
@@ -81,7 +81,7 @@ def _option_rows(parser: argparse.ArgumentParser, prog: str) -> list[tuple[str, 
         if action.option_strings and action.nargs != 0:
             name += " " + formatter._format_args(action, action.metavar or action.dest.upper())
         text = formatter._expand_help(action) if action.help else ""
-        if action.choices and not isinstance(action.choices, dict):
+        if action.choices and action.metavar and not isinstance(action.choices, dict):
             text += " (one of: " + ", ".join(f"`{c}`" for c in action.choices) + ")"
         rows.append((code(name), inline(text)))
     return rows
@@ -237,21 +237,19 @@ def action_doc() -> dict[str, Any]:
     return _yaml(ROOT / "action.yml")
 
 
-def _workflow_rows(call: dict[str, Any]) -> tuple[str, str, str]:
-    def names(block: dict[str, Any] | None, defaults: bool) -> str:
-        if not block:
-            return ""
-        cells = []
-        for key, spec in block.items():
-            spec = spec or {}
-            cell = f"`{key}`"
-            if spec.get("required"):
-                cell += " (required)"
-            elif defaults and "default" in spec:
-                cell += f" ({code(spec['default'])})"
-            cells.append(cell)
-        return ", ".join(cells)
-    return names(call.get("inputs"), True), names(call.get("secrets"), False), names(call.get("outputs"), False)
+def _workflow_section(name: str, call: dict[str, Any]) -> str:
+    out = [f"\n### `{name}`\n\n"]
+    inputs = [(code(key), str((spec or {}).get("type", "")), "yes" if (spec or {}).get("required") else "",
+               code((spec or {}).get("default", "")) if "default" in (spec or {}) else "",
+               inline((spec or {}).get("description", ""))) for key, spec in (call.get("inputs") or {}).items()]
+    if inputs:
+        out.append(table(("input", "type", "required", "default", "meaning"), inputs))
+    for block, title in (("secrets", "secret"), ("outputs", "output")):
+        entries = (call.get(block) or {}).items()
+        rows = [(code(key), inline((spec or {}).get("description", ""))) for key, spec in entries]
+        if rows:
+            out.append("\n" + table((title, "meaning"), rows))
+    return "".join(out)
 
 
 def action_page() -> str:
@@ -265,14 +263,12 @@ def action_page() -> str:
            "## Inputs\n\n", table(("input", "required", "default", "meaning"), inputs),
            "\n## Outputs\n\n", table(("output", "meaning"), outputs),
            "\n## Reusable workflows\n\nCalled with `uses: mlops-actions/mlops-actions/.github/workflows/NAME@v1`; "
-           "the inputs go under `with:` (defaults in parentheses), the secrets under `secrets:`.\n\n"]
-    rows = []
+           "the inputs go under `with:`, the secrets under `secrets:`.\n"]
     for path in sorted((ROOT / ".github" / "workflows").glob("mlops-*.yml")):
         on = _yaml(path).get("on") or {}
         call = on.get("workflow_call") if isinstance(on, dict) else None
         if isinstance(call, dict):
-            rows.append((f"`{path.name}`", *_workflow_rows(call)))
-    out.append(table(("workflow", "inputs", "secrets", "outputs"), rows))
+            out.append(_workflow_section(path.name, call))
     return "".join(out)
 
 

@@ -1,0 +1,153 @@
+"""The documentation site: it builds with --strict (no broken link or anchor), offline, and its generated
+reference names every command and option, every action input and output and every schema key."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from ruamel.yaml import YAML
+
+from mlops_actions.cli import build_parser
+
+README_LIMIT = 25 * 1024
+
+
+def build_site(root: Path, site: Path) -> None:
+    """``mkdocs build --strict`` in this process, so the test's network guard covers it."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = load_config(config_file=str(root / "mkdocs.yml"), strict=True, site_dir=str(site))
+    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    build(config)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    build_site(REPO, out)
+    return out
+
+
+def page(site: Path, uri: str) -> str:
+    return (site / uri / "index.html").read_text(encoding="utf-8")
+
+
+def codes(text: str) -> set[str]:
+    """The text of every <code> element of a page."""
+    return {html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<code[^>]*>(.*?)</code>", text, re.S)}
+
+
+def yaml(path: Path) -> dict:
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
+def test_the_site_builds_strictly_offline(site: Path) -> None:
+    for uri in ("", "convention", "commands", "reference/cli", "reference/action", "reference/schemas/model-spec"):
+        assert (site / uri / "index.html").is_file(), uri
+
+
+def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ("mkdocs.yml", "README.md", "action.yml"):
+        shutil.copy(REPO / name, root / name)
+    for folder in ("docs", "schemas", ".github/workflows"):
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    faq = root / "docs" / "mlflow.md"
+    faq.write_text(faq.read_text() + "\nSee [the missing part](convention.md#no-such-section).\n")
+    from mkdocs.exceptions import Abort
+
+    with pytest.raises(Abort, match="strict mode"):
+        build_site(root, tmp_path / "site")
+
+
+def test_the_home_page_is_the_readme(site: Path) -> None:
+    home = page(site, "")
+    assert 'id="quick-start"' in home and 'id="permissions"' in home
+    assert 'href="convention/' in home  # README links into docs/ are links within the site
+
+
+def test_the_readme_is_what_a_newcomer_needs() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(text.encode()) < README_LIMIT, f"README is {len(text.encode())} bytes; move reference into docs/"
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    for needed in ("Quick start", "Adding the action to a repository", "Permissions", "Architecture", "Documentation"):
+        assert needed in headings
+
+
+def test_readme_links_to_files_resolve() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    targets = [t.split("#", 1)[0] for t in re.findall(r"\]\(([^)#][^)]*)\)", text) if "://" not in t]
+    assert targets, "the README links to the docs pages"
+    missing = [t for t in targets if not (REPO / t).exists()]
+    assert missing == []
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def test_every_command_and_option_is_in_the_cli_reference(site: Path) -> None:
+    text = page(site, "reference/cli")
+    options = {part.split(" ")[0] for c in codes(text) for part in c.split(", ")}
+    missing = []
+    for name, sub in _commands(build_parser()).items():
+        if f'id="{name}"' not in text:
+            missing.append(name)
+        missing += [f"{name} {o}" for a in sub._actions for o in a.option_strings
+                    if o not in ("-h", "--help") and o not in options]
+        missing += [f"{name} {a.metavar or a.dest}" for a in sub._actions
+                    if not a.option_strings and (a.metavar or a.dest) not in options]
+    assert missing == []
+
+
+def test_every_command_has_a_section_in_the_commands_guide(site: Path) -> None:
+    text = page(site, "commands")
+    assert [n for n in _commands(build_parser()) if f'id="{n}"' not in text] == []
+
+
+def test_every_action_input_and_output_is_documented(site: Path) -> None:
+    documented = codes(page(site, "reference/action"))
+    action = yaml(REPO / "action.yml")
+    names = [*action["inputs"], *action["outputs"]]
+    for path in sorted((REPO / ".github" / "workflows").glob("mlops-*.yml")):
+        call = (yaml(path).get("on") or {}).get("workflow_call") or {}
+        names += [*(call.get("inputs") or {}), *(call.get("secrets") or {}), *(call.get("outputs") or {})]
+        assert path.name in documented
+    assert [n for n in names if n not in documented] == []
+
+
+def _property_names(node: object) -> set[str]:
+    """Every key declared under any `properties` of a schema, wherever it sits ($defs, branches, items)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                found |= set(value)
+            found |= _property_names(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _property_names(item)
+    return found
+
+
+@pytest.mark.parametrize("schema", sorted(p.name for p in (REPO / "schemas").glob("*.schema.json")))
+def test_every_schema_key_is_documented(site: Path, schema: str) -> None:
+    name = schema.removesuffix(".schema.json")
+    documented = codes(page(site, f"reference/schemas/{name}"))
+    leaves = {re.split(r"[.\[]", c.replace("[]", ""))[-1] for c in documented} | {
+        c.rsplit(".", 1)[-1] for c in documented}
+    keys = _property_names(json.loads((REPO / "schemas" / schema).read_text(encoding="utf-8")))
+    assert sorted(keys - leaves) == []
