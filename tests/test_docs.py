@@ -118,6 +118,20 @@ def test_every_command_has_a_section_in_the_commands_guide(site: Path) -> None:
     assert [n for n in _commands(build_parser()) if f'id="{n}"' not in text] == []
 
 
+def test_the_commands_guide_shows_each_commands_real_options() -> None:
+    """The hand-written usage line under each command's heading names exactly the options its parser has."""
+    text = (REPO / "docs" / "commands.md").read_text(encoding="utf-8")
+    wrong = {}
+    for name, sub in _commands(build_parser()).items():
+        block = re.search(rf"^## {re.escape(name)}\n\n```\n(.*?)```", text, re.S | re.M)
+        assert block, f"docs/commands.md: no usage block right under '## {name}'"
+        shown = set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", block.group(1)))
+        real = {o for a in sub._actions for o in a.option_strings if o not in ("-h", "--help")}
+        if shown != real:
+            wrong[name] = {"not an option": sorted(shown - real), "not shown": sorted(real - shown)}
+    assert wrong == {}
+
+
 def test_every_action_input_and_output_is_documented(site: Path) -> None:
     documented = codes(page(site, "reference/action"))
     action = yaml(REPO / "action.yml")
