@@ -8,7 +8,6 @@ import html
 import json
 import logging
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -55,19 +54,22 @@ def test_the_site_builds_strictly_offline(site: Path) -> None:
         assert (site / uri / "index.html").is_file(), uri
 
 
-def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    root.mkdir()
-    for name in ("mkdocs.yml", "README.md", "action.yml"):
-        shutil.copy(REPO / name, root / name)
-    for folder in ("docs", "schemas", ".github/workflows"):
-        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    faq = root / "docs" / "mlflow.md"
-    faq.write_text(faq.read_text() + "\nSee [the missing part](convention.md#no-such-section).\n")
+def test_a_broken_anchor_fails_the_build(tmp_path: Path) -> None:
+    """The site's own settings (strict, link and anchor validation) on two small pages, one link broken."""
+    config = yaml(REPO / "mkdocs.yml")
+    for key in ("hooks", "nav", "exclude_docs"):
+        config.pop(key, None)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\nSee [the part](other.md#no-such-section).\n")
+    (tmp_path / "docs" / "other.md").write_text("# Other\n\n## A section\n")
+    with (tmp_path / "mkdocs.yml").open("w") as fh:
+        YAML(typ="safe", pure=True).dump(config, fh)
     from mkdocs.exceptions import Abort
 
     with pytest.raises(Abort, match="strict mode"):
-        build_site(root, tmp_path / "site")
+        build_site(tmp_path, tmp_path / "site")
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\nSee [the part](other.md#a-section).\n")
+    build_site(tmp_path, tmp_path / "site")  # the same pages with the link mended build
 
 
 def test_the_home_page_is_the_readme(site: Path) -> None:
