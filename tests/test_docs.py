@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import importlib.util
 import json
 import logging
 import re
@@ -76,6 +77,17 @@ def test_the_home_page_is_the_readme(site: Path) -> None:
     home = page(site, "")
     assert 'id="quick-start"' in home and 'id="permissions"' in home
     assert 'href="convention/' in home  # README links into docs/ are links within the site
+
+
+def test_readme_links_keep_working_on_the_site() -> None:
+    spec = importlib.util.spec_from_file_location("docs_reference", REPO / "docs" / "gen" / "reference.py")
+    assert spec and spec.loader
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    text = "[a](docs/forks.md#x) [b](#permissions) [c](mlops_actions/cli.py) [d](https://example.org/x)"
+    assert re.sub(r"\]\(([^)\s]+)\)", reference._site_link, text) == (
+        "[a](forks.md#x) [b](#permissions) "
+        "[c](https://github.com/mlops-actions/mlops-actions/blob/main/mlops_actions/cli.py) [d](https://example.org/x)")
 
 
 def test_the_readme_is_what_a_newcomer_needs() -> None:

@@ -273,10 +273,22 @@ def action_page() -> str:
 
 
 # ----------------------------------------------------------------------------------------------------- README
+REPO_URL = "https://github.com/mlops-actions/mlops-actions/blob/main/"
+
+
+def _site_link(match: re.Match[str]) -> str:
+    target = match.group(1)
+    if target.startswith("docs/"):
+        return f"]({target.removeprefix('docs/')})"  # a page of the site
+    if target.startswith("#") or re.match(r"^[a-z][a-z0-9+.-]*:", target):
+        return match.group(0)  # an anchor of the README itself, or an absolute URL
+    return f"]({REPO_URL}{target})"  # a file of the repository: not part of the site, so link to it on GitHub
+
+
 def index_page() -> str:
-    """The README as the site's home page: links into docs/ become links within the site."""
+    """The README as the site's home page: links into docs/ become links within the site, others absolute."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.sub(r"\]\(docs/", "](", text)
+    return re.sub(r"\]\(([^)\s]+)\)", _site_link, text)
 
 
 def pages() -> dict[str, str]:
