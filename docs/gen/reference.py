@@ -173,15 +173,17 @@ def _properties(node: dict[str, Any], doc: str) -> dict[str, tuple[dict[str, Any
 
 
 def schema_rows(node: dict[str, Any], doc: str, path: str = "", depth: int = 0) -> Iterator[tuple[str, ...]]:
-    """One row per key: (path, type, required, default, description), depth first, in the schema's order."""
+    """One row per key: (path, type, meaning with the default), depth first, in the schema's order."""
     if depth > 12:
         return
     node, doc = _resolve(node, doc)
     for key, (sub, sdoc, required) in _properties(node, doc).items():
         sub, sdoc = _resolve(sub, sdoc)
         here = f"{path}.{key}" if path else key
-        default = code(json.dumps(sub["default"])) if "default" in sub else ""
-        yield (f"`{here}`", _type(sub), "yes" if required else "", default, inline(sub.get("description", "")))
+        meaning = inline(sub.get("description", ""))
+        if "default" in sub:
+            meaning += f" Default: {code(json.dumps(sub['default']))}."
+        yield (f"`{here}`" + (" (required)" if required else ""), _type(sub), meaning.strip())
         yield from schema_rows(sub, sdoc, here, depth + 1)
     items = node.get("items")
     if isinstance(items, dict):
@@ -191,7 +193,7 @@ def schema_rows(node: dict[str, Any], doc: str, path: str = "", depth: int = 0) 
         sub, sdoc = _resolve(extra, doc)
         here = f"{path}.<name>"
         if sub.get("properties") or sub.get("description"):
-            yield (f"`{here}`", _type(sub), "", "", inline(sub.get("description", "")))
+            yield (f"`{here}`", _type(sub), inline(sub.get("description", "")))
         yield from schema_rows(sub, sdoc, here, depth + 1)
 
 
@@ -206,9 +208,9 @@ def schema_page(path: Path) -> str:
     extra = schema.get("additionalProperties")
     if isinstance(extra, dict):  # a mapping at the top (environment files): describe its values
         sub, _ = _resolve(extra, path.name)
-        rows.insert(0, ("`<name>`", _type(sub), "", "", inline(sub.get("description", ""))))
+        rows.insert(0, ("`<name>`", _type(sub), inline(sub.get("description", ""))))
     if rows:
-        out.append(table(("key", "type", "required", "default", "meaning"), rows))
+        out.append(table(("key", "type", "meaning"), rows))
     for example in schema.get("examples", [])[:1]:
         out.append("\n## Example\n\n```json\n" + json.dumps(example, indent=2, ensure_ascii=False) + "\n```\n")
     return "".join(out)
