@@ -129,7 +129,7 @@ def targets_of(y_true: Any, y_pred: Any, settings: Settings, task: str) -> tuple
 
 def match_label(labels: Sequence[str], wanted: Any, values: Any) -> Any:
     """The value in ``values`` that ``wanted`` means (``"Yes"``, 1, True...), compared as text."""
-    sample = pd.unique(np.asarray(values))
+    sample = values.unique() if isinstance(values, pd.Series) else pd.unique(np.asarray(values))
     words = {"true": ("true", "1", "yes"), "false": ("false", "0", "no")}.get(str(wanted).lower(), ())
     for v in sample:
         if str(v) == str(wanted) or (words and str(v).lower() in words):
@@ -146,7 +146,7 @@ def readable(groups: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 def readable_column(column: pd.Series, names: Mapping[str, str] | None) -> pd.Series:
     """Declared names first; yes / no for a 0/1 or true/false column; ``3`` for ``3.0``; missing values
     "missing". Only the distinct values are mapped (a categorical comes back): cheap for any row count."""
-    codes, uniques = pd.factorize(pd.Series(column).reset_index(drop=True), sort=False)
+    codes, uniques = _factorized(pd.Series(column).reset_index(drop=True))
     text = [_text(v) for v in uniques]
     lowered = {t.lower() for t in text} - {MISSING}
     if names:
@@ -161,6 +161,18 @@ def readable_column(column: pd.Series, names: Mapping[str, str] | None) -> pd.Se
     labels = list(dict.fromkeys(shown))  # two raw values may read the same (0 and 0.0)
     remap = np.array([labels.index(s) for s in shown], dtype=np.int32)
     return pd.Series(pd.Categorical.from_codes(remap[codes], categories=labels))
+
+
+def _factorized(column: pd.Series) -> tuple[np.ndarray, Any]:
+    """Codes (-1: missing) and the values they stand for; a categorical's own codes, its unused categories
+    dropped (the order of the values does not matter: groups are sorted by their shown label)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.factorize(column, sort=False)
+    raw = column.cat.codes.to_numpy()
+    used = np.flatnonzero(np.bincount(raw[raw >= 0], minlength=len(column.cat.categories)))
+    lookup = np.full(len(column.cat.categories) + 1, -1, dtype=np.intp)  # the last entry: code -1 stays -1
+    lookup[used] = np.arange(len(used))
+    return lookup[raw], column.cat.categories.take(used)
 
 
 def _text(value: Any) -> str:
