@@ -184,6 +184,7 @@ def build_reports(root: Path, options: ReportOptions,
     of it only spin (the bootstrap's matrix product took 7x the CPU with two of them on two cores)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    import numpy  # noqa: F401  (loaded first, so that the limit below reaches its BLAS)
     from threadpoolctl import threadpool_limits
 
     policy = options.policy or load_policy(root)

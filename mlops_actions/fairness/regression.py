@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlops_actions.fairness.counts import group_sums
-from mlops_actions.fairness.disparities import _quiet
+from mlops_actions.fairness.disparities import nanmax, nanmin
 from mlops_actions.fairness.rates import Z95
 
 REGRESSION_METRICS = ("mae", "rmse", "mean_prediction")
@@ -45,5 +45,5 @@ def regression_table(sums: np.ndarray) -> dict[str, np.ndarray]:
 
 def gaps(groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """max − min over groups of each metric (empty groups skipped), keyed ``<metric>_difference``."""
-    return {f"{m}_difference": _quiet(np.nanmax, groups[m], axis=-1) - _quiet(np.nanmin, groups[m], axis=-1)
+    return {f"{m}_difference": nanmax(groups[m]) - nanmin(groups[m])
             for m in REGRESSION_METRICS}
