@@ -155,12 +155,12 @@ def readable_column(column: pd.Series, names: Mapping[str, str] | None) -> pd.Se
         shown = [t if t == MISSING else ("yes" if t.lower() in _YES else "no") for t in text]
     else:
         shown = text
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(shown), codes)
-        shown = [*shown, MISSING]
-    labels = list(dict.fromkeys(shown))  # two raw values may read the same (0 and 0.0)
-    remap = np.array([labels.index(s) for s in shown], dtype=np.int32)
-    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=labels))
+    labels = list(dict.fromkeys([*shown, MISSING]))  # two raw values may read the same (0 and 0.0)
+    remap = np.array([labels.index(s) for s in [*shown, MISSING]], dtype=np.int32)  # the last: code -1
+    final = remap[codes]  # one gather per column
+    if MISSING not in shown and not (final == len(labels) - 1).any():
+        labels.pop()  # no missing value: no "missing" group
+    return pd.Series(pd.Categorical.from_codes(final, categories=labels))
 
 
 def _factorized(column: pd.Series) -> tuple[np.ndarray, Any]:
@@ -169,10 +169,14 @@ def _factorized(column: pd.Series) -> tuple[np.ndarray, Any]:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         return pd.factorize(column, sort=False)
     raw = column.cat.codes.to_numpy()
-    used = np.flatnonzero(np.bincount(raw[raw >= 0], minlength=len(column.cat.categories)))
-    lookup = np.full(len(column.cat.categories) + 1, -1, dtype=np.intp)  # the last entry: code -1 stays -1
+    categories = column.cat.categories
+    counts = np.bincount(raw.astype(np.intp) + 1, minlength=len(categories) + 1)[1:]  # code -1 counted apart
+    used = np.flatnonzero(counts)
+    if len(used) == len(categories):
+        return raw, categories
+    lookup = np.full(len(categories) + 1, -1, dtype=np.intp)  # the last entry: code -1 stays -1
     lookup[used] = np.arange(len(used))
-    return lookup[raw], column.cat.categories.take(used)
+    return lookup[raw], categories.take(used)
 
 
 def _text(value: Any) -> str:
@@ -187,8 +191,8 @@ def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, tas
          by: tuple[str, ...], intervals: bool = True) -> Any:
     from mlops_actions.fairness import evaluate
 
-    control = groups[list(settings.control)] if settings.control else None
-    return evaluate(y_true, y_pred, groups[list(by)], pos_label=True,
+    control = {c: groups[c] for c in settings.control} if settings.control else None  # columns, no frame copy
+    return evaluate(y_true, y_pred, {c: groups[c] for c in by}, pos_label=True,
                     control_features=control, task=task, min_group_size=settings.min_group_size,
                     bootstrap=BOOTSTRAP if task == "classification" and intervals else 0, seed=SEED,
                     exclude_small=True)
