@@ -63,9 +63,10 @@ def with_evidence(comment: str, head_sha: str, shown: Mapping[str, ev.Shown]) ->
     return body
 
 
-def publish(gh: Any, *, comment: str, summary: str, verdict: str, results: Path, sha: str | None,
+def publish(gh: Any, *, comment: str, check_text: str, verdict: str, results: Path, sha: str | None,
             models: Sequence[ModelReport] = ()) -> int | None:
-    """Upsert the sticky comment on the event's PR and record a check run; the PR number, or None."""
+    """Upsert the sticky comment on the event's PR and record a check run (its summary: the comment; its
+    text: each model in detail, as much as fits); the PR number, or None."""
     pr = gh.pr_for_event() or (gh.pr_for_commit(sha) if sha else None)
     head = pr.head_sha if pr is not None else sha
     if head is None:
@@ -75,5 +76,11 @@ def publish(gh: Any, *, comment: str, summary: str, verdict: str, results: Path,
         result = gh.upsert_comment(pr.number, body, REPORT_MARKER)
         print(f"report comment {result.action} on pull request #{pr.number}: {result.comment.url}")
     gh.check_run(CHECK_NAME, head, conclusion=CONCLUSIONS.get(verdict, "neutral"), title=f"verdict: {verdict}",
-                 summary=summary[:CHECK_SUMMARY_LIMIT])
+                 summary=check_summary(comment), text=check_text or None)
     return pr.number if pr is not None else None
+
+
+def check_summary(comment: str) -> str:
+    """The comment without its hidden marker line, as the check run's summary (at most 65,535 characters)."""
+    body = comment.split("\n", 1)[1] if comment.startswith("<!--") and "\n" in comment else comment
+    return body if len(body) <= CHECK_SUMMARY_LIMIT else body[:CHECK_SUMMARY_LIMIT - 1] + "…"
