@@ -78,9 +78,10 @@ class Measured:
 
 
 def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str, *,
-            intervals: bool = True) -> Measured:
+            intervals: bool = True, row_cells: Any = None) -> Measured:
     """Measure fairness of held-out predictions (``groups`` holds the sensitive and control columns);
-    ``intervals=False`` skips the bootstrap of the disparities (a baseline drawn as a line needs none)."""
+    ``intervals=False`` skips the bootstrap of the disparities (a baseline drawn as a line needs none);
+    ``row_cells``: each row stands for many, counted batch by batch (``fairness.evaluate``)."""
     if not settings.sensitive:
         return Measured(None)
     targets, note = targets_of(y_true, y_pred, settings, task)
@@ -90,7 +91,7 @@ def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, 
     parts = []
     for target, positive in targets:
         truth, pred = _as_measured(y_true, y_pred, positive, task)  # once per class, not per grouping
-        parts.extend((target, by, _one(truth, pred, shown, settings, task, by, intervals))
+        parts.extend((target, by, _one(truth, pred, shown, settings, task, by, intervals, row_cells))
                      for by in settings.groupings())
     return Measured(combine(parts, settings))
 
@@ -188,14 +189,14 @@ def _text(value: Any) -> str:
 
 
 def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str,
-         by: tuple[str, ...], intervals: bool = True) -> Any:
+         by: tuple[str, ...], intervals: bool = True, row_cells: Any = None) -> Any:
     from mlops_actions.fairness import evaluate
 
     control = {c: groups[c] for c in settings.control} if settings.control else None  # columns, no frame copy
     return evaluate(y_true, y_pred, {c: groups[c] for c in by}, pos_label=True,
                     control_features=control, task=task, min_group_size=settings.min_group_size,
                     bootstrap=BOOTSTRAP if task == "classification" and intervals else 0, seed=SEED,
-                    exclude_small=True)
+                    exclude_small=True, row_cells=row_cells)
 
 
 def combine(parts: Sequence[tuple[str, tuple[str, ...], Any]], settings: Settings) -> FairnessView:

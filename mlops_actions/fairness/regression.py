@@ -31,6 +31,14 @@ def regression_sums(codes: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
     return np.stack(columns, axis=-1).reshape(n_strata, n_groups, 4)
 
 
+def summed_cells(codes: np.ndarray, cells: np.ndarray, n_strata: int, n_groups: int) -> np.ndarray:
+    """``regression_sums`` of rows that each stand for many: ``cells`` holds their (n, Σ|error|, Σerror²,
+    Σprediction), shape ``(rows, 4)``."""
+    total = n_strata * n_groups
+    columns = [group_sums(codes, cells[:, i], total) for i in range(4)]
+    return np.stack(columns, axis=-1).reshape(n_strata, n_groups, 4)
+
+
 def regression_table(sums: np.ndarray) -> dict[str, np.ndarray]:
     """n and the three metrics over the leading axes of ``sums`` (NaN for an empty group)."""
     n = sums[..., 0]
