@@ -107,3 +107,42 @@ def test_the_pr_workflow_uploads_the_full_report_even_when_the_verdict_fails() -
     assert upload["with"]["name"] == FULL_REPORT_ARTIFACT
     assert upload["with"]["path"].splitlines()[0] == "${{ runner.temp }}/mlops-results/" + FULL_REPORT_FILE
     assert upload["with"]["if-no-files-found"] == "ignore" and upload["if"] == "${{ !cancelled() }}"
+
+
+# the evidence of many models: continuation comments -------------------------------------------------------
+
+def _shown(count: int) -> dict:
+    from mlops_actions.registry import evidence as ev
+
+    each = {f"{i:08x}": f"{i * 7:08x}" for i in range(60)}  # ~60 numbers a model, as a real report shows
+    return {f"model-{i:04d}": ev.Shown(f"{i:064x}", f"{i + 1:064x}", digest=f"{i + 2:064x}", each=each)
+            for i in range(count)}
+
+
+def test_evidence_of_many_models_goes_to_continuation_comments_that_register_reads_back() -> None:
+    from github_helpers import PR, client, emulator
+
+    from mlops_actions.commands.publish import REPORT_MARKER, evidence_comments
+    from mlops_actions.commands.register import _evidence
+    from mlops_actions.registry import evidence as ev
+
+    head, shown = "c" * 40, _shown(300)
+    body, parts = evidence_comments("<!-- mlops-actions:report -->\n## report\n", head, shown)
+    assert len(body) <= COMMENT_LIMIT and len(parts) > 3 and all(len(p) < COMMENT_LIMIT - 400 for p in parts)
+    with emulator() as gh:
+        repo = client(gh)
+        repo.upsert_comment(PR, body, REPORT_MARKER)
+        for index, part in enumerate(parts, 1):
+            repo.upsert_comment(PR, part, ev.part_marker(index))
+        found = _evidence(repo, PR)
+        assert found is not None and found.head_sha == head and dict(found.models) == shown
+        repo.upsert_comment(PR, ev.render("d" * 40, {}), ev.part_marker(2))  # a part of another push
+        assert _evidence(repo, PR) is None  # what was reviewed is unknown: nothing ships
+
+
+def test_few_models_keep_their_evidence_in_the_comment() -> None:
+    from mlops_actions.commands.publish import evidence_comments
+    from mlops_actions.registry import evidence as ev
+
+    body, parts = evidence_comments("## report\n", "c" * 40, _shown(3))
+    assert parts == [] and ev.parse(body) is not None and len(ev.parse(body).models) == 3
