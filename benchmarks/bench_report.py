@@ -13,6 +13,9 @@ Run: python benchmarks/bench_report.py [--models 40] [--groups 60] [--rows 10000
    comment is rendered too), then the same work stage by stage (read, fairness,
    intervals and pictures, gates, render) with the time of each. Target (issue 13): under 10 s on 2 cores.
 No competitor renders this report; the numbers are for regressions of our own.
+Measured 2026-12-02 (2 cores shared with other jobs, load average 11-14): part 3, 50 models x 100k rows,
+8.8-9.3 s CPU (main before this work: 17.5-18.1 s CPU in the same conditions); wall time at that load says
+more about the neighbours (24-27 s vs 48-56 s) than about the report.
 """
 
 from __future__ import annotations
