@@ -283,10 +283,10 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     history = deployment_history(ctx.root, gh)
     options = replace(options, deployed=deployed_versions(ctx.root, history), deployments=history)
 
-    def on_rendered(comment: str, summary: str, verdict: str, models: Sequence[Any]) -> None:
+    def on_rendered(rendered: Any) -> None:
         redact = ctx.runtime.secrets.redact  # the comment and the check run never carry a secret
-        publish(gh, comment=redact(comment), summary=redact(summary), verdict=verdict, results=options.results,
-                sha=sha, models=models)
+        publish(gh, comment=redact(rendered.comment), check_text=redact(rendered.check_text),
+                verdict=rendered.verdict, results=options.results, sha=sha, models=rendered.models)
 
     return report(ctx.root, options, runtime=ctx.runtime, on_rendered=on_rendered)
 

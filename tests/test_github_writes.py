@@ -62,6 +62,18 @@ def test_check_run_summary_over_the_limit_is_never_sent() -> None:
         assert gh.requests == []
 
 
+def test_check_run_text_holds_up_to_its_own_limit_and_is_never_sent_beyond() -> None:
+    with emulator() as gh:
+        repo = client(gh)
+        with pytest.raises(GitHubError, match="check run text is 65,536 characters"):
+            repo.check_run("mlops", HEAD, conclusion="success", title="t", summary="s", text="x" * 65_536)
+        assert gh.requests == []
+        made = repo.check_run("mlops", HEAD, conclusion="success", title="t", summary="s" * 65_535,
+                              text="x" * 65_535)
+        output = gh.state.check_runs[made.id].output
+        assert len(output["summary"]) == len(output["text"]) == 65_535
+
+
 def test_lost_check_run_create_is_found_again_by_its_external_id() -> None:
     with emulator(faults=[{"method": "POST", "path": f"/repos/{REPO}/check-runs", "status": "drop"}]) as gh:
         result = client(gh).check_run("mlops", HEAD, conclusion="success", title="t", summary="s")

@@ -101,7 +101,8 @@ def assess_streaming(root: Path, model: str, *, current: Path, env: str | None, 
     columns = tuple(c for c in columns if c.source in ref_names)
     with runtime.group(f"monitor {model}: compare in batches"):
         found = stream_compare(ref_source, cur_source, columns, limits)
-        metrics, fairness, more = _streamed_outcomes(cur_source, cur_names, spec, ref, limits)
+        metrics, fairness, more = _streamed_outcomes(cur_source, cur_names, spec, ref, limits,
+                                                     _policy(root).min_group_size)
     return engine.MonitorResult(
         model=spec.name, version=ref.version, environment=environment, reference=ref.description,
         current=str(current), reference_rows=found.reference_rows, current_rows=found.current_rows,
@@ -144,8 +145,9 @@ def column_names(source: TableSource) -> list[str]:
 
 
 def _streamed_outcomes(source: TableSource, names: list[str], spec: ModelSpec, ref: Reference,
-                       limits: Thresholds) -> tuple[tuple[Any, ...], tuple[Any, ...], list[str]]:
-    from mlops_actions.monitoring.fairness_check import changes_from_summary
+                       limits: Thresholds, min_group_size: int | None = None,
+                       ) -> tuple[tuple[Any, ...], tuple[Any, ...], list[str]]:
+    from mlops_actions.monitoring.fairness_check import changes_from_cells
     from mlops_actions.monitoring.outcomes import streamed_outcomes
 
     if spec.data.target not in names or engine.PREDICTION_COLUMN not in names:
@@ -155,7 +157,8 @@ def _streamed_outcomes(source: TableSource, names: list[str], spec: ModelSpec, r
     perf, stream = streamed_outcomes(source, spec, engine.PREDICTION_COLUMN, recorded=ref.record.get("metrics", {}),
                                      max_regression=limits.metric_regression, fairness=fairness)
     notes = [f"model metrics on {perf.rows:,} labelled rows"]
-    changes = changes_from_summary(stream.report().summary, spec, ref.record.get("fairness", {})) if stream else ()
+    changes = changes_from_cells(stream, ref.record.get("fairness", {}), min_group_size=min_group_size) \
+        if stream else ()
     if spec.data.sensitive and not fairness:
         absent = ", ".join(repr(g) for g in groups if g not in names)
         notes.append(f"fairness not computed: current data lacks {absent}")

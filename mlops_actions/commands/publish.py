@@ -63,17 +63,43 @@ def with_evidence(comment: str, head_sha: str, shown: Mapping[str, ev.Shown]) ->
     return body
 
 
-def publish(gh: Any, *, comment: str, summary: str, verdict: str, results: Path, sha: str | None,
+EVIDENCE_PART_NOTE = ("_What reviewers saw, continued (the hidden evidence of the report above, for `register`; "
+                      "there is nothing to read here)._\n\n")
+
+
+def evidence_comments(comment: str, head_sha: str, shown: Mapping[str, ev.Shown]) -> tuple[str, list[str]]:
+    """The comment with its evidence line and, when the evidence of every model does not fit in it (more
+    than a few dozen models), the lines of the continuation comments that hold it."""
+    body = comment.rstrip("\n") + "\n\n"
+    room = COMMENT_LIMIT - len(body) - 1
+    limit = COMMENT_LIMIT - len(EVIDENCE_PART_NOTE) - 200  # the marker line the GitHub layer adds
+    line, parts = ev.split(head_sha, shown, room, limit)
+    if len(body) + len(line) + 1 > COMMENT_LIMIT:
+        raise InputError(f"the report with its evidence is {len(body) + len(line) + 1:,} characters; GitHub "
+                         f"allows {COMMENT_LIMIT:,}", hint="report fewer models per pull request")
+    return body + line + "\n", parts
+
+
+def publish(gh: Any, *, comment: str, check_text: str, verdict: str, results: Path, sha: str | None,
             models: Sequence[ModelReport] = ()) -> int | None:
-    """Upsert the sticky comment on the event's PR and record a check run; the PR number, or None."""
+    """Upsert the sticky comment on the event's PR and record a check run (its summary: the comment; its
+    text: each model in detail, as much as fits); the PR number, or None."""
     pr = gh.pr_for_event() or (gh.pr_for_commit(sha) if sha else None)
     head = pr.head_sha if pr is not None else sha
     if head is None:
         raise InputError("cannot tell which commit the report is for", hint="run it on a pull_request event")
     if pr is not None:
-        body = with_evidence(comment, head, shown_models(results, models))
+        body, parts = evidence_comments(comment, head, shown_models(results, models))
         result = gh.upsert_comment(pr.number, body, REPORT_MARKER)
         print(f"report comment {result.action} on pull request #{pr.number}: {result.comment.url}")
+        for index, part in enumerate(parts, 1):  # register reads exactly as many as the report names
+            gh.upsert_comment(pr.number, EVIDENCE_PART_NOTE + part + "\n", ev.part_marker(index))
     gh.check_run(CHECK_NAME, head, conclusion=CONCLUSIONS.get(verdict, "neutral"), title=f"verdict: {verdict}",
-                 summary=summary[:CHECK_SUMMARY_LIMIT])
+                 summary=check_summary(comment), text=check_text or None)
     return pr.number if pr is not None else None
+
+
+def check_summary(comment: str) -> str:
+    """The comment without its hidden marker line, as the check run's summary (at most 65,535 characters)."""
+    body = comment.split("\n", 1)[1] if comment.startswith("<!--") and "\n" in comment else comment
+    return body if len(body) <= CHECK_SUMMARY_LIMIT else body[:CHECK_SUMMARY_LIMIT - 1] + "…"

@@ -138,8 +138,17 @@ def check_all(root: Path, gh: Any, pr: Any, rules: Step, history: History,
 
 
 def _evidence(gh: Any, pr_number: int) -> ev.Evidence | None:
+    """What the PR's report showed: its evidence line, and the continuation comments it names (a report of
+    more models than one comment holds); None when any of them is missing or malformed."""
     comment = gh.find_comment(pr_number, REPORT_MARKER)
-    return ev.parse(comment.body) if comment is not None else None
+    first = ev.parse(comment.body) if comment is not None else None
+    if first is None or not first.parts:
+        return first
+    parts = []
+    for index in range(1, first.parts + 1):
+        part = gh.find_comment(pr_number, ev.part_marker(index))
+        parts.append(ev.parse(part.body) if part is not None else None)
+    return ev.merge(first, parts)
 
 
 def _check_model(m: ModelReport, shown: ev.Evidence | None, head_sha: str, policy: Policy, *,

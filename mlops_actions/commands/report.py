@@ -30,16 +30,25 @@ from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry.promotion import Deployed
 from mlops_actions.reporting.modelcard import model_card
 from mlops_actions.reporting.report import (
+    CHECK_TEXT_LIMIT,
     COMMENT_LIMIT,
+    SUMMARY_LIMIT,
     ReportContext,
+    github_length,
     overall_verdict,
+    render_check_text,
     render_comment,
+    render_full,
     render_summary,
+    utf8_length,
 )
 from mlops_actions.writing import check_regular, probe, writing
 
 DEFAULT_RESULTS = "mlops-out"
 REPORT_FILE = "report.md"
+FULL_REPORT_FILE = "report-full.md"  # every model in full, when the job summary or the check run is shortened
+FULL_REPORT_ARTIFACT = "mlops-report"  # the name mlops-pr.yml uploads it under
+FULL_REPORT_WHERE = f"`{FULL_REPORT_FILE}` (this run's artifact `{FULL_REPORT_ARTIFACT}`)"
 MODEL_CARD_FILE = "model-card.md"
 
 
@@ -63,10 +72,23 @@ class ReportOptions:
     fork: bool = False  # the results are a fork's artifact: read its JSON files only (evaluation.fork_results)
     notes: tuple[str, ...] = ()
     policy: Policy | None = None  # register: the governance in force, not the checkout's mlops.yaml
+    full_report: bool = True  # write report-full.md when shortened (the fork's comment job uploads none)
 
 
-Rendered = Callable[[str, str, str, Sequence[ModelReport]], None]  # comment, summary, verdict, the models shown
+@dataclass(frozen=True)
+class RenderedReport:
+    """What ``report`` rendered, for the CLI to publish: the comment, the job summary, the check run's text."""
+
+    comment: str
+    summary: str
+    check_text: str
+    verdict: str
+    models: Sequence[ModelReport]
+
+
+Rendered = Callable[[RenderedReport], None]
 EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 900  # characters kept free for the hidden evidence line
+EVIDENCE_ROOM_MAX = COMMENT_LIMIT // 2  # past ~70 models the evidence cannot fit anyway: keep the comment whole
 
 
 def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
@@ -98,7 +120,8 @@ def _report_fork(root: Path, options: ReportOptions, *, runtime: ActionsRuntime,
             more = f" and {len(checked.unread) - 20} more" if len(checked.unread) > 20 else ""
             print(f"not read (a fork's results are read as JSON only): {', '.join(checked.unread[:20])}{more}",
                   file=sys.stderr)
-        safe = replace(options, results=checked.folder, out=out, fork=False, notes=(*options.notes, NOTE))
+        safe = replace(options, results=checked.folder, out=out, fork=False, notes=(*options.notes, NOTE),
+                       full_report=False)
         return report(root, safe, runtime=runtime, on_rendered=on_rendered)
 
 
@@ -137,15 +160,18 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
 
     trained = {m.name for m in models}
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
-                        notes=options.notes,
+                        notes=options.notes, full_report=FULL_REPORT_WHERE if options.full_report else None,
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
                         problems=missing_results(plan, trained, _rel(options.results, root)),
                         promotions=promotion_preview(root, load_policy(root), plan.base_commit, plan.base_label,
                                                      options.deployments, candidates(models)))
-    room = EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models)
+    room = min(EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models), EVIDENCE_ROOM_MAX)
     comment, summary = render_comment(models, ctx, COMMENT_LIMIT - room), render_summary(models, ctx)
+    check_text = render_check_text(models, ctx)
     for m in models:
         write_atomic(options.results / m.name / MODEL_CARD_FILE, model_card(m))
+    if models and options.full_report:
+        write_full_report(options.results / FULL_REPORT_FILE, models, ctx)
     text = summary if options.summary else comment
     path = options.out or (options.results / REPORT_FILE if runtime.active else None)
     if path is not None:
@@ -158,8 +184,19 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
         runtime.set_output("report-path", str(path))
     runtime.set_output("verdict", verdict)
     if on_rendered is not None:
-        on_rendered(comment, summary, verdict, models)
+        on_rendered(RenderedReport(comment, summary, check_text, verdict, models))
     return EXIT_INVALID if verdict == FAIL else EXIT_OK
+
+
+def write_full_report(path: Path, models: Sequence[ModelReport], ctx: ReportContext) -> None:
+    """Every model in full, written when the job summary or the check run's text cannot hold it (the
+    workflow uploads it as an artifact and the shortened parts say so); a stale copy is removed otherwise."""
+    full = render_full(models, ctx)
+    checked = render_check_text(models, ctx, limit=10**12)  # unshortened
+    if utf8_length(full) > SUMMARY_LIMIT or github_length(checked) > CHECK_TEXT_LIMIT:
+        write_atomic(path, full)
+    elif path.is_file():
+        path.unlink()
 
 
 def candidates(models: Sequence[ModelReport]) -> dict[str, dict[str, Any]]:
@@ -180,16 +217,21 @@ def build_reports(root: Path, options: ReportOptions,
                   reasons: Mapping[str, Sequence[str]] | None = None) -> list[ModelReport]:
     """One report per results folder, in folder order; models are assessed in a small thread pool (numpy,
     pyarrow and pandas release the GIL in their heavy loops), and the order of the results never depends
-    on the scheduling."""
+    on the scheduling. BLAS runs one thread per call: the pool is the parallelism, and BLAS threads on top
+    of it only spin (the bootstrap's matrix product took 7x the CPU with two of them on two cores)."""
     from concurrent.futures import ThreadPoolExecutor
+
+    import numpy  # noqa: F401  (loaded first, so that the limit below reaches its BLAS)
+    from threadpoolctl import threadpool_limits
 
     policy = options.policy or load_policy(root)
     reasons = options.reasons if options.reasons is not None else (reasons or {})
     folders = res.result_folders(options.results, missing_ok=True)
-    if len(folders) < 2:
-        return [_one(root, folder, policy, options, reasons.get(folder.name, ())) for folder in folders]
-    with ThreadPoolExecutor(max_workers=min(len(folders), os.cpu_count() or 1, 4)) as pool:
-        return list(pool.map(lambda f: _one(root, f, policy, options, reasons.get(f.name, ())), folders))
+    with threadpool_limits(limits=1, user_api="blas"):
+        if len(folders) < 2:
+            return [_one(root, folder, policy, options, reasons.get(folder.name, ())) for folder in folders]
+        with ThreadPoolExecutor(max_workers=min(len(folders), os.cpu_count() or 1, 4)) as pool:
+            return list(pool.map(lambda f: _one(root, f, policy, options, reasons.get(f.name, ())), folders))
 
 
 def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:

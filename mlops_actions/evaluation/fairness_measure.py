@@ -78,9 +78,10 @@ class Measured:
 
 
 def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str, *,
-            intervals: bool = True) -> Measured:
+            intervals: bool = True, row_cells: Any = None) -> Measured:
     """Measure fairness of held-out predictions (``groups`` holds the sensitive and control columns);
-    ``intervals=False`` skips the bootstrap of the disparities (a baseline drawn as a line needs none)."""
+    ``intervals=False`` skips the bootstrap of the disparities (a baseline drawn as a line needs none);
+    ``row_cells``: each row stands for many, counted batch by batch (``fairness.evaluate``)."""
     if not settings.sensitive:
         return Measured(None)
     targets, note = targets_of(y_true, y_pred, settings, task)
@@ -90,7 +91,7 @@ def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, 
     parts = []
     for target, positive in targets:
         truth, pred = _as_measured(y_true, y_pred, positive, task)  # once per class, not per grouping
-        parts.extend((target, by, _one(truth, pred, shown, settings, task, by, intervals))
+        parts.extend((target, by, _one(truth, pred, shown, settings, task, by, intervals, row_cells))
                      for by in settings.groupings())
     return Measured(combine(parts, settings))
 
@@ -129,7 +130,7 @@ def targets_of(y_true: Any, y_pred: Any, settings: Settings, task: str) -> tuple
 
 def match_label(labels: Sequence[str], wanted: Any, values: Any) -> Any:
     """The value in ``values`` that ``wanted`` means (``"Yes"``, 1, True...), compared as text."""
-    sample = pd.unique(np.asarray(values))
+    sample = values.unique() if isinstance(values, pd.Series) else pd.unique(np.asarray(values))
     words = {"true": ("true", "1", "yes"), "false": ("false", "0", "no")}.get(str(wanted).lower(), ())
     for v in sample:
         if str(v) == str(wanted) or (words and str(v).lower() in words):
@@ -146,7 +147,7 @@ def readable(groups: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 def readable_column(column: pd.Series, names: Mapping[str, str] | None) -> pd.Series:
     """Declared names first; yes / no for a 0/1 or true/false column; ``3`` for ``3.0``; missing values
     "missing". Only the distinct values are mapped (a categorical comes back): cheap for any row count."""
-    codes, uniques = pd.factorize(pd.Series(column).reset_index(drop=True), sort=False)
+    codes, uniques = _factorized(pd.Series(column).reset_index(drop=True))
     text = [_text(v) for v in uniques]
     lowered = {t.lower() for t in text} - {MISSING}
     if names:
@@ -155,12 +156,28 @@ def readable_column(column: pd.Series, names: Mapping[str, str] | None) -> pd.Se
         shown = [t if t == MISSING else ("yes" if t.lower() in _YES else "no") for t in text]
     else:
         shown = text
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(shown), codes)
-        shown = [*shown, MISSING]
-    labels = list(dict.fromkeys(shown))  # two raw values may read the same (0 and 0.0)
-    remap = np.array([labels.index(s) for s in shown], dtype=np.int32)
-    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=labels))
+    labels = list(dict.fromkeys([*shown, MISSING]))  # two raw values may read the same (0 and 0.0)
+    remap = np.array([labels.index(s) for s in [*shown, MISSING]], dtype=np.int32)  # the last: code -1
+    final = remap[codes]  # one gather per column
+    if MISSING not in shown and not (final == len(labels) - 1).any():
+        labels.pop()  # no missing value: no "missing" group
+    return pd.Series(pd.Categorical.from_codes(final, categories=labels))
+
+
+def _factorized(column: pd.Series) -> tuple[np.ndarray, Any]:
+    """Codes (-1: missing) and the values they stand for; a categorical's own codes, its unused categories
+    dropped (the order of the values does not matter: groups are sorted by their shown label)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.factorize(column, sort=False)
+    raw = column.cat.codes.to_numpy()
+    categories = column.cat.categories
+    counts = np.bincount(raw.astype(np.intp) + 1, minlength=len(categories) + 1)[1:]  # code -1 counted apart
+    used = np.flatnonzero(counts)
+    if len(used) == len(categories):
+        return raw, categories
+    lookup = np.full(len(categories) + 1, -1, dtype=np.intp)  # the last entry: code -1 stays -1
+    lookup[used] = np.arange(len(used))
+    return lookup[raw], categories.take(used)
 
 
 def _text(value: Any) -> str:
@@ -172,14 +189,14 @@ def _text(value: Any) -> str:
 
 
 def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str,
-         by: tuple[str, ...], intervals: bool = True) -> Any:
+         by: tuple[str, ...], intervals: bool = True, row_cells: Any = None) -> Any:
     from mlops_actions.fairness import evaluate
 
-    control = groups[list(settings.control)] if settings.control else None
-    return evaluate(y_true, y_pred, groups[list(by)], pos_label=True,
+    control = {c: groups[c] for c in settings.control} if settings.control else None  # columns, no frame copy
+    return evaluate(y_true, y_pred, {c: groups[c] for c in by}, pos_label=True,
                     control_features=control, task=task, min_group_size=settings.min_group_size,
                     bootstrap=BOOTSTRAP if task == "classification" and intervals else 0, seed=SEED,
-                    exclude_small=True)
+                    exclude_small=True, row_cells=row_cells)
 
 
 def combine(parts: Sequence[tuple[str, tuple[str, ...], Any]], settings: Settings) -> FairnessView:

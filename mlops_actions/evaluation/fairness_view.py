@@ -28,9 +28,11 @@ def view_of(report: Any) -> FairnessView:
     features = tuple(str(n) for n in frame.index.names)
     wanted = REGRESSION_RATES if report.task == "regression" else CLASSIFICATION_RATES
     columns = tuple(c for c in wanted if c in frame.columns)
-    records = frame.to_dict(orient="records")
-    rows = tuple(_row(group_label(key, len(features)), rec, columns)
-                 for key, rec in zip(frame.index.tolist(), records, strict=True))
+    read = [c for c in ("n", *columns, *(f"{c}_{end}" for c in columns for end in ("lower", "upper")))
+            if c in frame.columns]
+    values = {c: frame[c].tolist() for c in read}  # column by column: a few lists, not a Series per row
+    rows = tuple(_row(group_label(key, len(features)), {c: v[i] for c, v in values.items()}, columns)
+                 for i, key in enumerate(frame.index.tolist()))
     return FairnessView(features=features, columns=columns, rows=rows, summary=_numbers(report.summary),
                         warnings=tuple(str(w) for w in report.warnings),
                         chart_metric=CHART_METRIC.get(report.task), summary_ci=_intervals(report))

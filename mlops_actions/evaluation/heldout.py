@@ -107,7 +107,9 @@ def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: A
     score = frame["y_score"].to_numpy(dtype=float) if "y_score" in frame.columns and positive else None
     if score is not None and not np.isfinite(score).all():
         raise ValueError("y_score holds missing or infinite values")
-    order = np.argsort(score, kind="stable") if score is not None else None  # one sort: AUC and curves
+    # one sort for AUC and curves; not a stable one (3x faster): both read tied scores as one run, so the
+    # order within a tie never shows
+    order = np.argsort(score) if score is not None else None
     reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred, classes=range(len(classes)), positive=at,
                                          score=score, order=order)
     return HeldOut(task, len(y_true), rows_key(y_true, classes), reps,
@@ -116,15 +118,29 @@ def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: A
 
 def class_codes(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Labels as text (``1`` and ``"1"`` are one class) → int codes into the sorted classes."""
+    true_codes, true_text, true_used = _text_codes(y_true)
+    pred_codes, pred_text, pred_used = _text_codes(y_pred)
+    classes = sorted(set(true_used) | set(pred_used))
+    lookup = {c: i for i, c in enumerate(classes)}
+    remap_true = np.array([lookup.get(c, -1) for c in true_text], dtype=np.int32)
+    remap_pred = np.array([lookup.get(c, -1) for c in pred_text], dtype=np.int32)
+    return remap_true[true_codes], remap_pred[pred_codes], classes
+
+
+def _text_codes(values: Any) -> tuple[np.ndarray, list[str], list[str]]:
+    """Codes, the text of each code, and the texts that occur. A categorical (as ``load_predictions`` reads
+    text columns) is read from its codes; anything else is factorised as text."""
     import pandas as pd
 
-    true_codes, true_uniques = pd.factorize(pd.Series(y_true).astype(str), sort=True)
-    pred_codes, pred_uniques = pd.factorize(pd.Series(y_pred).astype(str), sort=True)
-    classes = sorted(set(true_uniques.tolist()) | set(pred_uniques.tolist()))
-    lookup = {c: i for i, c in enumerate(classes)}
-    remap_true = np.array([lookup[c] for c in true_uniques.tolist()], dtype=np.int32)
-    remap_pred = np.array([lookup[c] for c in pred_uniques.tolist()], dtype=np.int32)
-    return remap_true[true_codes], remap_pred[pred_codes], classes
+    column = pd.Series(values)
+    if isinstance(column.dtype, pd.CategoricalDtype) and not column.hasnans:
+        codes = column.cat.codes.to_numpy()
+        text = [str(t) for t in column.cat.categories.astype(str)]
+        used = np.flatnonzero(np.bincount(codes, minlength=len(text)))
+        return codes, text, [text[i] for i in used]
+    codes, uniques = pd.factorize(column.astype(str), sort=True)
+    text = [str(t) for t in uniques.tolist()]
+    return codes, text, text
 
 
 def _positive(classes: Sequence[str], wanted: Any) -> str | None:

@@ -145,19 +145,35 @@ def _display(folder: Path, root: Path | None) -> str:
 
 def class_balance(y_true: Any) -> dict[str, float]:
     """Share of each label among the held-out rows, keys as text in sorted order."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(y_true.dtype, pd.CategoricalDtype) and not y_true.hasnans:  # counted on the codes
+        counts = np.bincount(y_true.cat.codes.to_numpy(), minlength=len(y_true.cat.categories))
+        text = y_true.cat.categories.astype(str)
+        kept = {str(text[i]): int(counts[i]) for i in np.flatnonzero(counts)}
+        total = sum(kept.values())
+        return {k: kept[k] / total for k in sorted(kept)}
     shares = y_true.astype(str).value_counts(normalize=True)
     return {str(k): float(shares[k]) for k in sorted(shares.index)}
 
 
 def load_predictions(folder: Path, root: Path | None = None) -> Any:
-    """The held-out predictions as a DataFrame, or None when the file is not there."""
+    """The held-out predictions as a DataFrame, or None when the file is not there.
+
+    Text columns (labels, group values) are read as categoricals straight from Parquet's dictionary pages:
+    no string is built per row, and every later pass (labels, groups, class shares) works on small codes.
+    One thread: the report reads several models' files at once.
+    """
     path = folder / PREDICTIONS_FILE
     if not path.is_file():
         return None
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     try:
-        return pd.read_parquet(path)
+        text = [f.name for f in pq.read_schema(path) if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        return pq.read_table(path, read_dictionary=text, use_threads=False).to_pandas(use_threads=False)
     except Exception as exc:  # pyarrow raises many kinds; all mean "not a readable parquet file"
         raise InputError(f"cannot read the predictions: {exc}", place=Place(f"{_display(folder, root)}/"
                          f"{PREDICTIONS_FILE}"), hint=RUN_HINT.replace("produce it", "write it again")) from None

@@ -38,18 +38,30 @@ def _quiet(func: Callable[..., np.ndarray], *args: object, **kwargs: object) -> 
         return func(*args, **kwargs)
 
 
+def nanmax(values: np.ndarray) -> np.ndarray:
+    """``np.nanmax`` over the last axis without its all-NaN warning: numpy computes it as this very
+    ``fmax`` reduction and then warns; the warning filters cost more than the reduction on small arrays."""
+    return np.fmax.reduce(values, axis=-1)
+
+
+def nanmin(values: np.ndarray) -> np.ndarray:
+    """``np.nanmin`` over the last axis, without its all-NaN warning (see ``nanmax``)."""
+    return np.fmin.reduce(values, axis=-1)
+
+
 def difference(groups: np.ndarray, overall: np.ndarray, method: str) -> np.ndarray:
     if method == "between_groups":
-        return _quiet(np.nanmax, groups, axis=-1) - _quiet(np.nanmin, groups, axis=-1)
-    return _quiet(np.nanmax, np.abs(groups - overall[..., None]), axis=-1)
+        return nanmax(groups) - nanmin(groups)
+    return nanmax(np.abs(groups - overall[..., None]))
 
 
 def ratio(groups: np.ndarray, overall: np.ndarray, method: str) -> np.ndarray:
-    if method == "between_groups":
-        return _quiet(np.divide, _quiet(np.nanmin, groups, axis=-1), _quiet(np.nanmax, groups, axis=-1))
-    folded = _quiet(np.divide, groups, overall[..., None])
-    folded = np.where(folded > 1, _quiet(np.divide, 1.0, folded), folded)
-    return _quiet(np.nanmin, folded, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "between_groups":
+            return np.divide(nanmin(groups), nanmax(groups))
+        folded = np.divide(groups, overall[..., None])
+        folded = np.where(folded > 1, np.divide(1.0, folded), folded)
+    return nanmin(folded)
 
 
 def combine(tpr: np.ndarray, fpr: np.ndarray, *, kind: str, agg: str, compat: bool) -> np.ndarray:
@@ -81,7 +93,7 @@ def summary_arrays(groups: Rates, overall: Rates, *, compat: bool) -> dict[str, 
 
 def worst_over_strata(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Reduce the stratum axis (the last one): the largest difference, the smallest ratio."""
-    return {k: _quiet(np.nanmin if "_ratio" in k else np.nanmax, v, axis=-1) for k, v in values.items()}
+    return {k: nanmin(v) if "_ratio" in k else nanmax(v) for k, v in values.items()}
 
 
 DENOMINATOR = {"selection_rate": "n", "accuracy": "n", "tpr": "positives", "fnr": "positives",
@@ -120,19 +132,38 @@ def bootstrap_intervals(counts: np.ndarray, estimates: dict[str, float], *, repl
     draws = bootstrap_counts(counts, replicates, seed)  # (B, strata, groups, 4)
     groups = without(rate_table(draws, compat=compat, intervals=False), excluded)
     overall = rate_table(draws.sum(axis=-2), compat=compat, intervals=False)
-    per_stratum = summary_arrays(groups, overall, compat=compat)  # each (B, strata)
-    return {key: basic_interval(estimates[key], values, level)
-            for key, values in worst_over_strata(per_stratum).items()}
+    per_stratum = worst_over_strata(summary_arrays(groups, overall, compat=compat))  # each (B,)
+    keys = list(per_stratum)
+    quantiles = tail_quantiles(np.stack([per_stratum[k] for k in keys]), level)
+    return {key: basic_interval(estimates[key], replicates=None, level=level, quantiles=q)
+            for key, q in zip(keys, quantiles, strict=True)}
 
 
-def basic_interval(estimate: float, replicates: np.ndarray, level: float) -> tuple[float, float]:
-    """Basic (pivotal) bootstrap interval ``[2θ − q_hi, 2θ − q_lo]``, clipped to [0, 1].
+def tail_quantiles(rows: np.ndarray, level: float) -> np.ndarray:
+    """The two tail quantiles of each row of ``rows`` (K, B), NaNs skipped: ``(K, 2)``. Rows without NaN go
+    through one vectorised ``np.quantile`` (the very computation ``np.nanquantile`` does row by row once
+    it has dropped the NaNs); rows with NaN through ``np.nanquantile``."""
+    tail = (1 - level) / 2
+    out = np.empty((rows.shape[0], 2))
+    clean = ~np.isnan(rows).any(axis=1)
+    if clean.any():
+        out[clean] = np.quantile(rows[clean], [tail, 1 - tail], axis=1).T
+    for i in np.flatnonzero(~clean):
+        out[i] = _quiet(np.nanquantile, rows[i], [tail, 1 - tail])
+    return out
+
+
+def basic_interval(estimate: float, replicates: np.ndarray | None, level: float,
+                   quantiles: np.ndarray | None = None) -> tuple[float, float]:
+    """Basic (pivotal) bootstrap interval ``[2θ − q_hi, 2θ − q_lo]``, clipped to [0, 1] (``quantiles``:
+    the two tail quantiles of the replicates, when the caller computed them already).
 
     A max − min over groups is biased upward under resampling (and a min/max ratio downward); the basic
     interval corrects that bias where the plain percentile interval would inherit it, so that identical
     groups get an interval reaching 0 (or 1 for a ratio). NaN when the estimate or every replicate is NaN.
     """
-    tail = (1 - level) / 2
-    q_lo, q_hi = _quiet(np.nanquantile, replicates, [tail, 1 - tail])
+    if quantiles is None:
+        quantiles = tail_quantiles(np.asarray(replicates, dtype=float)[None, :], level)[0]
+    q_lo, q_hi = quantiles
     lower, upper = np.clip([2 * estimate - q_hi, 2 * estimate - q_lo], 0.0, 1.0)
     return float(lower), float(upper)

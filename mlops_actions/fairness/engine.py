@@ -20,7 +20,7 @@ from mlops_actions.fairness.disparities import (
 from mlops_actions.fairness.groups import Grouping, encode
 from mlops_actions.fairness.labels import as_column, is_positive, label_warnings, missing_count
 from mlops_actions.fairness.rates import count_table, rate_table
-from mlops_actions.fairness.regression import gaps, regression_sums, regression_table
+from mlops_actions.fairness.regression import gaps, regression_sums, regression_table, summed_cells
 from mlops_actions.fairness.report import FairnessReport
 
 TASKS = ("classification", "regression")
@@ -29,12 +29,17 @@ TASKS = ("classification", "regression")
 def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: Any = 1,
              control_features: Any = None, task: str = "classification", min_group_size: int = 30,
              fairlearn_compat: bool = False, bootstrap: int = 1000, seed: int = 0,
-             exclude_small: bool = False) -> FairnessReport:
+             exclude_small: bool = False, row_cells: Any = None) -> FairnessReport:
     """Measure group fairness of predictions; see the package docstring for definitions and keys.
 
     ``exclude_small``: a group's rate whose denominator (n for the selection rate, positives for TPR/FNR,
     negatives for FPR/TNR) is below ``min_group_size`` is left out of the summary disparities and their
     intervals (it stays in ``by_group``); fairlearn has no such rule, so the default keeps every group.
+
+    ``row_cells``: each input row stands for many (data counted batch by batch, larger than memory). For a
+    classifier, how many identical rows (one number per row); for a regressor, their n, Σ|error|, Σerror²
+    and Σprediction (four per row, ``y_true`` / ``y_pred`` then unused). Every table is a sum of cells, so
+    the report equals the one of the rows themselves.
     """
     if task not in TASKS:
         raise InputError(f"unknown task '{task}'", hint=f"choose one of {', '.join(TASKS)}")
@@ -46,10 +51,11 @@ def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: An
     grouping = encode(sensitive_features, control_features, len(y_true))
     settings = {"min_group_size": min_group_size, "fairlearn_compat": fairlearn_compat,
                 "exclude_small": exclude_small}
+    cells = None if row_cells is None else np.asarray(row_cells, dtype=np.float64)
     if task == "regression":
-        return _regression(y_true, y_pred, grouping, settings)
+        return _regression(y_true, y_pred, grouping, settings, cells)
     settings |= {"pos_label": pos_label, "bootstrap": bootstrap, "seed": seed, "confidence": 0.95}
-    return _classification(y_true, y_pred, grouping, settings)
+    return _classification(y_true, y_pred, grouping, settings, cells)
 
 
 def _labels(values: Any, name: str) -> Any:
@@ -60,10 +66,11 @@ def _labels(values: Any, name: str) -> Any:
     return column
 
 
-def _classification(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str, Any]) -> FairnessReport:
+def _classification(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str, Any],
+                    weights: np.ndarray | None = None) -> FairnessReport:
     pos_label, compat = settings["pos_label"], settings["fairlearn_compat"]
     counts = confusion_counts(grouping.codes, is_positive(y_true, pos_label), is_positive(y_pred, pos_label),
-                              grouping.n_strata, grouping.n_groups)
+                              grouping.n_strata, grouping.n_groups, weights)
     group_table = {**count_table(counts), **rate_table(counts, compat=compat)}
     overall_table = {**count_table(counts.sum(axis=1)), **rate_table(counts.sum(axis=1), compat=compat)}
     excluded = small_rates(group_table, settings["min_group_size"]) if settings["exclude_small"] else None
@@ -76,9 +83,13 @@ def _classification(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict
     return _report("classification", grouping, group_table, overall_table, per_stratum, ci, notes, settings)
 
 
-def _regression(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str, Any]) -> FairnessReport:
-    truth, pred = _numeric(y_true, "y_true"), _numeric(y_pred, "y_pred")
-    sums = regression_sums(grouping.codes, truth, pred, grouping.n_strata, grouping.n_groups)
+def _regression(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str, Any],
+                cells: np.ndarray | None = None) -> FairnessReport:
+    if cells is None:
+        truth, pred = _numeric(y_true, "y_true"), _numeric(y_pred, "y_pred")
+        sums = regression_sums(grouping.codes, truth, pred, grouping.n_strata, grouping.n_groups)
+    else:
+        sums = summed_cells(grouping.codes, cells, grouping.n_strata, grouping.n_groups)
     group_table = regression_table(sums)
     overall_table = regression_table(sums.sum(axis=1))
     notes = checks.group_warnings(grouping, group_table, settings["min_group_size"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlops_actions.fairness.counts import group_sums
-from mlops_actions.fairness.disparities import _quiet
+from mlops_actions.fairness.disparities import nanmax, nanmin
 from mlops_actions.fairness.rates import Z95
 
 REGRESSION_METRICS = ("mae", "rmse", "mean_prediction")
@@ -31,6 +31,14 @@ def regression_sums(codes: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
     return np.stack(columns, axis=-1).reshape(n_strata, n_groups, 4)
 
 
+def summed_cells(codes: np.ndarray, cells: np.ndarray, n_strata: int, n_groups: int) -> np.ndarray:
+    """``regression_sums`` of rows that each stand for many: ``cells`` holds their (n, Σ|error|, Σerror²,
+    Σprediction), shape ``(rows, 4)``."""
+    total = n_strata * n_groups
+    columns = [group_sums(codes, cells[:, i], total) for i in range(4)]
+    return np.stack(columns, axis=-1).reshape(n_strata, n_groups, 4)
+
+
 def regression_table(sums: np.ndarray) -> dict[str, np.ndarray]:
     """n and the three metrics over the leading axes of ``sums`` (NaN for an empty group)."""
     n = sums[..., 0]
@@ -45,5 +53,5 @@ def regression_table(sums: np.ndarray) -> dict[str, np.ndarray]:
 
 def gaps(groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """max − min over groups of each metric (empty groups skipped), keyed ``<metric>_difference``."""
-    return {f"{m}_difference": _quiet(np.nanmax, groups[m], axis=-1) - _quiet(np.nanmin, groups[m], axis=-1)
+    return {f"{m}_difference": nanmax(groups[m]) - nanmin(groups[m])
             for m in REGRESSION_METRICS}

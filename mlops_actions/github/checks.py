@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlops_actions.errors import GitHubError
 from mlops_actions.github.client import Session, raw
@@ -33,24 +33,26 @@ def batches(annotations: Sequence[Annotation]) -> list[list[dict[str, Any]]]:
     return [items[i:i + ANNOTATION_BATCH] for i in range(0, len(items), ANNOTATION_BATCH)] or [[]]
 
 
-def check_output(title: str, summary: str) -> None:
-    if len(summary) > CHECK_SUMMARY_LIMIT:
-        raise GitHubError(f"the check run summary is {len(summary):,} characters; GitHub accepts at most "
-                          f"{CHECK_SUMMARY_LIMIT:,}, so it was not sent", hint="shorten the summary.")
+def check_output(title: str, summary: str, text: str | None = None) -> None:
+    for part, value in (("summary", summary), ("text", text or "")):
+        if len(value) > CHECK_SUMMARY_LIMIT:
+            raise GitHubError(f"the check run {part} is {len(value):,} characters; GitHub accepts at most "
+                              f"{CHECK_SUMMARY_LIMIT:,}, so it was not sent", hint=f"shorten the {part}.")
     if not title:
         raise ValueError("a check run needs a title")
 
 
 def check_run(session: Session, name: str, head_sha: str, *, conclusion: str, title: str, summary: str,
               annotations: Sequence[Annotation] = (), details_url: str | None = None,
-              run_id: int | None = None) -> CheckResult:
+              run_id: int | None = None, text: str | None = None) -> CheckResult:
     """Create (or, given ``run_id``, update) a completed check run; fall back to a status on 403."""
     if conclusion not in CONCLUSIONS:
         raise ValueError(f"conclusion {conclusion!r} is not one of {', '.join(CONCLUSIONS)}")
-    check_output(title, summary)
+    check_output(title, summary, text)
     parts = batches(annotations)
+    output = Output(title, summary, text)
     if run_id is None:
-        made = _create(session, name, head_sha, conclusion, title, summary, parts[0], details_url)
+        made = _create(session, name, head_sha, conclusion, output, parts[0], details_url)
         if made is None:
             return commit_status(session, head_sha, name, conclusion, title, details_url)
         run_id, url = made
@@ -58,22 +60,30 @@ def check_run(session: Session, name: str, head_sha: str, *, conclusion: str, ti
     else:
         url, rest = None, parts
     for batch in rest:
-        url = _patch(session, run_id, conclusion, title, summary, batch) or url
+        url = _patch(session, run_id, conclusion, output, batch) or url
     return CheckResult("check_run", run_id, url, conclusion)
 
 
-def _output(title: str, summary: str, batch: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": title, "summary": summary}
+class Output(NamedTuple):
+    title: str
+    summary: str
+    text: str | None = None
+
+
+def _output(output: Output, batch: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": output.title, "summary": output.summary}
+    if output.text:
+        out["text"] = output.text
     if batch:
         out["annotations"] = batch
     return out
 
 
-def _create(session: Session, name: str, head_sha: str, conclusion: str, title: str, summary: str,
+def _create(session: Session, name: str, head_sha: str, conclusion: str, output: Output,
             batch: list[dict[str, Any]], details_url: str | None) -> tuple[int, str] | None:
     external_id = f"mlops-actions-{uuid.uuid4().hex}"  # lets a lost create be found again
     body: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": "completed", "conclusion": conclusion,
-                            "external_id": external_id, "output": _output(title, summary, batch)}
+                            "external_id": external_id, "output": _output(output, batch)}
     if details_url:
         body["details_url"] = details_url
     op = Op(f"create the check run {name!r} on {head_sha[:12]}", f"commit {head_sha[:12]}", "checks: write",
@@ -88,9 +98,9 @@ def _create(session: Session, name: str, head_sha: str, conclusion: str, title: 
     return None if data is None else (int(data["id"]), str(data.get("html_url") or ""))
 
 
-def _patch(session: Session, run_id: int, conclusion: str, title: str, summary: str,
+def _patch(session: Session, run_id: int, conclusion: str, output: Output,
            batch: list[dict[str, Any]]) -> str | None:
-    body = {"status": "completed", "conclusion": conclusion, "output": _output(title, summary, batch)}
+    body = {"status": "completed", "conclusion": conclusion, "output": _output(output, batch)}
     op = Op(f"update check run {run_id}", f"check run {run_id}", "checks: write", write=True)
     data = session.retrier.call(op, lambda: session.request("PATCH", f"/check-runs/{run_id}", body=body))
     return str(data.get("html_url") or "") or None

@@ -103,10 +103,10 @@ class GitHubRepo:
 
     def check_run(self, name: str, head_sha: str, *, conclusion: str, title: str, summary: str,
                   annotations: Sequence[Annotation] = (), details_url: str | None = None,
-                  run_id: int | None = None) -> CheckResult:
+                  run_id: int | None = None, text: str | None = None) -> CheckResult:
         return checks.check_run(self.session, name, head_sha, conclusion=conclusion, title=title,
                                 summary=summary, annotations=annotations, details_url=details_url,
-                                run_id=run_id)
+                                run_id=run_id, text=text)
 
     def commit_status(self, sha: str, context: str, conclusion: str, description: str,
                       target_url: str | None = None) -> CheckResult:

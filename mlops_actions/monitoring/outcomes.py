@@ -4,7 +4,8 @@ prediction and group columns, additive state only.
 Classification metrics come from the counts of each (label, prediction) pair, handed to scikit-learn as
 sample weights, so they equal the in-memory ``performance.evaluate`` exactly. Regression metrics come from
 sums (n, Σ|e|, Σe², Σy, Σy², Σ|e|/max(|y|, ε)); R² uses the running mean's sums of squares. Fairness comes
-from ``fairness.stream.FairnessStream`` (per-group cells).
+from ``monitoring.fairness_check.FairnessCells`` (rows per distinct group, label and prediction),
+measured as in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_actions.convention.model import ModelSpec
-from mlops_actions.fairness.stream import FairnessStream
+from mlops_actions.monitoring.fairness_check import FairnessCells
 from mlops_actions.monitoring.performance import FROM_LABELS, FROM_VALUES, Performance, _change
 from mlops_actions.monitoring.stream import TableSource, batches
 
@@ -92,21 +93,20 @@ class ValueSums:
 
 
 def streamed_outcomes(source: TableSource, spec: ModelSpec, prediction: str, *, recorded: Mapping[str, object],
-                      max_regression: float, fairness: bool) -> tuple[Performance, FairnessStream | None]:
+                      max_regression: float, fairness: bool) -> tuple[Performance, FairnessCells | None]:
     """Metrics of the current data (and per-group cells when ``fairness``), in one pass of batches."""
     target = spec.data.target
     groups = [*spec.data.sensitive, *spec.data.control] if fairness else []
     names = list(dict.fromkeys([target, prediction, *groups]))
     numeric = [target, prediction] if spec.task == "regression" else []
     state: LabelPairs | ValueSums = LabelPairs() if spec.task == "classification" else ValueSums()
-    stream = FairnessStream(spec.data.sensitive, spec.data.control, task=spec.task,
-                            pos_label=spec.data.positive_label) if fairness else None
+    stream = FairnessCells(spec, source.display) if fairness else None
     for batch in batches(source, names, numeric):
         frame = batch.to_pandas()
         frame = frame[frame[target].notna() & frame[prediction].notna()]
         state.add(frame[target], frame[prediction])
         if stream is not None:
-            stream.add(frame[target], frame[prediction], {g: frame[g] for g in groups})
+            stream.add(frame[target], frame[prediction], frame[groups])
     return _performance(state, spec, recorded, max_regression), stream
 
 

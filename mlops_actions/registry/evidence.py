@@ -26,6 +26,7 @@ _LINE = re.compile(r"^<!-- mlops-actions:evidence (\{.*\}) -->$", re.M)
 _HEX = re.compile(r"^[0-9a-f]{40,64}$")
 _SHORT = re.compile(r"^[0-9a-f]{8}$")
 SHORT = 8  # hex digits of a per-number digest (diagnosis only; the full digest decides)
+MAX_PARTS = 200  # continuation comments read at most (about 6,000 models of ~2,000 characters each)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Shown:
 class Evidence:
     head_sha: str
     models: Mapping[str, Shown]
+    parts: int = 0  # continuation comments holding the rest (a report of more models than one comment holds)
 
 
 def numbers_of(m: ModelReport) -> dict[str, Any]:
@@ -89,9 +91,42 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def render(head_sha: str, models: Mapping[str, Shown]) -> str:
+def part_marker(index: int) -> str:
+    """The marker of the ``index``-th (from 1) continuation comment of the evidence."""
+    return f"mlops-actions:evidence-{index}"
+
+
+def split(head_sha: str, models: Mapping[str, Shown], room: int, limit: int) -> tuple[str, list[str]]:
+    """The evidence as one line of at most ``room`` characters when it fits, else a line naming how many
+    continuation comments hold it and those comments' lines, each at most ``limit`` characters (models in
+    name order, never split)."""
+    whole = render(head_sha, models)
+    if len(whole) <= room:
+        return whole, []
+    parts: list[dict[str, Shown]] = [{}]
+    for name, shown_ in sorted(models.items()):
+        if parts[-1] and len(render(head_sha, {**parts[-1], name: shown_})) > limit:
+            parts.append({})
+        parts[-1][name] = shown_
+    return render(head_sha, {}, parts=len(parts)), [render(head_sha, part) for part in parts]
+
+
+def merge(first: Evidence, parts: list[Evidence | None]) -> Evidence | None:
+    """The evidence of a report and its continuation comments; None when one is missing, malformed or
+    for another commit (a stale part of an earlier push is never read as this one)."""
+    if len(parts) != first.parts or any(p is None or p.head_sha != first.head_sha or p.parts for p in parts):
+        return None
+    models = dict(first.models)
+    for part in parts:
+        models.update(part.models if part is not None else {})
+    return Evidence(first.head_sha, models)
+
+
+def render(head_sha: str, models: Mapping[str, Shown], parts: int = 0) -> str:
     """The hidden line (hex digests and model names only, so it cannot close the HTML comment)."""
-    data = {"head": head_sha, "models": {name: _model(s) for name, s in sorted(models.items())}}
+    data: dict[str, Any] = {"head": head_sha, "models": {name: _model(s) for name, s in sorted(models.items())}}
+    if parts:
+        data["parts"] = parts
     # "--" can only occur inside a string (a repository metric's name): a JSON escape keeps the comment closed
     text = json.dumps(data, sort_keys=True, separators=(",", ":")).replace("--", "-\\u002d")
     if "--" in text:
@@ -117,11 +152,12 @@ def parse(body: str) -> Evidence | None:
         data = bounded.loads(match.group(1))
         models = {str(name): _parse_model(v) for name, v in data["models"].items()}
         head = str(data["head"])
+        parts = int(data.get("parts", 0))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if not all(_HEX.match(s.artifact_sha256) for s in models.values()):
+    if not all(_HEX.match(s.artifact_sha256) for s in models.values()) or not 0 <= parts <= MAX_PARTS:
         return None
-    return Evidence(head, models)
+    return Evidence(head, models, parts)
 
 
 def _parse_model(v: Mapping[str, Any]) -> Shown:

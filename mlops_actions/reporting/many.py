@@ -20,9 +20,10 @@ CHANGED_MOST = 10
 _ORDER = {FAIL: 0, WARN: 1, PASS: 2}
 
 
-def open_models(models: Sequence[ModelReport]) -> list[ModelReport]:
-    """The models that fail, then those that warn (by name), at most ``LISTED``."""
-    return sorted((m for m in models if m.verdict != PASS), key=lambda m: (_ORDER.get(m.verdict, 1), m.name))[:LISTED]
+def open_models(models: Sequence[ModelReport], limit: int | None = LISTED) -> list[ModelReport]:
+    """The models that fail, then those that warn (by name), at most ``limit``."""
+    found = sorted((m for m in models if m.verdict != PASS), key=lambda m: (_ORDER.get(m.verdict, 1), m.name))
+    return found if limit is None else found[:limit]
 
 
 def overview(models: Sequence[ModelReport], ctx: object) -> str:
@@ -35,7 +36,10 @@ def overview(models: Sequence[ModelReport], ctx: object) -> str:
     parts.append(f"**{len(models):,} models retrained:** " + " · ".join(
         f"{fmt.verdict(v)} {n:,}" for v, n in counts.items()) + ". The comment shows the models that fail or "
         "warn and those that changed most; **every model's full report is in this run's job summary** "
-        "(and the check run `mlops-actions report`); `mlops-actions report` prints it locally.")
+        "(and the check run `mlops-actions report`)" + (f", and, where those had to be shortened, in "
+                                                         f"{getattr(ctx, 'full_report', None)}"
+                                                         if getattr(ctx, "full_report", None) else "")
+        + "; `mlops-actions report` prints it locally.")
     listed = open_models(models)
     if listed:
         rows = [[md_code(m.name), fmt.verdict(m.verdict), _open_gates(m)] for m in listed]

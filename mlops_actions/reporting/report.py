@@ -12,10 +12,10 @@ on the inputs: same inputs, same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from mlops_actions.evaluation.assess import ModelReport
-from mlops_actions.evaluation.gates import FAIL, UNDEFINED, WARN, verdict_of
+from mlops_actions.evaluation.gates import FAIL, PASS, UNDEFINED, WARN, verdict_of
 from mlops_actions.registry.preview import PromotionPreview
 from mlops_actions.reporting import format as fmt
 from mlops_actions.reporting import glance, many, sections
@@ -25,6 +25,7 @@ from mlops_actions.reporting.markdown import md_code, md_text
 MARKER_NAME = "mlops-actions:report"  # for the GitHub layer: upsert_comment(pr, body, MARKER_NAME)
 MARKER = f"<!-- {MARKER_NAME} -->"
 COMMENT_LIMIT = 65_536
+CHECK_TEXT_LIMIT = 65_535  # a check run's output.text (and output.summary), in characters
 MANY_MODELS = 50  # more models than this: the comment summarises, the job summary has every model
 SUMMARY_LIMIT = 1024 * 1024
 NOTE_RESERVE = 800
@@ -42,6 +43,10 @@ class ReportContext:
     problems: tuple[str, ...] = ()
     promotions: PromotionPreview | None = None
     notes: tuple[str, ...] = ()  # said once, under the refs (where the numbers come from, for a fork)
+    full_report: str | None = None  # where the complete report is when a shortened one leaves models out
+    # each model's blocks, rendered once for the comment, the summary, the check run and the full report
+    # (keyed by the report object, which the entry keeps alive: an id is never reused while cached)
+    rendered: dict[int, tuple[ModelReport, list[Block]]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,22 @@ def render_comment(models: Sequence[ModelReport], ctx: ReportContext, limit: int
 
 def render_summary(models: Sequence[ModelReport], ctx: ReportContext, limit: int = SUMMARY_LIMIT) -> str:
     """The job-summary variant: the same content, at most ``limit`` UTF-8 bytes."""
-    return _fit(_blocks(models, ctx, marker=False), limit, utf8_length)
+    return _fit(_blocks(models, ctx, marker=False), limit, utf8_length, where=ctx.full_report)
+
+
+def render_full(models: Sequence[ModelReport], ctx: ReportContext) -> str:
+    """Every model in full, never shortened: the file the workflow uploads as an artifact when the job
+    summary or the check run had to leave something out."""
+    return _join(_blocks(models, ctx, marker=False))
+
+
+def render_check_text(models: Sequence[ModelReport], ctx: ReportContext, limit: int = CHECK_TEXT_LIMIT) -> str:
+    """The check run's text: each model's glance and details, those that fail or warn first, at most
+    ``limit`` characters (the check run's summary holds the comment)."""
+    ordered = [*many.open_models(models, limit=None), *sorted((m for m in models if m.verdict == PASS),
+                                                              key=lambda m: m.name)]
+    blocks = [b for m in ordered for b in blocks_of(m, ctx)]
+    return _fit(blocks, limit, github_length, where=ctx.full_report) if blocks else ""
 
 
 def _blocks(models: Sequence[ModelReport], ctx: ReportContext, *, marker: bool,
@@ -96,7 +116,7 @@ def _blocks(models: Sequence[ModelReport], ctx: ReportContext, *, marker: bool,
         blocks.append(Block("promotions", promo.promotions(ctx.promotions),
                             promo.promotions(ctx.promotions, compact=True)))
     for m in (many.open_models(ordered) if summarise else ordered):
-        blocks.extend(model_blocks(m))
+        blocks.extend(blocks_of(m, ctx))
     return blocks
 
 
@@ -149,11 +169,21 @@ def model_blocks(m: ModelReport) -> list[Block]:
     return [Block("glance", glance.glance(m)), Block("more", glance.more(m), glance.more(m, compact=True))]
 
 
+def blocks_of(m: ModelReport, ctx: ReportContext) -> list[Block]:
+    """``model_blocks(m)``, rendered once per context."""
+    found = ctx.rendered.get(id(m))
+    if found is None or found[0] is not m:
+        found = ctx.rendered[id(m)] = (m, model_blocks(m))
+    return found[1]
+
+
 def _join(blocks: Sequence[Block]) -> str:
     return "\n\n".join(b.text for b in blocks) + "\n"
 
 
-def _fit(blocks: list[Block], limit: int, length: Callable[[str], int]) -> str:
+def _fit(blocks: list[Block], limit: int, length: Callable[[str], int], where: str | None = None) -> str:
+    """``blocks`` joined, shortened to ``limit``; the note says where the full report is (``where``, else
+    the job summary: the comment's case)."""
     text = _join(blocks)
     if length(text) <= limit:
         return text
@@ -168,21 +198,22 @@ def _fit(blocks: list[Block], limit: int, length: Callable[[str], int]) -> str:
                 total -= sizes[i]
                 blocks[i], cut[kind] = replace(blocks[i], text=""), cut[kind] + 1
     kept = [b for b in blocks if b.text]
-    return _hard_cut(_join([*kept, Block("note", _cut_note(cut))]), limit, length)
+    return _hard_cut(_join([*kept, Block("note", _cut_note(cut, where))]), limit, length, where)
 
 
-def _cut_note(cut: dict[str, int]) -> str:
+def _cut_note(cut: dict[str, int], where: str | None = None) -> str:
     left_out = ", ".join(f"{n} {_CUT_NAMES[k]}" for k, n in cut.items() if n)
+    full = f"The full report is in {where}" if where else "The job summary of this run has the full report"
     return ("---\n_Shortened to fit GitHub's size limit: collapsed long tables"
             + (f" and left out {left_out}" if left_out else "")
-            + ". The job summary of this run has the full report; `mlops-actions report` prints it locally._")
+            + f". {full}; `mlops-actions report` prints it locally._")
 
 
-def _hard_cut(text: str, limit: int, length: Callable[[str], int]) -> str:
+def _hard_cut(text: str, limit: float, length: Callable[[str], int], where: str | None = None) -> str:
     """Last resort (thousands of models): cut whole lines from the end and say so."""
     if length(text) <= limit:
         return text
-    note = "\n\n_… cut here to fit GitHub's size limit; see the job summary._\n"
+    note = f"\n\n_… cut here to fit GitHub's size limit; see {where or 'the job summary'}._\n"
     lines = text.split("\n")
     budget = limit - length(note)
     kept, used = [], 0
