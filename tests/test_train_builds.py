@@ -337,3 +337,26 @@ def test_install_requirements_runs_pip_without_a_shell(tmp_path: Path, capsys: p
     err = capsys.readouterr().err
     assert code == 1 and "models/m/requirements.txt: pip could not install the requirements" in err
     assert not (root / "out2").exists() and "Traceback" not in err
+
+
+def test_threshold_drives_fairness_and_the_reports_confusion_matrix(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The spec's threshold, not 0.5: the held-out predictions, the rates fairness is measured on, and the
+    report's confusion matrix."""
+    root = make_repo(tmp_path, SPEC + "threshold: 0.7\n")
+    assert main(["-C", str(root), "train", "m", "--out", "mlops-out"]) == 0
+    preds = pd.read_parquet(root / "mlops-out/m/predictions.parquet")
+    chosen, actual = preds["y_score"] >= 0.7, preds["y_true"] == "Yes"
+    assert (chosen == (preds["y_pred"] == "Yes")).all()
+    assert 0 < chosen.sum() < (preds["y_score"] >= 0.5).sum()  # 0.7 and 0.5 disagree on these rows
+    rows = json.loads((root / "mlops-out/m/fairness.json").read_text())["rows"]
+    rates = {row["group"][0]: row["values"]["selection_rate"] for row in rows}
+    assert rates == {g: chosen[preds["group"] == g].mean() for g in ("a", "b")}
+    capsys.readouterr()
+    main(["-C", str(root), "report"])
+    out = capsys.readouterr().out
+    table = out.split("**Confusion matrix at threshold 0.7** (held-out rows)", 1)[1]
+    tp, fn = (chosen & actual).sum(), (~chosen & actual).sum()
+    fp, tn = (chosen & ~actual).sum(), (~chosen & ~actual).sum()
+    assert f"| actual positive | {tp} (TP)" in table and f"| {fn} (FN)" in table
+    assert f"| actual negative | {fp} (FP)" in table and f"| {tn} (TN)" in table
