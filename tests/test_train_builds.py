@@ -360,3 +360,64 @@ def test_threshold_drives_fairness_and_the_reports_confusion_matrix(tmp_path: Pa
     fp, tn = (chosen & ~actual).sum(), (~chosen & ~actual).sum()
     assert f"| actual positive | {tp} (TP)" in table and f"| {fn} (FN)" in table
     assert f"| actual negative | {fp} (FP)" in table and f"| {tn} (TN)" in table
+
+
+DATED_FACTORY = '''
+    import pandas as pd
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+
+    class Quarter(BaseEstimator, TransformerMixin):
+        def fit(self, X, y=None):
+            assert pd.api.types.is_datetime64_any_dtype(X["when"]), X.dtypes
+            return self
+
+        def transform(self, X):
+            return pd.DataFrame({"quarter": X["when"].dt.quarter.astype(float), "age": X["age"]})
+
+
+    def build():
+        return Pipeline([("quarter", Quarter()), ("model", LogisticRegression())])
+    '''
+DATED_TRAINER = '''
+    import os
+    from pathlib import Path
+
+    import pandas as pd
+
+    train, test = pd.read_parquet(os.environ["MLOPS_TRAIN"]), pd.read_parquet(os.environ["MLOPS_TEST"])
+    assert pd.api.types.is_datetime64_any_dtype(train["when"]) and pd.api.types.is_datetime64_any_dtype(test["when"])
+    out = Path(os.environ["MLOPS_OUT"])
+    (out / "model").mkdir()
+    (out / "model" / "dates.txt").write_text(str(train["when"].min().date()))
+    pd.DataFrame({"row_id": test["row_id"], "prediction": "Yes"}).to_parquet(out / "predictions.parquet")
+    '''
+
+
+@pytest.mark.parametrize("build", ["declarative", "factory", "command"])
+def test_a_datetime_feature_is_expanded_declaratively_and_a_datetime_for_code(
+        build: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The declarative path turns a date into year, month and day of week; a factory's transformer and a command's
+    parquet files get the datetime column itself (their assertions fail the build otherwise)."""
+    features = "    age: numeric\n    when: datetime\n"
+    root = dated_repo(tmp_path, "  test_fraction: 0.25\n  by:\n    column: when\n", features)
+    spec_file = root / "models/m/model.yaml"
+    how = {"factory": ("pipeline:\n  factory: models/m/pipeline.py:build\n", "models/m/pipeline.py", DATED_FACTORY),
+           "command": ("train:\n  command: python models/m/train.py\n", "models/m/train.py", DATED_TRAINER)}
+    if build in how:
+        block, rel, code = how[build]
+        spec_file.write_text(spec_file.read_text().replace(ESTIMATOR, block))
+        (root / rel).write_text(textwrap.dedent(code).lstrip())
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", build)
+    record = train(root, capsys)
+    assert record["data"][0]["columns"]["when"] == "datetime64[ns]"
+    if build == "declarative":
+        from mlops_actions.training.artifact import load_artifact
+
+        model = load_artifact(root / "out/m/model.skops", ("sklearn.",))
+        names = list(model[:-1].get_feature_names_out())
+        assert [n for n in names if "when" in n] == ["numeric__when__year", "numeric__when__month",
+                                                       "numeric__when__day_of_week"]
