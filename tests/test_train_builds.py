@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import textwrap
 import zipfile
@@ -421,3 +422,13 @@ def test_a_datetime_feature_is_expanded_declaratively_and_a_datetime_for_code(
         names = list(model[:-1].get_feature_names_out())
         assert [n for n in names if "when" in n] == ["numeric__when__year", "numeric__when__month",
                                                        "numeric__when__day_of_week"]
+
+
+def test_a_commands_output_is_shown_folded_in_its_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = SPEC.replace(ESTIMATOR, "train:\n  command: python models/m/train.py\n  params: {bias: 0.1}\n")
+    root = make_repo(tmp_path, spec, {"models/m/train.py": TRAINER})
+    env = {**os.environ, "GITHUB_ACTIONS": "true"}
+    assert main(["-C", str(root), "train", "m", "--out", "out"], env=env) == 0
+    out = capsys.readouterr().out
+    fit = out.split("::group::m: fit `python models/m/train.py` on ", 1)[1].split("::endgroup::", 1)[0]
+    assert fit.splitlines()[1] == "done"  # after the title's row count, the trainer's own output, in the group
