@@ -241,6 +241,8 @@ class ActCall:
     token: str = BOT_TOKEN
     artifacts: Path | None = None  # default: a fresh store in the run's folder
     action: Path = REPO  # what ``mlops-actions/mlops-actions@v1`` resolves to
+    python: str = sys.executable  # MLOPS_ACTIONS_PYTHON: the interpreter the action runs (and pip-installs into)
+    env: tuple[tuple[str, str], ...] = ()  # more variables for every step (e.g. MLOPS_ACTIONS_PIP_ARGS)
 
 
 def action_checkout(dest: Path) -> Path:
@@ -266,8 +268,8 @@ def act_args(act: Path, call: ActCall, event_file: Path, work: Path, actor: str)
     for action, ref in artifact_actions():
         args += ["--local-repository", f"actions/{action}@{ref}={STUBS / action}"]
     store = call.artifacts or work / "artifacts"
-    for name, value in (("MLOPS_ACTIONS_PYTHON", sys.executable), ("GITHUB_API_URL", call.api_url),
-                        ("ACT_E2E_ARTIFACTS", str(store)), ("MLOPS_GITHUB_WRITE_PAUSE", "0")):
+    for name, value in (("MLOPS_ACTIONS_PYTHON", call.python), ("GITHUB_API_URL", call.api_url),
+                        ("ACT_E2E_ARTIFACTS", str(store)), ("MLOPS_GITHUB_WRITE_PAUSE", "0"), *call.env):
         args += ["--env", f"{name}={value}"]
     return [*args, "-s", f"GITHUB_TOKEN={call.token}"]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from govkit import CODEOWNERS, METHODS, MODELS, REBASE, REPO, Kit, build_template, run_git, start
 
+from mlops_actions.commands.publish import with_evidence
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.approvals import Approver
 from mlops_actions.registry.records import local_versions
@@ -236,6 +237,28 @@ def test_each_model_is_judged_by_its_own_owners_and_the_passing_one_registers(ki
     assert "arrests-b: approvals: rule 'required approvals': 0 of 1" in out
     comment = kit.bot.find_comment(kit.prs[-1].number, "mlops-actions:register").body
     assert "arrests@v1" in comment and "Refused" in comment
+
+
+def test_a_model_whose_rebuild_differs_does_not_block_the_reproducible_one(kit: Kit, capsys) -> None:
+    """The issue's case: one model that cannot register (its artifact rebuilt on main is not what was reviewed,
+    as a TF-IDF model's once was) used to make register create nothing for anyone; each model has its verdict."""
+    kit.branch("both")
+    kit.retrain_commit()
+    merged = kit.merge("both")
+    kit.report(merged)
+    comment = kit.bot.find_comment(merged.number, "mlops-actions:report")
+    found = ev.parse(comment.body)
+    assert found is not None and set(found.models) == set(MODELS)
+    shown = {**found.models, "arrests-b": replace(found.models["arrests-b"], artifact_sha256="e" * 64)}
+    kit.bot.upsert_comment(merged.number, with_evidence("### mlops-actions report\n", merged.head, shown),
+                           "mlops-actions:report")
+    kit.approve(merged, "alice")
+    assert kit.run("register") == 1  # arrests-b is refused ...
+    assert registered(kit) == ["arrests@v1"]  # ... and arrests registers
+    out = capsys.readouterr().out
+    assert "arrests-b: not reproducible: the artifact built on main has sha256" in out
+    body = kit.bot.find_comment(merged.number, "mlops-actions:register").body
+    assert "registered, some models refused" in body and "arrests@v1" in body and "`arrests-b`" in body
 
 
 def test_whoever_pushed_the_last_commit_does_not_count(kit: Kit, capsys) -> None:

@@ -86,16 +86,25 @@ def test_example_data_is_byte_identical_to_the_shipped_example(arrests_repo: Pat
     assert (arrests_repo / "data/arrests.csv").read_bytes() == (EXAMPLE / "data/arrests.csv").read_bytes()
 
 
+def test_the_example_models_are_the_packaged_ones_file_for_file() -> None:
+    """examples/arrests/models/ (the repository's runnable example) and templates/examples/arrests/models/ (what
+    init ships) must be two copies of one thing: a file added, removed or edited in only one of them fails here."""
+    assert files_under(EXAMPLE / "models") == files_under(template_path("examples", "arrests", "models"))
+    assert ["models/" + rel for rel in files_under(EXAMPLE / "models")] == EXAMPLE_MODEL_FILES
+
+
 @pytest.mark.parametrize("rel", EXAMPLE_MODEL_FILES)
 def test_example_files_are_the_shipped_example_with_a_schema_url(arrests_repo: Path, rel: str) -> None:
-    scaffolded = (arrests_repo / rel).read_text().splitlines()
-    shipped = (EXAMPLE / rel).read_text().splitlines()
+    """Byte for byte (line endings, a trailing newline, encoding): the team's code (train.py, features.py...)
+    and the specs, whose first line alone differs (a schema URL instead of a relative path)."""
+    scaffolded, shipped = (arrests_repo / rel).read_bytes(), (EXAMPLE / rel).read_bytes()
+    assert scaffolded == (template_path("examples", "arrests") / rel).read_bytes()
     if not rel.endswith(".yaml"):
         assert scaffolded == shipped
         return
-    assert scaffolded[1:] == shipped[1:]
-    assert scaffolded[0] == ("# yaml-language-server: $schema=https://raw.githubusercontent.com/"
-                             "mlops-actions/mlops-actions/v1/schemas/model-spec.schema.json")
+    assert scaffolded.split(b"\n", 1)[1] == shipped.split(b"\n", 1)[1]
+    assert scaffolded.split(b"\n", 1)[0] == (b"# yaml-language-server: $schema=https://raw.githubusercontent.com/"
+                                             b"mlops-actions/mlops-actions/v1/schemas/model-spec.schema.json")
 
 
 def test_example_policy_allows_lightgbm_for_the_factory_model(arrests_repo: Path) -> None:

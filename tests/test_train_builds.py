@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import textwrap
 import zipfile
@@ -337,3 +338,97 @@ def test_install_requirements_runs_pip_without_a_shell(tmp_path: Path, capsys: p
     err = capsys.readouterr().err
     assert code == 1 and "models/m/requirements.txt: pip could not install the requirements" in err
     assert not (root / "out2").exists() and "Traceback" not in err
+
+
+def test_threshold_drives_fairness_and_the_reports_confusion_matrix(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The spec's threshold, not 0.5: the held-out predictions, the rates fairness is measured on, and the
+    report's confusion matrix."""
+    root = make_repo(tmp_path, SPEC + "threshold: 0.7\n")
+    assert main(["-C", str(root), "train", "m", "--out", "mlops-out"]) == 0
+    preds = pd.read_parquet(root / "mlops-out/m/predictions.parquet")
+    chosen, actual = preds["y_score"] >= 0.7, preds["y_true"] == "Yes"
+    assert (chosen == (preds["y_pred"] == "Yes")).all()
+    assert 0 < chosen.sum() < (preds["y_score"] >= 0.5).sum()  # 0.7 and 0.5 disagree on these rows
+    rows = json.loads((root / "mlops-out/m/fairness.json").read_text())["rows"]
+    rates = {row["group"][0]: row["values"]["selection_rate"] for row in rows}
+    assert rates == {g: chosen[preds["group"] == g].mean() for g in ("a", "b")}
+    capsys.readouterr()
+    main(["-C", str(root), "report"])
+    out = capsys.readouterr().out
+    table = out.split("**Confusion matrix at threshold 0.7** (held-out rows)", 1)[1]
+    tp, fn = (chosen & actual).sum(), (~chosen & actual).sum()
+    fp, tn = (chosen & ~actual).sum(), (~chosen & ~actual).sum()
+    assert f"| actual positive | {tp} (TP)" in table and f"| {fn} (FN)" in table
+    assert f"| actual negative | {fp} (FP)" in table and f"| {tn} (TN)" in table
+
+
+DATED_FACTORY = '''
+    import pandas as pd
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+
+    class Quarter(BaseEstimator, TransformerMixin):
+        def fit(self, X, y=None):
+            assert pd.api.types.is_datetime64_any_dtype(X["when"]), X.dtypes
+            return self
+
+        def transform(self, X):
+            return pd.DataFrame({"quarter": X["when"].dt.quarter.astype(float), "age": X["age"]})
+
+
+    def build():
+        return Pipeline([("quarter", Quarter()), ("model", LogisticRegression())])
+    '''
+DATED_TRAINER = '''
+    import os
+    from pathlib import Path
+
+    import pandas as pd
+
+    train, test = pd.read_parquet(os.environ["MLOPS_TRAIN"]), pd.read_parquet(os.environ["MLOPS_TEST"])
+    assert pd.api.types.is_datetime64_any_dtype(train["when"]) and pd.api.types.is_datetime64_any_dtype(test["when"])
+    out = Path(os.environ["MLOPS_OUT"])
+    (out / "model").mkdir()
+    (out / "model" / "dates.txt").write_text(str(train["when"].min().date()))
+    pd.DataFrame({"row_id": test["row_id"], "prediction": "Yes"}).to_parquet(out / "predictions.parquet")
+    '''
+
+
+@pytest.mark.parametrize("build", ["declarative", "factory", "command"])
+def test_a_datetime_feature_is_expanded_declaratively_and_a_datetime_for_code(
+        build: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The declarative path turns a date into year, month and day of week; a factory's transformer and a command's
+    parquet files get the datetime column itself (their assertions fail the build otherwise)."""
+    features = "    age: numeric\n    when: datetime\n"
+    root = dated_repo(tmp_path, "  test_fraction: 0.25\n  by:\n    column: when\n", features)
+    spec_file = root / "models/m/model.yaml"
+    how = {"factory": ("pipeline:\n  factory: models/m/pipeline.py:build\n", "models/m/pipeline.py", DATED_FACTORY),
+           "command": ("train:\n  command: python models/m/train.py\n", "models/m/train.py", DATED_TRAINER)}
+    if build in how:
+        block, rel, code = how[build]
+        spec_file.write_text(spec_file.read_text().replace(ESTIMATOR, block))
+        (root / rel).write_text(textwrap.dedent(code).lstrip())
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", build)
+    record = train(root, capsys)
+    assert record["data"][0]["columns"]["when"] == "datetime64[ns]"
+    if build == "declarative":
+        from mlops_actions.training.artifact import load_artifact
+
+        model = load_artifact(root / "out/m/model.skops", ("sklearn.",))
+        names = list(model[:-1].get_feature_names_out())
+        assert [n for n in names if "when" in n] == ["numeric__when__year", "numeric__when__month",
+                                                       "numeric__when__day_of_week"]
+
+
+def test_a_commands_output_is_shown_folded_in_its_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = SPEC.replace(ESTIMATOR, "train:\n  command: python models/m/train.py\n  params: {bias: 0.1}\n")
+    root = make_repo(tmp_path, spec, {"models/m/train.py": TRAINER})
+    env = {**os.environ, "GITHUB_ACTIONS": "true"}
+    assert main(["-C", str(root), "train", "m", "--out", "out"], env=env) == 0
+    out = capsys.readouterr().out
+    fit = out.split("::group::m: fit `python models/m/train.py` on ", 1)[1].split("::endgroup::", 1)[0]
+    assert fit.splitlines()[1] == "done"  # after the title's row count, the trainer's own output, in the group

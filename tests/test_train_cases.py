@@ -2,7 +2,8 @@
 expected.txt holds the exit code and, per expected message, ``place: message fragment``.
 
 Each case runs the CLI in-process (scikit-learn is imported once for all cases) in a real git repository,
-and checks: the exit code, the message with its place, no traceback, and nothing left in the output folder.
+and checks: the exit code, the message with its place and a hint (what to do), no traceback, and nothing left in
+the output folder.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def test_case(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == exit_code, err
     assert not (root / "out").exists(), "a failed training left output behind"
     errors = _messages(err)
+    assert errors and "\n  hint: " in err, f"the error says nothing of what to do:\n{err}"
     for item in expected:
         place, fragment = item.split(": ", 1)
         assert any(m.startswith(place + ":") and fragment in m for m in errors), f"expected {item!r} in:\n{err}"

@@ -135,7 +135,9 @@ def read_frame(source: Source, places: SpecPlaces, numeric: frozenset[str] = fro
     lines = _csv_row_lines(source)
     frame = _read_csv(source)
     if len(frame) == 0:
-        raise InputError("the data file has a header but no data rows", place=Place(source.display, 1))
+        raise InputError("the data file has a header but no data rows", place=Place(source.display, 1),
+                         hint="commit the file with its rows (an export that stopped early?), or point data.path "
+                              "at the full file")
     return frame, Source(source.path, source.display, source.format, lines)
 
 
