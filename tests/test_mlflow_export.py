@@ -165,6 +165,15 @@ def test_without_mlflow_the_message_names_the_extra(trained: Path, tmp_path: Pat
     assert not (tmp_path / "m").exists()
 
 
+def test_serve_without_mlflow_names_the_extra(trained: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    assert main(["-C", str(trained), "serve", "mlops-out/arrests", "--port", "1"], env={}) == 1
+    err = capsys.readouterr().err
+    assert "serve needs MLflow, which is not installed" in err and 'pip install "mlops-actions[mlflow]"' in err
+    assert "Traceback" not in err
+
+
 def test_a_folder_without_a_record_is_not_a_training_folder(trained: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a training folder"):
         export(trained, str(tmp_path), out=tmp_path / "m", cwd=trained)
