@@ -378,7 +378,7 @@ def test_serve_answers_with_exactly_the_training_predictions(loop: Loop) -> None
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{base}/ping", server, timeout=120)
+        _wait_for(f"{base}/ping", server, timeout=300)  # a loaded shared machine starts MLflow slowly
         _wait_for(f"{base}/health", server, timeout=5)
         record = json.loads(loop.story.git("tag", "-l", "--format=%(contents)", "arrests@v1"))
         rows = held_out(loop.root, "arrests", record).frame

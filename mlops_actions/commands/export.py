@@ -16,7 +16,7 @@ from typing import Any
 from mlops_actions.convention.discovery import spec_relpath
 from mlops_actions.errors import EXIT_OK, InputError, Place
 from mlops_actions.mlflow_bridge import require_mlflow_installed
-from mlops_actions.mlflow_bridge.export import Exported, ExportOptions, Loader, check_out_dir, export_model
+from mlops_actions.mlflow_bridge.export import MLMODEL, Exported, ExportOptions, Loader, check_out_dir, export_model
 from mlops_actions.mlflow_bridge.source import ModelSource, parse_target, resolve
 
 FORMATS = ("mlflow",)
@@ -45,13 +45,14 @@ def export_to(root: Path, target: str, *, out: Path, gh: Any = None, cwd: Path |
               flavor: str = "auto") -> ExportRun:
     """Check the destination and MLflow first, then fetch and verify, then write: a failure writes nothing."""
     from mlops_actions.convention.validation import load_policy
-    from mlops_actions.mlflow_bridge.heldout import held_out
+    from mlops_actions.mlflow_bridge.heldout import HeldOut, held_out
 
     parsed = parse_target(target, cwd or Path.cwd())
     check_out_dir(out)
     require_mlflow_installed("export --format mlflow")
     source = resolve(root, parsed, gh)
-    examples = held_out(root, source.model, source.record)
+    own = MLMODEL in (source.files or {})  # the command saved its own MLflow model: copied as it is
+    examples = HeldOut(None) if own else held_out(root, source.model, source.record)
     options = ExportOptions(load_policy(root).allowed_prefixes, flavor=flavor, loader=loader_of(root, source),
                             features=_features(root, source.model))
     return ExportRun(source, export_model(source, out, examples, options))
@@ -74,8 +75,8 @@ def loader_of(root: Path, source: ModelSource) -> Loader | None:
     The spec is the work tree's; each file must have the git blob hash the version's record lists for it
     (the loader is part of the fingerprint), so that what serves the model is the code that was reviewed.
     """
-    if source.artifact is not None:
-        return None
+    if source.artifact is not None or MLMODEL in (source.files or {}):
+        return None  # a skops model, or a command model that saved its own MLflow model
     from mlops_actions.convention.validation import load_spec
     from mlops_actions.training.dependencies import dependencies, worktree_reader
 
