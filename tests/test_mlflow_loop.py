@@ -63,7 +63,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
              "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})  # no job runner processes: faster start
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/health", process, timeout=120)
+        _wait_for(f"{url}/health", process, timeout=300)  # a loaded shared machine starts it slowly
         yield url
     finally:
         process.terminate()
