@@ -82,12 +82,15 @@ def time_export(root: Path, work: Path) -> dict[str, tuple[float, float]]:
 
 def plain_copy(root: Path, work: Path) -> Path:
     import mlflow.sklearn
+    from mlflow.models import Model
 
     from mlops_actions.training.artifact import load_trusted
 
     model = load_trusted((root / "mlops-out/arrests/model.skops").read_bytes(), ("sklearn.",))
-    # MLflow's defaults (skops here), trusting the one type the default refuses (numpy.dtype)
-    mlflow.sklearn.save_model(model, str(work / "plain"), skops_trusted_types=["numpy.dtype"])
+    # MLflow's defaults (skops here), trusting the one type the default refuses (numpy.dtype), with the same
+    # signature as ours: both servers then check and convert the request's columns alike
+    signature = Model.load(str(work / "ours" / "MLmodel")).signature
+    mlflow.sklearn.save_model(model, str(work / "plain"), skops_trusted_types=["numpy.dtype"], signature=signature)
     return work / "plain"
 
 
