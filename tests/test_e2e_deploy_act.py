@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.e2e,
 pytest.importorskip("mlflow")
 
 
-def _queued_staging(root: Path, stack: contextlib.ExitStack) -> d.Story:
+def _queued_staging(root: Path, stack: contextlib.ExitStack, command: str | None = None) -> d.Story:
     """arrests@v1 registered through the real loop, and a queued deployment of it to staging."""
     assert main(["init", str(root), "--example", "arrests"], env=dict(os.environ)) == 0
     story = d.Story(root, None, main)
@@ -54,7 +54,11 @@ def _queued_staging(root: Path, stack: contextlib.ExitStack) -> d.Story:
     caller = root / ".github/workflows/mlops-deploy.yml"
     text = caller.read_text(encoding="utf-8")
     assert "    cache-mode: none" in text
-    caller.write_text("".join(line for line in text.splitlines(keepends=True) if "cache-mode:" not in line))
+    text = "".join(line for line in text.splitlines(keepends=True) if "cache-mode:" not in line)
+    if command is not None:  # the team's deploy command, in place of the template's smoke test
+        head, _, _ = text.partition("      deploy-command: >-\n")
+        text = f"{head}      deploy-command: {command}\n"
+    caller.write_text(text)
     return story
 
 
@@ -74,4 +78,23 @@ def test_a_queued_deployment_is_shipped_by_the_deploy_workflow(tmp_path: Path) -
     assert '{"predictions": [' in run.log  # the template's command: MLflow predicted the input example
     assert [s.state for s in statuses] == ["queued", "in_progress", "success"]
     assert statuses[-1].description == "arrests@v1 deployed to staging"
+    assert "/actions/runs/" in statuses[-1].log_url
+
+
+def test_a_failing_deploy_command_ends_the_deployment_in_failure_under_act(tmp_path: Path) -> None:
+    action = action_checkout(tmp_path / "action")
+    failing = """'"$MLOPS_PYTHON" -c "print(\\"no credentials for registry.example\\"); raise SystemExit(3)"'"""
+    with contextlib.ExitStack() as stack:
+        story = _queued_staging(tmp_path / "repo", stack, command=failing)
+        gh = story.gh
+        [deployment] = [x for x in gh.state.deployments.values() if x.environment == "staging"]
+        payload = deployment_event(gh.state, gh.url, deployment.id)
+        run = run_act(ACT, story.root, ActCall("deployment", "mlops-deploy.yml", gh.url, token="demo-bot-token",
+                                               action=action), payload, tmp_path / "act")
+        statuses = sorted((s for s in gh.state.deployment_statuses.values() if s.deployment_id == deployment.id),
+                          key=lambda s: s.id)
+    assert run.code != 0  # the job fails with the command
+    assert [s.state for s in statuses] == ["queued", "in_progress", "failure"], run.tail()
+    assert "exited 3" in statuses[-1].description
+    assert "no credentials for registry.example" in statuses[-1].description
     assert "/actions/runs/" in statuses[-1].log_url

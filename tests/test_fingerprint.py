@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import EXAMPLE, git
 
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.validation import load_valid
@@ -195,3 +196,17 @@ def test_fingerprint_module_imports_no_sklearn_or_pandas() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_export_loader_is_part_of_the_fingerprint(example_repo: Path) -> None:
+    shutil.copytree(EXAMPLE / "models/arrests-np", example_repo / "models/arrests-np")
+    spec_path = "models/arrests-np/model.yaml"
+    data = load_valid(example_repo, spec_path, "model-spec")
+    assert data is not None and data["train"]["loader"] == "models/arrests-np/load.py:load"
+    spec = ModelSpec.from_dict(data, spec_path)
+    before = fingerprint_worktree(example_repo, spec, versions=VERSIONS)
+    assert "models/arrests-np/load.py" in before.code
+    edit(example_repo, "return np.column_stack", "return 1.0 * np.column_stack", "models/arrests-np/load.py")
+    after = fingerprint_worktree(example_repo, spec, versions=VERSIONS)
+    assert after.value != before.value and after.code["models/arrests-np/load.py"] != \
+        before.code["models/arrests-np/load.py"]

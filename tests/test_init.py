@@ -25,8 +25,8 @@ BASE_FILES = [
     "models/README.md",
 ]
 EXAMPLE_MODEL_FILES = ["models/arrests-gbm/features.py", "models/arrests-gbm/model.yaml",
-                       "models/arrests-gbm/pipeline.py", "models/arrests-np/metrics.py", "models/arrests-np/model.yaml",
-                       "models/arrests-np/train.py", "models/arrests/model.yaml"]
+                       "models/arrests-gbm/pipeline.py", "models/arrests-np/load.py", "models/arrests-np/metrics.py",
+                       "models/arrests-np/model.yaml", "models/arrests-np/train.py", "models/arrests/model.yaml"]
 EXAMPLE_FILES = ["data/arrests.csv", *EXAMPLE_MODEL_FILES]
 
 

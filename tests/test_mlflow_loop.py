@@ -63,7 +63,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
              "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})  # no job runner processes: faster start
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/health", process, timeout=120)
+        _wait_for(f"{url}/health", process, timeout=300)  # a loaded shared machine starts it slowly
         yield url
     finally:
         process.terminate()
@@ -378,7 +378,7 @@ def test_serve_answers_with_exactly_the_training_predictions(loop: Loop) -> None
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{base}/ping", server, timeout=120)
+        _wait_for(f"{base}/ping", server, timeout=300)  # a loaded shared machine starts MLflow slowly
         _wait_for(f"{base}/health", server, timeout=5)
         record = json.loads(loop.story.git("tag", "-l", "--format=%(contents)", "arrests@v1"))
         rows = held_out(loop.root, "arrests", record).frame

@@ -324,3 +324,22 @@ def test_a_promotion_pr_cannot_make_its_author_a_codeowner(world: World, monkeyp
     assert _run(world, monkeypatch, "deploy", sha=git(root, "rev-parse", "HEAD")) == 1
     assert "rule 'allowed reviewers'" in capsys.readouterr().out
     assert world.bot.deployments("staging") == ()
+
+
+@pytest.mark.parametrize("state", ["queued", "in_progress"])
+def test_a_deployment_under_way_is_not_made_twice(world: World, monkeypatch, capsys, state: str) -> None:
+    _registered(world, monkeypatch)
+    head, number = _promote(world, "staging", "v1")
+    world.gh.add_review(REPO, number, "alice", "APPROVED", commit_id=head)
+    sha = git(world.root, "rev-parse", "HEAD")
+    assert _run(world, monkeypatch, "deploy", "--status", "queued", sha=sha) == 0
+    [deployment] = world.bot.deployments("staging")
+    if state == "in_progress":  # the deploy workflow has picked it up
+        world.bot.set_deployment_status(deployment.id, "in_progress")
+    capsys.readouterr()
+    assert _run(world, monkeypatch, "deploy", "--status", "queued", sha=sha) == 0
+    assert [d.id for d in world.bot.deployments("staging")] == [deployment.id]
+    assert f"is already under way (deployment {deployment.id} is queued or in progress)" in capsys.readouterr().out
+    world.bot.set_deployment_status(deployment.id, "failure")  # it failed: a rerun deploys it again
+    assert _run(world, monkeypatch, "deploy", "--status", "queued", sha=sha) == 0
+    assert len(world.bot.deployments("staging")) == 2

@@ -29,7 +29,16 @@ from mlops_actions.registry.governance import Step, Timeline
 from mlops_actions.registry.owned import model_paths, spec_at
 from mlops_actions.registry.people import Approvals
 from mlops_actions.registry.policy_history import History, in_force_for, replay, rules_label
-from mlops_actions.registry.promotion import Change, Deployed, changes, current_state, order_problem, read_deployments
+from mlops_actions.registry.promotion import (
+    Change,
+    Deployed,
+    changes,
+    current_state,
+    deployed_from,
+    order_problem,
+    read_raw,
+    under_way,
+)
 from mlops_actions.registry.records import parse_record
 from mlops_actions.reporting.markdown import md_cell
 
@@ -75,9 +84,11 @@ def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRunti
     rules = ctx.rules(gh.pr_for_commit(options.sha))
     print("deploy: " + rules_label(gh, timeline, rules))
     policy = rules.policy or Policy()
-    deployed = read_deployments(gh, [env.name for env in policy.environments])
+    raw = read_raw(gh, [env.name for env in policy.environments])
+    deployed = {env: deployed_from(env, found) for env, found in raw.items()}
     current = {env: current_state(found) for env, found in deployed.items()}
-    todo = changes(desired_state(root, policy), current, [e.name for e in policy.environments])
+    todo = _not_under_way(changes(desired_state(root, policy), current, [e.name for e in policy.environments]),
+                          {env: under_way(found) for env, found in raw.items()})
     if not todo:
         print("deploy: every environment already runs what its file says; nothing to deploy")
         runtime.set_output("deployments", "[]")
@@ -90,6 +101,19 @@ def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRunti
     if mirror is not None and options.status == "success":  # MLflow: alias <environment> -> what runs there
         mirror.move_aliases(made)
     return EXIT_OK
+
+
+def _not_under_way(todo: Sequence[Change], pending: Mapping[str, Mapping[str, Deployed]]) -> list[Change]:
+    """Drop changes a queued or in-progress deployment already makes (a rerun must not deploy twice)."""
+    left = []
+    for change in todo:
+        running = pending.get(change.environment, {}).get(change.model)
+        if running is not None and running.version == change.version:
+            print(f"deploy: {change.describe()} is already under way (deployment {running.deployment_id} is queued "
+                  "or in progress); not deploying it again")
+        else:
+            left.append(change)
+    return left
 
 
 def desired_state(root: Path, policy: Policy) -> dict[str, dict[str, str]]:

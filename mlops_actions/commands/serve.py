@@ -14,12 +14,12 @@ from typing import Any
 
 from mlops_actions.commands.export import export_to
 from mlops_actions.errors import EXIT_OK
-from mlops_actions.mlflow_bridge import require_mlflow
+from mlops_actions.mlflow_bridge import require_mlflow_installed
 from mlops_actions.mlflow_bridge.serving import HOST, check_port, start, stop, wait_ready
 
 
 def serve(root: Path, target: str, *, port: int, gh: Any = None, cwd: Path | None = None) -> int:
-    require_mlflow("serve")
+    require_mlflow_installed("serve")  # the server runs in its own process: no import here
     check_port(port)
     with tempfile.TemporaryDirectory(prefix="mlops-serve-") as scratch:
         run = export_to(root, target, out=Path(scratch) / "model", gh=gh, cwd=cwd)

@@ -73,6 +73,8 @@ def check_build(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
             yield from _check_imports(ref.rpartition(":")[0], parts, ctx)
     if "train" in spec:
         yield from _check_command(spec["train"]["command"])
+        if isinstance(spec["train"].get("loader"), str):
+            yield from _check_loader(spec["train"]["loader"], ctx)
     if "preprocessing" in spec and "estimator" not in spec:
         yield (["preprocessing"], "key", "preprocessing applies to the declarative path (estimator) only; a "
                "factory or a command does its own", ERROR)
@@ -100,6 +102,18 @@ def _check_command(command: str) -> Iterator[Finding]:
     except ValueError as exc:
         yield (["train", "command"], "value", f"the command cannot be split into words ({exc}); it runs without "
                "a shell, so quote as a POSIX shell would", ERROR)
+
+
+def _check_loader(ref: str, ctx: Context) -> Iterator[Finding]:
+    """``train.loader``: a repository Python file (read, never run here) whose imports train would accept."""
+    from mlops_actions.convention.semantic import repo_path_problem
+
+    path = ref.rpartition(":")[0]
+    reason = repo_path_problem(ctx.root, path, must_exist=True)
+    if reason:
+        yield ["train", "loader"], "value", f"loader file {path!r}: {reason}", ERROR
+    else:
+        yield from _check_imports(path, ["train", "loader"], ctx)
 
 
 def _check_threshold(spec: Mapping[str, Any]) -> Iterator[Finding]:

@@ -27,3 +27,15 @@ def require_mlflow(what: str) -> ModuleType:
     except ImportError:
         raise InputError(f"{what} needs MLflow, which is not installed", hint=INSTALL_HINT) from None
     return mlflow
+
+
+def require_mlflow_installed(what: str) -> None:
+    """Like ``require_mlflow`` without importing it (seconds): for commands that only write MLflow's files."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("mlflow") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise InputError(f"{what} needs MLflow, which is not installed", hint=INSTALL_HINT)

@@ -1,37 +1,50 @@
 """A model as an MLflow model directory, byte for byte the same for the same version and libraries.
 
-scikit-learn models use MLflow's sklearn flavor with its skops serialization, holding exactly the bytes the
-record names (sha256-verified), with the skops types mlops-actions trusted at export; where the installed
-MLflow's sklearn flavor cannot store skops, a models-from-code pyfunc (``skops_model.py``) loads the same
-file under the same rule. Models trained by a command export when their artifact folder holds an MLflow
-model (an ``MLmodel`` file) or their spec names a loader (an MLflow models-from-code file). Nothing is
-pickled. The signature comes from the record's columns and types, the input example from held-out
-features, the pip requirements are pinned to the versions the record names; the version record and the
-model card are written alongside. The folder appears complete or not at all.
+scikit-learn models use MLflow's sklearn flavor in its skops format, holding exactly the bytes the record
+names (sha256-verified), with the types mlops-actions accepted listed as trusted; where the installed MLflow's
+sklearn flavor cannot read skops, a models-from-code pyfunc (``skops_model.py``) loads the same file under the
+same rule. Models trained by a command export when their artifact holds an MLflow model (an ``MLmodel``
+file at its top) or their spec names a loader (``train.loader``, wrapped by ``loader_model.py``). Nothing is
+pickled. The signature comes from the record's columns and types, the input example from held-out features,
+the pip requirements are pinned to the versions the record names; the version record and the model card are
+written alongside. The folder appears complete or not at all.
+
+MLflow itself is not imported: the files are written in its layout by ``mlmodel`` (seconds saved per export),
+and the tests read them back with MLflow.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from mlops_actions.errors import InputError
-from mlops_actions.mlflow_bridge import require_mlflow
+from mlops_actions.mlflow_bridge import mlmodel, require_mlflow_installed
 from mlops_actions.mlflow_bridge.heldout import HeldOut
 from mlops_actions.mlflow_bridge.signature import Columns, columns_of
 from mlops_actions.mlflow_bridge.source import CARD_FILE, RECORD_FILE, ModelSource
 
 SKOPS_FILE = "model.skops"
-MLMODEL = "MLmodel"
-LOADER_FILE = Path(__file__).with_name("skops_model.py")
+MLMODEL = mlmodel.MLMODEL
+SKOPS_LOADER = Path(__file__).with_name("skops_model.py")
+COMMAND_LOADER = Path(__file__).with_name("loader_model.py")
+CODE_MODEL = "mlflow.pyfunc.loaders.code_model"
 UNREGISTERED_TIME = "1980-01-01 00:00:00"  # a training folder has no registration time; fixed for determinism
 NOT_INSTALLED = "not installed"
+
+
+@dataclass(frozen=True)
+class Loader:
+    """A command-trained model's ``train.loader``: ``path:function`` and the repository files it needs."""
+
+    ref: str
+    files: Mapping[str, bytes]  # repository path -> bytes (the loader file and what it imports)
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,8 @@ class ExportOptions:
     allowed_prefixes: tuple[str, ...]
     example_rows: int = 5
     flavor: str = "auto"  # auto | sklearn | pyfunc (pyfunc: the models-from-code loader of the skops file)
-    loader: Path | None = None  # a command-trained model's models-from-code file, from its spec
+    loader: Loader | None = None  # a command-trained model's loader, from its spec
+    features: tuple[str, ...] = ()  # the spec's features, when no held-out rows say which columns are read
 
 
 @dataclass(frozen=True)
@@ -62,12 +76,13 @@ def check_out_dir(out: Path) -> None:
 def export_model(source: ModelSource, out: Path, held_out: HeldOut, options: ExportOptions) -> Exported:
     """Write ``source`` as an MLflow model into ``out`` (new or empty), atomically."""
     check_out_dir(out)
-    require_mlflow("export --format mlflow")
+    require_mlflow_installed("export --format mlflow")
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         build = scratch / "model"
-        flavor, rows, notes = _build(source, build, held_out, options, scratch)
+        build.mkdir()
+        flavor, rows, notes = _build(source, build, held_out, options)
         _alongside(source, build)
         if out.is_dir():
             out.rmdir()
@@ -79,54 +94,89 @@ def export_model(source: ModelSource, out: Path, held_out: HeldOut, options: Exp
     return Exported(out, flavor, rows, notes)
 
 
-def _build(source: ModelSource, build: Path, held_out: HeldOut, options: ExportOptions,
-           scratch: Path) -> tuple[str, int, tuple[str, ...]]:
+def _build(source: ModelSource, build: Path, held_out: HeldOut,
+           options: ExportOptions) -> tuple[str, int, tuple[str, ...]]:
     if source.artifact is None:
-        return _command_model(source, build, options), 0, ()
-    from mlops_actions.training.artifact import load_trusted, untrusted_types
+        return _command_model(source, build, held_out, options)
+    from mlops_actions.mlflow_bridge.skops_types import types_to_trust
 
-    model = load_trusted(source.artifact, options.allowed_prefixes)
-    trusted = sorted(untrusted_types(source.artifact))
-    columns = columns_of(source.record, [str(c) for c in getattr(model, "feature_names_in_", ())], source.label)
-    example, notes = _example(held_out, columns, options.example_rows)
-    kwargs = {"signature": _signature(columns), "input_example": example, "metadata": metadata(source),
-              "pip_requirements": requirements(source.record), "mlflow_model": _model_info(source)}
+    trusted = types_to_trust(source.artifact, options.allowed_prefixes)
+    columns = _columns(source, held_out, options)
+    example, rows, notes = _example(build, held_out, columns, options.example_rows)
     if _flavor(options) == "sklearn":
-        _save_sklearn(model, source.artifact, build, trusted, kwargs)
-        return "sklearn (skops)", 0 if example is None else len(example), notes
-    _save_loader(source.artifact, build, trusted, scratch, kwargs)
-    return "python_function (models-from-code, skops)", 0 if example is None else len(example), notes
+        (build / SKOPS_FILE).write_bytes(source.artifact)
+        flavors = _sklearn_flavors(source.record, trusted)
+        kind = "sklearn (skops)"
+    else:
+        (build / "artifacts").mkdir()
+        (build / "artifacts" / SKOPS_FILE).write_bytes(source.artifact)
+        shutil.copyfile(SKOPS_LOADER, build / SKOPS_LOADER.name)
+        flavors = {"python_function": _code_model(SKOPS_LOADER.name, {"model": SKOPS_FILE},
+                                                  {"trusted_types": trusted})}
+        kind = "python_function (models-from-code, skops)"
+    _finish(source, build, flavors, columns, example)
+    return kind, rows, notes
+
+
+def _finish(source: ModelSource, build: Path, flavors: Mapping[str, Any], columns: Columns | None,
+            example: Mapping[str, str] | None, requirements: list[str] | None = None) -> None:
+    mlmodel.write_environment(build, requirements if requirements is not None else pins(source.record))
+    mlmodel.write_mlmodel(build, flavors, uuid=source.sha256[:32], created=_created(source),
+                          metadata=metadata(source), columns=columns, example=example)
+
+
+def _columns(source: ModelSource, held_out: HeldOut, options: ExportOptions) -> Columns:
+    """The signature's columns: the held-out frame's (the spec's features, in order), else the spec's."""
+    features = [str(c) for c in held_out.frame.columns] if held_out.frame is not None else list(options.features)
+    if not features:
+        raise InputError(f"{source.label}: cannot tell which columns the model reads ({held_out.problem})",
+                         hint="export from a clone holding the record's commit (fetch-depth: 0 in CI)")
+    return columns_of(source.record, features, source.label)
 
 
 def _flavor(options: ExportOptions) -> str:
+    """``sklearn`` when the installed MLflow's sklearn flavor reads skops (read from its source, not imported)."""
     if options.flavor != "auto":
         return options.flavor
-    import mlflow.sklearn
+    spec = importlib.util.find_spec("mlflow")  # finds the package without running it
+    flavor = Path(next(iter(spec.submodule_search_locations or ()), "")) / "sklearn" / "__init__.py" \
+        if spec is not None else None
+    try:
+        text = flavor.read_text(encoding="utf-8") if flavor is not None else ""
+    except OSError:
+        text = ""
+    return "sklearn" if "SERIALIZATION_FORMAT_SKOPS" in text else "pyfunc"
 
-    return "sklearn" if "skops" in getattr(mlflow.sklearn, "SUPPORTED_SERIALIZATION_FORMATS", ()) else "pyfunc"
 
-
-def _example(held_out: HeldOut, columns: Columns, rows: int) -> tuple[Any, tuple[str, ...]]:
+def _example(build: Path, held_out: HeldOut, columns: Columns,
+             rows: int) -> tuple[dict[str, str] | None, int, tuple[str, ...]]:
     if held_out.frame is None:
-        return None, (f"no input example: {held_out.problem}",)
-    return held_out.frame[columns.names].head(rows).reset_index(drop=True), ()
+        return None, 0, (f"no input example: {held_out.problem}",)
+    frame = held_out.frame[columns.names].head(rows).reset_index(drop=True)
+    return mlmodel.write_example(build, frame), len(frame), ()
 
 
-def _signature(columns: Columns) -> Any:
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
-
-    return ModelSignature(inputs=Schema([ColSpec(kind, name) for name, kind in columns.inputs]),
-                          outputs=Schema([ColSpec(columns.output)]))
-
-
-def _model_info(source: ModelSource) -> Any:
-    """MLflow's model header with a uuid and time taken from the version, not from the clock."""
-    from mlflow.models import Model
-
+def _created(source: ModelSource) -> str:
+    """The model's time: the version's registration time, never the clock."""
     created = str(source.record.get("created_at") or "")
-    when = created.replace("T", " ").replace("Z", "")[:19] if created else UNREGISTERED_TIME
-    return Model(model_uuid=source.sha256[:32], utc_time_created=when)
+    return created.replace("T", " ").replace("Z", "")[:19] if created else UNREGISTERED_TIME
+
+
+def _sklearn_flavors(record: Mapping[str, Any], trusted: list[str]) -> dict[str, Any]:
+    sklearn_version = (record.get("libraries") or {}).get("scikit-learn") or mlmodel.installed("scikit-learn")
+    return {"python_function": mlmodel.pyfunc_flavor(loader_module="mlflow.sklearn", model_path=SKOPS_FILE,
+                                                     predict_fn="predict"),
+            "sklearn": {"code": None, "pickled_model": SKOPS_FILE, "serialization_format": "skops",
+                        "sklearn_version": sklearn_version, "skops_trusted_types": trusted or None}}
+
+
+def _code_model(code_file: str, artifacts: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, Any]:
+    """A models-from-code ``python_function`` flavor; ``artifacts`` maps names to paths under artifacts/."""
+    found = mlmodel.installed("cloudpickle")
+    return mlmodel.pyfunc_flavor(
+        artifacts={name: {"path": f"artifacts/{path}", "uri": path} for name, path in artifacts.items()},
+        **({"cloudpickle_version": found} if found else {}), code=None, config=dict(config),
+        loader_module=CODE_MODEL, model_code_path=code_file, streamable=False)
 
 
 def metadata(source: ModelSource) -> dict[str, Any]:
@@ -136,80 +186,50 @@ def metadata(source: ModelSource) -> dict[str, Any]:
     return {"mlops_actions": {**found, "artifact_sha256": source.sha256, "record": RECORD_FILE}}
 
 
-def requirements(record: Mapping[str, Any]) -> list[str]:
-    """``name==version`` for every library the record names, plus skops (which loads the file)."""
-    pins = {str(k): str(v) for k, v in (record.get("libraries") or {}).items() if v and v != NOT_INSTALLED}
-    if "skops" not in pins:
-        try:
-            pins["skops"] = version("skops")
-        except PackageNotFoundError:
-            pins["skops"] = ""
-    return [f"{name}=={pin}" if pin else name for name, pin in sorted(pins.items())]
+def pins(record: Mapping[str, Any], extra: tuple[str, ...] = ("skops",)) -> list[str]:
+    """``name==version`` for every library the record names, plus ``extra`` (skops loads the file)."""
+    found = {str(k): str(v) for k, v in (record.get("libraries") or {}).items() if v and v != NOT_INSTALLED}
+    for name in extra:
+        found.setdefault(name, mlmodel.installed(name) or "")
+    return [f"{name}=={pin}" if pin else name for name, pin in sorted(found.items())]
 
 
-def _save_sklearn(model: Any, data: bytes, build: Path, trusted: list[str], kwargs: dict[str, Any]) -> None:
-    import mlflow.sklearn
 
-    mlflow.sklearn.save_model(model, str(build), serialization_format="skops",
-                              skops_trusted_types=trusted or None, **kwargs)
-    _replace_skops(build, data)
+# -- a command-trained model --------------------------------------------------------------------------------
 
-
-def _replace_skops(build: Path, data: bytes) -> None:
-    """MLflow's skops dump differs run to run; keep the verified bytes instead (same model, same format)."""
-    from mlflow.models import Model
-
-    path = build / SKOPS_FILE
-    theirs = path.stat().st_size
-    path.write_bytes(data)
-    info = Model.load(str(build / MLMODEL))
-    if info.model_size_bytes:
-        info.model_size_bytes += len(data) - theirs
-    info.save(str(build / MLMODEL))
-
-
-def _save_loader(data: bytes, build: Path, trusted: list[str], scratch: Path, kwargs: dict[str, Any]) -> None:
-    import mlflow.pyfunc
-
-    file = scratch / SKOPS_FILE
-    file.write_bytes(data)
-    mlflow.pyfunc.save_model(str(build), python_model=str(LOADER_FILE), artifacts={"model": str(file)},
-                             model_config={"trusted_types": trusted}, **kwargs)
-    _relative_paths(build)
+def _command_model(source: ModelSource, build: Path, held_out: HeldOut,
+                   options: ExportOptions) -> tuple[str, int, tuple[str, ...]]:
+    """Its own MLflow model (``MLmodel`` at the top of its artifact), or its spec's loader wrapped."""
+    files = dict(source.files or {})
+    if MLMODEL in files:
+        _write_files(build, files)
+        return "as written by the training command (MLmodel)", 0, ()
+    if options.loader is None:
+        raise InputError(
+            f"{source.label}: the model was trained by a command, its artifact holds no MLflow model (no MLmodel "
+            "file at its top) and its spec names no loader; there is nothing MLflow could load",
+            hint="either name a function that loads the artifact in the spec: train: {loader: "
+                 "models/NAME/load.py:load} (it gets the artifact folder's path and returns an object with "
+                 "predict), or save an MLflow model from your training command into the artifact folder (e.g. "
+                 "mlflow.pyfunc.save_model(os.path.join(os.environ['MLOPS_OUT'], 'model'), ...))")
+    _write_files(build / "artifacts" / "model", files)
+    _write_files(build / "artifacts" / "code", options.loader.files)
+    shutil.copyfile(COMMAND_LOADER, build / COMMAND_LOADER.name)
+    columns = _columns(source, held_out, options)
+    example, rows, notes = _example(build, held_out, columns, options.example_rows)
+    flavors = {"python_function": _code_model(COMMAND_LOADER.name, {"model": "model", "code": "code"},
+                                              {"loader": options.loader.ref})}
+    _finish(source, build, flavors, columns, example, pins(source.record, extra=()))
+    return "python_function (models-from-code, the spec's loader)", rows, notes
 
 
-def _relative_paths(build: Path) -> None:
-    """MLflow notes where the code and the artifact came from (temporary paths); keep only their names."""
-    from mlflow.models import Model
-
-    info = Model.load(str(build / MLMODEL))
-    conf = info.flavors["python_function"]
-    conf["model_code_path"] = LOADER_FILE.name
-    for artifact in (conf.get("artifacts") or {}).values():
-        artifact["uri"] = Path(str(artifact.get("path", ""))).name
-    info.save(str(build / MLMODEL))
-
-
-def _command_model(source: ModelSource, build: Path, options: ExportOptions) -> str:
-    """A command-trained model: its own MLflow model, or its spec's models-from-code loader."""
-    folder = source.artifact_dir
-    if folder is not None and (folder / MLMODEL).is_file():
-        shutil.copytree(folder, build, symlinks=False)
-        return "as written by the training command (MLmodel)"
-    if options.loader is not None:
-        import mlflow.pyfunc
-
-        mlflow.pyfunc.save_model(str(build), python_model=str(options.loader),
-                                 artifacts={"model": str(folder)} if folder is not None else None,
-                                 metadata=metadata(source), pip_requirements=requirements(source.record))
-        return "python_function (models-from-code, the spec's loader)"
-    raise InputError(f"{source.label}: the model was trained by a command and its artifact "
-                     f"{folder.name if folder else '(none)'} holds no MLflow model (no MLmodel file), and its spec "
-                     "names no loader; there is nothing MLflow could load",
-                     hint="either save an MLflow model into the artifact folder from your training command (e.g. "
-                          "mlflow.pyfunc.save_model(path=os.path.join(os.environ['MLOPS_OUT'], 'model'), ...), "
-                          "with artifact: model/ in the spec), or name a models-from-code file that loads the "
-                          "artifact: train: {loader: models/NAME/serve.py}")
+def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    for name, data in sorted(files.items()):
+        path = folder / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            raise InputError(f"the artifact holds a file outside its folder ({name}); refusing it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def _alongside(source: ModelSource, build: Path) -> None:

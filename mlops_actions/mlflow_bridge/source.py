@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ class ModelSource:
     label: str  # arrests@v3, or the training folder
     record: Mapping[str, Any]
     artifact: bytes | None  # the skops file, sha256-checked against the record
-    artifact_dir: Path | None = None  # a command-trained model's artifact folder (training folders only)
+    files: Mapping[str, bytes] | None = None  # a command-trained model's artifact folder, checked likewise
     card: str | None = None
 
     @property
@@ -92,17 +93,33 @@ def sha256(data: bytes) -> str:
 
 def from_folder(folder: Path) -> ModelSource:
     record = _folder_record(folder)
-    artifact = record["artifact"]
-    path = folder / str(artifact["file"])
-    if artifact.get("format") != "skops" or path.is_dir():
-        return ModelSource(record["model"], str(folder), record, None, path, _card(folder))
+    path = folder / str(record["artifact"]["file"])
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the model: {exc.strerror or exc}", place=Place(str(path)),
                          hint="run `mlops-actions train MODEL` to write the training folder again") from None
-    check_bytes(data, record, f"{path}")
-    return ModelSource(record["model"], str(folder), record, data, None, _card(folder))
+    return _checked(record["model"], str(folder), record, data, f"{path}", _card(folder))
+
+
+def _checked(model: str, label: str, record: Mapping[str, Any], data: bytes, where: str,
+             card: str | None) -> ModelSource:
+    """The artifact ``data`` (a skops file, or a command's zip of files) once its identity is the record's."""
+    fmt = record["artifact"].get("format", "skops")
+    if fmt == "skops":
+        check_bytes(data, record, where)
+        return ModelSource(model, label, record, data, None, card)
+    if fmt != "files":
+        raise InputError(f"{label}: a {fmt} artifact cannot be exported", hint="export skops or command models")
+    from mlops_actions.training.artifact import files_identity, read_zip
+
+    try:
+        files = read_zip(data)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError(f"{where} is not a zip of the model's files ({exc}); refusing it",
+                         hint="the artifact was replaced or damaged after training") from None
+    check_identity(files_identity(files), record, where)
+    return ModelSource(model, label, record, None, files, card)
 
 
 def _folder_record(folder: Path) -> dict[str, Any]:
@@ -127,7 +144,11 @@ def _card(folder: Path) -> str | None:
 
 def check_bytes(data: bytes, record: Mapping[str, Any], where: str) -> None:
     """Refuse artifact bytes whose sha256 is not the one the record names (both are named)."""
-    want, got = str(record["artifact"]["sha256"]), sha256(data)
+    check_identity(sha256(data), record, where)
+
+
+def check_identity(got: str, record: Mapping[str, Any], where: str) -> None:
+    want = str(record["artifact"]["sha256"])
     if got != want:
         raise InputError(f"{where} has sha256 {got}, but the version record names {want}; refusing it",
                          hint="the artifact was replaced or damaged after training; only the bytes that were "
@@ -165,10 +186,6 @@ def from_release(root: Path, target: Target, gh: Any) -> ModelSource:
                          "(GITHUB_TOKEN and GITHUB_REPOSITORY)",
                          hint="set them, or export the training folder instead: mlops-actions export mlops-out/MODEL")
     file = str(record["artifact"]["file"])
-    if record["artifact"].get("format") != "skops":
-        raise InputError(f"{target.tag} is a {record['artifact'].get('format')} artifact; only skops versions "
-                         "are exported from a release",
-                         hint="export the training folder of this model instead (mlops-out/MODEL)")
     release = gh.get_release(target.tag)
     assets = {a.name: a for a in (release.assets if release is not None else ())}
     if file not in assets:
@@ -178,9 +195,8 @@ def from_release(root: Path, target: Target, gh: Any) -> ModelSource:
                          hint=f"re-upload the original {file} (sha256 {record['artifact']['sha256']}) to the "
                               "release, or register a new version")
     data = gh.download_asset(assets[file])
-    check_bytes(data, record, f"the release asset {file} of {target.tag}")
     card = gh.download_asset(assets[CARD_FILE]).decode("utf-8", "replace") if CARD_FILE in assets else None
-    return ModelSource(str(target.model), target.tag, record, data, None, card)
+    return _checked(str(target.model), target.tag, record, data, f"the release asset {file} of {target.tag}", card)
 
 
 def deployed_version(root: Path, target: Target, gh: Any) -> Target:

@@ -244,18 +244,19 @@ class Mirror:
 
     def _log_model(self, run_id: str, folder: Path, record: Mapping[str, Any], tag: str) -> str:
         """Export the results folder's model (checked against the record) and log it to ``run_id``."""
+        from mlops_actions.commands.export import loader_of
         from mlops_actions.mlflow_bridge.export import ExportOptions, export_model
         from mlops_actions.mlflow_bridge.heldout import HeldOut, held_out
-        from mlops_actions.mlflow_bridge.source import check_bytes, from_folder
+        from mlops_actions.mlflow_bridge.source import check_identity, from_folder
 
-        source = from_folder(folder)
-        if source.artifact is not None:
-            check_bytes(source.artifact, record, f"{folder}/{record['artifact']['file']}")
+        source = from_folder(folder)  # checked against the folder's record; that must be the tag's
+        check_identity(source.sha256, record, f"{folder}/{record['artifact']['file']}")
         source = replace(source, label=tag, record=record)  # the tag's record: registered, with approvers
         with tempfile.TemporaryDirectory(prefix="mlops-mirror-") as scratch:
             out = Path(scratch) / "model"
-            rows = held_out(self.root, source.model, record) if self.root and source.artifact else HeldOut(None)
-            export_model(source, out, rows, ExportOptions(self.allowed_prefixes))
+            rows = held_out(self.root, source.model, record) if self.root else HeldOut(None)
+            loader = loader_of(self.root, source) if self.root else None
+            export_model(source, out, rows, ExportOptions(self.allowed_prefixes, loader=loader))
             self.client.log_artifacts(run_id, str(out), "model")
         return f"{self.client.get_run(run_id).info.artifact_uri}/model"
 

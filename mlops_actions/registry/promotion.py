@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 RAN = frozenset({"success", "inactive"})  # latest status of a deployment that ran (see deployed_from)
+UNDER_WAY = frozenset({"pending", "queued", "in_progress"})  # created, not finished: a deploy job runs it
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,33 @@ def deployed_from(environment: str, deployments: Iterable[Any]) -> list[Deployed
     return found
 
 
+def under_way(deployments: Iterable[Any]) -> dict[str, Deployed]:
+    """model → its newest deployment, when that one is still queued or in progress (newest first in)."""
+    found: dict[str, Deployed] = {}
+    seen: set[str] = set()
+    for d in deployments:
+        payload = d.payload if isinstance(d.payload, Mapping) else {}
+        model, version = payload.get("model"), payload.get("version")
+        if not model or not version or str(model) in seen:
+            continue
+        seen.add(str(model))
+        if getattr(d.latest_status, "state", None) in UNDER_WAY:
+            found[str(model)] = Deployed(str(getattr(d, "environment", "")), str(model), str(version), int(d.id))
+    return found
+
+
 DEPLOYMENTS_READ = 100  # newest deployments read per environment
 
 
 def read_deployments(gh: Any, environments: Iterable[str]) -> dict[str, list[Deployed]]:
     """environment → our models' deployments that ran there, newest first (one read per environment through
     ``gh``, a ``GitHubRepo``): what deploy, history and the report's preview all start from."""
-    return {env: deployed_from(env, gh.deployments(env, DEPLOYMENTS_READ)) for env in environments}
+    return {env: deployed_from(env, found) for env, found in read_raw(gh, environments).items()}
+
+
+def read_raw(gh: Any, environments: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+    """environment → its newest deployments as GitHub lists them (any status, any payload)."""
+    return {env: tuple(gh.deployments(env, DEPLOYMENTS_READ)) for env in environments}
 
 
 def current_state(deployed: Sequence[Deployed]) -> dict[str, str]:

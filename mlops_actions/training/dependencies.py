@@ -1,6 +1,7 @@
 """The repository files a model's training depends on beyond its spec and data: the pipeline factory and every
-repository module it imports, the command's files (and what their Python imports), repository metrics, the
-requirements file. They go into the fingerprint's ``code``, so ``plan`` names them when they change.
+repository module it imports, the command's files and its export loader (and what their Python imports),
+repository metrics, the requirements file. They go into the fingerprint's ``code``, so ``plan`` names them
+when they change.
 
 ``Reader``s read a file of the work tree or of a commit (git objects, no checkout). No sklearn import here.
 """
@@ -33,6 +34,9 @@ def entry_points(raw: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     if isinstance(command, str):
         for path in repo_files_in_command(command):
             (python if path.endswith(".py") else plain).append(path)
+    loader = train.get("loader") if isinstance(train, Mapping) else None
+    if isinstance(loader, str) and ":" in loader:  # export's models-from-code loader: what it serves
+        python.append(loader.rpartition(":")[0])
     metrics = raw.get("metrics")
     if isinstance(metrics, Mapping):
         python += [str(name).rpartition(":")[0] for name in metrics if is_repo_metric(str(name))]

@@ -39,12 +39,13 @@ def main() -> None:
     y = (train[target] == positive).to_numpy(dtype=float)
     weights = fit(matrix(train, mean, scale), y, params.get("steps", 500), params.get("rate", 0.5),
                   params.get("l2", 0.0))
+    negative = next(c for c in json.loads(os.environ["MLOPS_CLASSES"]) if c != positive)
     out = Path(os.environ["MLOPS_OUT"])
     (out / "model").mkdir(parents=True, exist_ok=True)
-    model = {"features": FEATURES, "mean": mean.tolist(), "scale": scale.tolist(), "weights": weights.tolist()}
+    model = {"features": FEATURES, "mean": mean.tolist(), "scale": scale.tolist(), "weights": weights.tolist(),
+             "classes": [negative, positive]}  # load.py (train.loader) serves it from this file
     (out / "model" / "weights.json").write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     score = 1.0 / (1.0 + np.exp(-matrix(test, mean, scale) @ weights))
-    negative = next(c for c in json.loads(os.environ["MLOPS_CLASSES"]) if c != positive)
     predictions = pd.DataFrame({"row_id": test["row_id"], "prediction": np.where(score >= 0.5, positive, negative),
                                 "score": score})
     predictions.to_parquet(out / "predictions.parquet", index=False)
