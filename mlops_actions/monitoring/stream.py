@@ -258,7 +258,8 @@ class StreamResult:
 
     def note(self) -> str:
         return (f"streamed in batches of {BATCH_ROWS:,} rows: KS exact at up to {GRID:,} reference quantiles, the "
-                f"true statistic at most {self.ks_error_bound:.2g} higher (see the README)")
+                f"true statistic at most {self.ks_error_bound:.2g} higher "
+                f"(docs/data-at-scale.md)")
 
 
 def stream_compare(reference: TableSource, current: TableSource, columns: Sequence[Column],

@@ -39,7 +39,7 @@ ROW_ID, PREDICTION, SCORE, PROBA_PREFIX = "row_id", "prediction", "score", "prob
 SKIPPED_DIRS = frozenset({".git", "__pycache__", ".mlops", ".venv", "venv", ".tox", ".pytest_cache", ".ruff_cache"})
 _SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 MAX_OUTPUT_TAIL = 20
-README_HINT = "see the command contract in the README (train: command)"
+README_HINT = "see the command contract in docs/convention.md (\"How a model is built\", train: command)"
 
 RULES = {
     "exit": "the command exits 0",
@@ -88,7 +88,7 @@ def run_command(root: Path, spec: ModelSpec, dataset: Dataset, train: np.ndarray
 
 def _argv(command: str) -> list[str]:
     argv = command_argv(command)
-    if argv[0] in ("python", "python3"):  # the interpreter that runs us, with its packages (see the README)
+    if argv[0] in ("python", "python3"):  # the interpreter that runs us, with its packages (docs/convention.md)
         argv[0] = sys.executable
     return argv
 

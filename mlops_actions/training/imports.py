@@ -4,7 +4,7 @@
 file they reach; ``read`` gives a repository file's bytes (work tree or a commit) or None when absent. Modules
 not in the repository are reported with the first place that imports them, so that the caller can refuse those
 outside the allow-list before anything runs. Imports done at run time (``importlib``, ``__import__``) are not
-seen: the README says so.
+seen: docs/convention.md says so.
 """
 
 from __future__ import annotations

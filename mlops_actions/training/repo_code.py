@@ -1,6 +1,6 @@
 """The repository's own Python code a training imports: a pipeline factory and repository metrics.
 
-This is the team's code, run in the job that already runs the pull request's code (the README says so). What
+This is the team's code, run in the job that already runs the pull request's code (docs/convention.md says so). What
 we guarantee: it is imported only after its imports were read (``imports.trace``) and every module outside the
 repository is the standard library (minus pickle loaders), a core library or under the policy's allowed
 prefixes; errors name the file and line; the repository's modules are importable only inside ``repo_imports``

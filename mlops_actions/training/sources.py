@@ -114,8 +114,8 @@ def _check_environment(store: Store, url: str) -> None:
 
 def _no_credentials(store: Store, url: str) -> InputError:
     return InputError(f"{url}: no credentials for the store; set {store.credentials}",
-                      hint="in GitHub Actions, give the job credentials (see the README's \"Data in object "
-                           "storage\"); locally, export the variables")
+                      hint="in GitHub Actions, give the job credentials (docs/data-at-scale.md, \"Data where "
+                           "teams keep it\"); locally, export the variables")
 
 
 def _key(url: str) -> str:
