@@ -40,7 +40,6 @@ from mlops_actions.reporting.report import (
 from mlops_actions.training.artifact import artifact_sha256
 from mlops_actions.writing import check_regular, probe, writing
 
-DEFAULT_RESULTS = "mlops-out"
 REPORT_FILE = "report.md"
 MODEL_CARD_FILE = "model-card.md"
 

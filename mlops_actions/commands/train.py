@@ -13,7 +13,6 @@ from mlops_actions.errors import EXIT_OK, InputError
 from mlops_actions.reporting.markdown import md_cell, md_code
 from mlops_actions.writing import probe
 
-DEFAULT_OUT = "mlops-out"
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
 OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "model.zip",
                           "predictions.parquet",

@@ -19,11 +19,16 @@ DEPLOYED, REGISTERED, BASE_REF, NEW = "deployed", "registered", "base-ref", "new
 class VersionLike(Protocol):
     """What baseline selection needs of a registered version (``registry.records.VersionRef``)."""
 
-    model: str
-    number: int
-    tag: str
-    record: Mapping[str, Any] | None
-    problem: str | None
+    @property
+    def model(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def tag(self) -> str: ...
+    @property
+    def record(self) -> Mapping[str, Any] | None: ...
+    @property
+    def problem(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

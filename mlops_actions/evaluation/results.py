@@ -14,7 +14,8 @@ from typing import Any
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.errors import InputError, MlopsError, Place
 from mlops_actions.evaluation.assess import Candidate, FairnessView
-from mlops_actions.evaluation.jsonfile import RUN_HINT, read_json
+from mlops_actions.evaluation.jsonfile import RUN_HINT  # re-exported: callers read here
+from mlops_actions.evaluation.jsonfile import read_json as read_json
 
 METRICS_FILE = "metrics.json"
 RECORD_FILE = "record.json"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 RAN = frozenset({"success", "inactive"})  # latest status of a deployment that ran (see deployed_from)
 
@@ -55,7 +58,7 @@ def deployed_from(environment: str, deployments: Iterable[Any]) -> list[Deployed
 DEPLOYMENTS_READ = 100  # newest deployments read per environment
 
 
-def read_deployments(gh: Any, environments: Iterable[str]) -> dict[str, list[Deployed]]:
+def read_deployments(gh: GitHubPort, environments: Iterable[str]) -> dict[str, list[Deployed]]:
     """environment → our models' deployments that ran there, newest first (one read per environment through
     ``gh``, a ``GitHubRepo``): what deploy, history and the report's preview all start from."""
     return {env: deployed_from(env, gh.deployments(env, DEPLOYMENTS_READ)) for env in environments}
