@@ -175,15 +175,15 @@ def _add_fairness(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_fairness(args: argparse.Namespace, ctx: Context) -> int:
-    from mlops_actions.commands.fairness import Columns, fairness
+    from mlops_actions.commands.fairness import Columns, Measure, fairness
 
     path = args.predictions if args.predictions.is_absolute() else ctx.root / args.predictions
     columns = Columns(args.y_true, args.y_pred, tuple(args.sensitive), tuple(args.control))
     if not columns.sensitive:
         raise UsageError("--sensitive needs at least one column name")
-    return fairness(path, columns, pos_label=args.pos_label, fmt=args.format,
-                    min_group_size=args.min_group_size, task=args.task, bootstrap=args.bootstrap,
-                    seed=args.seed, compat=args.fairlearn_compat, runtime=ctx.runtime)
+    measure = Measure(args.task, args.pos_label, args.min_group_size, args.bootstrap, args.seed,
+                      compat=args.fairlearn_compat)
+    return fairness(path, columns, measure, fmt=args.format, runtime=ctx.runtime)
 
 
 def _add_init(sub: argparse._SubParsersAction) -> None:
