@@ -12,12 +12,16 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mlops_actions import __version__
 from mlops_actions.actions_runtime import ActionsRuntime
+from mlops_actions.convention.discovery import RESULTS_DIR
 from mlops_actions.errors import EXIT_USAGE, UsageError, run_guarded
 from mlops_actions.secrets import redacting
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
 
@@ -69,8 +73,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                                    "the held-out split and write DIR/MODEL/ (model.skops, metrics.json, "
                                    "predictions.parquet, record.json) atomically.")
     p.add_argument("model", metavar="MODEL", help="model name (its spec is models/MODEL/model.yaml)")
-    p.add_argument("--out", type=Path, default=Path("mlops-out"), metavar="DIR",
-                   help="output folder, relative to the repository root (default: mlops-out)")
+    p.add_argument("--out", type=Path, default=Path(RESULTS_DIR), metavar="DIR",
+                   help=f"output folder, relative to the repository root (default: {RESULTS_DIR})")
     p.add_argument("--install-requirements", action="store_true",
                    help="first pip-install the model's pinned requirements file (spec key requirements) into "
                         "this Python; extra pip arguments from MLOPS_ACTIONS_PIP_ARGS")
@@ -108,8 +112,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                                    "exit 1 when any failed.")
     p.add_argument("--base", default=None, metavar="REF",
                    help="commit, branch or tag to compare with (default: as for `plan`)")
-    p.add_argument("--out", type=Path, default=Path("mlops-out"), metavar="DIR",
-                   help="output folder, relative to the repository root (default: mlops-out)")
+    p.add_argument("--out", type=Path, default=Path(RESULTS_DIR), metavar="DIR",
+                   help=f"output folder, relative to the repository root (default: {RESULTS_DIR})")
     p.set_defaults(handler=_run_run)
 
 
@@ -171,15 +175,15 @@ def _add_fairness(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_fairness(args: argparse.Namespace, ctx: Context) -> int:
-    from mlops_actions.commands.fairness import Columns, fairness
+    from mlops_actions.commands.fairness import Columns, Measure, fairness
 
     path = args.predictions if args.predictions.is_absolute() else ctx.root / args.predictions
     columns = Columns(args.y_true, args.y_pred, tuple(args.sensitive), tuple(args.control))
     if not columns.sensitive:
         raise UsageError("--sensitive needs at least one column name")
-    return fairness(path, columns, pos_label=args.pos_label, fmt=args.format,
-                    min_group_size=args.min_group_size, task=args.task, bootstrap=args.bootstrap,
-                    seed=args.seed, compat=args.fairlearn_compat, runtime=ctx.runtime)
+    measure = Measure(args.task, args.pos_label, args.min_group_size, args.bootstrap, args.seed,
+                      compat=args.fairlearn_compat)
+    return fairness(path, columns, measure, fmt=args.format, runtime=ctx.runtime)
 
 
 def _add_init(sub: argparse._SubParsersAction) -> None:
@@ -247,8 +251,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
                                    "group, gates and the artifact sha256. Needs no token or network. Exit 1 when "
                                    "the verdict is fail.")
     p.add_argument("--base", default=None, metavar="REF", help="base git ref: lists why each model was retrained")
-    p.add_argument("--results", type=Path, default=Path("mlops-out"), metavar="DIR",
-                   help="results folder written by train, relative to the repository root (default: mlops-out)")
+    p.add_argument("--results", type=Path, default=Path(RESULTS_DIR), metavar="DIR",
+                   help=f"results folder written by train, relative to the repository root (default: {RESULTS_DIR})")
     p.add_argument("--base-results", type=Path, default=None, metavar="DIR",
                    help="results of training at the base ref: the baseline when no version is registered")
     p.add_argument("--train-base", action="store_true",
@@ -421,8 +425,8 @@ def _add_register(sub: argparse._SubParsersAction) -> None:
                                    "record, a release with model.skops, metrics.json and the model card, and a "
                                    "comment on the PR. Nothing is created when a check fails. Needs GITHUB_TOKEN "
                                    "with contents: write and pull-requests: write.")
-    p.add_argument("--results", type=Path, default=Path("mlops-out"), metavar="DIR",
-                   help="results folder written by train on main (default: mlops-out)")
+    p.add_argument("--results", type=Path, default=Path(RESULTS_DIR), metavar="DIR",
+                   help=f"results folder written by train on main (default: {RESULTS_DIR})")
     p.add_argument("--sha", default=None, metavar="SHA", help="the pushed commit (default: GITHUB_SHA, else HEAD)")
     p.set_defaults(handler=_run_register)
 
@@ -562,7 +566,7 @@ def _run_ship(args: argparse.Namespace, ctx: Context) -> int:
     return ship(ctx.root, gh, options, runtime=ctx.runtime)
 
 
-def _github_if_set(ctx: Context, target: str) -> Any:
+def _github_if_set(ctx: Context, target: str) -> GitHubPort | None:
     """The GitHub client when a token and repository are set and ``target`` is not a local folder."""
     if "@" not in target or not (ctx.env.get("GITHUB_TOKEN") and ctx.env.get("GITHUB_REPOSITORY")):
         return None
@@ -576,12 +580,13 @@ def _mirror(ctx: Context) -> Any:
     return mirror_from(ctx.root, ctx.env, warn_both(ctx.runtime))
 
 
-def _github(ctx: Context) -> Any:
+def _github(ctx: Context) -> GitHubPort:
     """The GitHub client of this run (only the composition root builds it)."""
     from mlops_actions.github.env import connect
     from mlops_actions.secrets import RedactedWrites
 
-    return RedactedWrites(connect(ctx.env, None, ctx.runtime), ctx.runtime.secrets)  # no secret is published
+    # RedactedWrites passes every attribute of the GitHubRepo through (redacting published text): the port
+    return cast("GitHubPort", RedactedWrites(connect(ctx.env, None, ctx.runtime), ctx.runtime.secrets))
 
 
 def _commit(ctx: Context, given: str | None) -> str:

@@ -119,8 +119,8 @@ def redacting(secrets: Secrets, *, guard_commands: bool = False) -> Iterator[Non
         yield
         return
     out, err = sys.stdout, sys.stderr
-    sys.stdout = _Redacting(out, secrets, guard_commands)  # type: ignore[assignment]
-    sys.stderr = _Redacting(err, secrets, guard_commands)  # type: ignore[assignment]
+    sys.stdout = _Redacting(out, secrets, guard_commands)
+    sys.stderr = _Redacting(err, secrets, guard_commands)
     try:
         yield
     finally:

@@ -65,6 +65,14 @@ def test_every_schema_uses_the_one_grammar() -> None:
         assert names.RULE in node["description"], schema
 
 
+def test_the_policy_schema_uses_the_environment_grammar() -> None:
+    node = json.loads(schema_path("policy").read_text(encoding="utf-8"))["$defs"]["environment"]
+    assert node["properties"]["name"]["pattern"] == names.ENVIRONMENT_PATTERN
+    files = [p for p in (REPO / "mlops_actions").rglob("*.py") if p.name != "names.py"]
+    assert [p for p in files if "{0,62}" in p.read_text(encoding="utf-8")] == []  # no other copy in code
+    assert names.is_environment_name("production") and not names.is_environment_name("../prod")
+
+
 def test_no_other_copy_of_the_grammar() -> None:
     """grep: the old hand-written name patterns appear nowhere in code or schemas."""
     old = re.compile(r"\[a-z0-9\]\[a-z0-9\._-\]")  # the grammar as four copies spelled it before

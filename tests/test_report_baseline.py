@@ -16,10 +16,16 @@ from mlops_actions.evaluation.baseline import (
     DEPLOYED,
     NEW,
     REGISTERED,
+    Baseline,
     choose_baseline,
     environment_version,
     load_baseline,
 )
+from mlops_actions.registry.records import local_versions
+
+
+def _load(root: Path, model: str, environment: str, **kw) -> Baseline:
+    return load_baseline(root, model, environment, read_versions=local_versions, **kw)
 
 
 def _record(version: str, accuracy: float) -> dict:
@@ -38,7 +44,7 @@ def _deploy(repo: Path, env: str, text: str) -> None:
 
 
 def test_new_model_when_nothing_exists(example_repo: Path) -> None:
-    b = load_baseline(example_repo, "arrests", "production")
+    b = _load(example_repo, "arrests", "production")
     assert b.kind == NEW and b.record is None and not b.exists
     assert b.notes == ("no version is deployed to production", "no registered version",
                        "base ref: not available (no results trained at the base ref)")
@@ -47,7 +53,7 @@ def test_new_model_when_nothing_exists(example_repo: Path) -> None:
 def test_latest_registered_version(example_repo: Path) -> None:
     _tag(example_repo, "v1", json.dumps(_record("v1", 0.70)))
     _tag(example_repo, "v2", json.dumps(_record("v2", 0.75)))
-    b = load_baseline(example_repo, "arrests", "production")
+    b = _load(example_repo, "arrests", "production")
     assert (b.kind, b.version) == (REGISTERED, "v2")
     assert b.record["metrics"]["accuracy"] == 0.75
     assert b.short_label == "latest version (v2)"
@@ -57,10 +63,10 @@ def test_the_version_deployed_to_the_baseline_environment_wins(example_repo: Pat
     _tag(example_repo, "v1", json.dumps(_record("v1", 0.70)))
     _tag(example_repo, "v2", json.dumps(_record("v2", 0.75)))
     _deploy(example_repo, "production", "arrests: v1\n")
-    b = load_baseline(example_repo, "arrests", "production")
+    b = _load(example_repo, "arrests", "production")
     assert (b.kind, b.version, b.environment) == (DEPLOYED, "v1", "production")
     assert b.record["metrics"]["accuracy"] == 0.70
-    staging = load_baseline(example_repo, "arrests", "staging")
+    staging = _load(example_repo, "arrests", "staging")
     assert (staging.kind, staging.version) == (REGISTERED, "v2")
 
 
@@ -68,7 +74,7 @@ def test_deployments_from_github_override_the_environment_file(example_repo: Pat
     _tag(example_repo, "v1", json.dumps(_record("v1", 0.70)))
     _tag(example_repo, "v2", json.dumps(_record("v2", 0.75)))
     _deploy(example_repo, "production", "arrests: v1\n")
-    b = load_baseline(example_repo, "arrests", "production", deployed={"arrests": "v2"})
+    b = _load(example_repo, "arrests", "production", deployed={"arrests": "v2"})
     assert (b.kind, b.version) == (DEPLOYED, "v2")
     assert environment_version(example_repo, "production", "arrests", {}) is None
 
@@ -77,7 +83,7 @@ def test_a_deployed_version_without_a_valid_tag_falls_back_and_says_why(example_
     _tag(example_repo, "v1", json.dumps(_record("v1", 0.70)))
     _tag(example_repo, "v2", "hand-written, not JSON")
     _deploy(example_repo, "production", "arrests: v2\n")
-    b = load_baseline(example_repo, "arrests", "production")
+    b = _load(example_repo, "arrests", "production")
     assert (b.kind, b.version) == (REGISTERED, "v1")
     assert b.notes[0] == "production names v2, but no valid version record was found for it"
     assert b.notes[1].startswith("arrests@v2: the tag message is not JSON")
@@ -86,10 +92,10 @@ def test_a_deployed_version_without_a_valid_tag_falls_back_and_says_why(example_
 def test_results_trained_at_the_base_ref(example_repo: Path, tmp_path: Path) -> None:
     base = tmp_path / "base-out"
     shutil.copytree(FIXTURES / "arrests", base / "arrests")
-    b = load_baseline(example_repo, "arrests", "production", base_results=base, base_ref="main")
+    b = _load(example_repo, "arrests", "production", base_results=base, base_ref="main")
     assert (b.kind, b.ref) == (BASE_REF, "main")
     assert b.record["model"] == "arrests"
-    assert load_baseline(example_repo, "other", "production", base_results=base).kind == NEW
+    assert _load(example_repo, "other", "production", base_results=base).kind == NEW
 
 
 def test_an_invalid_environment_file_is_not_trusted(example_repo: Path) -> None:

@@ -252,7 +252,7 @@ def output_values(output_file: Path | None, offset: int) -> dict[str, list[str]]
         fh.seek(offset)
         lines = fh.read().decode("utf-8", "replace").splitlines()
     values: dict[str, list[str]] = {}
-    name, delimiter, body = "", None, []
+    name, delimiter, body = "", None, list[str]()
     for line in lines:
         if delimiter is not None:
             if line == delimiter:

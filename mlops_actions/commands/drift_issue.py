@@ -13,12 +13,15 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.monitoring.engine import MonitorResult
 from mlops_actions.monitoring.report import issue_title
 from mlops_actions.reporting.markdown import md_code, md_text
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 BODY_LIMIT = 65_536  # characters GitHub accepts in an issue body (the marker line included)
 MARKER_PREFIX = "mlops-actions:drift"
@@ -64,7 +67,7 @@ def resolved_comment(result: MonitorResult, run_url: str | None = None) -> str:
             f"fairness gate{run}. Closing.")
 
 
-def publish_drift(gh: Any, result: MonitorResult, report: str, *, runtime: ActionsRuntime,
+def publish_drift(gh: GitHubPort, result: MonitorResult, report: str, *, runtime: ActionsRuntime,
                   err: TextIO | None = None) -> str:
     """Open, update or close the drift issue of ``result``; returns what was done (created, updated, ...)."""
     out = err or sys.stderr
@@ -82,7 +85,7 @@ def publish_drift(gh: Any, result: MonitorResult, report: str, *, runtime: Actio
     return str(done.action)
 
 
-def drift_publisher(gh: Any, runtime: ActionsRuntime) -> Callable[[MonitorResult, str], None]:
+def drift_publisher(gh: GitHubPort, runtime: ActionsRuntime) -> Callable[[MonitorResult, str], None]:
     """The ``publisher`` ``monitor`` calls after printing its report."""
     def publish(result: MonitorResult, report: str) -> None:
         publish_drift(gh, result, report, runtime=runtime)

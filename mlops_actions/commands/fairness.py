@@ -34,31 +34,42 @@ class Columns:
         return list(dict.fromkeys([self.y_true, self.y_pred, *self.sensitive, *self.control]))
 
 
-def fairness(path: Path, columns: Columns, *, pos_label: str | None, fmt: str, min_group_size: int,
-             task: str, bootstrap: int, seed: int, runtime: ActionsRuntime, compat: bool = False) -> int:
+@dataclass(frozen=True)
+class Measure:
+    """How to measure, as the command line says: the task, the positive label (resolved against the labels),
+    the smallest group shown, bootstrap replicates and their seed, fairlearn's zero-denominator rule."""
+
+    task: str
+    pos_label: str | None
+    min_group_size: int
+    bootstrap: int
+    seed: int
+    compat: bool = False
+
+
+def fairness(path: Path, columns: Columns, measure: Measure, *, fmt: str, runtime: ActionsRuntime) -> int:
     """Evaluate and print the report; the Markdown also goes to the job summary under Actions."""
     frame = load_predictions(path, columns)
-    report = _evaluate(path, frame, columns, pos_label=pos_label, min_group_size=min_group_size, task=task,
-                       bootstrap=bootstrap, seed=seed, compat=compat)
+    report = _evaluate(path, frame, columns, measure)
     text = render.markdown(report)
     print(render.as_json(report) if fmt == "json" else text, end="")
     runtime.append_summary(text)
     return EXIT_OK
 
 
-def _evaluate(path: Path, frame: pd.DataFrame, columns: Columns, *, pos_label: str | None,
-              min_group_size: int, task: str, bootstrap: int, seed: int, compat: bool) -> FairnessReport:
-    if task == "regression":
+def _evaluate(path: Path, frame: pd.DataFrame, columns: Columns, measure: Measure) -> FairnessReport:
+    if measure.task == "regression":
         _require_numeric(path, frame, (columns.y_true, columns.y_pred))
         label: object = 1
     else:
-        label = resolve_pos_label(path, frame, columns, pos_label)
+        label = resolve_pos_label(path, frame, columns, measure.pos_label)
     _require_groups(path, frame, columns.sensitive)
     control = frame[list(columns.control)] if columns.control else None
     try:
         return evaluate(frame[columns.y_true], frame[columns.y_pred], frame[list(columns.sensitive)],
-                        pos_label=label, control_features=control, task=task, min_group_size=min_group_size,
-                        bootstrap=bootstrap, seed=seed, fairlearn_compat=compat)
+                        pos_label=label, control_features=control, task=measure.task,
+                        min_group_size=measure.min_group_size, bootstrap=measure.bootstrap, seed=measure.seed,
+                        fairlearn_compat=measure.compat)
     except InputError as exc:
         raise InputError(exc.message, place=Place(str(path)), hint=exc.hint) from None
 

@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.registry import governance as gov
 from mlops_actions.registry.policy_history import policy_tags, replay
 from mlops_actions.reporting.markdown import md_cell
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 CHECK_NAME = "mlops-actions governance"
 GOVERN_MARKER = "mlops-actions:governance"
@@ -34,7 +37,7 @@ class GovernOptions:
     now: str
 
 
-def govern(root: Path, gh: Any, options: GovernOptions, *, runtime: ActionsRuntime) -> int:
+def govern(root: Path, gh: GitHubPort, options: GovernOptions, *, runtime: ActionsRuntime) -> int:
     timeline, _ = replay(root, gh, options.sha)
     check = policy_tags(gh, timeline)
     names = dict(check.trusted)
@@ -57,7 +60,7 @@ def govern(root: Path, gh: Any, options: GovernOptions, *, runtime: ActionsRunti
     return EXIT_INVALID if refused else EXIT_OK
 
 
-def _record(gh: Any, step: gov.Step, number: int, options: GovernOptions) -> tuple[str, int]:
+def _record(gh: GitHubPort, step: gov.Step, number: int, options: GovernOptions) -> tuple[str, int]:
     """Tag ``step`` as ``mlops-policy@v<number>`` (the next free number when a concurrent run took it)."""
     for _ in range(MAX_RACE_RETRIES):
         name = f"{gov.TAG_PREFIX}{number}"

@@ -14,7 +14,7 @@ import hashlib
 import json
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions import bounded
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR, POLICY_FILE, spec_relpath
@@ -29,6 +29,9 @@ from mlops_actions.registry.history import history as build_history
 from mlops_actions.registry.tag import parse_tag
 from mlops_actions.resources import schema_path
 
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
+
 FORMATS = ("text", "json")
 MAX_METRICS_SHOWN = 3
 MAX_CELL = 60
@@ -36,7 +39,7 @@ RECORDS = "records"  # cache section: tag object id -> 1 when its record was fou
 VALID_FILES = "history-files"  # cache section: schema:schema hash:content hash -> the valid file's data
 
 
-def history(root: Path, model: str | None, *, fmt: str = "text", gh: Any = None) -> int:
+def history(root: Path, model: str | None, *, fmt: str = "text", gh: GitHubPort | None = None) -> int:
     """Print the history of ``model`` (every model when None); ``gh`` (a GitHubRepo) reads deployments."""
     cache = RepoCache(Git(root))
     versions = read_versions(root, model, cache)
@@ -169,12 +172,12 @@ def _plain_json(data: Any) -> bool:
         return False
 
 
-def github_placement(gh: Any, policy: Policy) -> Placement:
+def github_placement(gh: GitHubPort, policy: Policy) -> Placement:
     """environment -> model -> version of the newest successful GitHub Deployment, per environment."""
     return github_state(gh, policy)[0]
 
 
-def github_state(gh: Any, policy: Policy) -> tuple[Placement, tuple[LastDeployment, ...]]:
+def github_state(gh: GitHubPort, policy: Policy) -> tuple[Placement, tuple[LastDeployment, ...]]:
     """What runs where (newest successful deployment), and each model's last deployment and its status
     (active, failed, in progress, queued), per environment: one read of GitHub's deployments for both."""
     from mlops_actions.registry.promotion import DEPLOYMENTS_READ, current_state, deployed_from

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mlops_actions.errors import InputError
 from mlops_actions.evaluation import results as res
@@ -17,6 +17,9 @@ from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.promotion import Deployed, current_state, read_deployments
 from mlops_actions.training import reproducibility as repro
 
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
+
 REPORT_MARKER = "mlops-actions:report"
 CHECK_NAME = "mlops-actions report"
 COMMENT_LIMIT = 65_536
@@ -24,7 +27,7 @@ CHECK_SUMMARY_LIMIT = 65_535
 CONCLUSIONS: Mapping[str, str] = {"pass": "success", "warn": "neutral", "fail": "failure"}
 
 
-def deployment_history(root: Path, gh: Any) -> dict[str, tuple[Deployed, ...]]:
+def deployment_history(root: Path, gh: GitHubPort) -> dict[str, tuple[Deployed, ...]]:
     """environment → its deployments of our models that ran, newest first, for every policy environment:
     what runs now, for the report's baseline and promotion preview (and its environment-order check)."""
     from mlops_actions.convention.validation import load_policy
@@ -80,7 +83,7 @@ def evidence_comments(comment: str, head_sha: str, shown: Mapping[str, ev.Shown]
     return body + line + "\n", parts
 
 
-def publish(gh: Any, *, comment: str, check_text: str, verdict: str, results: Path, sha: str | None,
+def publish(gh: GitHubPort, *, comment: str, check_text: str, verdict: str, results: Path, sha: str | None,
             models: Sequence[ModelReport] = ()) -> int | None:
     """Upsert the sticky comment on the event's PR and record a check run (its summary: the comment; its
     text: each model in detail, as much as fits); the PR number, or None."""

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.discovery import spec_relpath
@@ -34,6 +34,9 @@ from mlops_actions.errors import EXIT_OK, InputError, MlopsError, Place
 from mlops_actions.monitoring import refresh as core
 from mlops_actions.reporting.markdown import md_code
 from mlops_actions.training.spec_places import SpecPlaces
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 BRANCH_PREFIX = "mlops-actions/refresh-"
 
@@ -181,7 +184,7 @@ def pr_body(repin: Repin, run_url: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def proposer(gh: Any, base_sha: str, *, runtime: ActionsRuntime, base: str | None = None,
+def proposer(gh: GitHubPort, base_sha: str, *, runtime: ActionsRuntime, base: str | None = None,
              out: TextIO | None = None) -> Proposer:
     """Open or update the refresh pull request through the GitHub layer (the CLI builds ``gh``): one commit
     on ``base_sha`` into branch ``base`` (default: the repository's default branch)."""

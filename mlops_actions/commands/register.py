@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.commands.report import ReportOptions, build_reports
@@ -45,6 +45,9 @@ from mlops_actions.registry.versioning import (
 from mlops_actions.reporting.markdown import md_cell, md_code
 from mlops_actions.reporting.modelcard import model_card
 from mlops_actions.training import reproducibility as repro
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 REPORT_MARKER = "mlops-actions:report"
 REGISTER_MARKER = "mlops-actions:register"
@@ -78,7 +81,8 @@ class Verdict:
     approvers: tuple[Approver, ...] = ()
 
 
-def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsRuntime, mirror: Any = None) -> int:
+def register(root: Path, gh: GitHubPort, options: RegisterOptions, *, runtime: ActionsRuntime,
+             mirror: Any = None) -> int:
     from mlops_actions.evaluation.results import result_folders
 
     if not result_folders(options.results, missing_ok=True):
@@ -106,12 +110,12 @@ def register(root: Path, gh: Any, options: RegisterOptions, *, runtime: ActionsR
     return EXIT_INVALID if refused else EXIT_OK
 
 
-def _record_of(gh: Any, tag: str) -> Any:
+def _record_of(gh: GitHubPort, tag: str) -> Any:
     info, (model, number) = gh.tag(tag), tag.rsplit("@v", 1)
     return parse_record(info.message, model, int(number))[0] if info is not None else None
 
 
-def check_all(root: Path, gh: Any, pr: Any, rules: Step, history: History,
+def check_all(root: Path, gh: GitHubPort, pr: Any, rules: Step, history: History,
               options: RegisterOptions) -> list[Verdict]:
     """Every model's verdict, before anything is written."""
     policy = rules.policy or Policy()
@@ -137,7 +141,7 @@ def check_all(root: Path, gh: Any, pr: Any, rules: Step, history: History,
     return verdicts
 
 
-def _evidence(gh: Any, pr_number: int) -> ev.Evidence | None:
+def _evidence(gh: GitHubPort, pr_number: int) -> ev.Evidence | None:
     """What the PR's report showed: its evidence line, and the continuation comments it names (a report of
     more models than one comment holds); None when any of them is missing or malformed."""
     comment = gh.find_comment(pr_number, REPORT_MARKER)
@@ -227,7 +231,7 @@ def edited_metrics(results: Path, reports: Sequence[ModelReport]) -> list[str]:
     return problems
 
 
-def _existing(gh: Any, model: str) -> list[ExistingVersion]:
+def _existing(gh: GitHubPort, model: str) -> list[ExistingVersion]:
     tags = []
     for info in gh.tag_messages(f"{model}@v"):
         number = info.name.rsplit("@v", 1)[-1]
@@ -237,7 +241,7 @@ def _existing(gh: Any, model: str) -> list[ExistingVersion]:
     return existing_from_tags(model, tags)
 
 
-def _register_one(gh: Any, m: ModelReport, folder: Path, provenance: Provenance,
+def _register_one(gh: GitHubPort, m: ModelReport, folder: Path, provenance: Provenance,
                   reproducibility: dict[str, Any] | None = None) -> Registered:
     gates = {"verdict": m.verdict, "results": [r.to_dict() for r in m.gates.results]}
     for _ in range(MAX_RACE_RETRIES):
@@ -259,12 +263,12 @@ def _register_one(gh: Any, m: ModelReport, folder: Path, provenance: Provenance,
                       "tried", hint="rerun the workflow")
 
 
-def _taken_by_other(gh: Any, tag: str, commit: str) -> bool:
+def _taken_by_other(gh: GitHubPort, tag: str, commit: str) -> bool:
     info = gh.tag(tag)
     return info is not None and info.commit_sha != commit
 
 
-def _release(gh: Any, m: ModelReport, tag: str, record: dict[str, Any], folder: Path) -> Any:
+def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], folder: Path) -> Any:
     card = model_card(m)
     release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=_release_body(m, tag, record))
     have = {a.name for a in release.assets}
@@ -291,7 +295,7 @@ def _release_body(m: ModelReport, tag: str, record: dict[str, Any]) -> str:
             "message.\n")
 
 
-def _announce(gh: Any, pr_number: int, done: Sequence[Registered], refused: Sequence[Verdict],
+def _announce(gh: GitHubPort, pr_number: int, done: Sequence[Registered], refused: Sequence[Verdict],
               runtime: ActionsRuntime) -> None:
     title = ("registered" if not refused else "registration refused" if not done
              else "registered, some models refused")
@@ -311,7 +315,7 @@ def _announce(gh: Any, pr_number: int, done: Sequence[Registered], refused: Sequ
               "\n".join(f"  - {v.model.name}: {p}" for v in refused for p in v.problems))
 
 
-def _refuse(gh: Any, pr_number: int | None, problems: Sequence[str], runtime: ActionsRuntime) -> int:
+def _refuse(gh: GitHubPort, pr_number: int | None, problems: Sequence[str], runtime: ActionsRuntime) -> int:
     text = "register refused; nothing was created:\n" + "\n".join(f"  - {p}" for p in problems)
     print(text)
     if pr_number is not None:

@@ -28,6 +28,7 @@ from mlops_actions.evaluation.baseline import BASE_REF, load_baseline
 from mlops_actions.evaluation.diff import REMOVED
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry.promotion import Deployed
+from mlops_actions.registry.records import local_versions
 from mlops_actions.reporting.modelcard import model_card
 from mlops_actions.reporting.report import (
     CHECK_TEXT_LIMIT,
@@ -42,9 +43,9 @@ from mlops_actions.reporting.report import (
     render_summary,
     utf8_length,
 )
+from mlops_actions.training.artifact import artifact_sha256
 from mlops_actions.writing import check_regular, probe, writing
 
-DEFAULT_RESULTS = "mlops-out"
 REPORT_FILE = "report.md"
 FULL_REPORT_FILE = "report-full.md"  # every model in full, when the job summary or the check run is shortened
 FULL_REPORT_ARTIFACT = "mlops-report"  # the name mlops-pr.yml uploads it under
@@ -141,15 +142,17 @@ def check_paths(options: ReportOptions) -> None:
 
 def with_base_training(root: Path, options: ReportOptions, commit: str, scratch: Path) -> ReportOptions:
     """Train at the base commit the models that have neither a deployed nor a registered version."""
+    from mlops_actions.convention.loading import load_model
     from mlops_actions.evaluation.base_training import train_at_base
+    from mlops_actions.training.train import train_model
 
     environment = load_policy(root).baseline
     names = [f.name for f in res.result_folders(options.results, missing_ok=True)
-             if not load_baseline(root, f.name, environment, deployed=options.deployed,
+             if not load_baseline(root, f.name, environment, read_versions=local_versions, deployed=options.deployed,
                                   state_commit=options.state_commit).exists]
     if not names:
         return options
-    done = train_at_base(root, commit, names, scratch)
+    done = train_at_base(root, commit, names, scratch, load_model=load_model, train_model=train_model)
     return replace(options, base_results=done.results, base_problems=done.problems)
 
 
@@ -235,12 +238,13 @@ def build_reports(root: Path, options: ReportOptions,
 
 
 def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:
-    candidate = res.load_candidate(folder, root)
+    candidate = res.load_candidate(folder, root, artifact_sha256=artifact_sha256)
     spec = load_spec(root, candidate.name)
     frame = res.load_predictions(folder, root)  # read once: fairness, intervals and pictures all need it
     view, balance, notes = res.fairness_for(folder, spec, candidate.task, root, policy.min_group_size, frame)
     problem = (options.base_problems or {}).get(candidate.name)
-    baseline = load_baseline(root, candidate.name, policy.baseline, deployed=options.deployed,
+    baseline = load_baseline(root, candidate.name, policy.baseline, read_versions=local_versions,
+                             deployed=options.deployed,
                              base_results=options.base_results, base_ref=options.base,
                              state_commit=options.state_commit)
     base_groups, base_heldout = None, None

@@ -58,7 +58,8 @@ def requested(event: Mapping[str, Any]) -> Requested | None:
     parsed = parse_tag(ref)
     if parsed is None:
         return None
-    payload = deployment.get("payload") if isinstance(deployment.get("payload"), Mapping) else {}
+    given = deployment.get("payload")
+    payload = given if isinstance(given, Mapping) else {}
     return Requested(int(deployment["id"]), ref, parsed[0], f"v{parsed[1]}", str(deployment.get("environment")),
                      payload)
 

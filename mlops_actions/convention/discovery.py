@@ -12,6 +12,7 @@ POLICY_FILE = "mlops.yaml"
 MODELS_DIR = "models"
 SPEC_FILE = "model.yaml"
 ENVIRONMENTS_DIR = "environments"
+RESULTS_DIR = "mlops-out"  # where train writes and report, register read by default (gitignored by init)
 
 
 @dataclass(frozen=True, order=True)

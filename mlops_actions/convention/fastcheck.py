@@ -10,7 +10,7 @@ A differential test checks the closures against jsonschema on thousands of mutat
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sized
 from typing import Any
 
 Check = Callable[[Any], bool]
@@ -69,8 +69,8 @@ def _compile(schema: Mapping[str, Any] | bool, resolve: Resolve, memo: dict[int,
     assert isinstance(schema, Mapping)
     if id(schema) in memo:
         return memo[id(schema)]
-    checks = [_keyword(k, v, schema, resolve, memo) for k, v in schema.items() if k not in _ANNOTATIONS]
-    checks = [c for c in checks if c is not None]
+    found = [_keyword(k, v, schema, resolve, memo) for k, v in schema.items() if k not in _ANNOTATIONS]
+    checks = [c for c in found if c is not None]
 
     def check(x: Any) -> bool:
         return all(c(x) for c in checks)
@@ -116,7 +116,7 @@ def _bound(op: Callable[[Any, Any], bool]) -> Callable[..., Check]:
     return build
 
 
-def _length(kind: type, op: Callable[[int, int], bool]) -> Callable[..., Check]:
+def _length(kind: type[Sized], op: Callable[[int, int], bool]) -> Callable[..., Check]:
     def build(value: int, *_: Any) -> Check:
         return lambda x: not isinstance(x, kind) or op(len(x), value)
     return build

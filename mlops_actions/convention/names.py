@@ -20,6 +20,13 @@ RULE = (f"lowercase letters a-z and digits, in runs joined by single '.', '_' or
         f"trailing separator, no '.lock' at the end), at most {MAX_LENGTH} characters; "
         "e.g. churn, credit-risk, fraud.v2")
 _NAME = re.compile(PATTERN)
+# An environment's name (mlops.yaml environments[].name; its state is environments/<name>.yaml).
+ENVIRONMENT_PATTERN = "^[a-z0-9][a-z0-9_-]{0,62}$"
+_ENVIRONMENT = re.compile(ENVIRONMENT_PATTERN)
+
+
+def is_environment_name(name: object) -> bool:
+    return isinstance(name, str) and _ENVIRONMENT.fullmatch(name) is not None
 
 
 def is_model_name(name: object) -> bool:

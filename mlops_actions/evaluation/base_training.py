@@ -7,12 +7,14 @@ as ``train``. The worktree is removed afterwards; the results stay in a temporar
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlops_actions.convention.discovery import spec_relpath
+from mlops_actions.convention.model import ModelSpec, Policy
 from mlops_actions.errors import MlopsError
 from mlops_actions.gitio import Git
 
@@ -41,11 +43,15 @@ def worktree(root: Path, commit: str, where: Path) -> Iterator[Path]:
         git.run("worktree", "prune", ok=(0, 128))
 
 
-def train_at_base(root: Path, commit: str, models: Sequence[str], scratch: Path) -> BaseTraining:
-    """Train each of ``models`` that exists at ``commit`` into ``scratch/out/<model>/``."""
-    from mlops_actions.commands.train import load_model
-    from mlops_actions.training.train import train_model
+LoadModel = Callable[[Path, str], tuple[ModelSpec, Policy]]
+TrainModel = Callable[..., Any]  # training.train.train_model(root, spec, policy, out, stage=...)
 
+
+def train_at_base(root: Path, commit: str, models: Sequence[str], scratch: Path, *,
+                  load_model: LoadModel, train_model: TrainModel) -> BaseTraining:
+    """Train each of ``models`` that exists at ``commit`` into ``scratch/out/<model>/``, with the loader and
+    trainer the caller passes (``commands.train.load_model``, ``training.train.train_model``): evaluation
+    sits below both layers."""
     out, problems = scratch / "out", {}
     with worktree(root, commit, scratch / "tree") as tree:
         for name in models:

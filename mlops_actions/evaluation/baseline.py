@@ -8,7 +8,7 @@ model trained at the base ref (when its results are given), else none: a new mod
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,11 +19,16 @@ DEPLOYED, REGISTERED, BASE_REF, NEW = "deployed", "registered", "base-ref", "new
 class VersionLike(Protocol):
     """What baseline selection needs of a registered version (``registry.records.VersionRef``)."""
 
-    model: str
-    number: int
-    tag: str
-    record: Mapping[str, Any] | None
-    problem: str | None
+    @property
+    def model(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def tag(self) -> str: ...
+    @property
+    def record(self) -> Mapping[str, Any] | None: ...
+    @property
+    def problem(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -110,11 +115,7 @@ def _file_at(root: Path, relpath: str, commit: str) -> Mapping[str, Any] | None:
     return loaded.data if loaded.ok and is_valid(ENVIRONMENT, loaded.data) else None
 
 
-def registered_versions(root: Path, model: str) -> list[VersionLike]:
-    """The model's version tags in the local repository (via the registry's tag reader)."""
-    from mlops_actions.registry.records import local_versions
-
-    return list(local_versions(root, model))
+ReadVersions = Callable[[Path, str], Sequence[VersionLike]]  # registry.records.local_versions: passed in
 
 
 def base_results_record(base_results: Path | None, model: str) -> Mapping[str, Any] | None:
@@ -124,17 +125,19 @@ def base_results_record(base_results: Path | None, model: str) -> Mapping[str, A
     path = base_results / model / "record.json"
     if not path.is_file():
         return None
-    from mlops_actions.evaluation.results import read_json
+    from mlops_actions.evaluation.jsonfile import read_json
 
     data = read_json(path)
     return data if isinstance(data, dict) else None
 
 
-def load_baseline(root: Path, model: str, environment: str, *, deployed: Mapping[str, str] | None = None,
+def load_baseline(root: Path, model: str, environment: str, *, read_versions: ReadVersions,
+                  deployed: Mapping[str, str] | None = None,
                   base_results: Path | None = None, base_ref: str | None = None,
                   state_commit: str | None = None) -> Baseline:
-    """Read the environment file, the version tags and the base-ref results, then choose."""
+    """Read the environment file, the version tags (with ``read_versions``: the registry sits above this
+    layer) and the base-ref results, then choose."""
     version = environment_version(root, environment, model, deployed, at=state_commit)
     return choose_baseline(model, environment=environment, deployed_version=version,
-                           versions=registered_versions(root, model),
+                           versions=read_versions(root, model),
                            base_record=base_results_record(base_results, model), base_ref=base_ref)

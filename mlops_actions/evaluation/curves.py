@@ -35,7 +35,8 @@ def binary_curves(positive: np.ndarray, score: np.ndarray, threshold: float,
             **_roc_pr(positive, score, order), "calibration": calibration(positive, score)}
 
 
-def _roc_pr(positive: np.ndarray, score: np.ndarray, ascending: np.ndarray | None) -> dict[str, list[float] | None]:
+def _roc_pr(positive: np.ndarray, score: np.ndarray,
+            ascending: np.ndarray | None) -> dict[str, list[float | None] | None]:
     order = np.argsort(-score, kind="stable") if ascending is None else ascending[::-1]
     s, p = score[order], positive[order]
     distinct = np.flatnonzero(np.diff(s)) if len(s) > 1 else np.zeros(0, dtype=np.intp)

@@ -62,11 +62,11 @@ class Settings:
                    f.labels, spec.data.positive_label)
 
     def groupings(self) -> list[tuple[str, ...]]:
-        marginal = [(s,) for s in self.sensitive]
+        marginal: list[tuple[str, ...]] = [(s,) for s in self.sensitive]
         if len(self.sensitive) < 2 or not self.intersections:
             return marginal
         pairs = itertools.combinations(self.sensitive, 2) if self.intersections is True else self.intersections
-        return marginal + [tuple(p) for p in pairs]
+        return marginal + [tuple(p) for p in pairs or ()]
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, 
     if note is not None:
         return Measured(None, note)
     shown = readable(groups, settings)
-    parts = []
+    parts: list[tuple[str, tuple[str, ...], Any]] = []
     for target, positive in targets:
         truth, pred = _as_measured(y_true, y_pred, positive, task)  # once per class, not per grouping
         parts.extend((target, by, _one(truth, pred, shown, settings, task, by, intervals, row_cells))

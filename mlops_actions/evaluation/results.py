@@ -7,49 +7,25 @@ validated against its schema: a hand-edited record is never trusted) and ``predi
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_actions import bounded
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.errors import InputError, MlopsError, Place
 from mlops_actions.evaluation.assess import Candidate, FairnessView
+from mlops_actions.evaluation.jsonfile import RUN_HINT  # re-exported: callers read here
+from mlops_actions.evaluation.jsonfile import read_json as read_json
 
 METRICS_FILE = "metrics.json"
 RECORD_FILE = "record.json"
 PREDICTIONS_FILE = "predictions.parquet"
 FAIRNESS_FILE = "fairness.json"
 EVALUATION_FILE = "evaluation.json"
+ARTIFACT_FILE = "model.skops"  # the model, format skops
+FILES_ARCHIVE = "model.zip"  # the model, format files
+ArtifactHash = Callable[[Path, str], str]  # (file, format) -> the sha256 its record states
 NOT_MEASURED = "fairness not measured: "
-RUN_HINT = "run `mlops-actions train MODEL` (or `mlops-actions run`) to produce it"
-
-
-def read_json(path: Path, display: str | None = None) -> Any:
-    """Parse a JSON file; a clear ``InputError`` naming the file (and line, column) when it is not JSON."""
-    shown = display or path.as_posix()
-    try:
-        text = bounded.read_text(path)
-    except FileNotFoundError:
-        raise InputError("file not found", place=Place(shown), hint=RUN_HINT) from None
-    except bounded.TooBig as exc:
-        raise InputError(f"{exc.size:,} bytes; a results file may hold at most {exc.limit:,}", place=Place(shown),
-                         hint=RUN_HINT.replace("produce it", "write it again")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file: {exc}", place=Place(shown)) from None
-    try:
-        return bounded.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", place=Place(shown, exc.lineno, exc.colno),
-                         hint=RUN_HINT.replace("produce it", "write it again")) from None
-
-
-def _no_constant(name: str) -> float:
-    return math.nan  # NaN / Infinity written by Python's json: an undefined value, shown as n/a
-
-
 def result_folders(results: Path, *, missing_ok: bool = False) -> list[Path]:
     """Each model's folder under ``results`` (one holding ``metrics.json``), sorted by name.
 
@@ -87,8 +63,9 @@ def load_record(folder: Path, display: str) -> dict[str, Any]:
     return record
 
 
-def load_candidate(folder: Path, root: Path | None = None) -> Candidate:
-    """Metrics and record of one model's folder (the folder's name is the model's name)."""
+def load_candidate(folder: Path, root: Path | None = None, *, artifact_sha256: ArtifactHash) -> Candidate:
+    """Metrics and record of one model's folder (the folder's name is the model's name); ``artifact_sha256``
+    is ``training.artifact.artifact_sha256``, passed in (training sits above evaluation)."""
     prefix = _display(folder, root)
     metrics_name, record_name = f"{prefix}/{METRICS_FILE}", f"{prefix}/{RECORD_FILE}"
     data = read_json(folder / METRICS_FILE, metrics_name)
@@ -102,18 +79,16 @@ def load_candidate(folder: Path, root: Path | None = None) -> Candidate:
     if record["model"] != folder.name:
         raise InputError(f"the record is of model '{record['model']}' but the folder is '{folder.name}'",
                          place=Place(record_name, pointer="/model"), hint="keep one folder per model")
-    _check_artifact(folder, record, prefix)
+    _check_artifact(folder, record, prefix, artifact_sha256)
     task = str(data.get("task") or record.get("task") or "classification")
     merged = {**(record.get("metric_directions") or {}), **directions}
     return Candidate(folder.name, task, record, metrics, merged)
 
 
-def _check_artifact(folder: Path, record: Mapping[str, Any], prefix: str) -> None:
+def _check_artifact(folder: Path, record: Mapping[str, Any], prefix: str, artifact_sha256: ArtifactHash) -> None:
     """The model file, when present, must be the one the record names: the report shows its sha256 and
     register uploads it, so a replaced file (say, a pickle in a zip) is refused here, never loaded."""
     import zipfile
-
-    from mlops_actions.training.artifact import ARTIFACT_FILE, FILES_ARCHIVE, artifact_sha256
 
     artifact = record.get("artifact") or {}
     name = FILES_ARCHIVE if artifact.get("format") == "files" else ARTIFACT_FILE

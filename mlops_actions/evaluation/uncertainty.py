@@ -177,10 +177,10 @@ def metric_replicates(task: str, names: Sequence[str], y_true: np.ndarray, y_pre
     """Bootstrap replicates of each metric in ``names`` that has a formula here (one pass over the rows per
     statistic and one matrix product for all of them)."""
     assignment, blocks = block_of_rows(len(y_true))
-    found = {name: (regression_stats(name, y_true, y_pred) if task == "regression"
-                    else classification_stats(name, y_true, y_pred, classes, positive, score, order))
-             for name in names}
-    found = {k: v for k, v in found.items() if v is not None}
+    each = {name: (regression_stats(name, y_true, y_pred) if task == "regression"
+                   else classification_stats(name, y_true, y_pred, classes, positive, score, order))
+            for name in names}
+    found = {k: v for k, v in each.items() if v is not None}
     stats = [s for stats_, _ in found.values() for s in stats_]
     if not stats:
         return {}

@@ -49,7 +49,7 @@ def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: An
     if len(y_true) == 0:
         raise InputError("no predictions to evaluate (0 rows)")
     grouping = encode(sensitive_features, control_features, len(y_true))
-    settings = {"min_group_size": min_group_size, "fairlearn_compat": fairlearn_compat,
+    settings: dict[str, Any] = {"min_group_size": min_group_size, "fairlearn_compat": fairlearn_compat,
                 "exclude_small": exclude_small}
     cells = None if row_cells is None else np.asarray(row_cells, dtype=np.float64)
     if task == "regression":

@@ -31,6 +31,8 @@ DISPARITIES = (
     ("equalized odds ratio (mean)", "equalized_odds_ratio@mean"),
 )
 
+Columns = tuple[tuple[str, str], ...]  # (column of the report, its heading)
+
 
 def as_json(report: FairnessReport) -> str:
     """Deterministic JSON: sorted keys, NaN as null, two-space indent, trailing newline."""
@@ -44,7 +46,7 @@ def fmt(value: Any, digits: int = 3) -> str:
     return f"{float(value):.{digits}f}"
 
 
-def with_interval(row: pd.Series | dict, rate: str) -> str:
+def with_interval(row: pd.Series | dict[str, Any], rate: str) -> str:
     """``0.412 [0.380, 0.445]`` (Wilson 95%), or "n/a"."""
     value = fmt(row[rate])
     if value == NA or fmt(row[f"{rate}_lower"]) == NA:
@@ -90,7 +92,7 @@ def _group_table(report: FairnessReport) -> str:
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
-def _metric_cells(report: FairnessReport, row: Any, columns: tuple, extra: list[str]) -> list[str]:
+def _metric_cells(report: FairnessReport, row: Any, columns: Columns, extra: list[str]) -> list[str]:
     counts = [str(int(row["n"]))] + [str(int(row[c])) for c in extra]
     if report.task == "classification":
         return counts + [with_interval(row, rate) for rate, _ in columns]
@@ -98,7 +100,7 @@ def _metric_cells(report: FairnessReport, row: Any, columns: tuple, extra: list[
                      for metric, _ in columns]
 
 
-def _overall_rows(report: FairnessReport, width: int, columns: tuple, extra: list[str]) -> list[list[str]]:
+def _overall_rows(report: FairnessReport, width: int, columns: Columns, extra: list[str]) -> list[list[str]]:
     if isinstance(report.overall, pd.Series):
         return [["**overall**"] + [""] * (width - 1) + _metric_cells(report, report.overall, columns, extra)]
     rows = []

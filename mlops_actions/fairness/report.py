@@ -47,7 +47,7 @@ class FairnessReport:
         return _plain(data)
 
 
-def _rows(frame: pd.DataFrame, sensitive: tuple[str, ...], control: tuple[str, ...]) -> list[dict]:
+def _rows(frame: pd.DataFrame, sensitive: tuple[str, ...], control: tuple[str, ...]) -> list[dict[str, Any]]:
     keys = frame.index.to_frame(index=False).to_dict(orient="records")
     rows = []
     for key, metrics in zip(keys, frame.to_dict(orient="records"), strict=True):  # one entry per group

@@ -36,7 +36,8 @@ def latest_status(session: Session, deployment_id: int) -> DeploymentStatus | No
             "deployments: read")
     statuses = session.paginate(GhDeploymentStatus, f"/deployments/{deployment_id}/statuses",
                                 {"per_page": 1})
-    return session.retrier.call(op, lambda: next((status_from_json(raw(s)) for s in statuses[:1]), None))
+    return session.retrier.call(op, lambda: next((status_from_json(raw(s)) for s in itertools.islice(statuses, 1)),
+                                                 None))
 
 
 def deployments(session: Session, environment: str, limit: int = 20) -> tuple[Deployment, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -175,7 +176,7 @@ def codeowners(session: Session, ref: str) -> CodeOwners | None:
     """The CODEOWNERS file GitHub would use at ``ref``: .github/, then the root, then docs/."""
     for path in CODEOWNERS_PATHS:
         op = Op(f"read {path} at {ref}", f"{path} at {ref}", "contents: read")
-        text = session.retrier.call(op, none_on_404(lambda p=path: _file_text(session, p, ref)))
+        text = session.retrier.call(op, none_on_404(functools.partial(_file_text, session, path, ref)))
         if text is not None:
             return CodeOwners(path, text)
     return None

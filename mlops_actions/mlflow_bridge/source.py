@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR
+from mlops_actions.convention.names import is_environment_name
 from mlops_actions.convention.schemas import ENVIRONMENT, VERSION_RECORD, is_valid
 from mlops_actions.convention.validation import load_valid
 from mlops_actions.errors import InputError, Place, UsageError
@@ -25,7 +26,6 @@ from mlops_actions.registry.tag import parse_tag
 
 RECORD_FILE = "record.json"
 CARD_FILE = "model-card.md"
-_ENV_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def parse_target(text: str, cwd: Path) -> Target:
     model, _, env = text.partition("@")
     if re.fullmatch(r"v\d+", env):
         raise UsageError(f"{text!r}: versions are numbered from v1 (v1, v2, ...)")
-    if parse_tag(f"{model}@v1") is None or not _ENV_NAME.match(env):
+    if parse_tag(f"{model}@v1") is None or not is_environment_name(env):
         raise UsageError(f"{text!r} is neither MODEL@vN nor MODEL@ENVIRONMENT",
                          hint="model names are lowercase (arrests), versions v1, v2, ... and environments are "
                               "the names of environments/*.yaml")

@@ -10,6 +10,7 @@ to reach it is a warning, unless the policy says ``mlflow.required: true``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -132,13 +133,13 @@ class Mirror:
         """Mirror each (model, tag, record, results folder) as a version of the registered model ``model``."""
         for model, tag, record, folder in versions:
             self._guard(f"mirror {tag} into the MLflow Model Registry",
-                        lambda m=model, t=tag, r=record, f=folder: self._register(m, t, r, f))
+                        functools.partial(self._register, model, tag, record, folder))
 
     def move_aliases(self, deployed: Sequence[Mapping[str, Any]]) -> None:
         """Point the alias ``<environment>`` of each deployed model at the version deployed there."""
         for d in deployed:
             self._guard(f"move the alias {d['environment']} of {d['model']} to {d['version']}",
-                        lambda d=d: self._alias(str(d["model"]), str(d["version"]), str(d["environment"])))
+                        functools.partial(self._alias, str(d["model"]), str(d["version"]), str(d["environment"])))
 
     # -- guard: never the source of truth ---------------------------------------------------------------
 
@@ -244,9 +245,9 @@ class Mirror:
 
     def _log_model(self, run_id: str, folder: Path, record: Mapping[str, Any], tag: str) -> str:
         """Export the results folder's model (checked against the record) and log it to ``run_id``."""
-        from mlops_actions.commands.export import loader_of
         from mlops_actions.mlflow_bridge.export import ExportOptions, export_model
         from mlops_actions.mlflow_bridge.heldout import HeldOut, held_out
+        from mlops_actions.mlflow_bridge.loading import loader_of
         from mlops_actions.mlflow_bridge.source import check_identity, from_folder
 
         source = from_folder(folder)  # checked against the folder's record; that must be the tag's

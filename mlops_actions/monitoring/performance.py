@@ -57,7 +57,8 @@ def evaluate(labels: pd.Series, predictions: pd.Series, *, task: str, metrics: M
     changes = []
     for name, direction in metrics.items():
         if name in computable and y_true.size:
-            value = (_score_metric(name, y_true, scores[keep], positive_label, display) if name in FROM_SCORES
+            value = (_score_metric(name, y_true, scores[keep], positive_label, display)
+                     if name in FROM_SCORES and scores is not None
                      else _metric(name, y_true, y_pred, positive_label))
             if value is not None:
                 changes.append(_change(name, direction, value, recorded.get(name), max_regression))

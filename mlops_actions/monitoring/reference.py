@@ -18,13 +18,13 @@ from types import MappingProxyType
 from typing import Any
 
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR
+from mlops_actions.convention.names import is_environment_name
 from mlops_actions.convention.schemas import ENVIRONMENT
 from mlops_actions.convention.validation import load_valid
 from mlops_actions.errors import GitError, InputError
 from mlops_actions.gitio import Git
 from mlops_actions.monitoring.data import FORMATS
 
-_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _HASH = re.compile(r"^(git|lfs|sha256):([0-9a-f]{40,64})$")
 
 
@@ -42,7 +42,7 @@ class Reference:
 def deployed_version(root: Path, env: str, model: str) -> str:
     """``v<N>`` of ``model`` in ``environments/<env>.yaml``; a clear error when it was never deployed there."""
     relpath = f"{ENVIRONMENTS_DIR}/{env}.yaml"
-    if not _ENV_NAME.match(env) or not (root / relpath).is_file():
+    if not is_environment_name(env) or not (root / relpath).is_file():
         raise InputError(f"no environment '{env}': {relpath} does not exist",
                          hint=f"environments are the files {ENVIRONMENTS_DIR}/<env>.yaml; pass --env NAME")
     data = load_valid(root, relpath, ENVIRONMENT)

@@ -63,9 +63,9 @@ def _check_value(source: str, key: str, value: object) -> None:
             raise InputError(f"{source}: threshold 'bins' must be an integer from 2 to 100, not {value!r}")
         return
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not number or not math.isfinite(value) or value < 0:  # type: ignore[arg-type]
+    if not isinstance(value, int | float) or not number or not math.isfinite(value) or value < 0:
         raise InputError(f"{source}: threshold '{key}' must be a number >= 0, not {value!r}")
-    if key in ("p_value", "missing_warn", "missing_fail") and value > 1:  # type: ignore[operator]
+    if key in ("p_value", "missing_warn", "missing_fail") and value > 1:
         raise InputError(f"{source}: threshold '{key}' is a fraction and must be at most 1, not {value!r}")
 
 

@@ -62,7 +62,7 @@ class Decision:
         """Why the decision is a refusal (empty when approved)."""
         if self.approved:
             return ()
-        shortfall = ()
+        shortfall: tuple[str, ...] = ()
         if len(self.approvers) < self.required:
             shortfall = (f"rule 'required approvals': {len(self.approvers)} of {self.required} qualifying "
                          "approval(s)",)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions.convention.model import ApprovalRule
 from mlops_actions.registry import codeowners
 from mlops_actions.registry.approvals import Decision, Lookups, ReviewVote, decide
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 
 def votes(reviews: Iterable[Any]) -> list[ReviewVote]:
@@ -25,7 +28,7 @@ class Approvals:
     """Decides approval rules on pull requests through ``gh`` (a ``GitHubRepo``), asking GitHub each question
     once: a reviewer's permission, a team membership, a PR's reviews and who pushed its last commit."""
 
-    def __init__(self, gh: Any) -> None:
+    def __init__(self, gh: GitHubPort) -> None:
         self.gh = gh
         self._facts: dict[int, tuple[list[ReviewVote], tuple[str, ...]]] = {}
         self.permission = cache(lambda login: str(gh.permission(login)))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions import bounded
 from mlops_actions.convention.discovery import POLICY_FILE
@@ -44,6 +44,9 @@ from mlops_actions.registry.governance import (
     check_tags,
     tag_number,
 )
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def parse_policy(governance: Governance) -> tuple[Policy | None, str | None]:
     return Policy.from_dict(loaded.data), None
 
 
-def replay(root: Path, gh: Any, sha: str) -> tuple[Timeline, History]:
+def replay(root: Path, gh: GitHubPort, sha: str) -> tuple[Timeline, History]:
     """The governance timeline of main up to ``sha``."""
     history = read_history(root, sha)
     touching = history.touching()
@@ -137,8 +140,9 @@ def _unit(history: History, approvals: people.Approvals, commit: str, in_force: 
     and the position where that merge ends."""
     pos = history.positions[commit]
     pr = approvals.gh.pr_for_commit(commit)
-    merged = pr is not None and pr.merged and pr.merge_commit_sha in history.positions
-    end = pr.merge_commit_sha if merged and history.positions[pr.merge_commit_sha] >= pos else commit
+    sha = pr.merge_commit_sha if pr is not None and pr.merged else None
+    merged = sha is not None and sha in history.positions
+    end = sha if sha is not None and merged and history.positions[sha] >= pos else commit
     after = history.governance(end)
     if after.rules() == in_force.governance.rules():
         return None, history.positions[end]
@@ -177,7 +181,7 @@ def in_force_for(timeline: Timeline, history: History, pr: Any) -> Step:
     return timeline.in_force_before(position)
 
 
-def policy_tags(gh: Any, timeline: Timeline) -> TagCheck:
+def policy_tags(gh: GitHubPort, timeline: Timeline) -> TagCheck:
     """The ``mlops-policy@v*`` tags on GitHub checked against the replay."""
     found = []
     for info in gh.tag_messages(TAG_PREFIX):
@@ -197,7 +201,7 @@ def policy_tags(gh: Any, timeline: Timeline) -> TagCheck:
     return check_tags(timeline, found)
 
 
-def rules_label(gh: Any, timeline: Timeline, step: Step) -> str:
+def rules_label(gh: GitHubPort, timeline: Timeline, step: Step) -> str:
     """Which governance ``step`` is, for the logs: its trusted tag, and any policy tag that is not trusted."""
     check = policy_tags(gh, timeline)
     name = check.trusted.get(step.commit) or "not yet recorded by `mlops-actions govern`"

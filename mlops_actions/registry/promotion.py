@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 RAN = frozenset({"success", "inactive"})  # latest status of a deployment that ran (see deployed_from)
 UNDER_WAY = frozenset({"pending", "queued", "in_progress"})  # created, not finished: a deploy job runs it
@@ -71,7 +74,7 @@ def under_way(deployments: Iterable[Any]) -> dict[str, Deployed]:
 DEPLOYMENTS_READ = 100  # newest deployments read per environment
 
 
-def read_deployments(gh: Any, environments: Iterable[str]) -> dict[str, list[Deployed]]:
+def read_deployments(gh: GitHubPort, environments: Iterable[str]) -> dict[str, list[Deployed]]:
     """environment → our models' deployments that ran there, newest first (one read per environment through
     ``gh``, a ``GitHubRepo``): what deploy, history and the report's preview all start from."""
     return {env: deployed_from(env, found) for env, found in read_raw(gh, environments).items()}

@@ -7,6 +7,7 @@ why (a hand-edited or lightweight tag) and the record is ``None``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,8 +116,10 @@ def parse_record(message: str, model: str, number: int) -> tuple[Mapping[str, An
     """(record, None) when ``message`` is a valid record of ``model@v<number>``, else (None, why not)."""
     try:
         data = bounded.loads(_without_signature(message))
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return None, f"the tag message is not JSON ({exc.msg} at line {exc.lineno}); was the tag edited by hand?"
+    except ValueError as exc:  # nested too deep (bounded.TooDeep): it has no .msg
+        return None, f"the tag message is not a record ({exc}); was the tag edited by hand?"
     problem = _record_problem(data, model, number)
     if problem is not None:
         return None, problem

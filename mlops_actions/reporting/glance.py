@@ -115,7 +115,7 @@ def _where(view: FairnessView, key: str, value: float | None) -> str:
     by = tuple(suffix.split("@by=")[1].split("×")) if "@by=" in suffix else tuple(view.features[:1])
     rows = [r for r in view.rows if not r.small and r.by[-len(by):] == by and (target is None or r.target == target)]
     metric = view.chart_metric or ""
-    ranked = sorted((r for r in rows if r.values.get(metric) is not None), key=lambda r: r.values[metric])
+    ranked = sorted((r for r in rows if r.values.get(metric) is not None), key=lambda r: r.values[metric] or 0.0)
     if len(ranked) < 2:
         return ""
     return f": {md_text(metric)} from {_group(ranked[0], metric)} to {_group(ranked[-1], metric)}"

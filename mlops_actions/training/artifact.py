@@ -19,11 +19,10 @@ from typing import Any
 
 from mlops_actions.convention.model import estimator_allowed
 from mlops_actions.errors import InputError, Place
+from mlops_actions.evaluation.results import ARTIFACT_FILE, FILES_ARCHIVE  # the results folder's layout
 
-ARTIFACT_FILE = "model.skops"
 SCHEMA_ENTRY = "schema.json"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
-FILES_ARCHIVE = "model.zip"
 # Types skops does not trust by default but that run no code when loaded: a dtype is rebuilt from an .npy,
 # an OrderedDict from its items (LightGBM keeps its parameters in one).
 SAFE_TYPES = frozenset({"numpy.dtype", "collections.OrderedDict"})

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from mlops_actions.registry.records import VersionRef
 from mlops_actions.training.fingerprint import Fingerprint, Snapshot
 from mlops_actions.training.hashing import LINKED
 
@@ -23,6 +22,16 @@ REMOVED = "removed"
 MAX_SPEC_CHANGES = 20
 MAX_VALUE = 60
 _ABSENT = object()
+
+
+class VersionRef(Protocol):
+    """What a plan reads of a version (``registry.records.VersionRef``, which sits above this layer)."""
+
+    @property
+    def tag(self) -> str: ...
+
+    @property
+    def record(self) -> Mapping[str, Any] | None: ...
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,12 @@ from mlops_actions.convention.discovery import MODELS_DIR, SPEC_FILE, model_name
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.yamlio import MAX_FILE_BYTES, decode, parse_text
 from mlops_actions.errors import GitError
+from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git, read_batch, split_z
 from mlops_actions.training.datahash import commit_overrides, worktree_overrides
 from mlops_actions.training.dependencies import Dependencies, commit_reader, dependencies, worktree_reader
 from mlops_actions.training.hashing import (
     MISSING,
-    RepoCache,
     index_entries,
     is_linked,
     modified,

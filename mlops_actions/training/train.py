@@ -133,7 +133,8 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
 class Builder(Protocol):
     """How one kind of build makes its model: fit on the training rows, predict the held-out rows, save."""
 
-    title: str
+    @property
+    def title(self) -> str: ...
     artifact_kind: str
 
     def fit(self, dataset: Dataset, split: Split) -> tuple[str, ...]: ...
@@ -262,8 +263,10 @@ def thresholded(preds: Predictions, spec: ModelSpec, places: SpecPlaces) -> Pred
 def compute_metrics(root: Path, spec: ModelSpec, preds: Predictions, places: SpecPlaces) -> MetricResult:
     """The spec's metrics; repository metrics are imported here (their imports were checked) and any raise is
     an error at the metric's key."""
-    repo = {name: import_function(root, *name.rsplit(":", 1), places.at("metrics", name, at="key"))
-            for name in spec.metrics if ".py:" in name}
+    repo: dict[str, Any] = {}
+    for name in (n for n in spec.metrics if ".py:" in n):
+        path, function = name.rsplit(":", 1)
+        repo[name] = import_function(root, path, function, places.at("metrics", name, at="key"))
     try:
         return compute(spec.task, list(spec.metrics), preds, repo)
     except MetricFailed as exc:

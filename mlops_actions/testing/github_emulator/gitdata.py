@@ -143,8 +143,8 @@ class MemoryGit:
 
     def commit(self, rev: str) -> CommitObject | None:
         sha = self.resolve(rev) if rev.startswith("refs/") else self.refs_.get(f"refs/heads/{rev}", rev)
-        data = self.commits_.get(sha)
-        if data is None:
+        data = None if sha is None else self.commits_.get(sha)
+        if sha is None or data is None:
             return None
         people = {key: Person(**data[key]) for key in ("author", "committer")}
         return CommitObject(sha=sha, message=data["message"], tree=data["tree"],

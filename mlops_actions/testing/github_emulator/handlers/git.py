@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..api import ApiError, Call, Reply, invalid, not_found, paginate
-from ..gitdata import Person, RefExists, UnknownObject
+from ..gitdata import GitData, Person, RefExists, UnknownObject
 from ..server import route
 from ..state import now_iso
 
 
-def _git(call: Call):  # type: ignore[no-untyped-def]
+def _git(call: Call) -> GitData:
     return call.state.git[call.full_name]
 
 
