@@ -12,12 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mlops_actions import bounded
 from mlops_actions.gitio import Git
 
 CACHE_FILE = "mlops-actions/cache.json"
 CACHE_FORMAT = 2
-CACHE_LIMITS = {"files": 100_000, "blobs": 100_000, "specs": 5_000, "records": 100_000}
+CACHE_LIMITS = {"files": 100_000, "blobs": 100_000, "specs": 5_000, "records": 100_000,
+                "history-rows": 100_000}
 
 
 class RepoCache:
@@ -40,6 +40,14 @@ class RepoCache:
             self._used.setdefault(section, set()).add(key)
         return value
 
+    def section(self, section: str) -> dict[str, Any]:
+        """All entries of ``section``, for reading many at once (say which were used with ``used``)."""
+        return self._sections().get(section, {})
+
+    def used(self, section: str, keys: Any) -> None:
+        """Mark ``keys`` of ``section`` as used by this run (kept when the section is pruned)."""
+        self._used.setdefault(section, set()).update(keys)
+
     def put(self, section: str, key: str, value: Any) -> None:
         self._sections().setdefault(section, {})[key] = value
         self._used.setdefault(section, set()).add(key)
@@ -57,9 +65,12 @@ class RepoCache:
 
 
 def _read_cache(path: Path) -> dict[str, dict[str, Any]]:
+    """The sections, or none when the file is unreadable. Plain ``json.loads``: the file is ours and may
+    hold tens of thousands of entries (``bounded``'s nesting pre-scan would cost more than the parse); a
+    nested-too-deep file raises RecursionError in the C parser (no crash) and is treated as no cache."""
     try:
-        data = bounded.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return {}
     ok = isinstance(data, dict) and data.get("format") == CACHE_FORMAT and isinstance(data.get("sections"), dict)
     return {k: v for k, v in data["sections"].items() if isinstance(v, dict)} if ok else {}

@@ -243,6 +243,58 @@ def test_read_versions_agrees_with_local_versions(repo: Path) -> None:
         (1, True), (2, True), (3, True), (4, False), (5, True), (6, False), (7, False), (8, True), (10, False)]
 
 
+def _messy(repo: Path) -> None:
+    """Valid, signed, hand-edited, lightweight and misnamed tags, and a GTO-style tag (no version of ours)."""
+    record = json.loads(git(repo, "tag", "-l", "--format=%(contents)", "arrests@v1"))
+    _tag(repo, "arrests@v4", json.dumps({**record, "version": "v9"}))  # wrong version
+    _tag(repo, "arrests@v5", json.dumps({**record, "version": "v5"}) + "\n" + SIGNATURE)  # signed, valid
+    _tag(repo, "arrests@v6", "not json")
+    _tag(repo, "arrests@v7", json.dumps({**record, "version": "v7", "fingerprint": "xyz"}))
+    no_date = {k: v for k, v in record.items() if k not in ("version", "created_at")}
+    _tag(repo, "arrests@v8", json.dumps(no_date))  # no version (ok), no created_at: the tagger's date counts
+    git(repo, "tag", "arrests@v10")
+    _tag(repo, "arrests@v1.0.0", json.dumps(record))
+    # the tag object of arrests@v2 reached through another name: its record names arrests v2, not other v3
+    git(repo, "update-ref", "refs/tags/other@v3", git(repo, "rev-parse", "refs/tags/arrests@v2"))
+
+
+def test_listed_versions_give_the_rows_of_local_versions_cold_warm_and_from_a_tampered_cache(repo: Path) -> None:
+    from mlops_actions.gitcache import CACHE_FILE, RepoCache
+    from mlops_actions.gitio import Git
+    from mlops_actions.registry.version_index import ROWS, listed_versions
+
+    _messy(repo)
+    placement = Placement(FILES, {"staging": {"arrests": "v3"}})
+    expected = history(local_versions(repo), placement).rows
+    assert [r.problem is None for r in expected if r.model == "other"] == [False]
+    for _ in range(2):  # cold: objects read and checked; warm: every valid one from the cache
+        cache = RepoCache(Git(repo))
+        assert history(listed_versions(Git(repo), cache), placement).rows == expected
+        cache.save()
+    cache = RepoCache(Git(repo))
+    assert len(cache.section(ROWS)) == 5  # arrests v1, v2, v3, v5, v8: only valid records are remembered
+    entries = json.loads((repo / ".git" / CACHE_FILE).read_text())
+    first = sorted(entries["sections"][ROWS])
+    entries["sections"][ROWS][first[0]] = {"r": "junk", "c": 1}
+    entries["sections"][ROWS][first[1]]["r"]["model"] = "someone-else"
+    (repo / ".git" / CACHE_FILE).write_text(json.dumps(entries))
+    assert history(listed_versions(Git(repo), RepoCache(Git(repo))), placement).rows == expected
+    assert history(listed_versions(Git(repo), RepoCache(Git(repo)), "other"), placement, "other").rows == \
+        history(local_versions(repo, "other"), placement, "other").rows
+
+
+def test_simple_table_is_tabulate_simple_text() -> None:
+    from tabulate import tabulate
+
+    from mlops_actions.commands.history import simple_table
+
+    headers = ["version", "", "metrics"]
+    rows = [["a@v1", "", " x  y "], ["", "", ""], ["b@v22", "zz", "0.1 {0}"], ["c@v3", " ", "%s"]]
+    assert simple_table(headers, rows) == tabulate(rows, tablefmt="simple", disable_numparse=True, headers=headers)
+    wide = [["d@v1", "名前", "x"]]  # not ASCII: tabulate itself measures the width
+    assert simple_table(headers, wide) == tabulate(wide, tablefmt="simple", disable_numparse=True, headers=headers)
+
+
 # pure rows --------------------------------------------------------------------------------------------
 
 

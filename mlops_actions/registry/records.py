@@ -84,7 +84,11 @@ def latest_versions(root: Path, cache: RepoCache | None = None,
 
 
 def _raw_tags(git: Git) -> list[_RawTag]:
-    out = git.run("for-each-ref", f"--format={_FORMAT}", "refs/tags/")
+    return _parse_raw(git.run("for-each-ref", f"--format={_FORMAT}", "refs/tags/"))
+
+
+def _parse_raw(out: bytes) -> list[_RawTag]:
+    """The version tags in for-each-ref output of ``_FORMAT``, sorted by model and number."""
     fields = out.decode("utf-8", "replace").split("\0")
     tags = []
     for i in range(0, len(fields) - 5, 5):

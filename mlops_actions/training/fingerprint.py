@@ -31,7 +31,7 @@ from mlops_actions.training.dependencies import Dependencies, commit_reader, dep
 from mlops_actions.training.hashing import (
     MISSING,
     index_entries,
-    is_linked,
+    linked_paths,
     modified,
     tree_hashes,
     worktree_hashes,
@@ -309,9 +309,10 @@ def _worktree_specs(git: Git, cache: RepoCache, names: list[str]) -> dict[str, P
     paths = {spec_relpath(n): n for n in names}
     index = index_entries(git, paths)
     changed = modified(git, index)
+    linked = linked_paths(git.root, paths)
     specs: dict[str, Parsed | str] = {}
     for path, name in paths.items():
-        if is_linked(git.root, path):  # git (and a cache keyed by git's blob id) would see the link's text
+        if path in linked:  # git (and a cache keyed by git's blob id) would see the link's text
             specs[name] = LINKED_SPEC
             continue
         oid = index.get(path) if path not in changed else None

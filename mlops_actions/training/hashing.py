@@ -11,6 +11,7 @@ The caches live in ``.git/mlops-actions/cache.json`` (see ``gitcache``), never i
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def worktree_hashes(git: Git, cache: RepoCache, paths: Iterable[str]) -> dict[st
     """path -> hash of ``paths`` as they are in the work tree; ``missing`` for absent files, ``symlink`` for
     paths that are or go through a symbolic link."""
     wanted = sorted(set(paths))
-    linked = {p for p in wanted if is_linked(git.root, p)}
+    linked = linked_paths(git.root, wanted)
     wanted = [p for p in wanted if p not in linked]
     index = index_entries(git, wanted)
     changed = modified(git, index)
@@ -146,6 +147,16 @@ def worktree_hashes(git: Git, cache: RepoCache, paths: Iterable[str]) -> dict[st
 def is_linked(root: Path, path: str) -> bool:
     """Whether the work tree's ``path`` is, or goes through, a symbolic link."""
     return any((root / prefix).is_symlink() for prefix in _prefixes(path))
+
+
+def linked_paths(root: Path, paths: Iterable[str]) -> set[str]:
+    """Those of ``paths`` that are, or go through, a symbolic link: each folder on the way checked once (5,000
+    data files under ``data/`` are 5,001 lstat calls, not 10,000 pathlib ones)."""
+    wanted = list(paths)
+    top = str(root)
+    prefixes = {q for p in wanted for q in _prefixes(p)}
+    links = {prefix for prefix in prefixes if os.path.islink(os.path.join(top, prefix))}
+    return {p for p in wanted if any(q in links for q in _prefixes(p))} if links else set()
 
 
 def _prefixes(path: str) -> list[str]:

@@ -33,7 +33,7 @@ def is_glob(path: str) -> bool:
 
 def is_partitioned(path: str, root: Path | None = None) -> bool:
     """A glob, a path ending in ``/``, or (given ``root``) a folder of the work tree."""
-    return is_glob(path) or path.endswith("/") or (root is not None and (root / path).is_dir())
+    return is_glob(path) or path.endswith("/") or (root is not None and os.path.isdir(os.path.join(root, path)))
 
 
 def base_folder(path: str) -> str:
