@@ -54,10 +54,10 @@ def project(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def listed_versions(git: Git, cache: RepoCache, model: str | None = None) -> list[Listed]:
+def listed_versions(git: Git, cache: RepoCache, model: str | None = None) -> list[Listed | records.VersionRef]:
     """Every version tag (of ``model`` when given), sorted by model and number."""
     refs = [r for r in _refs(git) if model is None or r[1] == model]
-    found: dict[str, Listed] = {}
+    found: dict[str, Listed | records.VersionRef] = {}
     unread = []
     known = cache.section(ROWS)
     for tag, name, number, oid in refs:
@@ -99,8 +99,8 @@ def _names(data: Mapping[str, Any], model: str, number: int) -> bool:
     return data.get("model") == model and data.get("version", f"v{number}") == f"v{number}"
 
 
-def _read(git: Git, cache: RepoCache, unread: list[tuple[str, str, int, str]], found: dict[str, Listed]
-          ) -> list[str]:
+def _read(git: Git, cache: RepoCache, unread: list[tuple[str, str, int, str]],
+          found: dict[str, Listed | records.VersionRef]) -> list[str]:
     """Read the unread tags' objects in one batch; trusted ones go to ``found``, the others' names out."""
     if not unread:
         return []
