@@ -200,6 +200,7 @@ def stages(root: Path, models: int) -> None:
     from mlops_actions.evaluation.fairness_measure import Settings, measure
     from mlops_actions.evaluation.heldout import of_frame
     from mlops_actions.reporting.report import ReportContext, render_comment, render_summary
+    from mlops_actions.training.artifact import artifact_sha256
 
     threadpool_limits(limits=1, user_api="blas")  # as `report` runs it
     timing = dict.fromkeys(("read", "fairness", "intervals and pictures", "gates", "render"), 0.0)
@@ -208,7 +209,7 @@ def stages(root: Path, models: int) -> None:
     for i in range(models):
         name = f"m{i:03d}"
         t0 = clock()
-        candidate = res.load_candidate(root / "mlops-out" / name, root)
+        candidate = res.load_candidate(root / "mlops-out" / name, root, artifact_sha256=artifact_sha256)
         spec = load_spec(root, name)
         frame = res.load_predictions(root / "mlops-out" / name)
         base_frame = res.load_predictions(root / "base-out" / name)
