@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -55,7 +54,7 @@ def history(root: Path, model: str | None, *, fmt: str = "text", gh: GitHubPort 
     return EXIT_OK
 
 
-def _check_model(root: Path, model: str, versions: Sequence[object]) -> None:
+def _check_model(root: Path, model: str, versions: list[records.VersionRef]) -> None:
     if versions or (parse_tag(f"{model}@v1") is not None and (root / spec_relpath(model)).is_file()):
         return
     raise InputError(f"unknown model '{_clean(model)}': no version tag {_clean(model)}@v<N> and no "

@@ -17,7 +17,6 @@ The rows ``registry.history`` builds from these are the same as from ``records.l
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any
@@ -34,18 +33,6 @@ MAX_PATTERNS = 200  # more untrusted tags than this: one for-each-ref of all tag
 _FIELDS = ("model", "version", "fingerprint", "created_at", "metrics", "metric_directions")
 
 
-@dataclass(frozen=True)
-class Listed:
-    """A version tag as ``records.VersionRef`` has it; ``record`` may be only its ``project``ion."""
-
-    model: str
-    number: int
-    tag: str
-    record: Mapping[str, Any] | None
-    problem: str | None
-    created: str
-
-
 def project(record: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of a valid record that ``registry.history.row`` reads (approvers by login only)."""
     out = {key: record[key] for key in _FIELDS if key in record}
@@ -54,10 +41,11 @@ def project(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def listed_versions(git: Git, cache: RepoCache, model: str | None = None) -> list[Listed | records.VersionRef]:
-    """Every version tag (of ``model`` when given), sorted by model and number."""
+def listed_versions(git: Git, cache: RepoCache, model: str | None = None) -> list[records.VersionRef]:
+    """Every version tag (of ``model`` when given), sorted by model and number; a cached tag's ``record`` is
+    only its ``project``ion."""
     refs = [r for r in _refs(git) if model is None or r[1] == model]
-    found: dict[str, Listed | records.VersionRef] = {}
+    found: dict[str, records.VersionRef] = {}
     unread = []
     known = cache.section(ROWS)
     for tag, name, number, oid in refs:
@@ -65,7 +53,7 @@ def listed_versions(git: Git, cache: RepoCache, model: str | None = None) -> lis
         if hit is None:
             unread.append((tag, name, number, oid))
         else:
-            found[tag] = Listed(name, number, tag, MappingProxyType(hit["r"]), None, hit["c"])
+            found[tag] = records.VersionRef(name, number, tag, MappingProxyType(hit["r"]), None, hit["c"])
     cache.used(ROWS, (oid for *_, oid in refs))
     odd = _read(git, cache, unread, found)
     found.update((v.tag, v) for v in _checked(git, odd))
@@ -100,7 +88,7 @@ def _names(data: Mapping[str, Any], model: str, number: int) -> bool:
 
 
 def _read(git: Git, cache: RepoCache, unread: list[tuple[str, str, int, str]],
-          found: dict[str, Listed | records.VersionRef]) -> list[str]:
+          found: dict[str, records.VersionRef]) -> list[str]:
     """Read the unread tags' objects in one batch; trusted ones go to ``found``, the others' names out."""
     if not unread:
         return []
@@ -122,7 +110,7 @@ def _read(git: Git, cache: RepoCache, unread: list[tuple[str, str, int, str]],
             continue
         shown = project(data)
         cache.put(ROWS, oid, {"r": shown, "c": created})
-        found[tag] = Listed(name, number, tag, MappingProxyType(shown), None, created)
+        found[tag] = records.VersionRef(name, number, tag, MappingProxyType(shown), None, created)
     return odd
 
 
