@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from actkit import ActCall, action_checkout, find_act, run_act
@@ -62,10 +63,12 @@ def _queued_staging(root: Path, stack: contextlib.ExitStack, command: str | None
     return story
 
 
-def test_a_queued_deployment_is_shipped_by_the_deploy_workflow(tmp_path: Path) -> None:
+def _ship_queued_staging(tmp_path: Path, command: str | None = None) -> tuple[Any, list[Any]]:
+    """The deploy workflow run under act on the story's queued staging deployment: act's run and that
+    deployment's statuses, oldest first."""
     action = action_checkout(tmp_path / "action")
     with contextlib.ExitStack() as stack:
-        story = _queued_staging(tmp_path / "repo", stack)
+        story = _queued_staging(tmp_path / "repo", stack, command)
         gh = story.gh
         [deployment] = [x for x in gh.state.deployments.values() if x.environment == "staging"]
         payload = deployment_event(gh.state, gh.url, deployment.id)
@@ -73,6 +76,11 @@ def test_a_queued_deployment_is_shipped_by_the_deploy_workflow(tmp_path: Path) -
                                                action=action), payload, tmp_path / "act")
         statuses = sorted((s for s in gh.state.deployment_statuses.values() if s.deployment_id == deployment.id),
                           key=lambda s: s.id)
+    return run, statuses
+
+
+def test_a_queued_deployment_is_shipped_by_the_deploy_workflow(tmp_path: Path) -> None:
+    run, statuses = _ship_queued_staging(tmp_path)
     assert run.code == 0, run.tail()
     assert run.step_succeeded("mlops-actions ship"), run.tail()
     assert '{"predictions": [' in run.log  # the template's command: MLflow predicted the input example
@@ -82,17 +90,8 @@ def test_a_queued_deployment_is_shipped_by_the_deploy_workflow(tmp_path: Path) -
 
 
 def test_a_failing_deploy_command_ends_the_deployment_in_failure_under_act(tmp_path: Path) -> None:
-    action = action_checkout(tmp_path / "action")
     failing = """'"$MLOPS_PYTHON" -c "print(\\"no credentials for registry.example\\"); raise SystemExit(3)"'"""
-    with contextlib.ExitStack() as stack:
-        story = _queued_staging(tmp_path / "repo", stack, command=failing)
-        gh = story.gh
-        [deployment] = [x for x in gh.state.deployments.values() if x.environment == "staging"]
-        payload = deployment_event(gh.state, gh.url, deployment.id)
-        run = run_act(ACT, story.root, ActCall("deployment", "mlops-deploy.yml", gh.url, token="demo-bot-token",
-                                               action=action), payload, tmp_path / "act")
-        statuses = sorted((s for s in gh.state.deployment_statuses.values() if s.deployment_id == deployment.id),
-                          key=lambda s: s.id)
+    run, statuses = _ship_queued_staging(tmp_path, command=failing)
     assert run.code != 0  # the job fails with the command
     assert [s.state for s in statuses] == ["queued", "in_progress", "failure"], run.tail()
     assert "exited 3" in statuses[-1].description
