@@ -13,12 +13,12 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score
 
 from mlops_actions.errors import GitError, InputError
-from mlops_actions.monitoring import report
 from mlops_actions.monitoring.drift import LevelCounts, categorical_drift, numeric_drift
 from mlops_actions.monitoring.engine import ColumnResult, MonitorResult
 from mlops_actions.monitoring.performance import evaluate
 from mlops_actions.monitoring.reference import load_bytes
 from mlops_actions.monitoring.thresholds import FAIL, PASS, Thresholds
+from mlops_actions.reporting import monitor as report
 from tests.conftest import git
 
 HOSTILE = "<img src=x onerror=alert(1)>|@octocat`]\n```"

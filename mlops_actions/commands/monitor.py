@@ -24,13 +24,14 @@ from mlops_actions.convention.schemas import POLICY
 from mlops_actions.convention.validation import load_spec, load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
 from mlops_actions.monitoring import data as tables
-from mlops_actions.monitoring import engine, report
+from mlops_actions.monitoring import engine
 from mlops_actions.monitoring.performance import evaluate
 from mlops_actions.monitoring.reference import Reference, find_reference
 from mlops_actions.monitoring.stream import TableSource
 from mlops_actions.monitoring.thresholds import FAIL, Thresholds
+from mlops_actions.reporting.monitor import RENDERERS
+from mlops_actions.reporting.render import Format, renderer
 
-FORMATS = ("markdown", "json")
 STREAM_BYTES = 512 * 1024**2  # a larger current or reference file is streamed in batches
 Publisher = Callable[[engine.MonitorResult, str], None]
 
@@ -46,7 +47,7 @@ class Inputs:
     min_group_size: int | None = None
 
 
-def monitor(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None, fmt: str,
+def monitor(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None, fmt: Format,
             runtime: ActionsRuntime, thresholds: Mapping[str, Any] | None = None,
             publisher: Publisher | None = None, out: TextIO | None = None, stream: bool = False) -> int:
     """Print the drift report of ``model``; exit 1 when its verdict is ``fail``. ``stream`` (implied for files
@@ -57,8 +58,8 @@ def monitor(root: Path, model: str, *, current: Path, env: str | None, reference
     else:
         result = assess(root, model, current=current, env=env, reference=reference, thresholds=thresholds,
                         runtime=runtime)
-    text = report.markdown(result)
-    print(report.as_json(result) if fmt == "json" else text, file=out or sys.stdout)
+    text = RENDERERS["markdown"](result)
+    print(renderer(RENDERERS, fmt)(result), file=out or sys.stdout)
     runtime.append_summary(text)
     runtime.set_output("drift", "true" if result.drift else "false")
     runtime.set_output("retrain", "true" if result.retrain else "false")
