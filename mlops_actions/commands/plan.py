@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops_actions.actions_runtime import ActionsRuntime, workflow_command
+from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention import semantic
 from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names, spec_relpath
 from mlops_actions.convention.model import Policy
@@ -24,14 +24,12 @@ from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git
 from mlops_actions.registry.records import VersionRef, latest_versions
 from mlops_actions.reporting import problems as render_problems
-from mlops_actions.reporting.markdown import md_cell, md_code
-from mlops_actions.training.batches import balance, batch_entries, data_costs
-from mlops_actions.training.changes import REMOVED, TRAIN, Inputs, ModelPlan, needs_record_spec, plan_models
+from mlops_actions.reporting.plan import RENDERERS, matrix
+from mlops_actions.reporting.render import Format, renderer
+from mlops_actions.training.batches import balance, data_costs
+from mlops_actions.training.changes import Inputs, ModelPlan, PlanResult, needs_record_spec, plan_models
 from mlops_actions.training.fingerprint import Snapshot, snapshots_at, snapshots_worktree
 
-FORMATS = ("text", "json", "github")
-MAX_NOTICES = 10
-MAX_LISTED = 20
 DEFAULT_BRANCH = "main"
 DEFAULT_MAX_JOBS = 64
 MAX_MATRIX_JOBS = 256
@@ -45,7 +43,7 @@ class Base:
     commit: str
 
 
-def plan(root: Path, *, base: str | None, fmt: str, runtime: ActionsRuntime, models: Sequence[str] | None = None,
+def plan(root: Path, *, base: str | None, fmt: Format, runtime: ActionsRuntime, models: Sequence[str] | None = None,
          base_branch: str | None = None, versions: Mapping[str, str] | None = None,
          max_jobs: int = DEFAULT_MAX_JOBS) -> int:
     """Print the plan; exit 1 when a model to train has an invalid spec. More models to train than
@@ -171,89 +169,13 @@ def spec_problems(root: Path, names: Sequence[str]) -> list[Problem]:
 
 # -- output --------------------------------------------------------------------------------------------------
 
-def matrix(plans: Sequence[ModelPlan],
-           batches: Sequence[Sequence[str]] | None = None) -> dict[str, list[dict[str, Any]]]:
-    """The GitHub Actions ``strategy.matrix``: one ``include`` entry per model to train, or with ``batches``
-    one per batch (``model`` labels the job, ``models`` names its models; workflows pass
-    ``matrix.models || matrix.model``)."""
-    if batches:
-        return {"include": batch_entries(batches)}
-    return {"include": [{"model": p.model, "reasons": list(p.reasons)} for p in plans if p.train]}
-
-
-def emit(plans: Sequence[ModelPlan], chosen: Base | None, *, fmt: str, runtime: ActionsRuntime,
+def emit(plans: Sequence[ModelPlan], chosen: Base | None, *, fmt: Format, runtime: ActionsRuntime,
          batches: Sequence[Sequence[str]] | None = None) -> None:
+    result = PlanResult(tuple(plans), chosen.label if chosen else None,
+                        tuple(tuple(b) for b in batches) if batches else None)
+    print(renderer(RENDERERS, fmt)(result))
     doc = matrix(plans, batches)
-    if fmt == "json":
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
-    elif fmt == "github":
-        print("\n".join([*as_notices(plans), as_text(plans, chosen), *_batch_line(batches)]))
-    else:
-        print("\n".join([as_text(plans, chosen), *_batch_line(batches)]))
     runtime.set_output("matrix", json.dumps(doc, separators=(",", ":"), ensure_ascii=False))
     runtime.set_output("count", str(sum(p.train for p in plans)))
     runtime.set_output("jobs", str(len(doc["include"])))
-    runtime.append_summary(as_markdown(plans, chosen))
-
-
-def _batch_line(batches: Sequence[Sequence[str]] | None) -> list[str]:
-    if not batches:
-        return []
-    sizes = sorted(len(b) for b in batches)
-    return [f"batched into {len(batches)} jobs of {sizes[0]} to {sizes[-1]} model(s), balanced by data size"]
-
-
-def base_line(chosen: Base | None) -> str:
-    if chosen is None:
-        return "base: none (no origin/main and no parent commit); models are compared with their versions only"
-    return f"base: {chosen.label}"
-
-
-def as_text(plans: Sequence[ModelPlan], chosen: Base | None) -> str:
-    train = [p for p in plans if p.train]
-    lines = [base_line(chosen), headline(plans)]
-    for p in train:
-        lines += [f"  {p.model}", *(f"    - {r}" for r in p.reasons)]
-    lines += _others(plans)
-    return "\n".join(lines)
-
-
-def headline(plans: Sequence[ModelPlan]) -> str:
-    current = [p for p in plans if p.status != REMOVED]
-    count = sum(p.train for p in plans)
-    if count == 0:
-        return (f"plan is empty: nothing to train ({len(current)} model(s), each matching its base "
-                "and latest version)")
-    return f"{count} of {len(current)} model(s) need training:"
-
-
-def _others(plans: Sequence[ModelPlan]) -> list[str]:
-    unchanged = [p for p in plans if p.status not in (TRAIN, REMOVED)]
-    removed = [p for p in plans if p.status == REMOVED]
-    lines = [f"unchanged: {len(unchanged)} model(s)"] if unchanged else []
-    lines += [f"  {p.model}: {'; '.join(p.reasons)}" for p in unchanged[:MAX_LISTED]]
-    if len(unchanged) > MAX_LISTED:
-        lines.append(f"  ... and {len(unchanged) - MAX_LISTED} more")
-    lines += [f"removed: {p.model} ({'; '.join(p.reasons)})" for p in removed]
-    return lines
-
-
-def as_notices(plans: Sequence[ModelPlan]) -> list[str]:
-    train = [p for p in plans if p.train]
-    if not train:
-        return [workflow_command("notice", headline(plans), title="mlops-actions plan")]
-    notices = [workflow_command("notice", f"{p.model} needs training: {'; '.join(p.reasons)}",
-                                title="mlops-actions plan") for p in train[:MAX_NOTICES]]
-    if len(train) > MAX_NOTICES:
-        notices.append(workflow_command("notice", f"{len(train) - MAX_NOTICES} more model(s) need training; "
-                                        "see the job summary", title="mlops-actions plan"))
-    return notices
-
-
-def as_markdown(plans: Sequence[ModelPlan], chosen: Base | None) -> str:
-    lines = ["### mlops-actions plan", "", md_cell(base_line(chosen)), "", md_cell(headline(plans)), ""]
-    train = [p for p in plans if p.train]
-    if train:
-        lines += ["| model | why |", "|---|---|"]
-        lines += [f"| {md_code(p.model)} | {'<br>'.join(md_cell(r) for r in p.reasons)} |" for p in train]
-    return "\n".join(lines) + "\n"
+    runtime.append_summary(RENDERERS["markdown"](result))

@@ -17,14 +17,16 @@ from mlops_actions.errors import EXIT_INVALID, EXIT_OK, MlopsError
 def run(root: Path, *, base: str | None, out: Path, runtime: ActionsRuntime,
         base_branch: str | None = None) -> int:
     """Train each model the plan lists (see ``commands.plan``) into ``out/<model>/``."""
-    from mlops_actions.commands.plan import as_text, compute_plan, resolve_base
+    from mlops_actions.commands.plan import compute_plan, resolve_base
     from mlops_actions.commands.train import check_out_dir
     from mlops_actions.gitio import Git
+    from mlops_actions.reporting.plan import as_text
+    from mlops_actions.training.changes import PlanResult
 
     check_out_dir(out)
     chosen = resolve_base(Git(root), base, base_branch)
     plans = compute_plan(root, chosen)
-    print(as_text(plans, chosen))
+    print(as_text(PlanResult(tuple(plans), chosen.label if chosen else None)))
     names = [p.model for p in plans if p.train]
     failed = [name for name in names if not _train_one(root, name, out, runtime)]
     trained = [n for n in names if n not in failed]

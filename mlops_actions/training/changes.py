@@ -48,6 +48,16 @@ class ModelPlan:
 
 
 @dataclass(frozen=True)
+class PlanResult:
+    """What ``plan`` found: each model's decision, the label of the base it compared with (None without a
+    base) and, when more models need training than the matrix has jobs, the batches of models per job."""
+
+    models: tuple[ModelPlan, ...]
+    base: str | None
+    batches: tuple[tuple[str, ...], ...] | None = None
+
+
+@dataclass(frozen=True)
 class Inputs:
     """What a plan compares: the work tree, the base (None without one), the latest valid records."""
 
