@@ -40,7 +40,7 @@ from mlops_actions.registry.promotion import (
     under_way,
 )
 from mlops_actions.registry.records import parse_record
-from mlops_actions.reporting.markdown import md_cell
+from mlops_actions.reporting.deploy import refusal
 
 DEPLOY_MARKER = "mlops-actions:deploy"
 CHECK_NAME = "mlops-actions deploy"
@@ -243,8 +243,7 @@ def _artifact_url(gh: Any, tag: str) -> str:
 def _refuse(gh: Any, planned: Sequence[Planned], options: DeployOptions, runtime: ActionsRuntime) -> int:
     lines = [f"{p.change.describe()}: {problem}" for p in planned for problem in p.problems]
     print("deploy refused; no deployment was created:\n" + "\n".join(f"  - {line}" for line in lines))
-    body = ("### mlops-actions: deployment refused\n\nNo deployment was created. What is missing:\n\n"
-            + "\n".join(f"- {md_cell(line)}" for line in lines) + "\n")
+    body = refusal(lines)
     for number in sorted({p.pr.number for p in planned if p.pr is not None}):
         gh.upsert_comment(number, body, DEPLOY_MARKER)
     gh.check_run(CHECK_NAME, options.sha, conclusion="failure", title="deployment refused",

@@ -42,8 +42,8 @@ from mlops_actions.registry.versioning import (
     tag_message,
     version_record,
 )
-from mlops_actions.reporting.markdown import md_cell, md_code
 from mlops_actions.reporting.modelcard import model_card
+from mlops_actions.reporting.release import announcement, refusal_comment, refusal_summary, release_body
 from mlops_actions.training import reproducibility as repro
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ def _taken_by_other(gh: GitHubPort, tag: str, commit: str) -> bool:
 
 def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], folder: Path) -> Any:
     card = model_card(m)
-    release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=_release_body(m, tag, record))
+    release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=release_body(m, tag, record))
     have = {a.name for a in release.assets}
     model_file = str(record.get("artifact", {}).get("file", "model.skops"))  # model.zip for a command's files
     files = {model_file: (folder / model_file).read_bytes(),
@@ -283,29 +283,9 @@ def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], f
     return release
 
 
-def _release_body(m: ModelReport, tag: str, record: dict[str, Any]) -> str:
-    approvers = ", ".join(f"@\u200b{md_cell(a['login'])}" for a in record.get("approvers", [])) or "none"
-    metrics = "\n".join(f"| {md_cell(k)} | {v if v is not None else 'n/a'} |"
-                        for k, v in sorted((record.get("metrics") or {}).items()))
-    return (f"Version {md_code(tag)} of model {md_code(m.name)}, from PR #{record.get('pr')} "
-            f"(commit {md_code(str(record.get('commit', ''))[:12])}), approved by {approvers}.\n\n"
-            f"| metric | value |\n|---|---:|\n{metrics}\n\n"
-            f"Fingerprint {md_code(m.fingerprint)}; artifact sha256 {md_code(m.artifact_sha256)} (skops format; "
-            "load with `skops.io.load` after checking `get_untrusted_types`). The version record is the tag "
-            "message.\n")
-
-
 def _announce(gh: GitHubPort, pr_number: int, done: Sequence[Registered], refused: Sequence[Verdict],
               runtime: ActionsRuntime) -> None:
-    title = ("registered" if not refused else "registration refused" if not done
-             else "registered, some models refused")
-    lines = [f"### mlops-actions: {title}", ""]
-    lines += [f"- {md_code(d.tag)}: [release]({d.release_url})" + ("" if d.created else " (already registered)")
-              for d in done]
-    if refused:
-        lines += ["Refused (nothing was tagged or released for these models):", ""]
-        lines += [f"- {md_code(v.model.name)}: {md_cell(p.strip())}" for v in refused for p in v.problems]
-    body = "\n".join(lines) + "\n"
+    body = announcement(done, refused)
     gh.upsert_comment(pr_number, body, REGISTER_MARKER)
     runtime.append_summary(body)
     for d in done:
@@ -319,10 +299,7 @@ def _refuse(gh: GitHubPort, pr_number: int | None, problems: Sequence[str], runt
     text = "register refused; nothing was created:\n" + "\n".join(f"  - {p}" for p in problems)
     print(text)
     if pr_number is not None:
-        body = ("### mlops-actions: registration refused\n\nNothing was tagged or released. What is missing:\n\n"
-                + "\n".join(f"- {md_cell(p.strip())}" for p in problems) + "\n")
-        gh.upsert_comment(pr_number, body, REGISTER_MARKER)
-    runtime.append_summary("### mlops-actions register: refused\n\n" +
-                           "\n".join(f"- {md_cell(p.strip())}" for p in problems) + "\n")
+        gh.upsert_comment(pr_number, refusal_comment(problems), REGISTER_MARKER)
+    runtime.append_summary(refusal_summary(problems))
     runtime.set_output("versions", "[]")
     return EXIT_INVALID

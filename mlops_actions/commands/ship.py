@@ -11,7 +11,6 @@ environment's earlier successful deployments ``inactive``.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, MlopsError, UsageError
 from mlops_actions.registry.tag import parse_tag
-from mlops_actions.reporting.markdown import md_code, md_text
+from mlops_actions.reporting.deploy import deployed_summary, failure_summary
 
 DESCRIPTION_LIMIT = 140
 DONE = ("success", "inactive")  # a deployment already live: nothing to carry out (failure and error are retried)
@@ -115,14 +114,13 @@ def _carry_out(root: Path, gh: Any, wanted: Requested, run: Any, options: ShipOp
         if options.mirror is not None:
             options.mirror.move_aliases([{"environment": wanted.environment, "model": wanted.model,
                                           "version": wanted.version}])
-        runtime.append_summary(f"### Deployed {md_code(wanted.tag, table=False)} to "
-                               f"{md_code(wanted.environment, table=False)}\n\n" + (f"{md_text(url)}\n" if url else ""))
+        runtime.append_summary(deployed_summary(wanted.tag, wanted.environment, url))
         return EXIT_OK
     _status(gh, wanted, "failure", f"deploy command exited {outcome.code}: {outcome.last_line}", options)
     print(f"ship: the deploy command exited {outcome.code}; its last lines:", file=sys.stderr)
     for line in outcome.tail:
         print(f"  {line}", file=sys.stderr)
-    runtime.append_summary(failure_summary(wanted, outcome.code, outcome.tail))
+    runtime.append_summary(failure_summary(wanted.tag, wanted.environment, outcome.code, outcome.tail))
     return EXIT_INVALID
 
 
@@ -132,11 +130,3 @@ def _status(gh: Any, wanted: Requested, state: str, description: str, options: S
         text = text[:DESCRIPTION_LIMIT - 1] + "…"
     gh.set_deployment_status(wanted.deployment_id, state, description=text, environment_url=url,
                              log_url=options.run_url or "")
-
-
-def failure_summary(wanted: Requested, code: int, tail: tuple[str, ...]) -> str:
-    """Markdown: the failure and the command's last lines in a fence no line can close."""
-    body = "\n".join(line.replace("\x00", "") for line in tail)
-    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", body)), default=0))
-    return (f"### Deploying {md_code(wanted.tag, table=False)} to {md_code(wanted.environment, table=False)} "
-            f"failed\n\nThe deploy command exited {code}. Its last lines:\n\n{fence}text\n{body}\n{fence}\n")

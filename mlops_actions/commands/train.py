@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.loading import load_model
 from mlops_actions.errors import EXIT_OK, InputError
-from mlops_actions.reporting.markdown import md_cell, md_code
+from mlops_actions.reporting.train import number, summary_markdown
 from mlops_actions.writing import probe
 
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
@@ -38,7 +37,7 @@ def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install:
     print(f"{name}: trained; outputs in {result.folder}")
     print(f"  {result.artifact_file} sha256 {result.artifact_sha256}")
     for metric, value in result.metrics.items():
-        print(f"  {metric} = {_number(value)}")
+        print(f"  {metric} = {number(value)}")
     runtime.set_output("folder", str(result.folder))
     runtime.set_output("sha256", result.artifact_sha256)
     runtime.set_output("upload-predictions", "true" if policy.upload_predictions else "false")
@@ -68,16 +67,3 @@ def check_out_dir(out: Path, name: str | None = None) -> None:
     if what:
         raise InputError(f"--out {out}: {target} {what}; train replaces it as a whole, so it refuses",
                          hint="pass --out a folder kept for training outputs, e.g. --out mlops-out (the default)")
-
-
-def _number(value: float | None) -> str:
-    return "null" if value is None else f"{value:.6g}"
-
-
-def summary_markdown(name: str, sha256: str, metrics: Mapping[str, float | None],
-                     artifact_file: str = "model.skops") -> str:
-    """Job-summary Markdown: the model, its artifact hash and metrics (names escaped, no rows)."""
-    lines = [f"### Trained {md_code(name)}", "", f"{artifact_file} sha256 {md_code(sha256)}", "",
-             "| metric | value |", "|---|---|"]
-    lines += [f"| {md_cell(k)} | {_number(v)} |" for k, v in metrics.items()]
-    return "\n".join(lines) + "\n\n"
