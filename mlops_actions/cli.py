@@ -329,16 +329,16 @@ def _threshold(text: str) -> tuple[str, float]:
 
 
 def _run_monitor(args: argparse.Namespace, ctx: Context) -> int:
-    from mlops_actions.commands.monitor import monitor
+    from mlops_actions.commands.monitor import MonitorOptions, monitor
 
     publisher = None
     if args.publish:
         from mlops_actions.commands.drift_issue import drift_publisher
 
         publisher = drift_publisher(_github(ctx), ctx.runtime)
-    return monitor(ctx.root, args.model, current=args.current, env=args.env, reference=args.reference,
-                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold), publisher=publisher,
-                   stream=args.stream)
+    options = MonitorOptions(args.model, args.current, env=args.env, reference=args.reference, fmt=args.format,
+                             thresholds=dict(args.threshold), stream=args.stream)
+    return monitor(ctx.root, options, runtime=ctx.runtime, publisher=publisher)
 
 
 def _add_refresh(sub: argparse._SubParsersAction) -> None:
