@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,6 +21,7 @@ from mlops_actions.secrets import redacting
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.reporting.render import Format
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
 
@@ -63,7 +63,7 @@ def _run_validate(args: argparse.Namespace, ctx: Context) -> int:
 
     if args.schema is not None and args.schema not in schema_names():
         raise UsageError(f"unknown schema '{args.schema}'; choose from {', '.join(schema_names())}")
-    fmt = args.format or ("github" if ctx.runtime.active else "text")
+    fmt: Format = args.format or ("github" if ctx.runtime.active else "text")
     return validate(ctx.root, list(args.paths), fmt=fmt, schema=args.schema, runtime=ctx.runtime)
 
 
@@ -239,7 +239,7 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
 def _run_plan(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.plan import plan
 
-    fmt = args.format or ("github" if ctx.runtime.active else "text")
+    fmt: Format = args.format or ("github" if ctx.runtime.active else "text")
     return plan(ctx.root, base=args.base, fmt=fmt, runtime=ctx.runtime, models=args.models,
                 base_branch=ctx.env.get("GITHUB_BASE_REF") or None, max_jobs=args.max_jobs)
 
@@ -271,7 +271,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_report(args: argparse.Namespace, ctx: Context) -> int:
-    from mlops_actions.commands.report import ReportOptions, report
+    from mlops_actions.commands.report import ReportFindings, ReportOptions, report
 
     options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
@@ -285,14 +285,14 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     gh = _github(ctx)
     sha = ctx.env.get("GITHUB_SHA") or None
     history = deployment_history(ctx.root, gh)
-    options = replace(options, deployed=deployed_versions(ctx.root, history), deployments=history)
+    found = ReportFindings(deployed=deployed_versions(ctx.root, history), deployments=history)
 
     def on_rendered(rendered: Any) -> None:
         redact = ctx.runtime.secrets.redact  # the comment and the check run never carry a secret
         publish(gh, comment=redact(rendered.comment), check_text=redact(rendered.check_text),
                 verdict=rendered.verdict, results=options.results, sha=sha, models=rendered.models)
 
-    return report(ctx.root, options, runtime=ctx.runtime, on_rendered=on_rendered)
+    return report(ctx.root, options, runtime=ctx.runtime, found=found, on_rendered=on_rendered)
 
 
 def _add_monitor(sub: argparse._SubParsersAction) -> None:

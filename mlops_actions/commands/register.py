@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.commands.report import ReportOptions, build_reports
+from mlops_actions.commands.report import ReportFindings, ReportOptions, build_reports
 from mlops_actions.convention.model import Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.evaluation.assess import ModelReport
@@ -120,9 +120,9 @@ def check_all(root: Path, gh: GitHubPort, pr: Any, rules: Step, history: History
     """Every model's verdict, before anything is written."""
     policy = rules.policy or Policy()
     deployments = read_deployments(gh, [env.name for env in policy.environments])
-    reports = build_reports(root, ReportOptions(results=options.results, policy=policy,
-                                                deployed=current_state(deployments.get(policy.baseline, ())),
-                                                deployments=deployments))
+    found = ReportFindings(deployed=current_state(deployments.get(policy.baseline, ())), deployments=deployments,
+                           policy=policy)
+    reports = build_reports(root, ReportOptions(results=options.results), found)
     shown = _evidence(gh, pr.number)
     edited = edited_metrics(options.results, reports)
     approvals = Approvals(gh)

@@ -55,25 +55,36 @@ MODEL_CARD_FILE = "model-card.md"
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """What the command line says (typed), plus what the composition root knows about the run."""
+    """What the user said: the command line's flags (typed) and the branches the Actions run is for."""
 
     results: Path
     base: str | None = None
     out: Path | None = None
     summary: bool = False
-    head_ref: str | None = None
-    base_branch: str | None = None
+    head_ref: str | None = None  # GITHUB_HEAD_REF, for the report's header
+    base_branch: str | None = None  # GITHUB_BASE_REF: plan's base is the merge-base with origin/<it>
     base_results: Path | None = None
-    deployed: Mapping[str, str] | None = None
-    state_commit: str | None = None  # offline: read environments/*.yaml at this commit (the PR's base)
-    reasons: Mapping[str, Sequence[str]] | None = None
     train_base: bool = False
-    base_problems: Mapping[str, str] | None = None
-    deployments: Mapping[str, Sequence[Deployed]] | None = None  # env -> successful deployments, newest first
     fork: bool = False  # the results are a fork's artifact: read its JSON files only (evaluation.fork_results)
+
+
+@dataclass(frozen=True)
+class ReportFindings:
+    """What the run found before the report: what is deployed (read from GitHub by the composition root, or
+    by ``register``), the plan's reasons and base commit, the models trained at the base, and notes."""
+
+    deployed: Mapping[str, str] | None = None  # model -> version deployed to the baseline environment
+    deployments: Mapping[str, Sequence[Deployed]] | None = None  # env -> successful deployments, newest first
+    state_commit: str | None = None  # offline: read environments/*.yaml at this commit (the PR's base)
+    reasons: Mapping[str, Sequence[str]] | None = None  # the plan's, per model
+    base_results: Path | None = None  # the models trained at the base commit (--train-base)
+    base_problems: Mapping[str, str] | None = None  # why a model could not be trained at the base
     notes: tuple[str, ...] = ()
     policy: Policy | None = None  # register: the governance in force, not the checkout's mlops.yaml
     full_report: bool = True  # write report-full.md when shortened (the fork's comment job uploads none)
+
+
+NOTHING_FOUND = ReportFindings()
 
 
 @dataclass(frozen=True)
@@ -92,24 +103,27 @@ EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 900  # characters kept free f
 EVIDENCE_ROOM_MAX = COMMENT_LIMIT // 2  # past ~70 models the evidence cannot fit anyway: keep the comment whole
 
 
-def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
+def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, found: ReportFindings = NOTHING_FOUND,
+           on_rendered: Rendered | None = None) -> int:
     """Render the report; ``on_rendered(comment, summary, verdict)`` lets the CLI publish it on GitHub."""
     check_paths(options)
     if options.fork:
-        return _report_fork(root, options, runtime=runtime, on_rendered=on_rendered)
+        return _report_fork(root, options, found, runtime=runtime, on_rendered=on_rendered)
     plan = plan_of(root, options)
-    if options.deployed is None and plan.base_commit:  # offline, "what runs now" is the base's environment file
-        options = replace(options, state_commit=plan.base_commit)
+    if found.reasons is None:
+        found = replace(found, reasons=plan.reasons)
+    if found.deployed is None and plan.base_commit:  # offline, "what runs now" is the base's environment file
+        found = replace(found, state_commit=plan.base_commit)
     if options.train_base and options.base_results is None and plan.base_commit:
         with tempfile.TemporaryDirectory(prefix="mlops-base-") as scratch:
-            trained_options = with_base_training(root, options, plan.base_commit, Path(scratch))
-            models = build_reports(root, trained_options, plan.reasons)
+            trained = with_base_training(root, options, found, plan.base_commit, Path(scratch))
+            models = build_reports(root, options, trained)
     else:
-        models = build_reports(root, options, plan.reasons)
-    return publish(root, models, plan, options, runtime, on_rendered)
+        models = build_reports(root, options, found)
+    return publish(root, models, plan, options, found, runtime, on_rendered)
 
 
-def _report_fork(root: Path, options: ReportOptions, *, runtime: ActionsRuntime,
+def _report_fork(root: Path, options: ReportOptions, found: ReportFindings, *, runtime: ActionsRuntime,
                  on_rendered: Rendered | None) -> int:
     """The report of a fork's results, read from a checked copy of their JSON files only."""
     from mlops_actions.evaluation.fork_results import NOTE, checked_copy
@@ -121,9 +135,9 @@ def _report_fork(root: Path, options: ReportOptions, *, runtime: ActionsRuntime,
             more = f" and {len(checked.unread) - 20} more" if len(checked.unread) > 20 else ""
             print(f"not read (a fork's results are read as JSON only): {', '.join(checked.unread[:20])}{more}",
                   file=sys.stderr)
-        safe = replace(options, results=checked.folder, out=out, fork=False, notes=(*options.notes, NOTE),
-                       full_report=False)
-        return report(root, safe, runtime=runtime, on_rendered=on_rendered)
+        safe = replace(options, results=checked.folder, out=out, fork=False)
+        return report(root, safe, runtime=runtime, found=replace(found, notes=(*found.notes, NOTE), full_report=False),
+                      on_rendered=on_rendered)
 
 
 def check_paths(options: ReportOptions) -> None:
@@ -140,7 +154,8 @@ def check_paths(options: ReportOptions) -> None:
                          hint="pass the results folder `train` wrote at the base ref, or use --train-base")
 
 
-def with_base_training(root: Path, options: ReportOptions, commit: str, scratch: Path) -> ReportOptions:
+def with_base_training(root: Path, options: ReportOptions, found: ReportFindings, commit: str,
+                       scratch: Path) -> ReportFindings:
     """Train at the base commit the models that have neither a deployed nor a registered version."""
     from mlops_actions.convention.loading import load_model
     from mlops_actions.evaluation.base_training import train_at_base
@@ -148,32 +163,32 @@ def with_base_training(root: Path, options: ReportOptions, commit: str, scratch:
 
     environment = load_policy(root).baseline
     names = [f.name for f in res.result_folders(options.results, missing_ok=True)
-             if not load_baseline(root, f.name, environment, read_versions=local_versions, deployed=options.deployed,
-                                  state_commit=options.state_commit).exists]
+             if not load_baseline(root, f.name, environment, read_versions=local_versions, deployed=found.deployed,
+                                  state_commit=found.state_commit).exists]
     if not names:
-        return options
+        return found
     done = train_at_base(root, commit, names, scratch, load_model=load_model, train_model=train_model)
-    return replace(options, base_results=done.results, base_problems=done.problems)
+    return replace(found, base_results=done.results, base_problems=done.problems)
 
 
 def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, options: ReportOptions,
-            runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
+            found: ReportFindings, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
     """Render, write the report and the model cards, set the Actions outputs; the exit code of the verdict."""
     from mlops_actions.commands.report_promotions import promotion_preview
 
     trained = {m.name for m in models}
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
-                        notes=options.notes, full_report=FULL_REPORT_WHERE if options.full_report else None,
+                        notes=found.notes, full_report=FULL_REPORT_WHERE if found.full_report else None,
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
                         problems=missing_results(plan, trained, _rel(options.results, root)),
                         promotions=promotion_preview(root, load_policy(root), plan.base_commit, plan.base_label,
-                                                     options.deployments, candidates(models)))
+                                                     found.deployments, candidates(models)))
     room = min(EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models), EVIDENCE_ROOM_MAX)
     comment, summary = render_comment(models, ctx, COMMENT_LIMIT - room), render_summary(models, ctx)
     check_text = render_check_text(models, ctx)
     for m in models:
         write_atomic(options.results / m.name / MODEL_CARD_FILE, model_card(m))
-    if models and options.full_report:
+    if models and found.full_report:
         write_full_report(options.results / FULL_REPORT_FILE, models, ctx)
     text = summary if options.summary else comment
     path = options.out or (options.results / REPORT_FILE if runtime.active else None)
@@ -216,8 +231,7 @@ def missing_results(plan: PlanSummary, trained: set[str], results: str) -> tuple
                  for name in plan.to_train if name not in trained)
 
 
-def build_reports(root: Path, options: ReportOptions,
-                  reasons: Mapping[str, Sequence[str]] | None = None) -> list[ModelReport]:
+def build_reports(root: Path, options: ReportOptions, found: ReportFindings = NOTHING_FOUND) -> list[ModelReport]:
     """One report per results folder, in folder order; models are assessed in a small thread pool (numpy,
     pyarrow and pandas release the GIL in their heavy loops), and the order of the results never depends
     on the scheduling. BLAS runs one thread per call: the pool is the parallelism, and BLAS threads on top
@@ -227,29 +241,30 @@ def build_reports(root: Path, options: ReportOptions,
     import numpy  # noqa: F401  (loaded first, so that the limit below reaches its BLAS)
     from threadpoolctl import threadpool_limits
 
-    policy = options.policy or load_policy(root)
-    reasons = options.reasons if options.reasons is not None else (reasons or {})
+    policy = found.policy or load_policy(root)
+    reasons = found.reasons or {}
     folders = res.result_folders(options.results, missing_ok=True)
     with threadpool_limits(limits=1, user_api="blas"):
         if len(folders) < 2:
-            return [_one(root, folder, policy, options, reasons.get(folder.name, ())) for folder in folders]
+            return [_one(root, folder, policy, options, found, reasons.get(folder.name, ())) for folder in folders]
         with ThreadPoolExecutor(max_workers=min(len(folders), os.cpu_count() or 1, 4)) as pool:
-            return list(pool.map(lambda f: _one(root, f, policy, options, reasons.get(f.name, ())), folders))
+            return list(pool.map(lambda f: _one(root, f, policy, options, found, reasons.get(f.name, ())), folders))
 
 
-def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:
+def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, found: ReportFindings,
+         reasons: Sequence[str]) -> ModelReport:
     candidate = res.load_candidate(folder, root, artifact_sha256=artifact_sha256)
     spec = load_spec(root, candidate.name)
     frame = res.load_predictions(folder, root)  # read once: fairness, intervals and pictures all need it
     view, balance, notes = res.fairness_for(folder, spec, candidate.task, root, policy.min_group_size, frame)
-    problem = (options.base_problems or {}).get(candidate.name)
+    problem = (found.base_problems or {}).get(candidate.name)
+    base_results = options.base_results or found.base_results
     baseline = load_baseline(root, candidate.name, policy.baseline, read_versions=local_versions,
-                             deployed=options.deployed,
-                             base_results=options.base_results, base_ref=options.base,
-                             state_commit=options.state_commit)
+                             deployed=found.deployed, base_results=base_results, base_ref=options.base,
+                             state_commit=found.state_commit)
     base_groups, base_heldout = None, None
-    if baseline.kind == BASE_REF and options.base_results is not None:
-        base_folder = options.base_results / candidate.name
+    if baseline.kind == BASE_REF and base_results is not None:
+        base_folder = base_results / candidate.name
         base_frame = res.load_predictions(base_folder)
         base_groups, base_balance = _base_extras(base_folder, spec, policy.min_group_size, base_frame)
         base_heldout = res.heldout_for(base_folder, spec, candidate.task, candidate.metrics, frame=base_frame)
@@ -266,8 +281,8 @@ def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reaso
 
 def model_card_for(root: Path, folder: Path, *, deployed: Mapping[str, str] | None = None) -> str:
     """The model card of one results folder (``mlops-out/<model>/``), e.g. for a release."""
-    options = ReportOptions(results=folder.parent, deployed=deployed)
-    return model_card(_one(root, folder, load_policy(root), options, ()))
+    return model_card(_one(root, folder, load_policy(root), ReportOptions(results=folder.parent),
+                           ReportFindings(deployed=deployed), ()))
 
 
 def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | None, frame: Any,
