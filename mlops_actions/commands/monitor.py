@@ -26,7 +26,7 @@ from mlops_actions.convention.validation import load_spec, load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
 from mlops_actions.monitoring import data as tables
 from mlops_actions.monitoring import engine
-from mlops_actions.monitoring.performance import evaluate
+from mlops_actions.monitoring.performance import Expected, evaluate
 from mlops_actions.monitoring.reference import Reference, find_reference
 from mlops_actions.monitoring.stream import TableSource
 from mlops_actions.monitoring.thresholds import FAIL, Thresholds
@@ -306,9 +306,10 @@ def _performance(inputs: Inputs, limits: Thresholds) -> tuple[tuple[Any, ...], l
     if spec.data.target not in cur.columns or engine.PREDICTION_COLUMN not in cur.columns:
         return (), ["model metrics not computed: current data needs the target and a 'prediction' column"]
     scores = probability_columns(cur)
-    perf = evaluate(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], task=spec.task, metrics=spec.metrics,
-                    recorded=inputs.reference.record.get("metrics", {}), positive_label=spec.data.positive_label,
-                    max_regression=limits.metric_regression, display=inputs.current, scores=scores)
+    expected = Expected(spec.task, spec.metrics, inputs.reference.record.get("metrics", {}), limits.metric_regression,
+                        spec.data.positive_label)
+    perf = evaluate(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], expected, display=inputs.current,
+                    scores=scores)
     notes = [f"model metrics on {perf.rows:,} labelled rows"]
     if perf.skipped:
         notes.append(f"not computed (they need probabilities: add a 'probability' column, the positive class's, "
