@@ -8,8 +8,7 @@ import re
 import pytest
 from reportkit import assert_safe_markdown, model
 
-from mlops_actions.reporting.modelcard import model_card
-from mlops_actions.reporting.report import (
+from mlops_actions.reporting.comment import (
     COMMENT_LIMIT,
     MARKER,
     SUMMARY_LIMIT,
@@ -19,6 +18,7 @@ from mlops_actions.reporting.report import (
     render_comment,
     render_summary,
 )
+from mlops_actions.reporting.modelcard import model_card
 
 GATES = [{"metric": "accuracy", "min": 0.7}, {"metric": "accuracy", "max_regression": 0.01},
          {"fairness": "demographic_parity_difference", "max": 0.1, "action": "warn"}]

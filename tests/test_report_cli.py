@@ -11,7 +11,7 @@ from conftest import git
 from reportkit import write_results
 
 from mlops_actions.cli import main
-from mlops_actions.reporting.report import MARKER
+from mlops_actions.reporting.comment import MARKER
 
 
 def _run(repo: Path, *args: str) -> int:

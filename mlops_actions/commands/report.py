@@ -29,8 +29,7 @@ from mlops_actions.evaluation.diff import REMOVED
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry.promotion import Deployed
 from mlops_actions.registry.records import local_versions
-from mlops_actions.reporting.modelcard import model_card
-from mlops_actions.reporting.report import (
+from mlops_actions.reporting.comment import (
     CHECK_TEXT_LIMIT,
     COMMENT_LIMIT,
     SUMMARY_LIMIT,
@@ -43,6 +42,7 @@ from mlops_actions.reporting.report import (
     render_summary,
     utf8_length,
 )
+from mlops_actions.reporting.modelcard import model_card
 from mlops_actions.training.artifact import artifact_sha256
 from mlops_actions.writing import check_regular, probe, writing
 
