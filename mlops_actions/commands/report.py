@@ -98,6 +98,8 @@ def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_re
     if options.fork:
         return _report_fork(root, options, runtime=runtime, on_rendered=on_rendered)
     plan = plan_of(root, options)
+    if options.policy is None and plan.base_commit:  # a PR is judged by the rules before it, not its own
+        options = with_base_policy(root, options, plan.base_commit, plan.base_label or plan.base_commit[:10])
     if options.deployed is None and plan.base_commit:  # offline, "what runs now" is the base's environment file
         options = replace(options, state_commit=plan.base_commit)
     if options.train_base and options.base_results is None and plan.base_commit:
@@ -140,13 +142,35 @@ def check_paths(options: ReportOptions) -> None:
                          hint="pass the results folder `train` wrote at the base ref, or use --train-base")
 
 
+def with_base_policy(root: Path, options: ReportOptions, commit: str, label: str) -> ReportOptions:
+    """Gates, the baseline, group sizes and the promotion preview by the policy at the base commit: a PR that
+    edits mlops.yaml is shown the verdict register will give it, and a note says whose rules these are."""
+    from mlops_actions.convention.discovery import POLICY_FILE
+    from mlops_actions.registry.policy_history import governance_at, parse_policy
+
+    load_policy(root)  # the PR's own file must still be valid: refused with its place otherwise
+    governance = governance_at(root, commit)
+    policy, problem = parse_policy(governance)
+    head = root / POLICY_FILE
+    head_text = head.read_bytes().decode("utf-8", "replace") if head.is_file() else None
+    notes: list[str] = []
+    if policy is None:
+        notes.append(f"{POLICY_FILE} at {label} is not valid ({problem}): this report applies the default rules")
+    elif head_text != governance.policy_text:
+        notes.append(f"this pull request changes {POLICY_FILE}: gates, group sizes, baselines and promotions are "
+                     f"judged here by the rules at {label}, as register and deploy will judge them; the new rules "
+                     "take effect after the merge only with the approvals `approvals.governance` requires "
+                     "(docs/threat-model.md)")
+    return replace(options, policy=policy or Policy(), notes=(*options.notes, *notes))
+
+
 def with_base_training(root: Path, options: ReportOptions, commit: str, scratch: Path) -> ReportOptions:
     """Train at the base commit the models that have neither a deployed nor a registered version."""
     from mlops_actions.convention.loading import load_model
     from mlops_actions.evaluation.base_training import train_at_base
     from mlops_actions.training.train import train_model
 
-    environment = load_policy(root).baseline
+    environment = (options.policy or load_policy(root)).baseline
     names = [f.name for f in res.result_folders(options.results, missing_ok=True)
              if not load_baseline(root, f.name, environment, read_versions=local_versions, deployed=options.deployed,
                                   state_commit=options.state_commit).exists]
@@ -162,11 +186,12 @@ def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, option
     from mlops_actions.commands.report_promotions import promotion_preview
 
     trained = {m.name for m in models}
+    policy = options.policy or load_policy(root)
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
                         notes=options.notes, full_report=FULL_REPORT_WHERE if options.full_report else None,
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
                         problems=missing_results(plan, trained, _rel(options.results, root)),
-                        promotions=promotion_preview(root, load_policy(root), plan.base_commit, plan.base_label,
+                        promotions=promotion_preview(root, policy, plan.base_commit, plan.base_label,
                                                      options.deployments, candidates(models)))
     room = min(EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models), EVIDENCE_ROOM_MAX)
     comment, summary = render_comment(models, ctx, COMMENT_LIMIT - room), render_summary(models, ctx)

@@ -90,6 +90,13 @@ def read_history(root: Path, sha: str) -> History:
     return History(top, f"{prefix}{POLICY_FILE}", order, {c: i for i, c in enumerate(order)})
 
 
+def governance_at(root: Path, commit: str) -> Governance:
+    """The governance files at one commit, for a checkout whose working directory may be a subfolder."""
+    git = Git(root)
+    top = Git(Path(git.text("rev-parse", "--show-toplevel")))
+    return History(top, f"{git.text('rev-parse', '--show-prefix')}{POLICY_FILE}", (), {}).governance(commit)
+
+
 def parse_policy(governance: Governance) -> tuple[Policy | None, str | None]:
     """(policy, None) for a valid (or absent: the defaults) policy file, else (None, why not)."""
     if governance.policy_text is None:
