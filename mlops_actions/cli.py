@@ -22,6 +22,7 @@ from mlops_actions.secrets import redacting
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.mlflow_bridge.tracking import Mirror
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
 
@@ -573,7 +574,7 @@ def _github_if_set(ctx: Context, target: str) -> GitHubPort | None:
     return _github(ctx)
 
 
-def _mirror(ctx: Context) -> Any:
+def _mirror(ctx: Context) -> Mirror | None:
     """The MLflow mirror when MLFLOW_TRACKING_URI or mlops.yaml's mlflow.tracking_uri names a server, else None."""
     from mlops_actions.mlflow_bridge.hooks import mirror_from, warn_both
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.loading import load_model
 from mlops_actions.errors import EXIT_OK, InputError
 from mlops_actions.reporting.markdown import md_cell, md_code
 from mlops_actions.writing import probe
+
+if TYPE_CHECKING:
+    from mlops_actions.mlflow_bridge.tracking import Mirror
 
 # what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
 OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "model.zip",
@@ -20,7 +23,7 @@ OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "m
 
 
 def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install: bool = False,
-          pip_args: str = "", mirror: Any = None) -> int:
+          pip_args: str = "", mirror: Mirror | None = None) -> int:
     """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics. With ``install``,
     the model's pinned requirements are pip-installed first (folded output)."""
     from mlops_actions.training.train import train_model
