@@ -121,8 +121,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 def _run_run(args: argparse.Namespace, ctx: Context) -> int:
     _pin_blas_kernels()
     from mlops_actions.commands.run import run
+    from mlops_actions.commands.train import train
 
-    return run(ctx.root, base=args.base, out=ctx.root / args.out, runtime=ctx.runtime,
+    return run(ctx.root, base=args.base, out=ctx.root / args.out, runtime=ctx.runtime, train=train,
                base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
 
 

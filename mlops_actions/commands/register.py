@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.commands.report import ReportOptions, build_reports
 from mlops_actions.convention.model import Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.approvals import Approver
+from mlops_actions.registry.assessment import ReportOptions, build_reports
 from mlops_actions.registry.governance import Step
 from mlops_actions.registry.owned import model_paths
 from mlops_actions.registry.people import Approvals
