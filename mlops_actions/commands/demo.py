@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlops_actions.convention.discovery import RESULTS_DIR
 from mlops_actions.errors import EXIT_OK, InputError
 
 if TYPE_CHECKING:
@@ -184,13 +185,13 @@ def _pushed(story: Story) -> int:
 
 
 def _report(story: Story, expect: int = EXIT_OK) -> None:
-    story.run("report", "--base", "main", "--publish", "--out", str(story.root / "mlops-out" / "report.md"),
+    story.run("report", "--base", "main", "--publish", "--out", str(story.root / RESULTS_DIR / "report.md"),
               expect=expect)
 
 
 def _glance(story: Story, gate: str) -> None:
     """The gate line of the report the last step published (as the PR comment shows it)."""
-    report = story.root / "mlops-out" / "report.md"
+    report = story.root / RESULTS_DIR / "report.md"
     text = report.read_text(encoding="utf-8") if report.is_file() else ""
     lines = [line for line in text.splitlines() if f"**{gate}**" in line and line.startswith(("❌", "⚠️"))]
     shown = lines[0].rstrip().replace("**", "").replace("\\", "") if lines else "(no such gate line)"
@@ -226,7 +227,7 @@ def _approve_and_merge(story: Story) -> None:
     story.gh.add_review(REPO, number, LEAD_A, "APPROVED", commit_id=head)
     print(f"@{LEAD_A} approved PR #{number} at {head[:7]}")
     merge = _merge(story, "retrain", number)
-    shutil.rmtree(story.root / "mlops-out", ignore_errors=True)
+    shutil.rmtree(story.root / RESULTS_DIR, ignore_errors=True)
     story.run("govern", sha=merge)  # the rules in force (mlops.yaml, CODEOWNERS): tagged mlops-policy@v1
     for model in story.models:
         story.run("train", model, sha=merge)
