@@ -21,6 +21,7 @@ from mlops_actions.secrets import redacting
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.mlflow_bridge.tracking import Mirror
     from mlops_actions.reporting.render import Format
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
@@ -120,8 +121,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 def _run_run(args: argparse.Namespace, ctx: Context) -> int:
     _pin_blas_kernels()
     from mlops_actions.commands.run import run
+    from mlops_actions.commands.train import train
 
-    return run(ctx.root, base=args.base, out=ctx.root / args.out, runtime=ctx.runtime,
+    return run(ctx.root, base=args.base, out=ctx.root / args.out, runtime=ctx.runtime, train=train,
                base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
 
 
@@ -573,7 +575,7 @@ def _github_if_set(ctx: Context, target: str) -> GitHubPort | None:
     return _github(ctx)
 
 
-def _mirror(ctx: Context) -> Any:
+def _mirror(ctx: Context) -> Mirror | None:
     """The MLflow mirror when MLFLOW_TRACKING_URI or mlops.yaml's mlflow.tracking_uri names a server, else None."""
     from mlops_actions.mlflow_bridge.hooks import mirror_from, warn_both
 

@@ -13,6 +13,7 @@ from conftest import EXAMPLE, git
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.validation import load_valid
 from mlops_actions.errors import GitError
+from mlops_actions.repodata.hashing import lfs_oid
 from mlops_actions.training.fingerprint import (
     DataHash,
     Fingerprint,
@@ -22,7 +23,6 @@ from mlops_actions.training.fingerprint import (
     snapshots_at,
     snapshots_worktree,
 )
-from mlops_actions.training.hashing import lfs_oid
 
 SPEC = "models/arrests/model.yaml"
 VERSIONS = {"scikit-learn": "1.9.1", "numpy": "2.4.6"}

@@ -15,8 +15,8 @@ from conftest import git
 from test_plan import register
 
 from mlops_actions.cli import main
+from mlops_actions.repodata.hashing import LINKED
 from mlops_actions.training.fingerprint import snapshots_at, snapshots_worktree
-from mlops_actions.training.hashing import LINKED
 
 SPEC = "models/arrests/model.yaml"
 

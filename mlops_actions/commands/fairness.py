@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import SupportsFloat
 
 import pandas as pd
 
@@ -185,7 +186,7 @@ def _matches(value: object, text: str) -> bool:
     if str(value) == text:
         return True
     try:
-        return float(text) == float(value)  # type: ignore[arg-type]
+        return isinstance(value, SupportsFloat) and float(text) == float(value)
     except (TypeError, ValueError):
         return False
 

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.commands.report import ReportFindings, ReportOptions, build_reports
 from mlops_actions.convention.model import Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.approvals import Approver
+from mlops_actions.registry.assessment import ReportFindings, ReportOptions, build_reports
 from mlops_actions.registry.governance import Step
 from mlops_actions.registry.owned import model_paths
 from mlops_actions.registry.people import Approvals
@@ -48,6 +48,8 @@ from mlops_actions.training import reproducibility as repro
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.github.values import PullRequest
+    from mlops_actions.mlflow_bridge.tracking import Mirror
 
 REPORT_MARKER = "mlops-actions:report"
 REGISTER_MARKER = "mlops-actions:register"
@@ -82,7 +84,7 @@ class Verdict:
 
 
 def register(root: Path, gh: GitHubPort, options: RegisterOptions, *, runtime: ActionsRuntime,
-             mirror: Any = None) -> int:
+             mirror: Mirror | None = None) -> int:
     from mlops_actions.evaluation.results import result_folders
 
     if not result_folders(options.results, missing_ok=True):
@@ -115,7 +117,7 @@ def _record_of(gh: GitHubPort, tag: str) -> Any:
     return parse_record(info.message, model, int(number))[0] if info is not None else None
 
 
-def check_all(root: Path, gh: GitHubPort, pr: Any, rules: Step, history: History,
+def check_all(root: Path, gh: GitHubPort, pr: PullRequest, rules: Step, history: History,
               options: RegisterOptions) -> list[Verdict]:
     """Every model's verdict, before anything is written."""
     policy = rules.policy or Policy()

@@ -15,12 +15,17 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, MlopsError, UsageError
 from mlops_actions.registry.tag import parse_tag
 from mlops_actions.reporting.deploy import deployed_summary, failure_summary
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
+    from mlops_actions.mlflow_bridge.exporting import ExportRun
+    from mlops_actions.mlflow_bridge.tracking import Mirror
 
 DESCRIPTION_LIMIT = 140
 DONE = ("success", "inactive")  # a deployment already live: nothing to carry out (failure and error are retried)
@@ -32,7 +37,7 @@ class ShipOptions:
     out: Path  # a new or empty folder for the exported model
     environment_url: str = ""
     run_url: str | None = None
-    mirror: Any = None  # the MLflow mirror, when configured: the alias <environment> follows a success
+    mirror: Mirror | None = None  # the MLflow mirror, when configured: the alias <environment> follows a success
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ def requested(event: Mapping[str, Any]) -> Requested | None:
                      payload)
 
 
-def ship(root: Path, gh: Any, options: ShipOptions, *, runtime: ActionsRuntime) -> int:
+def ship(root: Path, gh: GitHubPort, options: ShipOptions, *, runtime: ActionsRuntime) -> int:
     wanted = requested(gh.context.event)
     if wanted is None:
         print(f"ship: the deployment's ref {gh.context.event['deployment'].get('ref')!r} is not a version tag "
@@ -83,8 +88,8 @@ def ship(root: Path, gh: Any, options: ShipOptions, *, runtime: ActionsRuntime) 
     return _carry_out(root, gh, wanted, run, options, runtime)
 
 
-def _prepare(root: Path, gh: Any, wanted: Requested, options: ShipOptions) -> Any:
-    from mlops_actions.commands.export import export_to
+def _prepare(root: Path, gh: GitHubPort, wanted: Requested, options: ShipOptions) -> ExportRun:
+    from mlops_actions.mlflow_bridge.exporting import export_to
 
     run = export_to(root, wanted.tag, out=options.out, gh=gh, cwd=root)
     shown = (wanted.payload.get("artifact") or {}).get("sha256") if isinstance(wanted.payload, Mapping) else None
@@ -96,7 +101,7 @@ def _prepare(root: Path, gh: Any, wanted: Requested, options: ShipOptions) -> An
     return run
 
 
-def _carry_out(root: Path, gh: Any, wanted: Requested, run: Any, options: ShipOptions,
+def _carry_out(root: Path, gh: GitHubPort, wanted: Requested, run: ExportRun, options: ShipOptions,
                runtime: ActionsRuntime) -> int:
     from mlops_actions.mlflow_bridge.shipping import command_env, inherited_env, run_command, url_file
 
@@ -124,7 +129,8 @@ def _carry_out(root: Path, gh: Any, wanted: Requested, run: Any, options: ShipOp
     return EXIT_INVALID
 
 
-def _status(gh: Any, wanted: Requested, state: str, description: str, options: ShipOptions, url: str = "") -> None:
+def _status(gh: GitHubPort, wanted: Requested, state: str, description: str, options: ShipOptions,
+            url: str = "") -> None:
     text = " ".join(description.split())
     if len(text) > DESCRIPTION_LIMIT:
         text = text[:DESCRIPTION_LIMIT - 1] + "…"

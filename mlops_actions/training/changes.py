@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mlops_actions.repodata.hashing import LINKED
 from mlops_actions.training.fingerprint import Fingerprint, Snapshot
-from mlops_actions.training.hashing import LINKED
 
 TRAIN = "train"
 UNCHANGED = "unchanged"
