@@ -41,14 +41,53 @@ def split_rows(dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> Split:
 
 
 def random_split(dataset: Dataset, spec: ModelSpec) -> Split:
-    """Seeded split of row positions; stratified by the target for classification (unless turned off)."""
-    from sklearn.model_selection import train_test_split
+    """Seeded split of row positions; stratified by the target for classification (unless turned off).
 
-    rows = np.arange(dataset.rows)
-    stratify = dataset.y.to_numpy() if spec.task == "classification" and spec.stratify else None
-    train, test = train_test_split(rows, test_size=spec.split.test_fraction, random_state=spec.split.seed,
-                                   shuffle=True, stratify=stratify)
-    return Split(np.asarray(train), np.asarray(test))
+    The positions are exactly those of scikit-learn's ``train_test_split(rows, test_size=test_fraction,
+    random_state=seed, shuffle=True, stratify=y)`` (``ShuffleSplit`` / ``StratifiedShuffleSplit``, unchanged
+    since scikit-learn 0.22; tests compare the two), computed here with numpy: rebuilding the held-out rows
+    (``export``) then does not import scikit-learn (a second or more), and the split does not move with it.
+    """
+    n_test = math.ceil(spec.split.test_fraction * dataset.rows)  # check_split_size refused empty sides
+    n_train = dataset.rows - n_test
+    rng = np.random.RandomState(spec.split.seed)
+    if spec.task == "classification" and spec.stratify:
+        return _stratified(dataset.y.to_numpy(), n_train, n_test, rng)
+    permutation = rng.permutation(dataset.rows)
+    return Split(permutation[n_test:n_test + n_train], permutation[:n_test])
+
+
+def _stratified(y: np.ndarray, n_train: int, n_test: int, rng: np.random.RandomState) -> Split:
+    """``StratifiedShuffleSplit``'s first split: per class, a share of each side, drawn in class order."""
+    _, y_indices, counts = np.unique(y, return_inverse=True, return_counts=True)
+    by_class = np.split(np.argsort(y_indices, kind="stable"), np.cumsum(counts)[:-1])
+    n_i = _approximate_mode(counts, n_train, rng)
+    t_i = _approximate_mode(counts - n_i, n_test, rng)
+    train: list[int] = []
+    test: list[int] = []
+    for i, members in enumerate(by_class):
+        shuffled = members.take(rng.permutation(counts[i]), mode="clip")
+        train.extend(shuffled[: n_i[i]])
+        test.extend(shuffled[n_i[i]: n_i[i] + t_i[i]])
+    return Split(rng.permutation(train), rng.permutation(test))
+
+
+def _approximate_mode(counts: np.ndarray, draws: int, rng: np.random.RandomState) -> np.ndarray:
+    """scikit-learn's ``_approximate_mode``: ``draws`` shared in proportion to ``counts``, the rounding
+    remainder given by largest fraction, ties broken with ``rng``."""
+    continuous = counts / counts.sum() * draws
+    floored = np.floor(continuous)
+    need = int(draws - floored.sum())
+    if need > 0:
+        remainder = continuous - floored
+        for value in np.sort(np.unique(remainder))[::-1]:
+            (tied,) = np.where(remainder == value)
+            now = min(len(tied), need)
+            floored[rng.choice(tied, size=now, replace=False)] += 1
+            need -= now
+            if need == 0:
+                break
+    return floored.astype(int)
 
 
 def _column(dataset: Dataset, name: str) -> pd.Series:
