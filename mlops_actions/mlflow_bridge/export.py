@@ -3,11 +3,14 @@
 scikit-learn models use MLflow's sklearn flavor in its skops format, holding exactly the bytes the record
 names (sha256-verified), with the types mlops-actions accepted listed as trusted; where the installed MLflow's
 sklearn flavor cannot read skops, a models-from-code pyfunc (``skops_model.py``) loads the same file under the
-same rule. Models trained by a command export when their artifact holds an MLflow model (an ``MLmodel``
-file at its top) or their spec names a loader (``train.loader``, wrapped by ``loader_model.py``). Nothing is
-pickled. The signature comes from the record's columns and types, the input example from held-out features,
-the pip requirements are pinned to the versions the record names; the version record and the model card are
-written alongside. The folder appears complete or not at all.
+same rule. A pipeline factory's model that holds the repository's own types (a custom transformer) gets that
+pyfunc too, with the repository modules train traced (the record's ``build.modules``, at the git blobs it
+lists) under ``code/``, MLflow's ``code_paths``: the server imports them from there. Models trained by a
+command export when their artifact holds an MLflow model (an ``MLmodel`` file at its top) or their spec names a
+loader (``train.loader``, wrapped by ``loader_model.py``). Nothing is pickled. The signature comes from the
+record's columns and types, the input example from held-out features, the pip requirements are pinned to the
+versions the record names; the version record and the model card are written alongside. A binary classifier
+trained with a ``threshold`` gets the pyfunc too, which applies it. The folder appears complete or not at all.
 
 MLflow itself is not imported: the files are written in its layout by ``mlmodel`` (seconds saved per export),
 and the tests read them back with MLflow.
@@ -31,6 +34,7 @@ from mlops_actions.mlflow_bridge.signature import Columns, columns_of
 from mlops_actions.mlflow_bridge.source import CARD_FILE, RECORD_FILE, ModelSource
 
 SKOPS_FILE = "model.skops"
+CODE_DIR = "code"
 MLMODEL = mlmodel.MLMODEL
 SKOPS_LOADER = Path(__file__).with_name("skops_model.py")
 COMMAND_LOADER = Path(__file__).with_name("loader_model.py")
@@ -48,12 +52,21 @@ class Loader:
 
 
 @dataclass(frozen=True)
+class RepoModules:
+    """A pipeline factory's repository modules (``build.modules``) and their files, as the record names them."""
+
+    modules: tuple[str, ...]
+    files: Mapping[str, bytes]  # repository path -> bytes, written under code/ at the same path
+
+
+@dataclass(frozen=True)
 class ExportOptions:
     allowed_prefixes: tuple[str, ...]
     example_rows: int = 5
     flavor: str = "auto"  # auto | sklearn | pyfunc (pyfunc: the models-from-code loader of the skops file)
     loader: Loader | None = None  # a command-trained model's loader, from its spec
     features: tuple[str, ...] = ()  # the spec's features, when no held-out rows say which columns are read
+    modules: RepoModules | None = None  # a factory model's repository modules: shipped as MLflow code_paths
 
 
 @dataclass(frozen=True)
@@ -100,22 +113,36 @@ def _build(source: ModelSource, build: Path, held_out: HeldOut,
         return _command_model(source, build, held_out, options)
     from mlops_actions.mlflow_bridge.skops_types import types_to_trust
 
-    trusted = types_to_trust(source.artifact, options.allowed_prefixes)
+    modules = options.modules
+    trusted = types_to_trust(source.artifact, options.allowed_prefixes, modules.modules if modules else ())
     columns = _columns(source, held_out, options)
     example, rows, notes = _example(build, held_out, columns, options.example_rows)
-    if _flavor(options) == "sklearn":
+    code = _write_code(build, modules)
+    decision = _decision(source, held_out)
+    if _flavor(options, bool(decision)) == "sklearn":
         (build / SKOPS_FILE).write_bytes(source.artifact)
-        flavors = _sklearn_flavors(source.record, trusted)
+        flavors = _sklearn_flavors(source.record, trusted, code)
         kind = "sklearn (skops)"
     else:
         (build / "artifacts").mkdir()
         (build / "artifacts" / SKOPS_FILE).write_bytes(source.artifact)
         shutil.copyfile(SKOPS_LOADER, build / SKOPS_LOADER.name)
         flavors = {"python_function": _code_model(SKOPS_LOADER.name, {"model": SKOPS_FILE},
-                                                  {"trusted_types": trusted})}
+                                                  {"trusted_types": trusted, **decision}, code=code)}
         kind = "python_function (models-from-code, skops)"
+    if code is not None and modules is not None:
+        kind += f", with the repository modules {', '.join(modules.modules)} under {code}/"
     _finish(source, build, flavors, columns, example)
     return kind, rows, notes
+
+
+def _write_code(build: Path, modules: RepoModules | None) -> str | None:
+    """The repository modules under ``code/`` at their repository paths (MLflow's ``code_paths``: it puts
+    ``code/`` first on ``sys.path`` before loading the model, so ``models.x.features`` imports from there)."""
+    if modules is None or not modules.files:
+        return None
+    _write_files(build / CODE_DIR, modules.files)
+    return CODE_DIR
 
 
 def _finish(source: ModelSource, build: Path, flavors: Mapping[str, Any], columns: Columns | None,
@@ -134,10 +161,29 @@ def _columns(source: ModelSource, held_out: HeldOut, options: ExportOptions) -> 
     return columns_of(source.record, features, source.label)
 
 
-def _flavor(options: ExportOptions) -> str:
-    """``sklearn`` when the installed MLflow's sklearn flavor reads skops (read from its source, not imported)."""
+def _decision(source: ModelSource, held_out: HeldOut) -> dict[str, Any]:
+    """A binary classifier's decision threshold and positive class (``predict`` applies them, as training
+    did for predictions.parquet); empty without a threshold."""
+    threshold = source.record.get("threshold")
+    if threshold is None:
+        return {}
+    if held_out.pos_label is None:
+        raise InputError(f"{source.label}: the model decides at threshold {threshold}, but its positive class is "
+                         f"known only from its data, which cannot be read ({held_out.problem})",
+                         hint="export from a clone holding the record's commit and data (fetch-depth: 0 in CI)")
+    return {"threshold": float(threshold), "positive_label": held_out.pos_label}
+
+
+def _flavor(options: ExportOptions, decides: bool = False) -> str:
+    """``sklearn`` when the installed MLflow's sklearn flavor reads skops (read from its source, not imported)
+    and nothing but its ``predict`` is needed; else our models-from-code loader."""
+    if decides and options.flavor == "sklearn":
+        raise InputError("--flavor sklearn cannot serve a model with a threshold: MLflow's sklearn flavor calls "
+                         "predict, which ignores it", hint="leave --flavor out (or use --flavor pyfunc)")
     if options.flavor != "auto":
         return options.flavor
+    if options.modules is not None or decides:
+        return "pyfunc"  # repository types or a threshold: our loader (exactly the types checked at export)
     spec = importlib.util.find_spec("mlflow")  # finds the package without running it
     flavor = Path(next(iter(spec.submodule_search_locations or ()), "")) / "sklearn" / "__init__.py" \
         if spec is not None else None
@@ -162,20 +208,22 @@ def _created(source: ModelSource) -> str:
     return created.replace("T", " ").replace("Z", "")[:19] if created else UNREGISTERED_TIME
 
 
-def _sklearn_flavors(record: Mapping[str, Any], trusted: list[str]) -> dict[str, Any]:
+def _sklearn_flavors(record: Mapping[str, Any], trusted: list[str], code: str | None) -> dict[str, Any]:
     sklearn_version = (record.get("libraries") or {}).get("scikit-learn") or mlmodel.installed("scikit-learn")
     return {"python_function": mlmodel.pyfunc_flavor(loader_module="mlflow.sklearn", model_path=SKOPS_FILE,
-                                                     predict_fn="predict"),
-            "sklearn": {"code": None, "pickled_model": SKOPS_FILE, "serialization_format": "skops",
+                                                     predict_fn="predict", **({"code": code} if code else {})),
+            "sklearn": {"code": code, "pickled_model": SKOPS_FILE, "serialization_format": "skops",
                         "sklearn_version": sklearn_version, "skops_trusted_types": trusted or None}}
 
 
-def _code_model(code_file: str, artifacts: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, Any]:
-    """A models-from-code ``python_function`` flavor; ``artifacts`` maps names to paths under artifacts/."""
+def _code_model(code_file: str, artifacts: Mapping[str, str], config: Mapping[str, Any],
+                code: str | None = None) -> dict[str, Any]:
+    """A models-from-code ``python_function`` flavor; ``artifacts`` maps names to paths under artifacts/,
+    ``code`` the folder MLflow puts on ``sys.path`` first (its ``code_paths``)."""
     found = mlmodel.installed("cloudpickle")
     return mlmodel.pyfunc_flavor(
         artifacts={name: {"path": f"artifacts/{path}", "uri": path} for name, path in artifacts.items()},
-        **({"cloudpickle_version": found} if found else {}), code=None, config=dict(config),
+        **({"cloudpickle_version": found} if found else {}), code=code, config=dict(config),
         loader_module=CODE_MODEL, model_code_path=code_file, streamable=False)
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops_actions.mlflow_bridge import require_mlflow_installed
-from mlops_actions.mlflow_bridge.export import MLMODEL, Exported, ExportOptions, check_out_dir, export_model
-from mlops_actions.mlflow_bridge.loading import loader_of
+from mlops_actions.mlflow_bridge.export import MLMODEL, Exported, check_out_dir, export_model
+from mlops_actions.mlflow_bridge.loading import export_options
 from mlops_actions.mlflow_bridge.source import ModelSource, parse_target, resolve
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ def export_to(root: Path, target: str, *, out: Path, gh: GitHubPort | None = Non
     source = resolve(root, parsed, gh)
     own = MLMODEL in (source.files or {})  # the command saved its own MLflow model: copied as it is
     examples = HeldOut(None) if own else held_out(root, source.model, source.record)
-    options = ExportOptions(load_policy(root).allowed_prefixes, flavor=flavor, loader=loader_of(root, source),
-                            features=_features(root, source.model))
+    features = _features(root, source.model) if examples.frame is None else ()  # read only when needed
+    options = export_options(root, source, load_policy(root).allowed_prefixes, flavor=flavor, features=features)
     return ExportRun(source, export_model(source, out, examples, options))
 
 

@@ -23,6 +23,7 @@ class HeldOut:
 
     frame: Any | None
     problem: str | None = None
+    pos_label: str | None = None  # the positive class as training resolved it (a threshold applies to it)
 
 
 def _matches(tree: Path, model: str, record: Mapping[str, Any]) -> bool:
@@ -34,7 +35,7 @@ def _matches(tree: Path, model: str, record: Mapping[str, Any]) -> bool:
         [d["hash"] for d in fields["data"]] == [d.get("hash") for d in record.get("data") or ()]
 
 
-def _rows(tree: Path, model: str) -> Any:
+def _rows(tree: Path, model: str) -> HeldOut:
     from mlops_actions.convention.validation import load_spec
     from mlops_actions.training.data import load_dataset
     from mlops_actions.training.spec_places import SpecPlaces
@@ -43,7 +44,8 @@ def _rows(tree: Path, model: str) -> Any:
     spec = load_spec(tree, model)
     places = SpecPlaces.load(tree, spec.spec_path)
     dataset = load_dataset(tree, spec, places)
-    return dataset.X.iloc[split_rows(dataset, spec, places).test].reset_index(drop=True)
+    frame = dataset.X.iloc[split_rows(dataset, spec, places).test].reset_index(drop=True)
+    return HeldOut(frame, pos_label=dataset.pos_label)
 
 
 def held_out(root: Path, model: str, record: Mapping[str, Any]) -> HeldOut:
@@ -53,7 +55,7 @@ def held_out(root: Path, model: str, record: Mapping[str, Any]) -> HeldOut:
 
     try:
         if _matches(root, model, record):
-            return HeldOut(_rows(root, model))
+            return _rows(root, model)
         commit = str(record.get("commit") or "")
         if not commit or Git(root).commit_of(commit) is None:
             return HeldOut(None, "the work tree's spec or data differ from the record's, and the record's commit "
@@ -62,6 +64,6 @@ def held_out(root: Path, model: str, record: Mapping[str, Any]) -> HeldOut:
                 worktree(root, commit, Path(scratch) / "tree") as tree:
             if not _matches(tree, model, record):
                 return HeldOut(None, f"the spec or data at {commit[:12]} differ from the record's")
-            return HeldOut(_rows(tree, model))
+            return _rows(tree, model)
     except MlopsError as exc:
         return HeldOut(None, exc.message)

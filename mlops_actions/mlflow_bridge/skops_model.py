@@ -1,9 +1,14 @@
 """An MLflow models-from-code pyfunc that loads ``model.skops`` with mlops-actions' trusted-types rule.
 
-Used by ``export`` when the installed MLflow's sklearn flavor cannot store skops. MLflow copies this file
-into the model directory and runs it when the model is loaded; it imports only MLflow and skops, so the
-serving environment does not need mlops-actions. Nothing is unpickled: skops refuses every type that is
-neither trusted by skops itself nor in ``trusted_types``, the list mlops-actions checked at export.
+Used by ``export`` when the installed MLflow's sklearn flavor cannot store skops, when asked to
+(``--flavor pyfunc``), and for a pipeline factory's model holding the repository's own types. MLflow copies
+this file into the model directory and runs it when the model is loaded, after putting the model's ``code/``
+folder (the repository modules a factory imported, when there are any) first on ``sys.path``; it imports only
+MLflow and skops, so the serving environment does not need mlops-actions. A binary classifier trained with a
+``threshold`` predicts the positive class when its probability reaches it (``threshold`` and ``positive_label``
+in the model's config), as its held-out predictions were made. Nothing is unpickled: skops refuses every type
+that is neither trusted by skops itself nor in ``trusted_types``, the list export checked against the same rule
+as train and register (allowed prefixes, known-safe types, the repository's modules).
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ class SkopsModel(PythonModel):
         import skops.io as sio
 
         path = context.artifacts["model"]
-        trusted = set((context.model_config or {}).get("trusted_types") or ())
+        config = context.model_config or {}
+        self.threshold = config.get("threshold")
+        self.positive = config.get("positive_label")
+        trusted = set(config.get("trusted_types") or ())
         untrusted = sio.get_untrusted_types(file=path)
         refused = sorted(set(untrusted) - trusted)
         if refused:
@@ -27,7 +35,14 @@ class SkopsModel(PythonModel):
         self.model = sio.load(path, trusted=untrusted)
 
     def predict(self, context, model_input, params=None):  # no type hints: MLflow reads them as a schema
-        return self.model.predict(model_input)
+        if self.threshold is None:
+            return self.model.predict(model_input)
+        import numpy as np  # the spec's threshold on the positive class's probability, as training applied it
+
+        classes = [str(c) for c in self.model.classes_]
+        score = self.model.predict_proba(model_input)[:, classes.index(self.positive)]
+        negative = next(c for c in classes if c != self.positive)
+        return np.where(score >= self.threshold, self.positive, negative)
 
 
 mlflow.models.set_model(SkopsModel())

@@ -57,20 +57,24 @@ def _walk(node: Any) -> Iterator[str]:
             stack.extend(item.values())
 
 
-def types_to_trust(data: bytes, allowed_prefixes: tuple[str, ...]) -> list[str]:
-    """The types MLflow must be told to trust when it loads ``data``; ``InputError`` naming any we refuse."""
+def types_to_trust(data: bytes, allowed_prefixes: tuple[str, ...], modules: tuple[str, ...] = ()) -> list[str]:
+    """The types MLflow must be told to trust when it loads ``data``; ``InputError`` naming any we refuse.
+
+    ``modules`` are the repository modules a pipeline factory imported (the record's ``build.modules``): their
+    types are accepted, as train and register accept them (``training.artifact.refused_types``).
+    """
     from mlops_actions.training.artifact import refused_types
 
     named = [name for name in named_types(data) if name not in PLAIN_TYPES]
-    if not refused_types(named, allowed_prefixes):
+    if not refused_types(named, allowed_prefixes, modules):
         return named
     from mlops_actions.training.artifact import untrusted_types
 
     untrusted = untrusted_types(data)  # skops' own defaults decide what else is acceptable
-    refused = refused_types(untrusted, allowed_prefixes)
+    refused = refused_types(untrusted, allowed_prefixes, modules)
     if refused:
         raise InputError(f"the model holds types that are not trusted: {', '.join(refused)}; refusing to export it",
-                         hint="only types skops trusts, known-safe types and types under "
-                              "estimators.allowed_prefixes in mlops.yaml are loaded; review these types and allow "
-                              "their module only if you trust it")
+                         hint="only types skops trusts, known-safe types, types under estimators.allowed_prefixes "
+                              "in mlops.yaml and types of the repository modules a pipeline factory imported are "
+                              "loaded; review these types and allow their module only if you trust it")
     return sorted(untrusted)

@@ -245,9 +245,9 @@ class Mirror:
 
     def _log_model(self, run_id: str, folder: Path, record: Mapping[str, Any], tag: str) -> str:
         """Export the results folder's model (checked against the record) and log it to ``run_id``."""
-        from mlops_actions.mlflow_bridge.export import ExportOptions, export_model
+        from mlops_actions.mlflow_bridge.export import export_model
         from mlops_actions.mlflow_bridge.heldout import HeldOut, held_out
-        from mlops_actions.mlflow_bridge.loading import loader_of
+        from mlops_actions.mlflow_bridge.loading import export_options
         from mlops_actions.mlflow_bridge.source import check_identity, from_folder
 
         source = from_folder(folder)  # checked against the folder's record; that must be the tag's
@@ -256,8 +256,7 @@ class Mirror:
         with tempfile.TemporaryDirectory(prefix="mlops-mirror-") as scratch:
             out = Path(scratch) / "model"
             rows = held_out(self.root, source.model, record) if self.root else HeldOut(None)
-            loader = loader_of(self.root, source) if self.root else None
-            export_model(source, out, rows, ExportOptions(self.allowed_prefixes, loader=loader))
+            export_model(source, out, rows, export_options(self.root, source, self.allowed_prefixes))
             self.client.log_artifacts(run_id, str(out), "model")
         return f"{self.client.get_run(run_id).info.artifact_uri}/model"
 
