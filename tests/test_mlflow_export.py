@@ -10,11 +10,8 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +26,7 @@ from mlops_actions.mlflow_bridge.export import ExportOptions, export_model
 from mlops_actions.mlflow_bridge.heldout import HeldOut, held_out
 from mlops_actions.mlflow_bridge.skops_types import PLAIN_TYPES, types_to_trust
 from mlops_actions.mlflow_bridge.source import from_folder, parse_target
+from mlops_actions.testing.serving import served
 from mlops_actions.training.artifact import files_artifact
 
 pytest.importorskip("mlflow")
@@ -264,16 +262,41 @@ def test_a_command_artifact_whose_files_differ_is_refused_naming_both_sha256(tra
     assert f"has sha256 {other.sha256}, but the version record names {want}" in caught.value.message
 
 
-def test_a_loader_changed_since_training_is_refused(trained: Path, tmp_path: Path) -> None:
-    path = trained / "models/arrests-np/load.py"
+def _with_commit(trained: Path, tmp_path: Path, model: str, commit: str) -> Path:
+    """A copy of ``model``'s training folder whose record names ``commit``, as a registered version's does."""
+    folder = tmp_path / "results"
+    shutil.copytree(trained / "mlops-out" / model, folder)
+    record = json.loads((folder / "record.json").read_text())
+    record["commit"] = commit
+    (folder / "record.json").write_text(json.dumps(record), encoding="utf-8")
+    return folder
+
+
+def _edited(path: Path) -> bytes:
     original = path.read_bytes()
     path.write_bytes(original + b"# edited after training\n")
+    return original
+
+
+def test_a_loader_changed_since_training_is_read_from_the_records_commit(trained: Path, tmp_path: Path) -> None:
+    folder = _with_commit(trained, tmp_path, "arrests-np", git(trained, "rev-parse", "HEAD").strip())
+    original = _edited(trained / "models/arrests-np/load.py")
+    try:
+        out = _export(trained, tmp_path / "m", target=str(folder))
+    finally:
+        (trained / "models/arrests-np/load.py").write_bytes(original)
+    assert (out / "artifacts/code/models/arrests-np/load.py").read_bytes() == original
+
+
+def test_a_loader_changed_since_training_without_its_commit_is_refused(trained: Path, tmp_path: Path) -> None:
+    original = _edited(trained / "models/arrests-np/load.py")
     try:
         with pytest.raises(InputError) as caught:
             export(trained, "mlops-out/arrests-np", out=tmp_path / "m", cwd=trained)
     finally:
-        path.write_bytes(original)
+        (trained / "models/arrests-np/load.py").write_bytes(original)
     assert "models/arrests-np/load.py in the work tree is not the file" in caught.value.message
+    assert "a training folder names no commit" in caught.value.message
     assert "check out the version's commit" in (caught.value.hint or "")
     assert not (tmp_path / "m").exists()
 
@@ -297,13 +320,18 @@ def test_the_types_we_list_cover_what_skops_refuses_by_default(trained: Path) ->
     assert not set(listed) & PLAIN_TYPES
 
 
-def test_a_model_holding_a_repository_type_is_refused_naming_it(trained: Path) -> None:
-    """arrests-gbm's pipeline holds a class of the repository (features.py): a server could not import it."""
+def test_a_repository_type_is_trusted_only_with_its_module(trained: Path) -> None:
+    """arrests-gbm's pipeline holds a class of the repository (features.py): accepted when its module is one
+    the factory imported (the record's build.modules), refused by name otherwise."""
     data = (trained / "mlops-out/arrests-gbm/model.skops").read_bytes()
     with pytest.raises(InputError) as caught:
         types_to_trust(data, ("sklearn.", "lightgbm."))
     assert caught.value.message.startswith("the model holds types that are not trusted: "
                                            "models.arrests-gbm.features.ChecksPerDecade;")
+    assert "models.arrests-gbm.features.ChecksPerDecade" in types_to_trust(
+        data, ("sklearn.", "lightgbm."), ("models.arrests-gbm.features",))
+    with pytest.raises(InputError, match=r"not trusted: models\.arrests-gbm\.features\.ChecksPerDecade"):
+        types_to_trust(data, ("sklearn.", "lightgbm."), ("models.arrests-gbm.pipeline",))
 
 
 def test_types_outside_the_policy_fall_back_to_what_skops_trusts_by_default(trained: Path) -> None:
@@ -323,41 +351,136 @@ def test_a_function_neither_skops_nor_the_policy_trusts_is_refused_at_export() -
 
 
 def test_the_served_command_model_answers_with_the_commands_predictions(trained: Path) -> None:
-    from mlops_actions.mlflow_bridge.serving import free_port
+    record = json.loads((trained / "mlops-out/arrests-np/record.json").read_text())
+    rows = held_out(trained, "arrests-np", record).frame
+    with served(str(trained / "mlops-out/arrests-np"), root=trained) as server:
+        status, answer = server.invoke({"dataframe_split": rows.to_dict(orient="split", index=False)})
+    expected = pd.read_parquet(trained / "mlops-out/arrests-np/predictions.parquet")["y_pred"]
+    assert status == 200 and answer["predictions"] == list(expected)
 
-    port = free_port()
-    bin_dir = str(Path(sys.executable).parent)
-    server = subprocess.Popen([sys.executable, "-m", "mlops_actions", "-C", str(trained), "serve",
-                               "mlops-out/arrests-np", "--port", str(port)],
-                              env={**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=trained)
-    base = f"http://127.0.0.1:{port}"
+
+# -- a pipeline factory's model holding the repository's own transformer (arrests-gbm) -------------------------
+
+GBM = "mlops-out/arrests-gbm"
+FEATURES = "models.arrests-gbm.features"
+LOAD_ELSEWHERE = """
+import importlib.util, json, sys
+import pandas as pd
+assert importlib.util.find_spec("models") is None, "the repository is importable here"
+import mlflow.pyfunc
+model = mlflow.pyfunc.load_model(sys.argv[1])
+print(json.dumps([str(p) for p in model.predict(pd.read_parquet(sys.argv[2]))]))
+"""
+
+
+def test_a_factory_model_with_a_repository_transformer_exports_with_its_modules(trained: Path,
+                                                                               tmp_path: Path) -> None:
+    out = _export(trained, tmp_path / "model", target=GBM)
+    conf = yaml.safe_load((out / "MLmodel").read_text())["flavors"]["python_function"]
+    assert conf["loader_module"] == "mlflow.pyfunc.loaders.code_model" and conf["code"] == "code"
+    assert f"{FEATURES}.ChecksPerDecade" in conf["config"]["trusted_types"]
+    assert conf["config"]["threshold"] == 0.6 and conf["config"]["positive_label"] == "Yes"
+    for name in ("features.py", "pipeline.py"):
+        assert (out / "code/models/arrests-gbm" / name).read_bytes() == \
+            (trained / "models/arrests-gbm" / name).read_bytes()
+    assert _files(out) == _files(_export(trained, tmp_path / "again", target=GBM))
+
+
+def test_the_factory_model_predicts_what_training_predicted_where_the_repository_is_not(trained: Path,
+                                                                                        tmp_path: Path) -> None:
+    """A fresh interpreter, started elsewhere: the transformer's class comes from the model's code/ folder."""
+    out = _export(trained, tmp_path / "model", target=GBM)
+    record = json.loads((trained / GBM / "record.json").read_text())
+    held_out(trained, "arrests-gbm", record).frame.to_parquet(tmp_path / "rows.parquet")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", LOAD_ELSEWHERE, str(out), str(tmp_path / "rows.parquet")],
+                          cwd=elsewhere, env={**env, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false"},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = pd.read_parquet(trained / GBM / "predictions.parquet")["y_pred"]
+    assert json.loads(done.stdout.splitlines()[-1]) == list(expected)
+
+
+def test_the_served_factory_model_answers_with_the_training_predictions(trained: Path) -> None:
+    record = json.loads((trained / GBM / "record.json").read_text())
+    rows = held_out(trained, "arrests-gbm", record).frame
+    with served(str(trained / GBM), root=trained) as server:
+        status, answer = server.invoke({"dataframe_split": rows.to_dict(orient="split", index=False)})
+    assert status == 200
+    assert answer["predictions"] == list(pd.read_parquet(trained / GBM / "predictions.parquet")["y_pred"])
+
+
+def test_a_type_neither_of_the_repository_nor_allowed_is_still_refused_by_name(trained: Path) -> None:
+    import operator
+
+    import skops.io as sio
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    data = sio.dumps(make_pipeline(FunctionTransformer(func=operator.neg)))
+    with pytest.raises(InputError, match=r"not trusted: _operator\.neg; refusing to export it"):
+        types_to_trust(data, ("sklearn.",), (FEATURES,))
+
+
+def test_the_loader_refuses_a_type_export_did_not_check(trained: Path, tmp_path: Path) -> None:
+    """The exported folder's skops file swapped for one holding another type: loading names it."""
+    import operator
+
+    import mlflow.pyfunc
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    out = _export(trained, tmp_path / "model", target=GBM)
+    (out / "artifacts/model.skops").write_bytes(sio.dumps(FunctionTransformer(func=operator.neg)))
+    with pytest.raises(Exception, match=r"not trusted at export: _operator\.neg"):
+        mlflow.pyfunc.load_model(str(out))
+
+
+def test_a_repository_module_changed_since_training_is_read_from_the_records_commit(trained: Path,
+                                                                                   tmp_path: Path) -> None:
+    folder = _with_commit(trained, tmp_path, "arrests-gbm", git(trained, "rev-parse", "HEAD").strip())
+    original = _edited(trained / "models/arrests-gbm/features.py")
     try:
-        _wait(f"{base}/ping", server)
-        record = json.loads((trained / "mlops-out/arrests-np/record.json").read_text())
-        rows = held_out(trained, "arrests-np", record).frame
-        body = json.dumps({"dataframe_split": rows.to_dict(orient="split", index=False)}).encode()
-        request = urllib.request.Request(f"{base}/invocations", data=body,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            got = json.loads(answer.read())["predictions"]
-        expected = pd.read_parquet(trained / "mlops-out/arrests-np/predictions.parquet")["y_pred"]
-        assert got == list(expected)
+        out = _export(trained, tmp_path / "model", target=str(folder))
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        (trained / "models/arrests-gbm/features.py").write_bytes(original)
+    assert (out / "code/models/arrests-gbm/features.py").read_bytes() == original
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the server stopped (exit {process.returncode})"
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
+def test_a_repository_module_changed_without_the_records_commit_is_refused(trained: Path, tmp_path: Path) -> None:
+    folder = _with_commit(trained, tmp_path, "arrests-gbm", "0" * 40)  # a commit this clone does not hold
+    original = _edited(trained / "models/arrests-gbm/features.py")
+    try:
+        with pytest.raises(InputError) as caught:
+            export(trained, str(folder), out=tmp_path / "m", cwd=trained)
+    finally:
+        (trained / "models/arrests-gbm/features.py").write_bytes(original)
+    assert "models/arrests-gbm/features.py in the work tree is not the file" in caught.value.message
+    assert f"its commit {'0' * 12} is not in this clone" in caught.value.message
+    assert not (tmp_path / "m").exists()
+
+
+# -- the MLflow versions our files are read by ------------------------------------------------------------------
+
+
+def test_the_installed_mlflow_reads_the_mlmodel_we_write(trained: Path, tmp_path: Path) -> None:
+    """``mlmodel`` writes MLflow's files without MLflow: the installed version must read every field back
+    (docs/mlflow.md names the versions this was verified with)."""
+    import mlflow
+    from mlflow.models import Model
+
+    for target, flavor in (("mlops-out/arrests", "auto"), ("mlops-out/arrests", "pyfunc"), (GBM, "auto"),
+                           ("mlops-out/arrests-np", "auto")):
+        out = _export(trained, tmp_path / f"{Path(target).name}-{flavor}", target=target, flavor=flavor)
+        model = Model.load(str(out / "MLmodel"))
+        assert model.mlflow_version == mlflow.__version__, f"MLflow {mlflow.__version__}"
+        example = json.loads((out / "input_example.json").read_text())
+        assert model.signature is not None and model.signature.inputs.input_names() == example["columns"]
+        assert model.saved_input_example_info["serving_input_path"] == "serving_input_example.json"
+        assert model.load_input_example(str(out)).shape == (5, len(example["columns"]))
+        assert model.model_uuid == json.loads((out / "record.json").read_text())["artifact"]["sha256"][:32]
+        assert "python_function" in model.flavors
+    docs = (Path(__file__).resolve().parents[1] / "docs/mlflow.md").read_text(encoding="utf-8")
+    assert "verified with MLflow" in docs

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from mlops_actions.mlflow_bridge.heldout import held_out
 from mlops_actions.mlflow_bridge.serving import free_port
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from mlops_actions.testing.github_emulator.handlers.deployments import deployment_event
+from mlops_actions.testing.serving import served
 
 pytest.importorskip("mlflow")
 
@@ -362,41 +362,20 @@ def test_a_deleted_asset_is_refused(loop: Loop, tmp_path: Path, capsys: pytest.C
     assert "has no asset model.skops (deleted?)" in capsys.readouterr().err
 
 
-def _post(url: str, body: bytes) -> tuple[int, Any]:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 def test_serve_answers_with_exactly_the_training_predictions(loop: Loop) -> None:
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "mlops_actions", "-C", str(loop.root), "serve", "arrests@v1",
-                               "--port", str(port)], env={**loop.env(), "PATH": _bin_path()},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{base}/ping", server, timeout=300)  # a loaded shared machine starts MLflow slowly
-        _wait_for(f"{base}/health", server, timeout=5)
+    with served("arrests@v1", root=loop.root, env=loop.env()) as server:
+        assert server.get("/health") == 200
         record = json.loads(loop.story.git("tag", "-l", "--format=%(contents)", "arrests@v1"))
         rows = held_out(loop.root, "arrests", record).frame
-        body = json.dumps({"dataframe_split": rows.to_dict(orient="split", index=False)}).encode()
-        status, answer = _post(f"{base}/invocations", body)
+        status, answer = server.invoke({"dataframe_split": rows.to_dict(orient="split", index=False)})
         assert status == 200
         assert answer["predictions"] == list(pd.read_parquet(loop.predictions_v1)["y_pred"])
-        status, answer = _post(f"{base}/invocations", b'{"rows": [1, 2]}')
+        status, answer = server.invoke(b'{"rows": [1, 2]}')
         assert status == 400 and answer["error_code"] == "BAD_REQUEST"
         busy = subprocess.run([sys.executable, "-m", "mlops_actions", "-C", str(loop.root), "serve", "arrests@v1",
-                               "--port", str(port)], env=loop.env(), capture_output=True, text=True, timeout=120)
-        assert busy.returncode == EXIT_INVALID and f"port {port} on 127.0.0.1 is in use" in busy.stderr
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+                               "--port", str(server.port)], env=loop.env(), capture_output=True, text=True,
+                              timeout=120)
+        assert busy.returncode == EXIT_INVALID and f"port {server.port} on 127.0.0.1 is in use" in busy.stderr
 
 
 def test_ship_ends_in_error_when_the_version_cannot_be_prepared(loop: Loop,

@@ -82,10 +82,12 @@ def reviewed_files(root: Path, source: ModelSource, paths: Iterable[str], *, pla
         if data is None:
             raise InputError(missing.format(path=path), place=place, hint=hint)
         if _blob(data) != recorded:
+            commit = _commit(source)
+            where = f"its commit {commit[:12]} is not in this clone" if commit else "a training folder names no commit"
             raise InputError(f"{path} in the work tree is not the file {source.label} was trained with (git blob "
-                             f"{_blob(data)[4:16]}, the record names {str(recorded)[4:16]}), and the record's "
-                             f"commit {_commit(source)[:12] or '(none)'} is not in this clone to read it from",
-                             hint=f"check out the version's commit ({_commit(source)[:12] or '?'}) and export again")
+                             f"{_blob(data)[4:16]}, the record names {str(recorded)[4:16]}), and {where} to read "
+                             "it from", hint=f"check out the version's commit ({commit[:12] or 'of its training'}) "
+                                             "and export again")
         files[path] = data
     return files
 
