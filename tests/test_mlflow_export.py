@@ -412,6 +412,13 @@ def test_the_served_factory_model_answers_with_the_training_predictions(trained:
     assert answer["predictions"] == list(pd.read_parquet(trained / GBM / "predictions.parquet")["y_pred"])
 
 
+def test_the_sklearn_flavor_is_refused_for_a_model_with_a_threshold(trained: Path, tmp_path: Path) -> None:
+    """MLflow's sklearn flavor would call predict (0.5) and serve other answers than training's."""
+    with pytest.raises(InputError, match="--flavor sklearn cannot serve a model with a threshold"):
+        export(trained, GBM, out=tmp_path / "m", cwd=trained, flavor="sklearn")
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
 def test_a_type_neither_of_the_repository_nor_allowed_is_still_refused_by_name(trained: Path) -> None:
     import operator
 
