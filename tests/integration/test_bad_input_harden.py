@@ -42,6 +42,7 @@ def test_a_version_tag_nested_too_deep_is_ignored_with_its_reason(example_repo: 
     assert "arrests@v1 ignored" in out and "not JSON" in out and "was the tag edited by hand?" in out
 
 
+@pytest.mark.slow
 def test_report_never_replaces_a_pipe(example_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fifo = tmp_path / "report.md"
     os.mkfifo(fifo)

@@ -52,6 +52,7 @@ def _bucket(s3, name: str, versioned: bool = False) -> str:
     return name
 
 
+@pytest.mark.slow
 def test_pinned_object_is_fetched_streamed_and_trained_on(example_repo: Path, s3, capsys) -> None:
     data = (example_repo / "data" / "arrests.csv").read_bytes()
     s3.put_object(Bucket=_bucket(s3, "team-data"), Key="arrests/2026-10.csv", Body=data)
@@ -81,6 +82,7 @@ def test_changed_object_is_refused_and_nothing_is_written(example_repo: Path, s3
     assert list((example_repo / ".mlops" / "cache" / "data").iterdir()) == []  # no partial file left
 
 
+@pytest.mark.slow
 def test_versioned_object_reads_the_pinned_version_and_refresh_repins_the_latest(example_repo: Path, s3,
                                                                                  capsys) -> None:
     data = (example_repo / "data" / "arrests.csv").read_bytes()

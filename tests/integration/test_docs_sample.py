@@ -11,6 +11,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from testkit import EXAMPLE, REPO, git
 from testkit.realdata import run_cli
 
@@ -39,6 +41,7 @@ def sample_comment(root: Path) -> str:
 PAGE = REPO / "docs" / "pr-comment.md"
 
 
+@pytest.mark.slow
 def test_the_docs_sample_is_the_examples_comment(tmp_path: Path) -> None:
     comment = sample_comment(tmp_path / "repo")
     text = PAGE.read_text(encoding="utf-8")

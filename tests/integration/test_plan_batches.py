@@ -71,6 +71,7 @@ def _plan(root: Path, capsys, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_five_thousand_models_fill_at_most_max_jobs_and_each_lands_once(big_repo: Path, big_plans: list) -> None:
     assert sum(p.train for p in big_plans) == MODELS
     include = _matrix(big_repo, big_plans, 64)["include"]  # the default --max-jobs

@@ -10,6 +10,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from mlops_actions.cli import main
 from mlops_actions.commands.report import (
     COMMENT_LIMIT,
@@ -42,6 +44,7 @@ def _thousand() -> list:
                   baseline={"metrics": {"accuracy": 0.79 - (i % 13) / 100}}) for i in range(1000)]
 
 
+@pytest.mark.slow
 def test_a_thousand_models_comment_check_run_summary_and_full_report(tmp_path: Path) -> None:
     models, ctx = _thousand(), ReportContext(base_ref="main", full_report=FULL_REPORT_WHERE)
     comment = render_comment(models, ctx, COMMENT_LIMIT - EVIDENCE_ROOM_MAX)  # as the command renders it

@@ -16,7 +16,7 @@ import pytest
 
 from testkit import SNAPSHOTS, realdata
 
-SNAPSHOTS = SNAPSHOTS
+pytestmark = pytest.mark.slow  # the module trains three models on real data once (about 5 s of CPU)
 
 
 def check_snapshot(name: str, text: str) -> None:

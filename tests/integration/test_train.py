@@ -21,10 +21,11 @@ from mlops_actions.convention.schemas import VERSION_RECORD, validator
 from mlops_actions.errors import InputError
 from mlops_actions.training.artifact import canonical_skops, load_artifact, refused_types
 from mlops_actions.training.train import train_model, write_atomically
-from testkit import CASES, REPO, git
+from testkit import CASES as ALL_CASES
+from testkit import REPO, git
 
 OUTPUTS = ["evaluation.json", "fairness.json", "metrics.json", "model.skops", "predictions.parquet", "record.json"]
-CASES = CASES / "data"
+CASES = ALL_CASES / "data"
 
 
 def _sha(path: Path) -> str:
@@ -130,6 +131,7 @@ for name in ("model.skops", "metrics.json", "predictions.parquet", "fairness.jso
 """
 
 
+@pytest.mark.slow
 def test_byte_identical_across_two_processes(example_repo: Path) -> None:
     """Same fingerprint, two separate processes (different hash seeds) → the same bytes."""
     procs = [subprocess.Popen([sys.executable, "-c", _TRAIN_AND_HASH, str(example_repo), f"out{seed}"],

@@ -324,6 +324,7 @@ def test_exactly_one_way_of_building(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "give only one of: estimator, or pipeline, or train (found estimator and pipeline)" in out
 
 
+@pytest.mark.slow
 def test_install_requirements_runs_pip_without_a_shell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import os
     from importlib.metadata import version

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
-from testkit import CASES, casekit, git
+from testkit import CASES as ALL_CASES
+from testkit import casekit, git
 from testkit.casekit import case_names, overlay_case
 
-CASES = CASES / "data"
+CASES = ALL_CASES / "data"
 NAMES = case_names(CASES)
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
-from testkit import CASES, git
+from testkit import CASES as ALL_CASES
+from testkit import git
 
-CASES = CASES / "data"
+CASES = ALL_CASES / "data"
 
 
 def _add_broken_model(root: Path) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mlops_actions.github.port import GitHubPort
 from mlops_actions.github.repo import GitHubRepo
 from testkit import REPO
@@ -15,6 +17,7 @@ from testkit import REPO
 ROOT = REPO
 
 
+@pytest.mark.slow
 def test_mypy_passes() -> None:
     done = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary"], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)

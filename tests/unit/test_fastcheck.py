@@ -12,9 +12,10 @@ from ruamel.yaml import YAML
 from mlops_actions.convention.fastcheck import compile_check
 from mlops_actions.convention.schemas import fast_check, schema, validator
 from mlops_actions.resources import schema_names
-from testkit import CASES, EXAMPLE
+from testkit import CASES as ALL_CASES
+from testkit import EXAMPLE
 
-CASES = CASES / "validate" / "_base"
+CASES = ALL_CASES / "validate" / "_base"
 POOL: list[Any] = [None, True, False, 0, 1, -1, 0.5, 1.0, 1.5, 2**40, "", "x", "v1", "v0", "numeric", "higher",
                    "sklearn.a.B", "os.system", "a" * 70, "https://x", "0" * 64, [], ["a"], ["a", "a"], [1, "a"],
                    {}, {"a": 1}, {"name": "x"}, {"metric": "accuracy", "min": 0.5}]

@@ -279,6 +279,7 @@ def test_five_models_with_three_sensitive_columns_stay_short() -> None:
     assert_safe_markdown(text)
 
 
+@pytest.mark.slow
 def test_a_thousand_models_get_a_summary_that_says_where_the_full_report_is() -> None:
     models = [model(f"m{i:04d}", groups=["a", "b"], metrics={"accuracy": 0.5 if i % 97 == 0 else 0.8},
                     gates=GATES, baseline={"metrics": {"accuracy": 0.79 - (i % 13) / 100}}) for i in range(1000)]

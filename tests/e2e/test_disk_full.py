@@ -69,6 +69,7 @@ def _limit(size: int) -> Callable[[], None]:
     return limit
 
 
+@pytest.mark.slow
 def test_a_write_past_the_size_limit_keeps_the_earlier_results(trained: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
     shutil.copytree(trained / "mlops-out", results)
@@ -102,6 +103,7 @@ cd "$OUT" && find . -type f | sort | xargs sha256sum
 """
 
 
+@pytest.mark.slow
 def test_a_full_disk_during_train_keeps_the_earlier_results(trained: Path, tmp_path: Path) -> None:
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-rm", "true"]).returncode != 0:
         pytest.skip("no private mount namespace here (unshare -rm refused)")

@@ -322,6 +322,7 @@ def test_a_function_neither_skops_nor_the_policy_trusts_is_refused_at_export() -
         types_to_trust(data, ("sklearn.",))
 
 
+@pytest.mark.slow
 def test_the_served_command_model_answers_with_the_commands_predictions(trained: Path) -> None:
     from mlops_actions.mlflow_bridge.serving import free_port
 
