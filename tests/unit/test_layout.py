@@ -42,6 +42,15 @@ def test_helpers_come_from_testkit_not_conftest_or_another_test_module() -> None
         "or fixture another test file needs moves to a testkit module")
 
 
+def test_paths_come_from_testkit_not_the_test_files_place() -> None:
+    """``Path(__file__).parents[1]`` is the repository at the top of tests/ and tests/ one folder down: a file
+    moved between folders would read the wrong place. testkit's REPO, EXAMPLE, CASES, FIXTURES, SNAPSHOTS hold."""
+    placed = [str(p.relative_to(TESTS)) for p in _test_files()
+              if any(isinstance(node, ast.Name) and node.id == "__file__"
+                     for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))))]
+    assert not placed, f"use testkit's REPO, TESTS, CASES, FIXTURES or SNAPSHOTS instead of Path(__file__): {placed}"
+
+
 def test_every_test_file_is_in_one_of_the_three_folders() -> None:
     top = [p.name for p in _test_files() if p.parent == TESTS]
     stray = [str(p.relative_to(TESTS)) for p in _test_files() if p.parent != TESTS and p.parent.name not in FOLDERS]
