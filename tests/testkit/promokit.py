@@ -21,8 +21,6 @@ from mlops_actions.testing.github_emulator import GitHubEmulator
 from testkit import EXAMPLE, git
 
 REPO = "acme/arrests"
-
-
 USERS = ["mlops-bot:bot-token:write", "author:author-token:write", "alice:alice-token:write",
          "carol:carol-token:write", "dave:dave-token:read", "root:root-token:admin"]
 
