@@ -73,6 +73,7 @@ def run_act(root: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_the_action_validates_and_plans_under_act(scaffolded: Path, tmp_path: Path) -> None:
     done = run_act(scaffolded, tmp_path)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

@@ -7,7 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 
+
+@pytest.mark.slow
 def test_demo_runs_the_whole_story(tmp_path: Path) -> None:
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "mlops_actions", "demo", "--keep", str(tmp_path / "demo")],

@@ -67,6 +67,7 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
+@pytest.mark.slow
 def test_fingerprint_is_dvcs_md5_without_reading_the_data(dvc_repo: Path) -> None:
     md5 = _md5(dvc_repo / DATA)
     (dvc_repo / DATA).unlink()  # not pulled: nothing to read, the fingerprint does not need it
@@ -87,6 +88,7 @@ def test_a_new_dvc_version_changes_the_fingerprint_an_unrecorded_edit_does_not(d
     assert now is not None and now.value != committed.value and now.data[0].hash == f"dvc:{_md5(dvc_repo / DATA)}"
 
 
+@pytest.mark.slow
 def test_fetch_pulls_the_target_and_train_checks_it(dvc_repo: Path, tmp_path: Path, capsys) -> None:
     md5 = _md5(dvc_repo / DATA)
     (dvc_repo / DATA).unlink()

@@ -182,6 +182,7 @@ def evidence(body: str) -> dict[str, Any]:
 # --- pull request: the sticky report comment ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_opened_pull_request_gets_exactly_one_report_comment(template: Template) -> None:
     run, gh, pull = template.run, template.gh, template.pull
     assert run.code == 0, run.tail()
@@ -206,6 +207,7 @@ def test_uploaded_results_are_data_only(template: Template) -> None:
     assert not [p for p in uploaded if p.endswith(".skops") or "/predictions" in p], uploaded
 
 
+@pytest.mark.slow
 def test_synchronize_updates_the_same_comment(template: Template, world: World) -> None:
     [before] = world.comments(template.pull.number)
     before_id, before_body = before.id, before.body  # the emulator updates the object in place
@@ -239,6 +241,7 @@ def push_main(world: World, before: str, after: str) -> ActRun:
     return world.act("push", payload, "mlops-main.yml")
 
 
+@pytest.mark.slow
 def test_push_after_an_approved_pull_request_registers_v1_with_its_release(template: Template,
                                                                           world: World) -> None:
     pull = template.pull
@@ -265,6 +268,7 @@ def test_push_after_an_approved_pull_request_registers_v1_with_its_release(templ
     assert "nothing to deploy" in run.log
 
 
+@pytest.mark.slow
 def test_push_after_an_unapproved_pull_request_is_refused_and_makes_nothing(template: Template,
                                                                             world: World) -> None:
     pull = template.pull
@@ -310,6 +314,7 @@ def promote(world: World, previous: str, approvers: tuple[str, ...]) -> tuple[Pu
     return pull, sha
 
 
+@pytest.mark.slow
 def test_an_approved_environment_change_makes_one_deployment(template: Template, world: World) -> None:
     previous = registered(world, template)
     _pull, sha = promote(world, previous, approvers=(LEAD_A,))  # CODEOWNERS: /environments/ @your-org/ml-leads
@@ -323,6 +328,7 @@ def test_an_approved_environment_change_makes_one_deployment(template: Template,
     assert [c for c in world.gh.state.check_runs.values() if c.conclusion == "failure"] == []
 
 
+@pytest.mark.slow
 def test_an_unapproved_environment_change_deploys_nothing(template: Template, world: World) -> None:
     previous = registered(world, template)
     pull, sha = promote(world, previous, approvers=(AUTHOR,))  # only the author's own approval
@@ -359,6 +365,7 @@ def test_an_invalid_spec_fails_validate_with_an_annotation_at_its_line(template:
 # --- a pull request from a fork: its run only renders; the workflow_run job comments -----------------------
 
 
+@pytest.mark.slow
 def test_a_fork_pull_request_is_commented_by_the_workflow_run_job(template: Template, tmp_path: Path) -> None:
     pull = replace(template.pull, author=FORK_OWNER)
     with fresh_world(template, tmp_path, fork_opened(pull)) as world:

@@ -79,6 +79,7 @@ def _ship_queued_staging(tmp_path: Path, command: str | None = None) -> tuple[An
     return run, statuses
 
 
+@pytest.mark.slow
 def test_a_queued_deployment_is_shipped_by_the_deploy_workflow(tmp_path: Path) -> None:
     run, statuses = _ship_queued_staging(tmp_path)
     assert run.code == 0, run.tail()
@@ -89,6 +90,7 @@ def test_a_queued_deployment_is_shipped_by_the_deploy_workflow(tmp_path: Path) -
     assert "/actions/runs/" in statuses[-1].log_url
 
 
+@pytest.mark.slow
 def test_a_failing_deploy_command_ends_the_deployment_in_failure_under_act(tmp_path: Path) -> None:
     failing = """'"$MLOPS_PYTHON" -c "print(\\"no credentials for registry.example\\"); raise SystemExit(3)"'"""
     run, statuses = _ship_queued_staging(tmp_path, command=failing)

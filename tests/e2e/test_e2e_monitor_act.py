@@ -76,6 +76,7 @@ def _dispatch(model: str) -> dict[str, Any]:
             "repository": push["repository"], "organization": {"login": OWNER}, "sender": push["sender"]}
 
 
+@pytest.mark.slow
 def test_a_data_updated_dispatch_opens_the_re_pin_pull_request(served: dict[str, bytes], tmp_path: Path) -> None:
     root = tmp_path / "repo"
     original = (REPO / "examples" / "arrests" / "data" / "arrests.csv").read_bytes()
@@ -117,6 +118,7 @@ def _scaffold_deployed(root: Path) -> None:
     git(root, "commit", "-q", "-m", "Deploy arrests v1; live data")
 
 
+@pytest.mark.slow
 def test_a_manual_run_on_drifted_data_opens_the_drift_issue(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     _scaffold_deployed(root)

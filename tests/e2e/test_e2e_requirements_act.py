@@ -125,6 +125,7 @@ def installed_in(python: Path) -> str:
     return done.stdout.strip() if done.returncode == 0 else "not installed"
 
 
+@pytest.mark.slow
 def test_the_train_step_installs_the_pinned_requirements_and_the_record_keeps_them(tmp_path: Path) -> None:
     setup = pull_with_requirements(tmp_path, f"{DIST}=={VERSION}")
     run = run_pr(setup, tmp_path)
@@ -140,6 +141,7 @@ def test_the_train_step_installs_the_pinned_requirements_and_the_record_keeps_th
     assert installed_in(Path(sys.executable)) == "not installed"  # the tests' own environment is untouched
 
 
+@pytest.mark.slow
 def test_a_pin_no_index_holds_fails_the_train_step_naming_the_file(tmp_path: Path) -> None:
     setup = pull_with_requirements(tmp_path, f"{DIST}==2.0")
     run = run_pr(setup, tmp_path)

@@ -6,11 +6,14 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from testkit import REPO
 
 BENCH = REPO / "benchmarks" / "bench_fairness.py"
 
 
+@pytest.mark.slow
 def test_benchmark_runs_at_tiny_size() -> None:
     out = subprocess.run([sys.executable, str(BENCH), "--rows", "3000", "--fairlearn-max-rows", "3000",
                           "--repeat", "1", "--bootstrap", "20", "--json"],

@@ -37,6 +37,8 @@ from mlops_actions.mlflow_bridge.serving import free_port
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from mlops_actions.testing.github_emulator.handlers.deployments import deployment_event
 
+pytestmark = pytest.mark.slow  # one real MLflow server for the module; its start and stop are most of the time
+
 pytest.importorskip("mlflow")
 
 SHIP_OK = ('test -f "$MLOPS_MODEL_DIR/MLmodel" && echo "building $MLOPS_TAG for $MLOPS_ENVIRONMENT" && '

@@ -7,11 +7,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from testkit import REPO
 
 BENCH = REPO / "benchmarks" / "bench_report.py"
 
 
+@pytest.mark.slow
 def test_benchmark_runs_at_tiny_size() -> None:
     done = subprocess.run([sys.executable, str(BENCH), "--only-retrained", "--retrained", "2",
                            "--retrained-rows", "3000"], capture_output=True, text=True, timeout=300)

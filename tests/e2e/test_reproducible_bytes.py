@@ -10,11 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from testkit import repro_matrix
 
 SCRIPT = Path(repro_matrix.__file__)
 
 
+@pytest.mark.slow
 def test_every_option_and_family_is_byte_identical_in_two_processes(tmp_path: Path) -> None:
     root = tmp_path / "matrix"
     expected = repro_matrix.make(root)
