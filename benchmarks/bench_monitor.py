@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlops_actions.monitoring import report
 from mlops_actions.monitoring.engine import Column, MonitorResult, compare
 from mlops_actions.monitoring.thresholds import FAIL, Thresholds
+from mlops_actions.reporting import monitor as report
 
 NUMERIC, CATEGORICAL = 30, 20
 DRIFTED_NUMERIC = ("num_03", "num_08", "num_13", "num_18", "num_23")
@@ -208,7 +208,7 @@ from pathlib import Path
 from mlops_actions.monitoring.engine import MonitorResult
 from mlops_actions.monitoring.stream import TableSource, stream_compare
 from mlops_actions.monitoring.thresholds import FAIL, Thresholds
-from mlops_actions.monitoring import report
+from mlops_actions.reporting import monitor as report
 import bench_monitor as b
 columns = b.stream_columns(int(sys.argv[3]))
 start = time.perf_counter()

@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO / "tests"))
 def bench_render(models: int, groups: int) -> None:
     from reportkit import model
 
-    from mlops_actions.reporting.report import ReportContext, github_length, render_comment, render_summary
+    from mlops_actions.reporting.comment import ReportContext, github_length, render_comment, render_summary
 
     gates = [{"metric": "accuracy", "min": 0.7}, {"metric": "accuracy", "max_regression": 0.01},
              {"fairness": "demographic_parity_difference", "max": 0.1, "action": "warn"}]
@@ -199,7 +199,7 @@ def stages(root: Path, models: int) -> None:
     from mlops_actions.evaluation.baseline import BASE_REF, Baseline
     from mlops_actions.evaluation.fairness_measure import Settings, measure
     from mlops_actions.evaluation.heldout import of_frame
-    from mlops_actions.reporting.report import ReportContext, render_comment, render_summary
+    from mlops_actions.reporting.comment import ReportContext, render_comment, render_summary
     from mlops_actions.training.artifact import artifact_sha256
 
     threadpool_limits(limits=1, user_api="blas")  # as `report` runs it

@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,6 +21,8 @@ from mlops_actions.secrets import redacting
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.mlflow_bridge.tracking import Mirror
+    from mlops_actions.reporting.render import Format
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
 
@@ -63,7 +64,7 @@ def _run_validate(args: argparse.Namespace, ctx: Context) -> int:
 
     if args.schema is not None and args.schema not in schema_names():
         raise UsageError(f"unknown schema '{args.schema}'; choose from {', '.join(schema_names())}")
-    fmt = args.format or ("github" if ctx.runtime.active else "text")
+    fmt: Format = args.format or ("github" if ctx.runtime.active else "text")
     return validate(ctx.root, list(args.paths), fmt=fmt, schema=args.schema, runtime=ctx.runtime)
 
 
@@ -120,8 +121,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 def _run_run(args: argparse.Namespace, ctx: Context) -> int:
     _pin_blas_kernels()
     from mlops_actions.commands.run import run
+    from mlops_actions.commands.train import train
 
-    return run(ctx.root, base=args.base, out=ctx.root / args.out, runtime=ctx.runtime,
+    return run(ctx.root, base=args.base, out=ctx.root / args.out, runtime=ctx.runtime, train=train,
                base_branch=ctx.env.get("GITHUB_BASE_REF") or None)
 
 
@@ -239,7 +241,7 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
 def _run_plan(args: argparse.Namespace, ctx: Context) -> int:
     from mlops_actions.commands.plan import plan
 
-    fmt = args.format or ("github" if ctx.runtime.active else "text")
+    fmt: Format = args.format or ("github" if ctx.runtime.active else "text")
     return plan(ctx.root, base=args.base, fmt=fmt, runtime=ctx.runtime, models=args.models,
                 base_branch=ctx.env.get("GITHUB_BASE_REF") or None, max_jobs=args.max_jobs)
 
@@ -271,7 +273,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_report(args: argparse.Namespace, ctx: Context) -> int:
-    from mlops_actions.commands.report import ReportOptions, report
+    from mlops_actions.commands.report import ReportFindings, ReportOptions, report
 
     options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
@@ -285,14 +287,14 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     gh = _github(ctx)
     sha = ctx.env.get("GITHUB_SHA") or None
     history = deployment_history(ctx.root, gh)
-    options = replace(options, deployed=deployed_versions(ctx.root, history), deployments=history)
+    found = ReportFindings(deployed=deployed_versions(ctx.root, history), deployments=history)
 
     def on_rendered(rendered: Any) -> None:
         redact = ctx.runtime.secrets.redact  # the comment and the check run never carry a secret
         publish(gh, comment=redact(rendered.comment), check_text=redact(rendered.check_text),
                 verdict=rendered.verdict, results=options.results, sha=sha, models=rendered.models)
 
-    return report(ctx.root, options, runtime=ctx.runtime, on_rendered=on_rendered)
+    return report(ctx.root, options, runtime=ctx.runtime, found=found, on_rendered=on_rendered)
 
 
 def _add_monitor(sub: argparse._SubParsersAction) -> None:
@@ -329,16 +331,16 @@ def _threshold(text: str) -> tuple[str, float]:
 
 
 def _run_monitor(args: argparse.Namespace, ctx: Context) -> int:
-    from mlops_actions.commands.monitor import monitor
+    from mlops_actions.commands.monitor import MonitorOptions, monitor
 
     publisher = None
     if args.publish:
         from mlops_actions.commands.drift_issue import drift_publisher
 
         publisher = drift_publisher(_github(ctx), ctx.runtime)
-    return monitor(ctx.root, args.model, current=args.current, env=args.env, reference=args.reference,
-                   fmt=args.format, runtime=ctx.runtime, thresholds=dict(args.threshold), publisher=publisher,
-                   stream=args.stream)
+    options = MonitorOptions(args.model, args.current, env=args.env, reference=args.reference, fmt=args.format,
+                             thresholds=dict(args.threshold), stream=args.stream)
+    return monitor(ctx.root, options, runtime=ctx.runtime, publisher=publisher)
 
 
 def _add_refresh(sub: argparse._SubParsersAction) -> None:
@@ -573,7 +575,7 @@ def _github_if_set(ctx: Context, target: str) -> GitHubPort | None:
     return _github(ctx)
 
 
-def _mirror(ctx: Context) -> Any:
+def _mirror(ctx: Context) -> Mirror | None:
     """The MLflow mirror when MLFLOW_TRACKING_URI or mlops.yaml's mlflow.tracking_uri names a server, else None."""
     from mlops_actions.mlflow_bridge.hooks import mirror_from, warn_both
 

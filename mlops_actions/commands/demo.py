@@ -21,8 +21,13 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from mlops_actions.convention.discovery import RESULTS_DIR
 from mlops_actions.errors import EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from mlops_actions.testing.github_emulator import GitHubEmulator
 
 REPO = "your-org/arrests"
 BOT, AUTHOR, LEAD_A, LEAD_B = "mlops-bot", "ada", "alice", "carol"
@@ -40,10 +45,10 @@ MODELS = {
 
 @dataclass
 class Story:
-    """The demo's state: the repository, the emulator, and how to run our CLI against them."""
+    """The demo's state: the repository, the emulator (its public API only), and how to run our CLI against them."""
 
     root: Path
-    gh: object
+    gh: GitHubEmulator
     main: Main
     pulls: dict[str, int] = field(default_factory=dict)
     step: int = 0
@@ -51,7 +56,7 @@ class Story:
 
     def env(self, sha: str) -> dict[str, str]:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
-        return {**clean, "GITHUB_API_URL": self.gh.url, "GITHUB_REPOSITORY": REPO,  # type: ignore[attr-defined]
+        return {**clean, "GITHUB_API_URL": self.gh.url, "GITHUB_REPOSITORY": REPO,
                 "GITHUB_TOKEN": "demo-bot-token", "GITHUB_SHA": sha, "MLOPS_GITHUB_WRITE_PAUSE": "0",
                 "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": str(1000 + self.step)}
 
@@ -64,14 +69,18 @@ class Story:
         return code
 
     def git(self, *args: str) -> str:
-        env = {**os.environ, "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
-               "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
-        done = subprocess.run(["git", *args], cwd=self.root, check=True, capture_output=True, text=True, env=env)
-        return done.stdout.strip()
+        return _git(self.root, *args)
 
     def say(self, title: str, why: str) -> None:
         self.step += 1
         print(f"\n=== step {self.step}: {title}\n    {why}\n", flush=True)
+
+
+def _git(root: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
+           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
+    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True, env=env)
+    return done.stdout.strip()
 
 
 def demo(main: Main, *, keep: Path | None = None) -> int:
@@ -107,14 +116,14 @@ def _setup(root: Path, main: Main, stack: ExitStack) -> Story:
     print("=== setup: a repository that follows the convention, and a local GitHub", flush=True)
     if main(["init", str(root), "--example", "arrests"], env=dict(os.environ)) != EXIT_OK:
         raise InputError("demo: init failed")
-    story = Story(root, None, main, models=_available_models(root))
-    story.git("init", "-q", "-b", "main")
-    story.git("add", "-A")
-    story.git("commit", "-q", "-m", "Scaffold with mlops-actions init --example arrests")
+    models = _available_models(root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "Scaffold with mlops-actions init --example arrests")
     gh = stack.enter_context(GitHubEmulator(users=USERS, repo_dir=root, repos=[REPO]))
     for team, member in (("ml-team", LEAD_A), ("ml-leads", LEAD_A), ("ml-leads", LEAD_B)):
         gh.add_team_member("your-org", team, member)
-    story.gh = gh
+    story = Story(root, gh, main, models=models)
     print(f"GitHub emulator at {gh.url}; @{LEAD_A} is in your-org/ml-team and ml-leads, @{LEAD_B} in ml-leads")
     return story
 
@@ -135,9 +144,8 @@ def _available_models(root: Path) -> tuple[str, ...]:
 def _open_pr(story: Story, branch: str, title: str, files: list[str]) -> int:
     head = story.git("rev-parse", branch)
     base = story.git("rev-parse", "main")
-    pull = story.gh.add_pull(REPO, head_ref=branch, head_sha=head, base_sha=base,  # type: ignore[attr-defined]
-                             user=AUTHOR, title=title)
-    pull.files = [{"filename": f} for f in files]
+    pull = story.gh.add_pull(REPO, head_ref=branch, head_sha=head, base_sha=base, user=AUTHOR, title=title,
+                             files=files)
     story.pulls[branch] = pull.number
     print(f"@{AUTHOR} opened PR #{pull.number} “{title}” ({branch} @ {head[:7]})")
     return int(pull.number)
@@ -172,18 +180,18 @@ def _pull_request(story: Story) -> None:
 def _pushed(story: Story) -> int:
     """The PR's head moves to the new commit (as a push does); its number."""
     number = story.pulls["retrain"]
-    story.gh.state.pulls[(REPO, number)].head_sha = story.git("rev-parse", "HEAD")  # type: ignore[attr-defined]
+    story.gh.push(REPO, number, story.git("rev-parse", "HEAD"))
     return number
 
 
 def _report(story: Story, expect: int = EXIT_OK) -> None:
-    story.run("report", "--base", "main", "--publish", "--out", str(story.root / "mlops-out" / "report.md"),
+    story.run("report", "--base", "main", "--publish", "--out", str(story.root / RESULTS_DIR / "report.md"),
               expect=expect)
 
 
 def _glance(story: Story, gate: str) -> None:
     """The gate line of the report the last step published (as the PR comment shows it)."""
-    report = story.root / "mlops-out" / "report.md"
+    report = story.root / RESULTS_DIR / "report.md"
     text = report.read_text(encoding="utf-8") if report.is_file() else ""
     lines = [line for line in text.splitlines() if f"**{gate}**" in line and line.startswith(("❌", "⚠️"))]
     shown = lines[0].rstrip().replace("**", "").replace("\\", "") if lines else "(no such gate line)"
@@ -207,8 +215,7 @@ def _second_push(story: Story) -> None:
     number = _pushed(story)
     story.run("train", "arrests")
     _report(story)
-    ours = [c for c in story.gh.state.comments.values()  # type: ignore[attr-defined]
-            if c.issue_number == number and c.user == BOT]
+    ours = [c for c in story.gh.comments(REPO, number) if c.user == BOT]
     print(f"PR #{number} has {len(ours)} mlops-actions comment(s)")
 
 
@@ -217,10 +224,10 @@ def _approve_and_merge(story: Story) -> None:
               "registers <model>@v1 for each (exact rebuild for two, metrics within tolerance for the command)")
     number = story.pulls["retrain"]
     head = story.git("rev-parse", "retrain")
-    story.gh.add_review(REPO, number, LEAD_A, "APPROVED", commit_id=head)  # type: ignore[attr-defined]
+    story.gh.add_review(REPO, number, LEAD_A, "APPROVED", commit_id=head)
     print(f"@{LEAD_A} approved PR #{number} at {head[:7]}")
     merge = _merge(story, "retrain", number)
-    shutil.rmtree(story.root / "mlops-out", ignore_errors=True)
+    shutil.rmtree(story.root / RESULTS_DIR, ignore_errors=True)
     story.run("govern", sha=merge)  # the rules in force (mlops.yaml, CODEOWNERS): tagged mlops-policy@v1
     for model in story.models:
         story.run("train", model, sha=merge)
@@ -243,8 +250,7 @@ def _merge(story: Story, branch: str, number: int) -> str:
     story.git("checkout", "-q", "main")
     story.git("merge", "-q", "--no-ff", branch, "-m", f"Merge pull request #{number} from {branch}")
     merge = story.git("rev-parse", "HEAD")
-    pull = story.gh.state.pulls[(REPO, number)]  # type: ignore[attr-defined]
-    pull.merged, pull.state, pull.merge_commit_sha, pull.merged_by = True, "closed", merge, LEAD_B
+    story.gh.merge(REPO, number, merge, merged_by=LEAD_B)
     print(f"@{LEAD_B} merged PR #{number} as {merge[:7]}")
     return merge
 
@@ -258,7 +264,7 @@ def _promote(story: Story) -> None:
     story.say("the second ml-lead approves", "the deploy job is re-run and now creates the deployment")
     number = story.pulls["promote-production"]
     head = story.git("rev-parse", "promote-production")
-    story.gh.add_review(REPO, number, LEAD_B, "APPROVED", commit_id=head)  # type: ignore[attr-defined]
+    story.gh.add_review(REPO, number, LEAD_B, "APPROVED", commit_id=head)
     print(f"@{LEAD_B} approved PR #{number}")
     story.run("deploy")
 
@@ -273,7 +279,7 @@ def _promotion(story: Story, env: str, *, approvals: tuple[str, ...], expect: in
     number = _open_pr(story, branch, f"Promote the arrests models v1 to {env}", [path])
     head = story.git("rev-parse", branch)
     for login in approvals:
-        story.gh.add_review(REPO, number, login, "APPROVED", commit_id=head)  # type: ignore[attr-defined]
+        story.gh.add_review(REPO, number, login, "APPROVED", commit_id=head)
         print(f"@{login} approved PR #{number}")
     _merge(story, branch, number)
     story.run("validate")

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR
@@ -40,7 +40,12 @@ from mlops_actions.registry.promotion import (
     under_way,
 )
 from mlops_actions.registry.records import parse_record
-from mlops_actions.reporting.markdown import md_cell
+from mlops_actions.reporting.deploy import refusal
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
+    from mlops_actions.github.values import PullRequest
+    from mlops_actions.mlflow_bridge.tracking import Mirror
 
 DEPLOY_MARKER = "mlops-actions:deploy"
 CHECK_NAME = "mlops-actions deploy"
@@ -56,7 +61,7 @@ class DeployOptions:
 @dataclass(frozen=True)
 class Planned:
     change: Change
-    pr: Any
+    pr: PullRequest | None
     record: Mapping[str, Any] | None
     problems: tuple[str, ...]
     env: EnvironmentPolicy | None = None
@@ -67,18 +72,19 @@ class Context:
     """What every change is judged with: the repository, GitHub, main's governance timeline, the pushed commit."""
 
     root: Path
-    gh: Any
+    gh: GitHubPort
     timeline: Timeline
     history: History
     approvals: Approvals
     sha: str
 
-    def rules(self, pr: Any) -> Step:
+    def rules(self, pr: PullRequest | None) -> Step:
         return in_force_for(self.timeline, self.history, pr)
 
 
 
-def deploy(root: Path, gh: Any, options: DeployOptions, *, runtime: ActionsRuntime, mirror: Any = None) -> int:
+def deploy(root: Path, gh: GitHubPort, options: DeployOptions, *, runtime: ActionsRuntime,
+           mirror: Mirror | None = None) -> int:
     timeline, history = replay(root, gh, options.sha)
     ctx = Context(root, gh, timeline, history, Approvals(gh), options.sha)
     rules = ctx.rules(gh.pr_for_commit(options.sha))
@@ -154,14 +160,14 @@ def _plan(ctx: Context, change: Change, history: Mapping[str, Sequence[Deployed]
     return Planned(change, pr, record, tuple(problems), env)
 
 
-def _pr_of(root: Path, gh: Any, environment: str, sha: str) -> Any:
+def _pr_of(root: Path, gh: GitHubPort, environment: str, sha: str) -> PullRequest | None:
     """The PR that last changed ``environments/<env>.yaml`` (the pushed merge's PR when it did)."""
     path = f"{ENVIRONMENTS_DIR}/{environment}.yaml"
     commit = Git(root).text("log", "-1", "--format=%H", sha, "--", path) or sha
     return gh.pr_for_commit(commit) or gh.pr_for_commit(sha)
 
 
-def _approval_problems(ctx: Context, env: EnvironmentPolicy, pr: Any, rules: Step) -> list[str]:
+def _approval_problems(ctx: Context, env: EnvironmentPolicy, pr: PullRequest, rules: Step) -> list[str]:
     path = f"{ctx.history.prefix}{ENVIRONMENTS_DIR}/{env.name}.yaml"
     decision = ctx.approvals.decide(pr, env.approvals, codeowners_text=rules.governance.codeowners_text,
                                     paths=[path])
@@ -188,7 +194,7 @@ def _version(ctx: Context, change: Change) -> tuple[Mapping[str, Any] | None, li
     return record, problems
 
 
-def _pull(gh: Any, number: Any) -> Any:
+def _pull(gh: GitHubPort, number: object) -> PullRequest | None:
     """The pull request a record names, or None when there is no such pull request."""
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
         return None
@@ -220,12 +226,13 @@ def _provenance_problems(ctx: Context, change: Change, commit: str, record: Mapp
     return []
 
 
-def _create(gh: Any, policy: Policy, planned: Planned, options: DeployOptions) -> dict[str, Any]:
+def _create(gh: GitHubPort, policy: Policy, planned: Planned, options: DeployOptions) -> dict[str, Any]:
     change = planned.change
     env = planned.env or EnvironmentPolicy(change.environment)
+    by = f" (PR #{planned.pr.number})" if planned.pr is not None else ""  # a planned change has its merged PR
     deployment = gh.create_deployment(
         change.tag, change.environment, payload=dict(planned.record or {}),
-        description=f"mlops-actions: {change.describe()} (PR #{planned.pr.number})",
+        description=f"mlops-actions: {change.describe()}{by}",
         required_contexts=env.required_contexts, production=change.environment == policy.environments[-1].name)
     gh.set_deployment_status(deployment.id, options.status, description=f"promoted {change.tag}",
                              log_url=options.run_url or "")
@@ -234,17 +241,16 @@ def _create(gh: Any, policy: Policy, planned: Planned, options: DeployOptions) -
             "tag": change.tag, "deployment_id": deployment.id, "artifact_url": _artifact_url(gh, change.tag)}
 
 
-def _artifact_url(gh: Any, tag: str) -> str:
+def _artifact_url(gh: GitHubPort, tag: str) -> str:
     release = gh.get_release(tag)
     asset = next((a for a in release.assets if a.name in ("model.skops", "model.zip")), None) if release else None
     return asset.url if asset else ""
 
 
-def _refuse(gh: Any, planned: Sequence[Planned], options: DeployOptions, runtime: ActionsRuntime) -> int:
+def _refuse(gh: GitHubPort, planned: Sequence[Planned], options: DeployOptions, runtime: ActionsRuntime) -> int:
     lines = [f"{p.change.describe()}: {problem}" for p in planned for problem in p.problems]
     print("deploy refused; no deployment was created:\n" + "\n".join(f"  - {line}" for line in lines))
-    body = ("### mlops-actions: deployment refused\n\nNo deployment was created. What is missing:\n\n"
-            + "\n".join(f"- {md_cell(line)}" for line in lines) + "\n")
+    body = refusal(lines)
     for number in sorted({p.pr.number for p in planned if p.pr is not None}):
         gh.upsert_comment(number, body, DEPLOY_MARKER)
     gh.check_run(CHECK_NAME, options.sha, conclusion="failure", title="deployment refused",

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import SupportsFloat
 
 import pandas as pd
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_OK, InputError, Place
-from mlops_actions.fairness import FairnessReport, evaluate, render
+from mlops_actions.fairness import FairnessReport, evaluate
+from mlops_actions.reporting.fairness import RENDERERS
+from mlops_actions.reporting.render import Format, renderer
 
 CSV_SUFFIXES = (".csv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-FORMATS = ("markdown", "json")
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,13 @@ class Measure:
     compat: bool = False
 
 
-def fairness(path: Path, columns: Columns, measure: Measure, *, fmt: str, runtime: ActionsRuntime) -> int:
+def fairness(path: Path, columns: Columns, measure: Measure, *, fmt: Format, runtime: ActionsRuntime) -> int:
     """Evaluate and print the report; the Markdown also goes to the job summary under Actions."""
+    render = renderer(RENDERERS, fmt)
     frame = load_predictions(path, columns)
     report = _evaluate(path, frame, columns, measure)
-    text = render.markdown(report)
-    print(render.as_json(report) if fmt == "json" else text, end="")
-    runtime.append_summary(text)
+    print(render(report), end="")
+    runtime.append_summary(RENDERERS["markdown"](report))
     return EXIT_OK
 
 
@@ -184,7 +186,7 @@ def _matches(value: object, text: str) -> bool:
     if str(value) == text:
         return True
     try:
-        return float(text) == float(value)  # type: ignore[arg-type]
+        return isinstance(value, SupportsFloat) and float(text) == float(value)
     except (TypeError, ValueError):
         return False
 

@@ -17,10 +17,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from mlops_actions.convention import datapaths
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.validation import load_spec
 from mlops_actions.errors import EXIT_OK, MlopsError, RefusedError
-from mlops_actions.training import datahash, dvc, sources
+from mlops_actions.repodata import dvc
+from mlops_actions.training import sources
 from mlops_actions.training.data import URL_CACHE_DIR, url_cache_relpath
 from mlops_actions.training.spec_places import SpecPlaces
 
@@ -43,7 +45,7 @@ def fetch(root: Path, model: str, *, dvc_command: str = "dvc", out: TextIO | Non
 def _fetch(root: Path, spec: ModelSpec, dvc_command: str) -> str:
     if spec.data.url and spec.data.sha256:
         return _fetch_url(root, spec.data.url, spec.data.sha256, spec.data.version_id)
-    rel = datahash.repo_path_of(spec.data.path or "") or ""
+    rel = datapaths.repo_path_of(spec.data.path or "") or ""
     tracked = dvc.tracked_worktree(root, [rel]).get(rel) if rel else None
     if tracked is None:
         return f"the data ({spec.data.path}) is in the repository; nothing to fetch"

@@ -20,7 +20,7 @@ from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.registry import governance as gov
 from mlops_actions.registry.policy_history import policy_tags, replay
-from mlops_actions.reporting.markdown import md_cell
+from mlops_actions.reporting.governance import check_summary, job_summary, not_in_force
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
@@ -51,11 +51,12 @@ def govern(root: Path, gh: GitHubPort, options: GovernOptions, *, runtime: Actio
     print("\n".join(lines))
     refused = head is not None and not head.in_force
     if refused and head is not None and head.pr is not None:
-        gh.upsert_comment(head.pr, _comment(head, in_force, names), GOVERN_MARKER)
+        gh.upsert_comment(head.pr, not_in_force(head.reasons, names.get(in_force.commit, in_force.commit[:12])),
+                          GOVERN_MARKER)
     title = "governance change not in force" if refused else f"in force: {names.get(in_force.commit, '?')}"
     gh.check_run(CHECK_NAME, options.sha, conclusion="failure" if refused else "success", title=title,
-                 summary="\n".join(f"- {md_cell(line)}" for line in lines)[:60000])
-    runtime.append_summary("### mlops-actions governance\n\n" + "\n".join(f"- {md_cell(x)}" for x in lines) + "\n")
+                 summary=check_summary(lines))
+    runtime.append_summary(job_summary(lines))
     runtime.set_output("policy-tag", names.get(in_force.commit, ""))
     return EXIT_INVALID if refused else EXIT_OK
 
@@ -84,11 +85,3 @@ def _summary(timeline: gov.Timeline, in_force: gov.Step, names: dict[str, str], 
     lines += [gov.describe(s) for s in timeline.steps if not s.in_force and s.position > in_force.position]
     lines += [f"untrusted tag {u}" for u in untrusted]
     return lines
-
-
-def _comment(step: gov.Step, in_force: gov.Step, names: dict[str, str]) -> str:
-    reasons = "\n".join(f"- {md_cell(r)}" for r in step.reasons)
-    tag = names.get(in_force.commit, in_force.commit[:12])
-    return ("### mlops-actions: governance change not in force\n\n"
-            f"This merge changed mlops.yaml or CODEOWNERS without what the rules in force ({md_cell(tag)}) ask "
-            "for; register and deploy keep using those rules. What is missing:\n\n" + reasons + "\n")

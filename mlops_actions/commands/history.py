@@ -24,23 +24,22 @@ from mlops_actions.errors import EXIT_OK, InputError, Place
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git, read_batch
 from mlops_actions.registry import records
-from mlops_actions.registry.history import FILES, GITHUB, History, LastDeployment, Placement, Row, last_deployments
+from mlops_actions.registry.history import FILES, GITHUB, LastDeployment, Placement, last_deployments
 from mlops_actions.registry.history import history as build_history
 from mlops_actions.registry.tag import parse_tag
 from mlops_actions.registry.version_index import listed_versions
+from mlops_actions.reporting.history import RENDERERS, clean
+from mlops_actions.reporting.render import Format, renderer
 from mlops_actions.resources import schema_path
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
 
-FORMATS = ("text", "json")
-MAX_METRICS_SHOWN = 3
-MAX_CELL = 60
 RECORDS = "records"  # cache section: tag object id -> 1 when its record was found valid
 VALID_FILES = "history-files"  # cache section: schema:schema hash:content hash -> the valid file's data
 
 
-def history(root: Path, model: str | None, *, fmt: str = "text", gh: GitHubPort | None = None) -> int:
+def history(root: Path, model: str | None, *, fmt: Format = "text", gh: GitHubPort | None = None) -> int:
     """Print the history of ``model`` (every model when None); ``gh`` (a GitHubRepo) reads deployments."""
     cache = RepoCache(Git(root))
     versions = listed_versions(Git(root), cache, model)
@@ -49,16 +48,15 @@ def history(root: Path, model: str | None, *, fmt: str = "text", gh: GitHubPort 
     policy = load_policy(root, cache)
     placement, last = github_state(gh, policy) if gh is not None else (file_placement(root, policy, cache), ())
     cache.save()
-    result = build_history(versions, placement, model, last)
-    print(as_json(result, model) if fmt == "json" else as_text(result, model))
+    print(renderer(RENDERERS, fmt)(build_history(versions, placement, model, last)))
     return EXIT_OK
 
 
 def _check_model(root: Path, model: str, versions: list[records.VersionRef]) -> None:
     if versions or (parse_tag(f"{model}@v1") is not None and (root / spec_relpath(model)).is_file()):
         return
-    raise InputError(f"unknown model '{_clean(model)}': no version tag {_clean(model)}@v<N> and no "
-                     f"{spec_relpath(_clean(model))}",
+    raise InputError(f"unknown model '{clean(model)}': no version tag {clean(model)}@v<N> and no "
+                     f"{spec_relpath(clean(model))}",
                      hint="run `mlops-actions history` without MODEL to list every model's versions")
 
 
@@ -186,90 +184,3 @@ def github_state(gh: GitHubPort, policy: Policy) -> tuple[Placement, tuple[LastD
     found = {env.name: gh.deployments(env.name, DEPLOYMENTS_READ) for env in policy.environments}
     state = {env: current_state(deployed_from(env, ds)) for env, ds in found.items()}
     return Placement(GITHUB, state), tuple(d for env, ds in found.items() for d in last_deployments(env, ds))
-
-
-# output -------------------------------------------------------------------------------------------------
-
-
-def as_json(result: History, model: str | None) -> str:
-    return json.dumps({"model": model, **result.to_dict()}, indent=2, sort_keys=True, ensure_ascii=False)
-
-
-def as_text(result: History, model: str | None) -> str:
-    if not result.rows:
-        return f"{_clean(model)}: no version yet (versions are tagged by `mlops-actions register` on merge)" \
-            if model else "no versions yet (versions are tagged by `mlops-actions register` on merge)"
-    table = simple_table(["version", "date (UTC)", "fingerprint", "metrics", "approvers", "deployed"],
-                         [_cells(row) for row in result.rows])
-    lines = [f"deployed: {result.placement.label}", "", table]
-    if result.invalid:
-        lines += ["", f"{len(result.invalid)} version record(s) are invalid and not trusted:"]
-        lines += [f"  {row.tag}: {_clean(row.problem or '')}" for row in result.invalid]
-    if result.last:
-        lines += ["", "last deployment per environment (GitHub Deployments):", _last_table(result)]
-    if result.notes:
-        lines += ["", "notes:"] + [f"  {_clean(note)}" for note in result.notes]
-    return "\n".join(lines)
-
-
-def simple_table(headers: list[str], rows: list[list[str]]) -> str:
-    """``tabulate(rows, headers, tablefmt="simple", disable_numparse=True)``, the same text, written here for
-    the printable-ASCII case: tabulate takes seconds on 15,000 rows (it measures every cell several times)."""
-    cells = [[c.strip() for c in row] for row in rows]
-    columns = [[h] for h in headers]
-    for row in cells:
-        for column, cell in zip(columns, row, strict=True):
-            column.append(cell)
-    text = "".join("".join(col) for col in columns)
-    if not (text.isascii() and text.isprintable()):
-        from tabulate import tabulate
-
-        return tabulate(rows, tablefmt="simple", disable_numparse=True, headers=headers)
-    widths = [max(len(col[0]) + 2, max(map(len, col[1:]), default=0)) for col in columns]
-    pattern = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [pattern.format(*headers).rstrip(), "  ".join("-" * w for w in widths)]
-    lines += [pattern.format(*row).rstrip() for row in cells]
-    return "\n".join(lines)
-
-
-def _last_table(result: History) -> str:
-    from tabulate import tabulate
-
-    rows = [[d.environment, f"{d.model}@{d.version}", d.label, _date(d.date), str(d.deployment_id),
-             _cut(d.environment_url or d.description) or "-"] for d in result.last]
-    return tabulate(rows, tablefmt="simple", disable_numparse=True,
-                    headers=["environment", "version", "status", "since (UTC)", "deployment", "url / description"])
-
-
-def _cells(row: Row) -> list[str]:
-    deployed = ", ".join(row.deployed) or "-"
-    if row.problem is not None:
-        return [row.tag, _date(row.date), "-", _cut("INVALID: " + row.problem), "-", deployed]
-    return [row.tag, _date(row.date), row.short_fingerprint, _metrics(row), _cut(", ".join(row.approvers)) or "-",
-            deployed]
-
-
-def _metrics(row: Row) -> str:
-    values = dict(row.metrics)
-    shown = [f"{name}={_number(values[name])}" for name in row.key_metrics[:MAX_METRICS_SHOWN]]
-    more = len(row.key_metrics) - MAX_METRICS_SHOWN
-    return _cut(" ".join(shown) + (f" (+{more})" if more > 0 else "")) or "-"
-
-
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"
-
-
-def _date(stamp: str) -> str:
-    return stamp[:16].replace("T", " ") if len(stamp) >= 16 else _clean(stamp)
-
-
-def _cut(text: str) -> str:
-    text = _clean(text)
-    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
-
-
-def _clean(text: str) -> str:
-    """Text from a tag or record, safe for a terminal: control characters become '?'."""
-    text = str(text)
-    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)

@@ -1,6 +1,7 @@
 """``mlops-actions monitor``: drift of current data against the training data of the deployed version.
 
-``assess`` gathers the inputs (spec, reference, current data) and runs the pure engine; ``monitor`` prints
+``MonitorOptions`` is what the command line says. ``assess`` gathers the inputs (spec, reference, current
+data) and runs the pure engine; ``monitor`` prints
 the report, writes the Actions summary and outputs, then hands the result to an optional ``publisher``
 (the GitHub layer: open, update or close the drift issue). Exit 0 when nothing fails; exit 1 when the
 verdict is ``fail`` (a column drifted beyond the fail thresholds, or a metric regressed on current data).
@@ -11,7 +12,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,15 +25,31 @@ from mlops_actions.convention.schemas import POLICY
 from mlops_actions.convention.validation import load_spec, load_valid
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
 from mlops_actions.monitoring import data as tables
-from mlops_actions.monitoring import engine, report
-from mlops_actions.monitoring.performance import evaluate
+from mlops_actions.monitoring import engine
+from mlops_actions.monitoring.performance import Expected, evaluate
 from mlops_actions.monitoring.reference import Reference, find_reference
 from mlops_actions.monitoring.stream import TableSource
 from mlops_actions.monitoring.thresholds import FAIL, Thresholds
+from mlops_actions.reporting.monitor import RENDERERS
+from mlops_actions.reporting.render import Format, renderer
 
-FORMATS = ("markdown", "json")
 STREAM_BYTES = 512 * 1024**2  # a larger current or reference file is streamed in batches
 Publisher = Callable[[engine.MonitorResult, str], None]
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    """What the command line says: the model, the current data, where the reference comes from (``env``'s
+    deployed version, default the policy's baseline, or a ``reference`` file), the output format, threshold
+    overrides, and ``stream`` (implied for files over ``STREAM_BYTES``)."""
+
+    model: str
+    current: Path
+    env: str | None = None
+    reference: Path | None = None
+    fmt: Format = "markdown"
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,19 +63,17 @@ class Inputs:
     min_group_size: int | None = None
 
 
-def monitor(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None, fmt: str,
-            runtime: ActionsRuntime, thresholds: Mapping[str, Any] | None = None,
-            publisher: Publisher | None = None, out: TextIO | None = None, stream: bool = False) -> int:
-    """Print the drift report of ``model``; exit 1 when its verdict is ``fail``. ``stream`` (implied for files
-    over ``STREAM_BYTES``) reads the tables in record batches: memory O(batch), see ``monitoring.stream``."""
-    if stream or _large(current, reference):
-        result = assess_streaming(root, model, current=current, env=env, reference=reference,
-                                  thresholds=thresholds, runtime=runtime)
+def monitor(root: Path, options: MonitorOptions, *, runtime: ActionsRuntime, publisher: Publisher | None = None,
+            out: TextIO | None = None) -> int:
+    """Print the drift report of the model; exit 1 when its verdict is ``fail``. Streaming reads the tables in
+    record batches: memory O(batch), see ``monitoring.stream``."""
+    render = renderer(RENDERERS, options.fmt)
+    if options.stream or _large(options.current, options.reference):
+        result = assess_streaming(root, options, runtime=runtime)
     else:
-        result = assess(root, model, current=current, env=env, reference=reference, thresholds=thresholds,
-                        runtime=runtime)
-    text = report.markdown(result)
-    print(report.as_json(result) if fmt == "json" else text, file=out or sys.stdout)
+        result = assess(root, options, runtime=runtime)
+    text = RENDERERS["markdown"](result)
+    print(render(result), file=out or sys.stdout)
     runtime.append_summary(text)
     runtime.set_output("drift", "true" if result.drift else "false")
     runtime.set_output("retrain", "true" if result.retrain else "false")
@@ -67,12 +82,12 @@ def monitor(root: Path, model: str, *, current: Path, env: str | None, reference
     return EXIT_INVALID if result.verdict == FAIL else EXIT_OK
 
 
-def assess(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None,
-           thresholds: Mapping[str, Any] | None, runtime: ActionsRuntime) -> engine.MonitorResult:
+def assess(root: Path, options: MonitorOptions, *, runtime: ActionsRuntime) -> engine.MonitorResult:
     """Load the inputs and compare them; every bad input is an ``InputError`` (exit 1)."""
+    model = options.model
     with runtime.group(f"monitor {model}: load data"):
-        inputs = gather(root, model, current=current, env=env, reference=reference)
-    limits = Thresholds.from_mapping(_spec_thresholds(inputs.spec) | dict(thresholds or {}),
+        inputs = gather(root, options)
+    limits = Thresholds.from_mapping(_spec_thresholds(inputs.spec) | dict(options.thresholds),
                                      source=f"thresholds of {model}")
     with runtime.group(f"monitor {model}: compare"):
         return compare(inputs, limits)
@@ -82,21 +97,21 @@ def _large(*paths: Path | None) -> bool:
     return any(p is not None and p.is_file() and p.stat().st_size > STREAM_BYTES for p in paths)
 
 
-def assess_streaming(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None,
-                     thresholds: Mapping[str, Any] | None, runtime: ActionsRuntime) -> engine.MonitorResult:
+def assess_streaming(root: Path, options: MonitorOptions, *, runtime: ActionsRuntime) -> engine.MonitorResult:
     """``assess`` for tables larger than memory: drift, metrics and fairness from streamed batches."""
     from mlops_actions.monitoring.stream import stream_compare
 
+    model, current = options.model, options.current
     spec = load_spec(root, model)
-    environment = env if env is not None or reference is not None else default_environment(root)
-    ref, ref_source = _streamed_reference(root, spec, environment, reference)
+    environment = _environment(root, options)
+    ref, ref_source = _streamed_reference(root, spec, environment, options.reference)
     cur_source = TableSource(_existing(current, "--current"), tables.format_of(current), str(current))
     cur_names, ref_names = column_names(cur_source), column_names(ref_source)
     missing = [c for c in spec.data.features if c not in cur_names]
     if missing:
         tables.require_columns(pd.DataFrame(columns=cur_names), list(spec.data.features), str(current),
                                "the model needs them")
-    limits = Thresholds.from_mapping(_spec_thresholds(spec) | dict(thresholds or {}), source=f"thresholds of {model}")
+    limits = Thresholds.from_mapping(_spec_thresholds(spec) | dict(options.thresholds), source=f"thresholds of {model}")
     columns, notes = _columns(spec, pd.DataFrame(columns=cur_names), pd.DataFrame(columns=ref_names))
     columns = tuple(c for c in columns if c.source in ref_names)
     with runtime.group(f"monitor {model}: compare in batches"):
@@ -165,10 +180,11 @@ def _streamed_outcomes(source: TableSource, names: list[str], spec: ModelSpec, r
     return perf.changes, changes, notes
 
 
-def gather(root: Path, model: str, *, current: Path, env: str | None, reference: Path | None) -> Inputs:
-    spec = load_spec(root, model)
-    environment = env if env is not None or reference is not None else default_environment(root)
-    ref = _reference(root, spec, environment, reference)
+def gather(root: Path, options: MonitorOptions) -> Inputs:
+    current = options.current
+    spec = load_spec(root, options.model)
+    environment = _environment(root, options)
+    ref = _reference(root, spec, environment, options.reference)
     ref_label = f"reference data ({ref.description})"
     ref_frame = tables.read_bytes(ref.data, ref.fmt, ref_label)
     cur_frame = tables.read_path(current)
@@ -180,6 +196,13 @@ def gather(root: Path, model: str, *, current: Path, env: str | None, reference:
     cur_frame = tables.numeric_columns(cur_frame, kinds | extra, str(current))
     ref_frame = tables.numeric_columns(ref_frame, _on_reference(kinds | extra, spec, ref_frame), ref_label)
     return Inputs(spec, environment, ref, ref_frame, cur_frame, str(current), _policy(root).min_group_size)
+
+
+def _environment(root: Path, options: MonitorOptions) -> str | None:
+    """``--env``; without it, none when ``--reference`` names the reference, else the policy's baseline."""
+    if options.env is not None or options.reference is not None:
+        return options.env
+    return default_environment(root)
 
 
 def default_environment(root: Path) -> str:
@@ -283,9 +306,10 @@ def _performance(inputs: Inputs, limits: Thresholds) -> tuple[tuple[Any, ...], l
     if spec.data.target not in cur.columns or engine.PREDICTION_COLUMN not in cur.columns:
         return (), ["model metrics not computed: current data needs the target and a 'prediction' column"]
     scores = probability_columns(cur)
-    perf = evaluate(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], task=spec.task, metrics=spec.metrics,
-                    recorded=inputs.reference.record.get("metrics", {}), positive_label=spec.data.positive_label,
-                    max_regression=limits.metric_regression, display=inputs.current, scores=scores)
+    expected = Expected(spec.task, spec.metrics, inputs.reference.record.get("metrics", {}), limits.metric_regression,
+                        spec.data.positive_label)
+    perf = evaluate(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], expected, display=inputs.current,
+                    scores=scores)
     notes = [f"model metrics on {perf.rows:,} labelled rows"]
     if perf.skipped:
         notes.append(f"not computed (they need probabilities: add a 'probability' column, the positive class's, "

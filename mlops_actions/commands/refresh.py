@@ -22,7 +22,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -32,27 +31,14 @@ from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.validation import load_spec
 from mlops_actions.errors import EXIT_OK, InputError, MlopsError, Place
 from mlops_actions.monitoring import refresh as core
-from mlops_actions.reporting.markdown import md_code
+from mlops_actions.monitoring.refresh import Repin
+from mlops_actions.reporting.refresh import pr_body, pr_title
 from mlops_actions.training.spec_places import SpecPlaces
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
 
 BRANCH_PREFIX = "mlops-actions/refresh-"
-
-
-@dataclass(frozen=True)
-class Repin:
-    """A changed source: the spec as it should read now, and what changed."""
-
-    model: str
-    relpath: str
-    url: str
-    old: str
-    new: str
-    size: int
-    text: str
-    version: str | None = None  # the object version id pinned with the new sha256 (versioned stores)
 
 
 Proposer = Callable[[Repin], Any]  # opens or updates the pull request; returns the GitHub layer's result
@@ -162,26 +148,6 @@ def require_committed(root: Path, model: str, base_sha: str) -> None:
 
 def branch_of(model: str) -> str:
     return f"{BRANCH_PREFIX}{model}"
-
-
-def pr_title(repin: Repin) -> str:
-    return f"Refresh data of {repin.model}: sha256 {repin.new[:12]}"
-
-
-def pr_body(repin: Repin, run_url: str | None = None) -> str:
-    """The pull request's description (the URL and names escaped: they come from the spec)."""
-    lines = [
-        f"## Refresh: new data for {md_code(repin.model)}", "",
-        f"The source {md_code(repin.url)} now serves different bytes (read twice, identical both times). "
-        f"This pull request updates the pin in {md_code(repin.relpath)}:", "",
-        "| | sha256 |", "|---|---|", f"| pinned | `{repin.old}` |", f"| now served | `{repin.new}` "
-        f"({repin.size:,} bytes) |", *([f"| version id | {md_code(repin.version)} |"] if repin.version else []), "",
-        "Merging it runs the normal pipeline: `plan` sees the new data hash, `train` retrains, the report "
-        "compares with the version in production, and the usual approvals apply.", "",
-        "_Opened by `mlops-actions refresh`; later runs update this pull request when the source changes again._"]
-    if run_url:
-        lines.append(f"_Last run: {run_url}_")
-    return "\n".join(lines) + "\n"
 
 
 def proposer(gh: GitHubPort, base_sha: str, *, runtime: ActionsRuntime, base: str | None = None,

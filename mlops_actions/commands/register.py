@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.commands.report import ReportOptions, build_reports
 from mlops_actions.convention.model import Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, GitHubError
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.approvals import Approver
+from mlops_actions.registry.assessment import ReportFindings, ReportOptions, build_reports
 from mlops_actions.registry.governance import Step
 from mlops_actions.registry.owned import model_paths
 from mlops_actions.registry.people import Approvals
@@ -42,12 +42,14 @@ from mlops_actions.registry.versioning import (
     tag_message,
     version_record,
 )
-from mlops_actions.reporting.markdown import md_cell, md_code
 from mlops_actions.reporting.modelcard import model_card
+from mlops_actions.reporting.release import announcement, refusal_comment, refusal_summary, release_body
 from mlops_actions.training import reproducibility as repro
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.github.values import PullRequest
+    from mlops_actions.mlflow_bridge.tracking import Mirror
 
 REPORT_MARKER = "mlops-actions:report"
 REGISTER_MARKER = "mlops-actions:register"
@@ -82,7 +84,7 @@ class Verdict:
 
 
 def register(root: Path, gh: GitHubPort, options: RegisterOptions, *, runtime: ActionsRuntime,
-             mirror: Any = None) -> int:
+             mirror: Mirror | None = None) -> int:
     from mlops_actions.evaluation.results import result_folders
 
     if not result_folders(options.results, missing_ok=True):
@@ -115,14 +117,14 @@ def _record_of(gh: GitHubPort, tag: str) -> Any:
     return parse_record(info.message, model, int(number))[0] if info is not None else None
 
 
-def check_all(root: Path, gh: GitHubPort, pr: Any, rules: Step, history: History,
+def check_all(root: Path, gh: GitHubPort, pr: PullRequest, rules: Step, history: History,
               options: RegisterOptions) -> list[Verdict]:
     """Every model's verdict, before anything is written."""
     policy = rules.policy or Policy()
     deployments = read_deployments(gh, [env.name for env in policy.environments])
-    reports = build_reports(root, ReportOptions(results=options.results, policy=policy,
-                                                deployed=current_state(deployments.get(policy.baseline, ())),
-                                                deployments=deployments))
+    found = ReportFindings(deployed=current_state(deployments.get(policy.baseline, ())), deployments=deployments,
+                           policy=policy)
+    reports = build_reports(root, ReportOptions(results=options.results), found)
     shown = _evidence(gh, pr.number)
     edited = edited_metrics(options.results, reports)
     approvals = Approvals(gh)
@@ -270,7 +272,7 @@ def _taken_by_other(gh: GitHubPort, tag: str, commit: str) -> bool:
 
 def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], folder: Path) -> Any:
     card = model_card(m)
-    release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=_release_body(m, tag, record))
+    release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=release_body(m, tag, record))
     have = {a.name for a in release.assets}
     model_file = str(record.get("artifact", {}).get("file", "model.skops"))  # model.zip for a command's files
     files = {model_file: (folder / model_file).read_bytes(),
@@ -283,29 +285,9 @@ def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], f
     return release
 
 
-def _release_body(m: ModelReport, tag: str, record: dict[str, Any]) -> str:
-    approvers = ", ".join(f"@\u200b{md_cell(a['login'])}" for a in record.get("approvers", [])) or "none"
-    metrics = "\n".join(f"| {md_cell(k)} | {v if v is not None else 'n/a'} |"
-                        for k, v in sorted((record.get("metrics") or {}).items()))
-    return (f"Version {md_code(tag)} of model {md_code(m.name)}, from PR #{record.get('pr')} "
-            f"(commit {md_code(str(record.get('commit', ''))[:12])}), approved by {approvers}.\n\n"
-            f"| metric | value |\n|---|---:|\n{metrics}\n\n"
-            f"Fingerprint {md_code(m.fingerprint)}; artifact sha256 {md_code(m.artifact_sha256)} (skops format; "
-            "load with `skops.io.load` after checking `get_untrusted_types`). The version record is the tag "
-            "message.\n")
-
-
 def _announce(gh: GitHubPort, pr_number: int, done: Sequence[Registered], refused: Sequence[Verdict],
               runtime: ActionsRuntime) -> None:
-    title = ("registered" if not refused else "registration refused" if not done
-             else "registered, some models refused")
-    lines = [f"### mlops-actions: {title}", ""]
-    lines += [f"- {md_code(d.tag)}: [release]({d.release_url})" + ("" if d.created else " (already registered)")
-              for d in done]
-    if refused:
-        lines += ["Refused (nothing was tagged or released for these models):", ""]
-        lines += [f"- {md_code(v.model.name)}: {md_cell(p.strip())}" for v in refused for p in v.problems]
-    body = "\n".join(lines) + "\n"
+    body = announcement(done, refused)
     gh.upsert_comment(pr_number, body, REGISTER_MARKER)
     runtime.append_summary(body)
     for d in done:
@@ -319,10 +301,7 @@ def _refuse(gh: GitHubPort, pr_number: int | None, problems: Sequence[str], runt
     text = "register refused; nothing was created:\n" + "\n".join(f"  - {p}" for p in problems)
     print(text)
     if pr_number is not None:
-        body = ("### mlops-actions: registration refused\n\nNothing was tagged or released. What is missing:\n\n"
-                + "\n".join(f"- {md_cell(p.strip())}" for p in problems) + "\n")
-        gh.upsert_comment(pr_number, body, REGISTER_MARKER)
-    runtime.append_summary("### mlops-actions register: refused\n\n" +
-                           "\n".join(f"- {md_cell(p.strip())}" for p in problems) + "\n")
+        gh.upsert_comment(pr_number, refusal_comment(problems), REGISTER_MARKER)
+    runtime.append_summary(refusal_summary(problems))
     runtime.set_output("versions", "[]")
     return EXIT_INVALID

@@ -17,20 +17,24 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.convention.discovery import spec_relpath
-from mlops_actions.convention.model import ModelSpec, Policy
-from mlops_actions.convention.schemas import MODEL_SPEC
-from mlops_actions.convention.validation import load_policy, load_valid
-from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, Place
+from mlops_actions.convention.model import Policy
+from mlops_actions.convention.validation import load_policy
+from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
 from mlops_actions.evaluation import results as res
-from mlops_actions.evaluation.assess import Evidence, ModelReport, assess
-from mlops_actions.evaluation.baseline import BASE_REF, load_baseline
+from mlops_actions.evaluation.assess import ModelReport
+from mlops_actions.evaluation.baseline import load_baseline
 from mlops_actions.evaluation.diff import REMOVED
 from mlops_actions.evaluation.gates import FAIL
-from mlops_actions.registry.promotion import Deployed
+from mlops_actions.registry.assessment import (
+    NOTHING_FOUND,
+    ReportFindings,
+    ReportOptions,
+    assess_folder,
+    build_reports,
+)
+from mlops_actions.registry.assessment import load_spec as load_spec  # re-exported: the spec a report reads
 from mlops_actions.registry.records import local_versions
-from mlops_actions.reporting.modelcard import model_card
-from mlops_actions.reporting.report import (
+from mlops_actions.reporting.comment import (
     CHECK_TEXT_LIMIT,
     COMMENT_LIMIT,
     SUMMARY_LIMIT,
@@ -43,7 +47,7 @@ from mlops_actions.reporting.report import (
     render_summary,
     utf8_length,
 )
-from mlops_actions.training.artifact import artifact_sha256
+from mlops_actions.reporting.modelcard import model_card
 from mlops_actions.writing import check_regular, probe, writing
 
 REPORT_FILE = "report.md"
@@ -51,29 +55,6 @@ FULL_REPORT_FILE = "report-full.md"  # every model in full, when the job summary
 FULL_REPORT_ARTIFACT = "mlops-report"  # the name mlops-pr.yml uploads it under
 FULL_REPORT_WHERE = f"`{FULL_REPORT_FILE}` (this run's artifact `{FULL_REPORT_ARTIFACT}`)"
 MODEL_CARD_FILE = "model-card.md"
-
-
-@dataclass(frozen=True)
-class ReportOptions:
-    """What the command line says (typed), plus what the composition root knows about the run."""
-
-    results: Path
-    base: str | None = None
-    out: Path | None = None
-    summary: bool = False
-    head_ref: str | None = None
-    base_branch: str | None = None
-    base_results: Path | None = None
-    deployed: Mapping[str, str] | None = None
-    state_commit: str | None = None  # offline: read environments/*.yaml at this commit (the PR's base)
-    reasons: Mapping[str, Sequence[str]] | None = None
-    train_base: bool = False
-    base_problems: Mapping[str, str] | None = None
-    deployments: Mapping[str, Sequence[Deployed]] | None = None  # env -> successful deployments, newest first
-    fork: bool = False  # the results are a fork's artifact: read its JSON files only (evaluation.fork_results)
-    notes: tuple[str, ...] = ()
-    policy: Policy | None = None  # register: the governance in force, not the checkout's mlops.yaml
-    full_report: bool = True  # write report-full.md when shortened (the fork's comment job uploads none)
 
 
 @dataclass(frozen=True)
@@ -92,24 +73,29 @@ EVIDENCE_ROOM_BASE, EVIDENCE_ROOM_PER_MODEL = 200, 900  # characters kept free f
 EVIDENCE_ROOM_MAX = COMMENT_LIMIT // 2  # past ~70 models the evidence cannot fit anyway: keep the comment whole
 
 
-def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
+def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, found: ReportFindings = NOTHING_FOUND,
+           on_rendered: Rendered | None = None) -> int:
     """Render the report; ``on_rendered(comment, summary, verdict)`` lets the CLI publish it on GitHub."""
     check_paths(options)
     if options.fork:
-        return _report_fork(root, options, runtime=runtime, on_rendered=on_rendered)
+        return _report_fork(root, options, found, runtime=runtime, on_rendered=on_rendered)
     plan = plan_of(root, options)
-    if options.deployed is None and plan.base_commit:  # offline, "what runs now" is the base's environment file
-        options = replace(options, state_commit=plan.base_commit)
+    if found.reasons is None:
+        found = replace(found, reasons=plan.reasons)
+    if found.policy is None and plan.base_commit:  # a PR is judged by the rules before it, not its own
+        found = with_base_policy(root, found, plan.base_commit, plan.base_label or plan.base_commit[:10])
+    if found.deployed is None and plan.base_commit:  # offline, "what runs now" is the base's environment file
+        found = replace(found, state_commit=plan.base_commit)
     if options.train_base and options.base_results is None and plan.base_commit:
         with tempfile.TemporaryDirectory(prefix="mlops-base-") as scratch:
-            trained_options = with_base_training(root, options, plan.base_commit, Path(scratch))
-            models = build_reports(root, trained_options, plan.reasons)
+            trained = with_base_training(root, options, found, plan.base_commit, Path(scratch))
+            models = build_reports(root, options, trained)
     else:
-        models = build_reports(root, options, plan.reasons)
-    return publish(root, models, plan, options, runtime, on_rendered)
+        models = build_reports(root, options, found)
+    return publish(root, models, plan, options, found, runtime, on_rendered)
 
 
-def _report_fork(root: Path, options: ReportOptions, *, runtime: ActionsRuntime,
+def _report_fork(root: Path, options: ReportOptions, found: ReportFindings, *, runtime: ActionsRuntime,
                  on_rendered: Rendered | None) -> int:
     """The report of a fork's results, read from a checked copy of their JSON files only."""
     from mlops_actions.evaluation.fork_results import NOTE, checked_copy
@@ -121,9 +107,9 @@ def _report_fork(root: Path, options: ReportOptions, *, runtime: ActionsRuntime,
             more = f" and {len(checked.unread) - 20} more" if len(checked.unread) > 20 else ""
             print(f"not read (a fork's results are read as JSON only): {', '.join(checked.unread[:20])}{more}",
                   file=sys.stderr)
-        safe = replace(options, results=checked.folder, out=out, fork=False, notes=(*options.notes, NOTE),
-                       full_report=False)
-        return report(root, safe, runtime=runtime, on_rendered=on_rendered)
+        safe = replace(options, results=checked.folder, out=out, fork=False)
+        return report(root, safe, runtime=runtime, found=replace(found, notes=(*found.notes, NOTE), full_report=False),
+                      on_rendered=on_rendered)
 
 
 def check_paths(options: ReportOptions) -> None:
@@ -140,40 +126,64 @@ def check_paths(options: ReportOptions) -> None:
                          hint="pass the results folder `train` wrote at the base ref, or use --train-base")
 
 
-def with_base_training(root: Path, options: ReportOptions, commit: str, scratch: Path) -> ReportOptions:
+def with_base_policy(root: Path, found: ReportFindings, commit: str, label: str) -> ReportFindings:
+    """Gates, the baseline, group sizes and the promotion preview by the policy at the base commit: a PR that
+    edits mlops.yaml is shown the verdict register will give it, and a note says whose rules these are."""
+    from mlops_actions.convention.discovery import POLICY_FILE
+    from mlops_actions.registry.policy_history import governance_at, parse_policy
+
+    load_policy(root)  # the PR's own file must still be valid: refused with its place otherwise
+    governance = governance_at(root, commit)
+    policy, problem = parse_policy(governance)
+    head = root / POLICY_FILE
+    head_text = head.read_bytes().decode("utf-8", "replace") if head.is_file() else None
+    notes: list[str] = []
+    if policy is None:
+        notes.append(f"{POLICY_FILE} at {label} is not valid ({problem}): this report applies the default rules")
+    elif head_text != governance.policy_text:
+        notes.append(f"this pull request changes {POLICY_FILE}: gates, group sizes, baselines and promotions are "
+                     f"judged here by the rules at {label}, as register and deploy will judge them; the new rules "
+                     "take effect after the merge only with the approvals `approvals.governance` requires "
+                     "(docs/threat-model.md)")
+    return replace(found, policy=policy or Policy(), notes=(*found.notes, *notes))
+
+
+def with_base_training(root: Path, options: ReportOptions, found: ReportFindings, commit: str,
+                       scratch: Path) -> ReportFindings:
     """Train at the base commit the models that have neither a deployed nor a registered version."""
     from mlops_actions.convention.loading import load_model
     from mlops_actions.evaluation.base_training import train_at_base
     from mlops_actions.training.train import train_model
 
-    environment = load_policy(root).baseline
+    environment = (found.policy or load_policy(root)).baseline
     names = [f.name for f in res.result_folders(options.results, missing_ok=True)
-             if not load_baseline(root, f.name, environment, read_versions=local_versions, deployed=options.deployed,
-                                  state_commit=options.state_commit).exists]
+             if not load_baseline(root, f.name, environment, read_versions=local_versions, deployed=found.deployed,
+                                  state_commit=found.state_commit).exists]
     if not names:
-        return options
+        return found
     done = train_at_base(root, commit, names, scratch, load_model=load_model, train_model=train_model)
-    return replace(options, base_results=done.results, base_problems=done.problems)
+    return replace(found, base_results=done.results, base_problems=done.problems)
 
 
 def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, options: ReportOptions,
-            runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
+            found: ReportFindings, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
     """Render, write the report and the model cards, set the Actions outputs; the exit code of the verdict."""
-    from mlops_actions.commands.report_promotions import promotion_preview
+    from mlops_actions.registry.preview_inputs import promotion_preview
 
     trained = {m.name for m in models}
+    policy = found.policy or load_policy(root)
     ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
-                        notes=options.notes, full_report=FULL_REPORT_WHERE if options.full_report else None,
+                        notes=found.notes, full_report=FULL_REPORT_WHERE if found.full_report else None,
                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
                         problems=missing_results(plan, trained, _rel(options.results, root)),
-                        promotions=promotion_preview(root, load_policy(root), plan.base_commit, plan.base_label,
-                                                     options.deployments, candidates(models)))
+                        promotions=promotion_preview(root, policy, plan.base_commit, plan.base_label,
+                                                     found.deployments, candidates(models)))
     room = min(EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models), EVIDENCE_ROOM_MAX)
     comment, summary = render_comment(models, ctx, COMMENT_LIMIT - room), render_summary(models, ctx)
     check_text = render_check_text(models, ctx)
     for m in models:
         write_atomic(options.results / m.name / MODEL_CARD_FILE, model_card(m))
-    if models and options.full_report:
+    if models and found.full_report:
         write_full_report(options.results / FULL_REPORT_FILE, models, ctx)
     text = summary if options.summary else comment
     path = options.out or (options.results / REPORT_FILE if runtime.active else None)
@@ -216,95 +226,10 @@ def missing_results(plan: PlanSummary, trained: set[str], results: str) -> tuple
                  for name in plan.to_train if name not in trained)
 
 
-def build_reports(root: Path, options: ReportOptions,
-                  reasons: Mapping[str, Sequence[str]] | None = None) -> list[ModelReport]:
-    """One report per results folder, in folder order; models are assessed in a small thread pool (numpy,
-    pyarrow and pandas release the GIL in their heavy loops), and the order of the results never depends
-    on the scheduling. BLAS runs one thread per call: the pool is the parallelism, and BLAS threads on top
-    of it only spin (the bootstrap's matrix product took 7x the CPU with two of them on two cores)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import numpy  # noqa: F401  (loaded first, so that the limit below reaches its BLAS)
-    from threadpoolctl import threadpool_limits
-
-    policy = options.policy or load_policy(root)
-    reasons = options.reasons if options.reasons is not None else (reasons or {})
-    folders = res.result_folders(options.results, missing_ok=True)
-    with threadpool_limits(limits=1, user_api="blas"):
-        if len(folders) < 2:
-            return [_one(root, folder, policy, options, reasons.get(folder.name, ())) for folder in folders]
-        with ThreadPoolExecutor(max_workers=min(len(folders), os.cpu_count() or 1, 4)) as pool:
-            return list(pool.map(lambda f: _one(root, f, policy, options, reasons.get(f.name, ())), folders))
-
-
-def _one(root: Path, folder: Path, policy: Policy, options: ReportOptions, reasons: Sequence[str]) -> ModelReport:
-    candidate = res.load_candidate(folder, root, artifact_sha256=artifact_sha256)
-    spec = load_spec(root, candidate.name)
-    frame = res.load_predictions(folder, root)  # read once: fairness, intervals and pictures all need it
-    view, balance, notes = res.fairness_for(folder, spec, candidate.task, root, policy.min_group_size, frame)
-    problem = (options.base_problems or {}).get(candidate.name)
-    baseline = load_baseline(root, candidate.name, policy.baseline, read_versions=local_versions,
-                             deployed=options.deployed,
-                             base_results=options.base_results, base_ref=options.base,
-                             state_commit=options.state_commit)
-    base_groups, base_heldout = None, None
-    if baseline.kind == BASE_REF and options.base_results is not None:
-        base_folder = options.base_results / candidate.name
-        base_frame = res.load_predictions(base_folder)
-        base_groups, base_balance = _base_extras(base_folder, spec, policy.min_group_size, base_frame)
-        base_heldout = res.heldout_for(base_folder, spec, candidate.task, candidate.metrics, frame=base_frame)
-        baseline = replace(baseline, class_balance=base_balance)
-    evidence = Evidence(res.heldout_for(folder, spec, candidate.task, candidate.metrics, root, frame), base_heldout,
-                        next((n.split(": ", 1)[1] for n in notes if n.startswith(res.NOT_MEASURED)), None),
-                        res.threshold_of(spec))
-    return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
-                  fairness=view, reasons=reasons,
-                  notes=(*notes, *([problem] if problem else []), *other_spec_note(candidate.record, spec,
-                                                                                  spec_relpath(candidate.name))),
-                  baseline_groups=base_groups, evidence=evidence)
-
-
 def model_card_for(root: Path, folder: Path, *, deployed: Mapping[str, str] | None = None) -> str:
     """The model card of one results folder (``mlops-out/<model>/``), e.g. for a release."""
-    options = ReportOptions(results=folder.parent, deployed=deployed)
-    return model_card(_one(root, folder, load_policy(root), options, ()))
-
-
-def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | None, frame: Any,
-                 ) -> tuple[Mapping[str, float | None] | None, Mapping[str, float] | None]:
-    """Per-group chart values and class balance of the model trained at the base ref."""
-    from mlops_actions.evaluation.fairness_view import chart_values
-
-    task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
-    view, balance, _ = res.fairness_for(folder, spec, task, min_group_size=min_group_size, frame=frame,
-                                        intervals=False)  # drawn as a line: no bootstrap needed
-    return (chart_values(view) if view is not None else None), balance
-
-
-def other_spec_note(record: Mapping[str, Any], spec: ModelSpec | None, relpath: str) -> tuple[str, ...]:
-    """A note when the results were trained from another spec than this checkout's: gates and reasons below
-    follow the checkout (a fork's pull request rendered on the default branch, or results left from another
-    commit), so the reader must know."""
-    from mlops_actions.training.fingerprint import spec_sha256
-
-    trained = record.get("spec_sha256")
-    if not trained or (spec is not None and spec_sha256(spec.raw) == trained):
-        return ()
-    here = f"{relpath} in this checkout" if spec is not None else f"this checkout, which has no {relpath}"
-    return (f"these results were trained from another spec than {here}: the gates and reasons shown follow "
-            "this checkout (a fork's pull request, or results left from another commit?)",)
-
-
-def load_spec(root: Path, name: str) -> ModelSpec | None:
-    """The model's spec when it exists and is valid (a report of results without a spec still renders)."""
-    relpath = spec_relpath(name)
-    if not (root / relpath).is_file():
-        return None
-    data = load_valid(root, relpath, MODEL_SPEC)
-    if data is None:
-        raise InputError("the model spec is not valid", place=Place(relpath),
-                         hint=f"run `mlops-actions validate {relpath}` to see the problems")
-    return ModelSpec.from_dict(data, relpath)
+    return model_card(assess_folder(root, folder, load_policy(root), ReportOptions(results=folder.parent),
+                                    ReportFindings(deployed=deployed), ()))
 
 
 @dataclass(frozen=True)
@@ -320,8 +245,8 @@ class PlanSummary:
 
 def plan_of(root: Path, options: ReportOptions) -> PlanSummary:
     """The plan against ``--base`` (default: as ``plan`` chooses it), read from fingerprints, no data."""
-    from mlops_actions.commands.plan import compute_plan, resolve_base
     from mlops_actions.gitio import Git
+    from mlops_actions.registry.planning import compute_plan, resolve_base
     from mlops_actions.training.changes import UNCHANGED
 
     chosen = resolve_base(Git(root), options.base, options.base_branch)

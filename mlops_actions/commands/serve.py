@@ -10,15 +10,19 @@ from __future__ import annotations
 import signal
 import tempfile
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING
 
-from mlops_actions.commands.export import export_to
 from mlops_actions.errors import EXIT_OK
 from mlops_actions.mlflow_bridge import require_mlflow_installed
+from mlops_actions.mlflow_bridge.exporting import export_to
 from mlops_actions.mlflow_bridge.serving import HOST, check_port, start, stop, wait_ready
 
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
-def serve(root: Path, target: str, *, port: int, gh: Any = None, cwd: Path | None = None) -> int:
+
+def serve(root: Path, target: str, *, port: int, gh: GitHubPort | None = None, cwd: Path | None = None) -> int:
     require_mlflow_installed("serve")  # the server runs in its own process: no import here
     check_port(port)
     with tempfile.TemporaryDirectory(prefix="mlops-serve-") as scratch:
@@ -35,5 +39,5 @@ def serve(root: Path, target: str, *, port: int, gh: Any = None, cwd: Path | Non
     return EXIT_OK if process.returncode in (0, -signal.SIGTERM, -signal.SIGINT) else process.returncode
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt

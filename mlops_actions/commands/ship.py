@@ -11,17 +11,21 @@ environment's earlier successful deployments ``inactive``.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError, MlopsError, UsageError
 from mlops_actions.registry.tag import parse_tag
-from mlops_actions.reporting.markdown import md_code, md_text
+from mlops_actions.reporting.deploy import deployed_summary, failure_summary
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
+    from mlops_actions.mlflow_bridge.exporting import ExportRun
+    from mlops_actions.mlflow_bridge.tracking import Mirror
 
 DESCRIPTION_LIMIT = 140
 DONE = ("success", "inactive")  # a deployment already live: nothing to carry out (failure and error are retried)
@@ -33,7 +37,7 @@ class ShipOptions:
     out: Path  # a new or empty folder for the exported model
     environment_url: str = ""
     run_url: str | None = None
-    mirror: Any = None  # the MLflow mirror, when configured: the alias <environment> follows a success
+    mirror: Mirror | None = None  # the MLflow mirror, when configured: the alias <environment> follows a success
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def requested(event: Mapping[str, Any]) -> Requested | None:
                      payload)
 
 
-def ship(root: Path, gh: Any, options: ShipOptions, *, runtime: ActionsRuntime) -> int:
+def ship(root: Path, gh: GitHubPort, options: ShipOptions, *, runtime: ActionsRuntime) -> int:
     wanted = requested(gh.context.event)
     if wanted is None:
         print(f"ship: the deployment's ref {gh.context.event['deployment'].get('ref')!r} is not a version tag "
@@ -84,8 +88,8 @@ def ship(root: Path, gh: Any, options: ShipOptions, *, runtime: ActionsRuntime) 
     return _carry_out(root, gh, wanted, run, options, runtime)
 
 
-def _prepare(root: Path, gh: Any, wanted: Requested, options: ShipOptions) -> Any:
-    from mlops_actions.commands.export import export_to
+def _prepare(root: Path, gh: GitHubPort, wanted: Requested, options: ShipOptions) -> ExportRun:
+    from mlops_actions.mlflow_bridge.exporting import export_to
 
     run = export_to(root, wanted.tag, out=options.out, gh=gh, cwd=root)
     shown = (wanted.payload.get("artifact") or {}).get("sha256") if isinstance(wanted.payload, Mapping) else None
@@ -97,7 +101,7 @@ def _prepare(root: Path, gh: Any, wanted: Requested, options: ShipOptions) -> An
     return run
 
 
-def _carry_out(root: Path, gh: Any, wanted: Requested, run: Any, options: ShipOptions,
+def _carry_out(root: Path, gh: GitHubPort, wanted: Requested, run: ExportRun, options: ShipOptions,
                runtime: ActionsRuntime) -> int:
     from mlops_actions.mlflow_bridge.shipping import command_env, inherited_env, run_command, url_file
 
@@ -115,28 +119,20 @@ def _carry_out(root: Path, gh: Any, wanted: Requested, run: Any, options: ShipOp
         if options.mirror is not None:
             options.mirror.move_aliases([{"environment": wanted.environment, "model": wanted.model,
                                           "version": wanted.version}])
-        runtime.append_summary(f"### Deployed {md_code(wanted.tag, table=False)} to "
-                               f"{md_code(wanted.environment, table=False)}\n\n" + (f"{md_text(url)}\n" if url else ""))
+        runtime.append_summary(deployed_summary(wanted.tag, wanted.environment, url))
         return EXIT_OK
     _status(gh, wanted, "failure", f"deploy command exited {outcome.code}: {outcome.last_line}", options)
     print(f"ship: the deploy command exited {outcome.code}; its last lines:", file=sys.stderr)
     for line in outcome.tail:
         print(f"  {line}", file=sys.stderr)
-    runtime.append_summary(failure_summary(wanted, outcome.code, outcome.tail))
+    runtime.append_summary(failure_summary(wanted.tag, wanted.environment, outcome.code, outcome.tail))
     return EXIT_INVALID
 
 
-def _status(gh: Any, wanted: Requested, state: str, description: str, options: ShipOptions, url: str = "") -> None:
+def _status(gh: GitHubPort, wanted: Requested, state: str, description: str, options: ShipOptions,
+            url: str = "") -> None:
     text = " ".join(description.split())
     if len(text) > DESCRIPTION_LIMIT:
         text = text[:DESCRIPTION_LIMIT - 1] + "…"
     gh.set_deployment_status(wanted.deployment_id, state, description=text, environment_url=url,
                              log_url=options.run_url or "")
-
-
-def failure_summary(wanted: Requested, code: int, tail: tuple[str, ...]) -> str:
-    """Markdown: the failure and the command's last lines in a fence no line can close."""
-    body = "\n".join(line.replace("\x00", "") for line in tail)
-    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", body)), default=0))
-    return (f"### Deploying {md_code(wanted.tag, table=False)} to {md_code(wanted.environment, table=False)} "
-            f"failed\n\nThe deploy command exited {code}. Its last lines:\n\n{fence}text\n{body}\n{fence}\n")

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.loading import load_model
-from mlops_actions.errors import EXIT_OK, InputError
-from mlops_actions.reporting.markdown import md_cell, md_code
-from mlops_actions.writing import probe
+from mlops_actions.errors import EXIT_OK
+from mlops_actions.reporting.train import number, summary_markdown
+from mlops_actions.training.outputs import check_out_dir
 
-# what train (and report's model card) put in DIR/MODEL/: train replaces that folder, so it must hold only these
-OUTPUT_NAMES = frozenset({"evaluation.json", "fairness.json", "metrics.json", "model.skops", "model.zip",
-                          "predictions.parquet",
-                          "record.json", "model-card.md"})
-
+if TYPE_CHECKING:
+    from mlops_actions.mlflow_bridge.tracking import Mirror
 
 def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install: bool = False,
-          pip_args: str = "", mirror: Any = None) -> int:
+          pip_args: str = "", mirror: Mirror | None = None) -> int:
     """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics. With ``install``,
     the model's pinned requirements are pip-installed first (folded output)."""
     from mlops_actions.training.train import train_model
@@ -38,7 +34,7 @@ def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install:
     print(f"{name}: trained; outputs in {result.folder}")
     print(f"  {result.artifact_file} sha256 {result.artifact_sha256}")
     for metric, value in result.metrics.items():
-        print(f"  {metric} = {_number(value)}")
+        print(f"  {metric} = {number(value)}")
     runtime.set_output("folder", str(result.folder))
     runtime.set_output("sha256", result.artifact_sha256)
     runtime.set_output("upload-predictions", "true" if policy.upload_predictions else "false")
@@ -46,38 +42,3 @@ def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install:
     if mirror is not None:  # MLflow, when configured: a run per training (never the record)
         mirror.log_training(name, result.folder, result.record)
     return EXIT_OK
-
-
-def check_out_dir(out: Path, name: str | None = None) -> None:
-    """``InputError`` before any work when ``out`` (or a folder above it) is a file, or when ``out/name``,
-    which train replaces as a whole, holds anything train did not write (``--out models`` would else
-    delete the model's own spec)."""
-    blocker = next((p for p in (out, *out.parents) if p.exists() or p.is_symlink()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise InputError(f"--out {out}: {blocker} is not a folder",
-                         hint="pass a folder with --out (it is created when missing), e.g. --out mlops-out")
-    probe(out, "the training outputs")
-    target = out / name if name else None
-    if target is None or not (target.exists() or target.is_symlink()):
-        return
-    if target.is_symlink() or not target.is_dir():
-        what = "is a file or a link, not a folder of training outputs"
-    else:
-        foreign = sorted(p.name for p in target.iterdir() if p.name not in OUTPUT_NAMES)
-        what = f"holds files train did not write ({', '.join(foreign)})" if foreign else ""
-    if what:
-        raise InputError(f"--out {out}: {target} {what}; train replaces it as a whole, so it refuses",
-                         hint="pass --out a folder kept for training outputs, e.g. --out mlops-out (the default)")
-
-
-def _number(value: float | None) -> str:
-    return "null" if value is None else f"{value:.6g}"
-
-
-def summary_markdown(name: str, sha256: str, metrics: Mapping[str, float | None],
-                     artifact_file: str = "model.skops") -> str:
-    """Job-summary Markdown: the model, its artifact hash and metrics (names escaped, no rows)."""
-    lines = [f"### Trained {md_code(name)}", "", f"{artifact_file} sha256 {md_code(sha256)}", "",
-             "| metric | value |", "|---|---|"]
-    lines += [f"| {md_cell(k)} | {_number(v)} |" for k, v in metrics.items()]
-    return "\n".join(lines) + "\n\n"

@@ -8,12 +8,11 @@ from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR, MODELS_DIR, POLICY_FILE, SPEC_FILE, resolve_targets
 from mlops_actions.convention.validation import validate as validate_files
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
-from mlops_actions.reporting import problems as render
+from mlops_actions.reporting.problems import RENDERERS
+from mlops_actions.reporting.render import Format, renderer
 
-FORMATS = ("text", "json", "github")
 
-
-def validate(root: Path, paths: list[str], *, fmt: str, schema: str | None, runtime: ActionsRuntime) -> int:
+def validate(root: Path, paths: list[str], *, fmt: Format, schema: str | None, runtime: ActionsRuntime) -> int:
     _check_given(paths)
     files = resolve_targets(root, paths, schema)
     if not paths and not files:
@@ -22,14 +21,8 @@ def validate(root: Path, paths: list[str], *, fmt: str, schema: str | None, runt
                          hint="run it from the repository root (or pass -C DIR; in the action, the "
                               "working-directory input), or scaffold one with `mlops-actions init`")
     result = validate_files(root, files)
-    problems = result.sorted()
-    if fmt == "json":
-        print(render.as_json(problems))
-    elif fmt == "github":
-        print(render.as_github(problems, result.files_checked))
-    else:
-        print(render.as_text(problems, result.files_checked))
-    runtime.append_summary(render.as_markdown(problems, result.files_checked))
+    print(renderer(RENDERERS, fmt)(result))
+    runtime.append_summary(RENDERERS["markdown"](result))
     return EXIT_INVALID if result.errors else EXIT_OK
 
 

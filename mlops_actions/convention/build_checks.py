@@ -15,7 +15,7 @@ from mlops_actions.convention.model import BUILT_IN_METRICS, CLASSIFICATION_METR
 from mlops_actions.convention.problems import ERROR, WARNING
 
 if TYPE_CHECKING:
-    from mlops_actions.convention.semantic import Context, Finding
+    from mlops_actions.convention.checking import Context, Finding
 
 # scikit-learn's named scorers (``sklearn.metrics.get_scorer_names()``), listed so that validate imports nothing.
 SKLEARN_SCORERS = frozenset({
@@ -61,7 +61,7 @@ def command_argv(command: str) -> list[str]:
 
 def check_build(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
     """Factory file, command, preprocessing, threshold, reproducibility and requirements."""
-    from mlops_actions.convention.semantic import repo_path_problem
+    from mlops_actions.convention.paths import repo_path_problem
 
     if "pipeline" in spec:
         pipe = spec["pipeline"]
@@ -85,8 +85,7 @@ def check_build(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
 
 def _check_imports(path: str, parts: list[Any], ctx: Context) -> Iterator[Finding]:
     """The repository code's imports, read (never run): those train would refuse, with their file and line."""
-    from mlops_actions.training.dependencies import worktree_reader
-    from mlops_actions.training.imports import refused_modules, trace
+    from mlops_actions.convention.imports import refused_modules, trace, worktree_reader
 
     traced = trace(path, worktree_reader(ctx.root))
     for broken, why in traced.broken.items():
@@ -106,7 +105,7 @@ def _check_command(command: str) -> Iterator[Finding]:
 
 def _check_loader(ref: str, ctx: Context) -> Iterator[Finding]:
     """``train.loader``: a repository Python file (read, never run here) whose imports train would accept."""
-    from mlops_actions.convention.semantic import repo_path_problem
+    from mlops_actions.convention.paths import repo_path_problem
 
     path = ref.rpartition(":")[0]
     reason = repo_path_problem(ctx.root, path, must_exist=True)
@@ -125,7 +124,7 @@ def _check_threshold(spec: Mapping[str, Any]) -> Iterator[Finding]:
 
 
 def _check_requirements(path: str, ctx: Context) -> Iterator[Finding]:
-    from mlops_actions.convention.semantic import repo_path_problem
+    from mlops_actions.convention.paths import repo_path_problem
 
     reason = repo_path_problem(ctx.root, path, must_exist=True)
     if reason:
@@ -146,7 +145,7 @@ def _check_requirements(path: str, ctx: Context) -> Iterator[Finding]:
 
 def check_metric_names(spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
     """Built-in names, scikit-learn scorers (any task may ask for them) and repository functions."""
-    from mlops_actions.convention.semantic import repo_path_problem
+    from mlops_actions.convention.paths import repo_path_problem
 
     wrong = REGRESSION_METRICS if spec["task"] == "classification" else CLASSIFICATION_METRICS
     for name in spec["metrics"]:

@@ -6,59 +6,22 @@ Nothing is imported and no data row is read: column names come from the header a
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from mlops_actions.convention import build_checks, names
-from mlops_actions.convention.headers import read_columns
+from mlops_actions.convention.checking import Context as Context  # re-exported: validation builds it
+from mlops_actions.convention.checking import Finding as Finding
+from mlops_actions.convention.datapaths import check_local
 from mlops_actions.convention.model import (
     REGRESSION_FAIRNESS,
-    Policy,
     estimator_allowed,
     estimator_refusal,
 )
 from mlops_actions.convention.problems import ERROR
 from mlops_actions.convention.units import SIZE_PATTERN, parse_size
-from mlops_actions.errors import InputError
-from mlops_actions.training.datahash import check_local
-
-Finding = tuple[list[Any], str, str, str]
-
-
-@dataclass
-class Context:
-    """What semantic checks may look at: the repository root, the policy, the models that exist."""
-
-    root: Path
-    policy: Policy
-    policy_loaded: bool
-    models: frozenset[str]
-    read_headers: bool = True  # False: skip the checks that read data files (plan reads no data file)
-    _columns: dict[tuple[str, str], list[str] | str] = field(default_factory=dict)
-    _paths: dict[str, str | None] = field(default_factory=dict)
-
-    def path_problem(self, relpath: str) -> str | None:
-        """``repo_path_problem(root, relpath, must_exist=True)``, once per path in this run: 5,000 specs naming
-        the same data file resolved it (two ``realpath`` walks each) 10,000 times, a tenth of ``validate``."""
-        if relpath not in self._paths:
-            self._paths[relpath] = repo_path_problem(self.root, relpath, must_exist=True)
-        return self._paths[relpath]
-
-    def columns(self, relpath: str, fmt: str) -> list[str] | str:
-        """Header columns of a data file, cached; a string is the reason it could not be read."""
-        key = (relpath, fmt)
-        if key not in self._columns:
-            try:
-                self._columns[key] = read_columns(self.root / relpath, fmt)
-            except InputError as exc:
-                self._columns[key] = exc.message
-            except OSError as exc:
-                self._columns[key] = f"cannot read the data file: {exc.strerror or exc}"
-        return self._columns[key]
 
 
 def check_model_spec(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
@@ -193,59 +156,6 @@ def _check_fairness(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iter
             yield ["fairness", "labels", name], "key", f"'{name}' is not a sensitive column (data.sensitive)", ERROR
     if "classes" in section and spec["task"] != "classification":
         yield ["fairness", "classes"], "key", "fairness.classes applies to classification only", ERROR
-
-
-def repo_path_problem(root: Path, relpath: str, *, must_exist: bool) -> str | None:
-    """Why ``relpath`` is not a safe path inside the repository at ``root``, or None."""
-    pure = PurePosixPath(relpath)
-    if pure.is_absolute() or relpath.startswith("\\") or (len(relpath) > 1 and relpath[1] == ":"):
-        return "absolute paths are not allowed; use a path relative to the repository root"
-    if ".." in pure.parts:
-        return "'..' is not allowed; the path must stay inside the repository"
-    full = root / pure
-    try:
-        resolved = full.resolve()
-        inside = resolved.relative_to(root.resolve())
-    except ValueError:
-        return "it resolves outside the repository (through a symlink); keep data inside the repository"
-    except OSError as exc:
-        return f"cannot resolve the path: {exc.strerror or exc}"
-    except RuntimeError:  # Python < 3.13 raises this for a symlink loop
-        return "it is a symbolic link that loops; point data.path at a real file"
-    if inside.parts[:1] == (".git",):  # git's own files (a token in .git/config) are never data
-        return "it is inside .git (git's own files, not the repository's); keep data in a tracked file"
-    link = first_link(root, relpath)
-    if link is not None:
-        return link_refusal(link, root)
-    if must_exist and not full.is_file():
-        return "no such file in the repository (if it is stored with git LFS, run `git lfs pull`)"
-    return None
-
-
-def first_link(root: Path, relpath: str) -> str | None:
-    """The first part of ``relpath`` (itself, or a folder on the way) that is a symbolic link, or None."""
-    parts = [p for p in PurePosixPath(relpath).parts if p not in ("", ".")]
-    for i in range(1, len(parts) + 1):
-        prefix = "/".join(parts[:i])
-        if (root / prefix).is_symlink():
-            return prefix
-    return None
-
-
-def link_target(root: Path, link: str) -> str:
-    try:
-        return os.readlink(root / link)
-    except OSError:
-        return "?"
-
-
-def link_refusal(link: str, root: Path) -> str:
-    """Why a data or code path through a symbolic link is refused, and what to do instead."""
-    target = link_target(root, link)
-    return (f"it goes through the symbolic link {link!r} (-> {target!r}); links are refused because git stores "
-            "and fingerprints a link's text, not the file it points to, so the data could change under an "
-            "unchanged fingerprint. Commit the file itself at this path (git LFS for a large file), or name "
-            "the target's path in the spec")
 
 
 def check_policy(policy: Mapping[str, Any]) -> Iterator[Finding]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mlops_actions.convention import semantic
+from mlops_actions.convention import paths, semantic
 from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names, spec_relpath
 from mlops_actions.convention.locate import locate_node
 from mlops_actions.convention.model import ModelSpec, Policy
@@ -141,9 +141,9 @@ def escapes(root: Path, relpath: str) -> Problem | None:
     except (ValueError, OSError, RuntimeError):
         inside = None
     if inside is not None and inside.parts[:1] != (".git",):
-        link = semantic.first_link(root, relpath) or relpath
+        link = paths.first_link(root, relpath) or relpath
         return Problem(relpath, None, None, "", f"reached through the symbolic link {link!r} (-> "
-                       f"{semantic.link_target(root, link)!r}); convention files are read from git as committed, and "
+                       f"{paths.link_target(root, link)!r}); convention files are read from git as committed, and "
                        "git stores a link's text, not the file (plan and register would miss edits of the target): "
                        "replace the link with the file")
     return Problem(relpath, None, None, "", "a symbolic link that leads outside the repository (or into .git, or "

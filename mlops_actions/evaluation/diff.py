@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 BETTER, WORSE, SAME, NEW, REMOVED, UNDEFINED = "better", "worse", "same", "new", "removed", "undefined"
 _MISSING = object()
 
 
-def defined(value: object) -> bool:
+def defined(value: object) -> TypeGuard[int | float]:
     """True for a real, finite-or-infinite number (not None, not NaN, not bool)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
@@ -24,7 +24,7 @@ def defined(value: object) -> bool:
 
 def as_number(value: object) -> float | None:
     """``value`` as a float, or None when it is undefined."""
-    return float(value) if defined(value) else None  # type: ignore[arg-type]
+    return float(value) if defined(value) else None
 
 
 def fairness_direction(name: str) -> str:

@@ -43,7 +43,7 @@ redraw of its four confusion cells at its own size), classification only; ``boot
 ``report.warnings``: groups below ``min_group_size`` on the denominator that matters (n for the selection
 rate, positives for TPR, negatives for FPR), empty intersections, labels that are not binary, labels
 outside {0, 1} without ``pos_label``, a ``pos_label`` that never occurs. ``report.to_dict()`` is JSON-ready
-and deterministic (NaN → null, sorted keys); ``render.markdown`` / ``render.as_json`` print it.
+and deterministic (NaN → null, sorted keys); ``mlops_actions.reporting.fairness`` renders it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_actions.convention.discovery import ENVIRONMENTS_DIR
 from mlops_actions.convention.names import is_environment_name
@@ -23,6 +23,9 @@ from mlops_actions.convention.validation import load_valid
 from mlops_actions.errors import InputError, Place, UsageError
 from mlops_actions.registry.records import local_versions, parse_record
 from mlops_actions.registry.tag import parse_tag
+
+if TYPE_CHECKING:
+    from mlops_actions.github.port import GitHubPort
 
 RECORD_FILE = "record.json"
 CARD_FILE = "model-card.md"
@@ -158,7 +161,7 @@ def check_identity(got: str, record: Mapping[str, Any], where: str) -> None:
 # -- a version --------------------------------------------------------------------------------------------
 
 
-def version_record(root: Path, target: Target, gh: Any) -> Mapping[str, Any]:
+def version_record(root: Path, target: Target, gh: GitHubPort | None) -> Mapping[str, Any]:
     """The trusted record of ``target`` (a version): the local tag's, else GitHub's."""
     local = next((v for v in local_versions(root, target.model) if v.number == target.number), None)
     if local is not None:
@@ -178,7 +181,7 @@ def version_record(root: Path, target: Target, gh: Any) -> Mapping[str, Any]:
     return record
 
 
-def from_release(root: Path, target: Target, gh: Any) -> ModelSource:
+def from_release(root: Path, target: Target, gh: GitHubPort | None) -> ModelSource:
     """The version's record and its release asset, refused unless the bytes are the record's."""
     record = version_record(root, target, gh)
     if gh is None:
@@ -199,7 +202,7 @@ def from_release(root: Path, target: Target, gh: Any) -> ModelSource:
     return _checked(str(target.model), target.tag, record, data, f"the release asset {file} of {target.tag}", card)
 
 
-def deployed_version(root: Path, target: Target, gh: Any) -> Target:
+def deployed_version(root: Path, target: Target, gh: GitHubPort | None) -> Target:
     """``MODEL@ENV`` as the version that runs there: GitHub Deployments with a client, else the file."""
     model, env = str(target.model), str(target.environment)
     if gh is not None:
@@ -228,7 +231,7 @@ def _desired(root: Path, model: str, env: str) -> str | None:
     return str(version) if version is not None else None
 
 
-def resolve(root: Path, target: Target, gh: Any) -> ModelSource:
+def resolve(root: Path, target: Target, gh: GitHubPort | None) -> ModelSource:
     """The model ``target`` names, with verified bytes."""
     if target.folder is not None:
         return from_folder(target.folder)

@@ -43,10 +43,22 @@ class Performance:
     rows: int
 
 
-def evaluate(labels: pd.Series, predictions: pd.Series, *, task: str, metrics: Mapping[str, str],
-             recorded: Mapping[str, object], positive_label: object, max_regression: float,
-             display: str, scores: pd.DataFrame | None = None) -> Performance:
-    """Each computable metric of ``metrics`` on the rows with both a label and a prediction."""
+@dataclass(frozen=True)
+class Expected:
+    """What metrics on current data are judged against: the model's task, its metrics (name → the better
+    direction) and positive label, the values its version recorded, and the largest regression allowed."""
+
+    task: str
+    metrics: Mapping[str, str]
+    recorded: Mapping[str, object]
+    max_regression: float
+    positive_label: object = None
+
+
+def evaluate(labels: pd.Series, predictions: pd.Series, expected: Expected, *, display: str,
+             scores: pd.DataFrame | None = None) -> Performance:
+    """Each computable metric of ``expected.metrics`` on the rows with both a label and a prediction."""
+    task, positive_label = expected.task, expected.positive_label
     keep = labels.notna().to_numpy() & predictions.notna().to_numpy()
     if scores is not None:
         keep &= scores.notna().all(axis=1).to_numpy()
@@ -55,14 +67,14 @@ def evaluate(labels: pd.Series, predictions: pd.Series, *, task: str, metrics: M
     if scores is not None and task == "classification":
         computable = computable | FROM_SCORES
     changes = []
-    for name, direction in metrics.items():
+    for name, direction in expected.metrics.items():
         if name in computable and y_true.size:
             value = (_score_metric(name, y_true, scores[keep], positive_label, display)
                      if name in FROM_SCORES and scores is not None
                      else _metric(name, y_true, y_pred, positive_label))
             if value is not None:
-                changes.append(_change(name, direction, value, recorded.get(name), max_regression))
-    skipped = tuple(name for name in metrics if name not in computable)
+                changes.append(_change(name, direction, value, expected.recorded.get(name), expected.max_regression))
+    skipped = tuple(name for name in expected.metrics if name not in computable)
     return Performance(tuple(changes), skipped, int(y_true.size))
 
 

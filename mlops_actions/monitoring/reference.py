@@ -149,7 +149,7 @@ def _lfs_object(root: Path, oid: str, path: str, label: str) -> bytes:
 
 def _working_file(root: Path, digest: str, path: str, label: str) -> bytes:
     """A repository file, or for a URL its copy in the local cache that ``refresh`` and ``train`` use."""
-    from mlops_actions.convention.semantic import repo_path_problem
+    from mlops_actions.convention.paths import repo_path_problem
     from mlops_actions.training.data import url_cache_relpath
 
     local = url_cache_relpath(digest) if "://" in path else path

@@ -30,6 +30,20 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _SCALAR = re.compile(r"\"[^\"\\\n]*\"|'[^'\n]*'|[A-Za-z0-9._+/=:-]+")
 
 
+@dataclass(frozen=True)
+class Repin:
+    """A changed source: the spec as it should read now, and what changed."""
+
+    model: str
+    relpath: str
+    url: str
+    old: str
+    new: str
+    size: int
+    text: str
+    version: str | None = None  # the object version id pinned with the new sha256 (versioned stores)
+
+
 def fetch(url: str, timeout: float = TIMEOUT_SECONDS) -> bytes:
     """The bytes at ``url`` (http, https, or an object store: see ``training.sources``); every failure is an
     ``InputError`` naming the URL."""

@@ -10,7 +10,7 @@ requiring PSI keeps huge samples (where any difference is significant) from fail
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -21,9 +21,9 @@ PASS, WARN, FAIL = "pass", "warn", "fail"
 _RANK = {PASS: 0, WARN: 1, FAIL: 2}
 
 
-def worst(verdicts: object) -> str:
+def worst(verdicts: Iterable[str]) -> str:
     """The most severe of some verdicts (``pass`` when there are none)."""
-    return max(verdicts, key=_RANK.__getitem__, default=PASS)  # type: ignore[call-overload]
+    return max(verdicts, key=_RANK.__getitem__, default=PASS)
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,7 @@ class History:
     placement: Placement
     notes: tuple[str, ...]
     last: tuple[LastDeployment, ...] = ()
+    model: str | None = None  # the model asked for (None: every model)
 
     @property
     def invalid(self) -> tuple[Row, ...]:
@@ -138,7 +139,7 @@ def history(versions: Iterable[Any], placement: Placement, model: str | None = N
     chosen = [v for v in versions if model is None or v.model == model]
     rows = tuple(sorted((row(v, placement) for v in chosen), key=lambda r: (r.model, -r.number)))
     shown = tuple(d for d in last if model is None or d.model == model)
-    return History(rows, placement, tuple(missing_versions(rows, placement, model)), shown)
+    return History(rows, placement, tuple(missing_versions(rows, placement, model)), shown, model)
 
 
 def row(version: Any, placement: Placement) -> Row:

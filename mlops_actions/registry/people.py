@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlops_actions.convention.model import ApprovalRule
 from mlops_actions.registry import codeowners
@@ -17,9 +17,10 @@ from mlops_actions.registry.approvals import Decision, Lookups, ReviewVote, deci
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.github.values import PullRequest, Review
 
 
-def votes(reviews: Iterable[Any]) -> list[ReviewVote]:
+def votes(reviews: Iterable[Review]) -> list[ReviewVote]:
     """Our ReviewVote from the GitHub layer's Review values."""
     return [ReviewVote(r.login, r.state, r.commit_id, r.submitted_at) for r in reviews]
 
@@ -45,7 +46,8 @@ class Approvals:
             owners = codeowners.owners_of_paths(codeowners_text, paths)
         return Lookups(permission=self.permission, in_team=self.in_team, codeowners=owners)
 
-    def decide(self, pr: Any, rule: ApprovalRule, *, codeowners_text: str | None, paths: Iterable[str]) -> Decision:
+    def decide(self, pr: PullRequest, rule: ApprovalRule, *, codeowners_text: str | None,
+               paths: Iterable[str]) -> Decision:
         """The approval decision on merged pull request ``pr`` (its reviews, author, last pushers, merger)."""
         if pr.number not in self._facts:
             self._facts[pr.number] = (votes(self.gh.reviews(pr.number)), tuple(self.gh.last_pushers(pr)))

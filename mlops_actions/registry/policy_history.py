@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlops_actions import bounded
 from mlops_actions.convention.discovery import POLICY_FILE
@@ -47,6 +47,7 @@ from mlops_actions.registry.governance import (
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.github.values import PullRequest
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,13 @@ def read_history(root: Path, sha: str) -> History:
     order = tuple(git.text("rev-list", "--first-parent", "--reverse", sha).split())
     prefix = git.text("rev-parse", "--show-prefix")
     return History(top, f"{prefix}{POLICY_FILE}", order, {c: i for i, c in enumerate(order)})
+
+
+def governance_at(root: Path, commit: str) -> Governance:
+    """The governance files at one commit, for a checkout whose working directory may be a subfolder."""
+    git = Git(root)
+    top = Git(Path(git.text("rev-parse", "--show-toplevel")))
+    return History(top, f"{git.text('rev-parse', '--show-prefix')}{POLICY_FILE}", (), {}).governance(commit)
 
 
 def parse_policy(governance: Governance) -> tuple[Policy | None, str | None]:
@@ -151,7 +159,7 @@ def _unit(history: History, approvals: people.Approvals, commit: str, in_force: 
     return step, history.positions[end]
 
 
-def _judge(approvals: people.Approvals, pr: Any, in_force: Step, before: Governance, after: Governance,
+def _judge(approvals: people.Approvals, pr: PullRequest | None, in_force: Step, before: Governance, after: Governance,
            position: int) -> Step:
     def refused(*reasons: str) -> Step:
         return Step(after.commit, position, REFUSED, after, pr=pr.number if pr else None, reasons=reasons)
@@ -174,9 +182,9 @@ def _judge(approvals: people.Approvals, pr: Any, in_force: Step, before: Governa
     return Step(after.commit, position, IN_FORCE, after, policy, pr.number, decision.approvers, pr.merged_by)
 
 
-def in_force_for(timeline: Timeline, history: History, pr: Any) -> Step:
+def in_force_for(timeline: Timeline, history: History, pr: PullRequest | None) -> Step:
     """The governance that judges ``pr``: the one in force before its merge, never anything it changed."""
-    merge = getattr(pr, "merge_commit_sha", None) if pr is not None else None
+    merge = pr.merge_commit_sha if pr is not None else None
     position = history.positions.get(merge or "", timeline.head_position)
     return timeline.in_force_before(position)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
+    from mlops_actions.github.values import Deployment
 
 RAN = frozenset({"success", "inactive"})  # latest status of a deployment that ran (see deployed_from)
 UNDER_WAY = frozenset({"pending", "queued", "in_progress"})  # created, not finished: a deploy job runs it
@@ -39,7 +40,7 @@ class Change:
         return f"{self.environment}: {self.model} {was}→ {self.version}"
 
 
-def deployed_from(environment: str, deployments: Iterable[Any]) -> list[Deployed]:
+def deployed_from(environment: str, deployments: Iterable[Deployment]) -> list[Deployed]:
     """Successful deployments of our models (payload = version record), newest first.
 
     A deployment GitHub has since marked ``inactive`` counts: GitHub inactivates the earlier deployments of an
@@ -56,7 +57,7 @@ def deployed_from(environment: str, deployments: Iterable[Any]) -> list[Deployed
     return found
 
 
-def under_way(deployments: Iterable[Any]) -> dict[str, Deployed]:
+def under_way(deployments: Iterable[Deployment]) -> dict[str, Deployed]:
     """model → its newest deployment, when that one is still queued or in progress (newest first in)."""
     found: dict[str, Deployed] = {}
     seen: set[str] = set()
@@ -80,7 +81,7 @@ def read_deployments(gh: GitHubPort, environments: Iterable[str]) -> dict[str, l
     return {env: deployed_from(env, found) for env, found in read_raw(gh, environments).items()}
 
 
-def read_raw(gh: Any, environments: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+def read_raw(gh: GitHubPort, environments: Iterable[str]) -> dict[str, tuple[Deployment, ...]]:
     """environment → its newest deployments as GitHub lists them (any status, any payload)."""
     return {env: tuple(gh.deployments(env, DEPLOYMENTS_READ)) for env in environments}
 

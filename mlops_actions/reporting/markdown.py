@@ -8,6 +8,7 @@ cannot open HTML, break a table, mention people, or create links or images.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~^$])")
@@ -38,6 +39,11 @@ def md_text(value: object) -> str:
 def md_cell(value: object) -> str:
     """Like ``md_text``, on one line: newlines become spaces so a table row cannot break."""
     return md_text(value)
+
+
+def md_list(items: Iterable[object]) -> str:
+    """A bullet list, one escaped line (``md_cell``) per item."""
+    return "\n".join(f"- {md_cell(item)}" for item in items)
 
 
 def md_code(value: object, *, table: bool = True) -> str:

@@ -1,4 +1,6 @@
-"""Render collected validation problems as text, JSON, GitHub annotations, or a Markdown table."""
+"""Validation problems (``mlops-actions validate``) as text, JSON, GitHub annotations, or a Markdown table.
+
+``RENDERERS`` renders a whole ``Problems`` (sorted, with the count of files checked) in each format."""
 
 from __future__ import annotations
 
@@ -6,8 +8,10 @@ import json
 from collections.abc import Sequence
 
 from mlops_actions.actions_runtime import workflow_command
-from mlops_actions.convention.problems import ERROR, Problem
+from mlops_actions.convention.problems import ERROR, Problem, Problems
 from mlops_actions.reporting.markdown import md_cell, md_code
+from mlops_actions.reporting.render import Renderers
+from mlops_actions.reporting.tables import table
 
 MAX_ANNOTATIONS = 10
 
@@ -60,7 +64,14 @@ def as_markdown(problems: Sequence[Problem], files_checked: int) -> str:
     head = f"### mlops-actions validate\n\n{_tally(problems, files_checked)}\n"
     if not problems:
         return head
-    rows = ["| file | line | column | path | problem |", "|---|---:|---:|---|---|"]
-    rows.extend(f"| {md_code(p.file)} | {p.line or ''} | {p.column or ''} | {md_code(p.json_path)} | "
-                f"{md_cell(p.message)} |" for p in problems)
-    return head + "\n" + "\n".join(rows) + "\n"
+    rows = [[md_code(p.file), str(p.line or ""), str(p.column or ""), md_code(p.json_path), md_cell(p.message)]
+            for p in problems]
+    return head + "\n" + table(["file", "line", "column", "path", "problem"], rows, compact=True, right={1, 2}) + "\n"
+
+
+RENDERERS: Renderers[Problems] = {
+    "text": lambda found: as_text(found.sorted(), found.files_checked),
+    "json": lambda found: as_json(found.sorted()),
+    "github": lambda found: as_github(found.sorted(), found.files_checked),
+    "markdown": lambda found: as_markdown(found.sorted(), found.files_checked),
+}

@@ -197,12 +197,13 @@ def _disparities(m: ModelReport, compact: bool) -> str:
     and (unless ``compact``) the value within each grouping and class."""
     view = m.fairness
     ci = view.summary_ci if view is not None else {}
+    summary = view.summary if view is not None else {}
     changes = {f.name: f for f in m.fairness_changes}
     names = [n for n in MAIN_DISPARITIES if n in changes]
     parts = [] if compact or view is None else _parts(view, names)
     rows = [[md_cell(n), fmt.number(changes[n].old), f"{fmt.number(changes[n].new)} "
              f"{fmt.interval(*ci.get(n, (None, None)))}", fmt.signed(changes[n].delta), fmt.arrow(changes[n].change),
-             *(fmt.number(view.summary.get(n + p)) for p in parts)] for n in names]  # type: ignore[union-attr]
+             *(fmt.number(summary.get(n + p)) for p in parts)] for n in names]
     if not rows:
         return ""
     head = ("disparity (worst)", "baseline", "candidate [95% interval]", "change", "",

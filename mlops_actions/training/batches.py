@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.lfs import LFS_POINTER_MAX, is_pointer
-from mlops_actions.training import dvc, partitions
+from mlops_actions.repodata import dvc, partitions
 
 PER_MODEL_COST = 1 << 20  # a model's own cost, in bytes of data it weighs as much as
 UNKNOWN_SIZE = 16 << 20  # data whose size cannot be told without downloading it (a URL)

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mlops_actions.repodata.hashing import LINKED
 from mlops_actions.training.fingerprint import Fingerprint, Snapshot
-from mlops_actions.training.hashing import LINKED
 
 TRAIN = "train"
 UNCHANGED = "unchanged"
@@ -45,6 +45,16 @@ class ModelPlan:
     @property
     def train(self) -> bool:
         return self.status == TRAIN
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What ``plan`` found: each model's decision, the label of the base it compared with (None without a
+    base) and, when more models need training than the matrix has jobs, the batches of models per job."""
+
+    models: tuple[ModelPlan, ...]
+    base: str | None
+    batches: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_actions.convention.model import ModelSpec
-from mlops_actions.convention.semantic import repo_path_problem
+from mlops_actions.convention.paths import repo_path_problem
 from mlops_actions.errors import InputError, Place
 from mlops_actions.lfs import PULL_HINT, is_pointer, pointer_message
 from mlops_actions.training.local import local_source, read_partitions
@@ -77,7 +77,7 @@ def data_source(root: Path, spec: ModelSpec, places: SpecPlaces) -> Source:
         return _url_source(root, spec, places)
     local = local_source(root, spec, places)  # DVC-tracked data, partitioned parquet datasets
     if local is not None:
-        return local
+        return Source(local.path, data.path, local.format, parts=local.parts)
     reason = repo_path_problem(root, data.path, must_exist=True)
     if reason:
         raise InputError(f"data path {data.path!r}: {reason}", place=places.at("data", "path"))
@@ -124,7 +124,7 @@ def read_frame(source: Source, places: SpecPlaces, numeric: frozenset[str] = fro
     as text, every row's line counted), which names the file, line and what to do.
     """
     if source.parts:
-        return read_partitions(source), source
+        return read_partitions(source.parts, source.path, source.display), source
     _check_not_empty(source)
     _check_magic(source, places)
     if source.format == "parquet":

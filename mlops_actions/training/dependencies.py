@@ -11,14 +11,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mlops_actions.convention.build_checks import is_repo_metric, repo_files_in_command
+from mlops_actions.convention.imports import Reader, trace
+from mlops_actions.convention.imports import worktree_reader as worktree_reader  # re-exported
 from mlops_actions.gitio import Git, split_z
-from mlops_actions.training.imports import Reader, trace
-
-MAX_SOURCE_BYTES = 4 << 20
 
 
 def entry_points(raw: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -65,30 +63,6 @@ def dependencies(raw: Mapping[str, Any], read: Reader) -> Dependencies:
         found.update(traced.files)
         modules.update(m for m in traced.external if m not in stdlib and not m.startswith("_"))
     return Dependencies(tuple(sorted(found)), tuple(sorted(modules)))
-
-
-def worktree_reader(root: Path) -> Reader:
-    """Reads repository files of the work tree; paths outside it, links out of it and big files read as None."""
-    base = root.resolve()
-    cache: dict[str, bytes | None] = {}
-
-    def read(relpath: str) -> bytes | None:
-        if relpath not in cache:
-            cache[relpath] = _read_inside(base, relpath)
-        return cache[relpath]
-    return read
-
-
-def _read_inside(base: Path, relpath: str) -> bytes | None:
-    if relpath.startswith("/") or ".." in relpath.split("/"):
-        return None
-    path = base / relpath
-    try:
-        if not path.is_file() or not path.resolve().is_relative_to(base) or path.stat().st_size > MAX_SOURCE_BYTES:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return None
 
 
 def commit_reader(git: Git, commit: str) -> Reader:

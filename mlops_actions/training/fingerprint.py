@@ -26,9 +26,7 @@ from mlops_actions.convention.yamlio import MAX_FILE_BYTES, decode, parse_text
 from mlops_actions.errors import GitError
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git, read_batch, split_z
-from mlops_actions.training.datahash import commit_overrides, worktree_overrides
-from mlops_actions.training.dependencies import Dependencies, commit_reader, dependencies, worktree_reader
-from mlops_actions.training.hashing import (
+from mlops_actions.repodata.hashing import (
     MISSING,
     index_entries,
     linked_paths,
@@ -36,6 +34,8 @@ from mlops_actions.training.hashing import (
     tree_hashes,
     worktree_hashes,
 )
+from mlops_actions.training.datahash import commit_overrides, worktree_overrides
+from mlops_actions.training.dependencies import Dependencies, commit_reader, dependencies, worktree_reader
 
 FINGERPRINT_FORMAT = 1
 BASE_LIBRARIES = ("scikit-learn", "numpy")

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.convention.build_checks import is_repo_metric
+from mlops_actions.convention.imports import PICKLE_MODULES, Traced, module_name, refused_modules, trace
 from mlops_actions.convention.model import ModelSpec, Policy
-from mlops_actions.convention.semantic import repo_path_problem
+from mlops_actions.convention.paths import repo_path_problem
 from mlops_actions.errors import InputError, Place
 from mlops_actions.training.dependencies import worktree_reader
-from mlops_actions.training.imports import PICKLE_MODULES, Traced, module_name, refused_modules, trace
 from mlops_actions.training.spec_places import SpecPlaces
 
 

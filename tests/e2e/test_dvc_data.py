@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
-from mlops_actions.training.dvc import candidates, parse_meta
+from mlops_actions.repodata.dvc import candidates, parse_meta
 from mlops_actions.training.fingerprint import fingerprint_at, snapshots_worktree
 from testkit import EXAMPLE
 

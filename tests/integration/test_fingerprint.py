@@ -12,6 +12,7 @@ import pytest
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.convention.validation import load_valid
 from mlops_actions.errors import GitError
+from mlops_actions.repodata.hashing import lfs_oid
 from mlops_actions.training.fingerprint import (
     DataHash,
     Fingerprint,
@@ -21,7 +22,6 @@ from mlops_actions.training.fingerprint import (
     snapshots_at,
     snapshots_worktree,
 )
-from mlops_actions.training.hashing import lfs_oid
 from testkit import EXAMPLE, git
 
 SPEC = "models/arrests/model.yaml"

@@ -286,7 +286,7 @@ def test_listed_versions_give_the_rows_of_local_versions_cold_warm_and_from_a_ta
 def test_simple_table_is_tabulate_simple_text() -> None:
     from tabulate import tabulate
 
-    from mlops_actions.commands.history import simple_table
+    from mlops_actions.reporting.tables import text_table as simple_table
 
     headers = ["version", "", "metrics"]
     rows = [["a@v1", "", " x  y "], ["", "", ""], ["b@v22", "zz", "0.1 {0}"], ["c@v3", " ", "%s"]]

@@ -11,7 +11,7 @@ import pytest
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.cli import main
-from mlops_actions.commands.monitor import monitor
+from mlops_actions.commands.monitor import MonitorOptions, monitor
 from mlops_actions.monitoring.engine import MonitorResult
 from testkit import monitorkit
 from testkit.monitorkit import _current
@@ -99,8 +99,8 @@ def test_reference_file_overrides_the_lookup_and_publisher_gets_the_result(examp
     data = pd.read_csv(example_repo / "data" / "arrests.csv").sample(800, random_state=2)
     data.to_csv(current, index=False)
     published: list[tuple[MonitorResult, str]] = []
-    code = monitor(example_repo, "arrests", current=current, env=None, reference=example_repo / "data" / "arrests.csv",
-                   fmt="markdown", runtime=ActionsRuntime(), publisher=lambda r, md: published.append((r, md)))
+    options = MonitorOptions("arrests", current, reference=example_repo / "data" / "arrests.csv")
+    code = monitor(example_repo, options, runtime=ActionsRuntime(), publisher=lambda r, md: published.append((r, md)))
     assert code == 0
     result, text = published[0]
     assert result.version is None and result.environment is None and not result.drift

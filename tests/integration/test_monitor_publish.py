@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
-from mlops_actions.commands.drift_issue import BODY_LIMIT, CUT_NOTE, drift_marker, issue_body
+from mlops_actions.commands.drift_issue import drift_marker
+from mlops_actions.reporting.monitor import BODY_LIMIT, CUT_NOTE, issue_body
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from testkit import git
 from testkit.monitorkit import _current, _record

@@ -13,12 +13,12 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score
 
 from mlops_actions.errors import GitError, InputError
-from mlops_actions.monitoring import report
 from mlops_actions.monitoring.drift import LevelCounts, categorical_drift, numeric_drift
 from mlops_actions.monitoring.engine import ColumnResult, MonitorResult
-from mlops_actions.monitoring.performance import evaluate
+from mlops_actions.monitoring.performance import Expected, evaluate
 from mlops_actions.monitoring.reference import load_bytes
 from mlops_actions.monitoring.thresholds import FAIL, PASS, Thresholds
+from mlops_actions.reporting import monitor as report
 from testkit import git
 
 HOSTILE = "<img src=x onerror=alert(1)>|@octocat`]\n```"
@@ -80,9 +80,9 @@ def test_json_is_deterministic_with_sorted_keys() -> None:
 def test_classification_metrics_match_sklearn() -> None:
     labels = pd.Series(["Yes", "No", "Yes", "Yes", None, "No"])
     predictions = pd.Series(["Yes", "Yes", "No", "Yes", "Yes", "No"])
-    perf = evaluate(labels, predictions, task="classification",
-                    metrics={"accuracy": "higher", "f1": "higher", "roc_auc": "higher"},
-                    recorded={"accuracy": 0.9, "f1": 0.5}, positive_label="Yes", max_regression=0.05, display="x")
+    expected = Expected("classification", {"accuracy": "higher", "f1": "higher", "roc_auc": "higher"},
+                        {"accuracy": 0.9, "f1": 0.5}, max_regression=0.05, positive_label="Yes")
+    perf = evaluate(labels, predictions, expected, display="x")
     y, p = ["Yes", "No", "Yes", "Yes", "No"], ["Yes", "Yes", "No", "Yes", "No"]
     assert [c.current for c in perf.changes] == [accuracy_score(y, p), f1_score(y, p, pos_label="Yes")]
     assert [c.verdict for c in perf.changes] == ["fail", "pass"]  # 0.6 vs 0.9 regressed; f1 improved
@@ -91,14 +91,12 @@ def test_classification_metrics_match_sklearn() -> None:
 
 def test_regression_metrics_and_non_numeric_labels() -> None:
     y, p = pd.Series([1.0, 2.0, 3.0, 4.0]), pd.Series([1.5, 2.0, 2.5, 5.0])
-    perf = evaluate(y, p, task="regression", metrics={"mae": "lower", "r2": "higher"}, recorded={"mae": 0.1},
-                    positive_label=None, max_regression=0.05, display="x")
+    perf = evaluate(y, p, Expected("regression", {"mae": "lower", "r2": "higher"}, {"mae": 0.1}, 0.05), display="x")
     assert perf.changes[0].current == pytest.approx(mean_absolute_error(y, p))
     assert perf.changes[0].verdict == "fail" and perf.changes[1].recorded is None
     assert perf.changes[1].current == pytest.approx(r2_score(y, p))
     with pytest.raises(InputError, match="must be numbers"):
-        evaluate(pd.Series(["a"]), pd.Series(["b"]), task="regression", metrics={"mae": "lower"}, recorded={},
-                 positive_label=None, max_regression=0.05, display="x")
+        evaluate(pd.Series(["a"]), pd.Series(["b"]), Expected("regression", {"mae": "lower"}, {}, 0.05), display="x")
 
 
 def test_data_hashes_name_exact_bytes(example_repo: Path) -> None:

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from mlops_actions.cli import main
+from mlops_actions.repodata.partitions import matcher, select
 from mlops_actions.training.fingerprint import fingerprint_at, snapshots_worktree
-from mlops_actions.training.partitions import matcher, select
 from testkit import git
 
 SPEC = "models/arrests/model.yaml"

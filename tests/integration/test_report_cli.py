@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
-from mlops_actions.reporting.report import MARKER
+from mlops_actions.reporting.comment import MARKER
 from testkit import git
 from testkit.reportkit import write_results
 

@@ -21,7 +21,7 @@ from mlops_actions.commands.report import (
     FULL_REPORT_WHERE,
     write_full_report,
 )
-from mlops_actions.reporting.report import (
+from mlops_actions.reporting.comment import (
     CHECK_TEXT_LIMIT,
     SUMMARY_LIMIT,
     ReportContext,

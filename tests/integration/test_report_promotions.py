@@ -31,9 +31,9 @@ from mlops_actions.registry.preview import (
 from mlops_actions.registry.promotion import Change, Deployed
 from mlops_actions.registry.records import VersionRef
 from mlops_actions.registry.versioning import Provenance, tag_message, version_record
+from mlops_actions.reporting.comment import MARKER, ReportContext, render_comment, render_summary
 from mlops_actions.reporting.markdown import md_text
 from mlops_actions.reporting.promotions import approval_line, promotions
-from mlops_actions.reporting.report import MARKER, ReportContext, render_comment, render_summary
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from testkit import git
 from testkit.reportkit import HOSTILE, assert_safe_markdown, write_results

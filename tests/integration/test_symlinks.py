@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from mlops_actions.cli import main
+from mlops_actions.repodata.hashing import LINKED
 from mlops_actions.training.fingerprint import snapshots_at, snapshots_worktree
-from mlops_actions.training.hashing import LINKED
 from testkit import git
 from testkit.registrykit import register
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from mlops_actions.cli import main
 from mlops_actions.commands.publish import shown_models, with_evidence
-from mlops_actions.commands.report import ReportOptions, build_reports
+from mlops_actions.commands.report import ReportFindings, ReportOptions, build_reports
 from mlops_actions.github.client import ClientConfig
 from mlops_actions.github.repo import GitHubRepo
 from mlops_actions.registry import evidence as ev
@@ -140,7 +140,8 @@ class Kit:
 
     def report(self, merged: Merged, results: str = "pr-out", *, head: str | None = None) -> None:
         """The PR's report comment with its evidence, as ``report --publish`` makes it (by the bot)."""
-        models = build_reports(self.root, ReportOptions(results=self.root / results, deployed={}, deployments={}))
+        models = build_reports(self.root, ReportOptions(results=self.root / results),
+                               ReportFindings(deployed={}, deployments={}))
         shown = shown_models(self.root / results, models)
         body = with_evidence("### mlops-actions report\n", head or merged.head, shown)
         self.bot.upsert_comment(merged.number, body, "mlops-actions:report")

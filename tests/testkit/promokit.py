@@ -112,9 +112,9 @@ def reviewed(root: Path, results: str) -> dict[str, ev.Shown]:
     """The evidence the PR's report records: artifact, fingerprint and the digest of every number it shows
     (rendered as ``report --publish`` renders it: no deployment yet, so no baseline)."""
     from mlops_actions.commands.publish import shown_models
-    from mlops_actions.commands.report import ReportOptions, build_reports
+    from mlops_actions.commands.report import ReportFindings, ReportOptions, build_reports
 
-    models = build_reports(root, ReportOptions(results=root / results, deployed={}, deployments={}))
+    models = build_reports(root, ReportOptions(results=root / results), ReportFindings(deployed={}, deployments={}))
     return shown_models(root / results, models)
 
 

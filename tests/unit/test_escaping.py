@@ -9,9 +9,9 @@ import pytest
 
 from mlops_actions.evaluation.assess import FairnessView, GroupRow
 from mlops_actions.reporting import mermaid, sections
+from mlops_actions.reporting.comment import ReportContext, render_comment, render_summary
 from mlops_actions.reporting.markdown import md_cell, md_code, md_text
 from mlops_actions.reporting.modelcard import model_card
-from mlops_actions.reporting.report import ReportContext, render_comment, render_summary
 from testkit.reportkit import HOSTILE, assert_safe_markdown, model, outside_code
 
 

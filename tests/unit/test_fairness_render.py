@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_actions.fairness import evaluate
-from mlops_actions.fairness.render import as_json, markdown
+from mlops_actions.reporting.fairness import as_json, markdown
 
 HOSTILE = ["<img src=x onerror=alert(1)>", "| a | b |", "@octocat", "[x](javascript:alert(1))"]
 

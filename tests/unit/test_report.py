@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from mlops_actions.reporting.modelcard import model_card
-from mlops_actions.reporting.report import (
+from mlops_actions.reporting.comment import (
     COMMENT_LIMIT,
     MARKER,
     SUMMARY_LIMIT,
@@ -18,6 +17,7 @@ from mlops_actions.reporting.report import (
     render_comment,
     render_summary,
 )
+from mlops_actions.reporting.modelcard import model_card
 from testkit.reportkit import assert_safe_markdown, model
 
 GATES = [{"metric": "accuracy", "min": 0.7}, {"metric": "accuracy", "max_regression": 0.01},

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mlops_actions.commands.ship import Requested, failure_summary, requested
+from mlops_actions.commands.ship import Requested, requested
 from mlops_actions.errors import UsageError
 from mlops_actions.mlflow_bridge.shipping import command_env, run_command
+from mlops_actions.reporting.deploy import failure_summary
 
 
 def test_the_event_names_the_version_and_environment() -> None:
@@ -54,7 +55,7 @@ def test_a_url_that_is_not_http_is_ignored(tmp_path: Path) -> None:
 
 def test_the_summary_fence_cannot_be_closed_by_the_output() -> None:
     wanted = Requested(1, "m@v1", "m", "v1", "prod", {})
-    text = failure_summary(wanted, 2, ("```", "````` still inside", "<b>x</b>"))
+    text = failure_summary(wanted.tag, wanted.environment, 2, ("```", "````` still inside", "<b>x</b>"))
     fence = "`" * 6
     assert f"{fence}text\n```\n````` still inside\n<b>x</b>\n{fence}\n" in text
 

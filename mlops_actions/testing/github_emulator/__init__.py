@@ -1,5 +1,8 @@
 '''A stateful emulator of the part of GitHub's REST API that mlops-actions uses, for tests (ours and yours).
 
+The public API (start, seed, move a pull request along, faults, read what happened) is documented with a
+runnable example in docs/testing.md; the other modules and underscore names are internal.
+
 Every answer conforms to GitHub's official OpenAPI description (checked by the test-suite, and at run time
 with ``strict=True``). It serves on 127.0.0.1; its base URL plays the role of ``GITHUB_API_URL``.
 
@@ -11,7 +14,7 @@ In-process::
         github = Github(auth=Auth.Token("t0ken"), base_url=gh.url)
         ...
         gh.requests      # the request log: method, path, status, body (request JSON), response
-        gh.state         # everything it knows (users, repos, pulls, comments, ...)
+        gh.pull("octo/demo", 1), gh.comments("octo/demo", 1)   # what the code under test did
 
 Command line (prints the base URL as its first line, serves until SIGTERM / SIGINT)::
 

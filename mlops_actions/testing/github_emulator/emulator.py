@@ -14,7 +14,7 @@ from .openapi import OpenAPI
 from .openapi import load as load_openapi
 from .seed import add_user, parse_user, seed_event
 from .server import App, LoggedRequest, Server
-from .state import IssueEvent, Pull, Repo, Review, State, Team, now_iso
+from .state import Comment, IssueEvent, Pull, Repo, Review, State, Team, now_iso
 
 UserSeed = str | tuple[str, str] | tuple[str, str, str]
 
@@ -114,8 +114,10 @@ class GitHubEmulator:
             return seed_event(self.state, _payload(payload))
 
     def add_pull(self, repo: str, *, head_ref: str, head_sha: str, base_sha: str, base_ref: str = "main",
-                 user: str | None = None, title: str = "A change", **extra: Any) -> Pull:  # fmt: skip
-        """Open a pull request (numbered like GitHub: after the last issue or pull request)."""
+                 user: str | None = None, title: str = "A change", files: Iterable[str] = (),
+                 **extra: Any) -> Pull:  # fmt: skip
+        """Open a pull request (numbered like GitHub: after the last issue or pull request); ``files`` are the
+        paths its ``/files`` endpoint lists."""
         with self.state.lock:
             record = self.state.repo(repo)
             author = user or record.owner
@@ -125,7 +127,42 @@ class GitHubEmulator:
                        "base": {"ref": base_ref, "sha": base_sha}, **extra}  # fmt: skip
             from .seed import _pull
 
-            return _pull(self.state, record, payload)
+            pull = _pull(self.state, record, payload)
+            pull.files = [{"filename": path} for path in files] or pull.files
+            return pull
+
+    def push(self, repo: str, number: int, head_sha: str) -> Pull:
+        """Pull request ``number``'s head moves to ``head_sha``, as a push to its branch does."""
+        with self.state.lock:
+            pull = self.state.pulls[(repo, number)]
+            pull.head_sha, pull.updated_at = head_sha, now_iso()
+            return pull
+
+    def merge(self, repo: str, number: int, merge_commit_sha: str, *, merged_by: str) -> Pull:
+        """Pull request ``number`` is merged as ``merge_commit_sha`` by ``merged_by`` (and closed), as GitHub
+        reports a merge; make the merge commit itself with git in the ``repo_dir`` repository."""
+        with self.state.lock:
+            self.state.user(merged_by)
+            pull, when = self.state.pulls[(repo, number)], now_iso()
+            pull.merged, pull.state, pull.merge_commit_sha, pull.merged_by = True, "closed", merge_commit_sha, merged_by
+            pull.merged_at = pull.closed_at = pull.updated_at = when
+            issue = self.state.issues.get((repo, number))
+            if issue is not None:
+                issue.state, issue.closed_at, issue.updated_at = "closed", when, when
+            return pull
+
+    # --- reading what the code under test did ---------------------------------------------------------
+
+    def pull(self, repo: str, number: int) -> Pull:
+        """Pull request ``number`` as the emulator holds it (head, state, merge, files)."""
+        with self.state.lock:
+            return self.state.pulls[(repo, number)]
+
+    def comments(self, repo: str, number: int) -> list[Comment]:
+        """The comments on issue or pull request ``number``, oldest first (``user``, ``body``, ``id``)."""
+        with self.state.lock:
+            return sorted((c for c in self.state.comments.values() if c.repo == repo and c.issue_number == number),
+                          key=lambda c: c.id)
 
     def add_review(self, repo: str, number: int, user: str, state: str = "APPROVED",
                    commit_id: str | None = None, body: str = "") -> Review:  # fmt: skip

@@ -72,7 +72,7 @@ def pull_files(call: Call) -> Reply:
 
 def _diff_entry(call: Call, pull: Pull, entry: dict[str, object]) -> dict[str, object]:
     name = str(entry["filename"])
-    additions, deletions = int(entry.get("additions", 0)), int(entry.get("deletions", 0))  # type: ignore[call-overload]
+    additions, deletions = int(str(entry.get("additions", 0))), int(str(entry.get("deletions", 0)))
     web, api = call.render.web(pull.repo), call.render.api(pull.repo)
     return call.render.fill("diff-entry", {
         "sha": entry.get("sha", "0" * 40), "filename": name, "status": entry.get("status", "modified"),

@@ -1,4 +1,4 @@
-"""A ``FairnessReport`` as GitHub-flavoured Markdown (tabulate tables) or JSON.
+"""A ``FairnessReport`` (``mlops-actions fairness``) as GitHub-flavoured Markdown or JSON: ``RENDERERS``.
 
 Every group value, feature name, label and warning is escaped with ``md_cell``/``md_code``: data cannot break
 a table, open HTML, mention people or create links. Undefined values print as "n/a".
@@ -11,10 +11,11 @@ import math
 from typing import Any
 
 import pandas as pd
-from tabulate import tabulate
 
 from mlops_actions.fairness.report import FairnessReport
 from mlops_actions.reporting.markdown import md_cell, md_code
+from mlops_actions.reporting.render import Renderers
+from mlops_actions.reporting.tables import table
 
 NA = "n/a"
 SHOWN_RATES = (("selection_rate", "selection rate"), ("tpr", "TPR"), ("fpr", "FPR"),
@@ -89,7 +90,7 @@ def _group_table(report: FairnessReport) -> str:
     rows = [_key_cells(report, key) + _metric_cells(report, row, columns, extra)
             for key, row in report.by_group.iterrows()]  # one table row per group
     rows += _overall_rows(report, len(names), columns, extra)
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    return table(headers, rows)
 
 
 def _metric_cells(report: FairnessReport, row: Any, columns: Columns, extra: list[str]) -> list[str]:
@@ -128,12 +129,12 @@ def _disparity_table(report: FairnessReport) -> str:
                      fmt(report.summary[over]), _interval(report, over)])
     note = (f"\n\nIntervals: basic bootstrap over {report.settings.get('bootstrap')} redraws of the "
             f"per-group counts (seed {report.settings.get('seed')}).") if report.summary_ci else ""
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + note
+    return table(headers, rows) + note
 
 
 def _gap_table(report: FairnessReport) -> str:
     rows = [[f"{metric}_difference", fmt(report.summary[f"{metric}_difference"])] for metric, _ in REGRESSION_COLUMNS]
-    return tabulate(rows, headers=["difference (max − min)", "value"], tablefmt="github", disable_numparse=True)
+    return table(["difference (max − min)", "value"], rows)
 
 
 def _strata_table(report: FairnessReport) -> str:
@@ -142,5 +143,7 @@ def _strata_table(report: FairnessReport) -> str:
     headers = ["stratum", *[k.replace("_", " ") for k in keys]]
     rows = [[md_cell(label)] + [fmt(values[k]) for k in keys]
             for label, values in report.summary_by_stratum.items()]
-    return "**Per stratum** (between groups)\n\n" + tabulate(rows, headers=headers, tablefmt="github",
-                                                             disable_numparse=True)
+    return "**Per stratum** (between groups)\n\n" + table(headers, rows)
+
+
+RENDERERS: Renderers[FairnessReport] = {"markdown": markdown, "json": as_json}

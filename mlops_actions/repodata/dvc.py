@@ -25,7 +25,7 @@ from typing import Any
 from mlops_actions.errors import InputError, Place
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git, read_batch
-from mlops_actions.training.hashing import tree_entries
+from mlops_actions.repodata.hashing import tree_entries
 
 DVC_SUFFIX = ".dvc"
 LOCK_FILE = "dvc.lock"

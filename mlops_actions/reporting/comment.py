@@ -1,4 +1,5 @@
-"""The PR report: one Markdown document, verdict line first, then one part per model.
+"""The PR comment of ``mlops-actions report``: one Markdown document, verdict line first, then one part per
+model.
 
 Two variants: the PR comment (hidden marker on the first line, at most 65,536 characters) and the job
 summary (at most 1 MiB). Each model shows its glance (≤ 25 lines: verdict, reasons, metric changes

@@ -1,4 +1,5 @@
-"""Rendering a ``MonitorResult``: Markdown (tables + one Mermaid chart) and deterministic JSON.
+"""Rendering a ``MonitorResult`` (``mlops-actions monitor``): Markdown (tables + one Mermaid chart) and
+deterministic JSON (``RENDERERS``), and the drift issue's title, body and closing comment.
 
 Every column and level name is escaped with ``md_cell``/``md_text`` before it reaches Markdown; Mermaid
 labels keep only letters, digits, space and ``._-`` so they cannot leave their quotes or the code fence.
@@ -12,19 +13,23 @@ import math
 import re
 from typing import Any
 
-from tabulate import tabulate
-
 from mlops_actions.monitoring.engine import ColumnResult, MonitorResult
 from mlops_actions.monitoring.fairness_check import FairnessChange
 from mlops_actions.monitoring.performance import MetricChange
 from mlops_actions.monitoring.thresholds import FAIL, PASS, WARN
 from mlops_actions.reporting.markdown import md_cell, md_code, md_text
+from mlops_actions.reporting.render import Renderers
+from mlops_actions.reporting.tables import table
 
 CHART_FEATURES = 10
 MAX_LEVELS = 20
 _ICON = {PASS: "✅ pass", WARN: "⚠️ warn", FAIL: "❌ fail"}
 _HEADLINE = {PASS: "✅ no drift", WARN: "⚠️ drift warnings", FAIL: "❌ drift"}
 _UNSAFE_LABEL = re.compile(r"[^\w .-]")
+BODY_LIMIT = 65_536  # characters GitHub accepts in an issue body (the marker line included)
+MARKER_PREFIX = "mlops-actions:drift"  # of the drift issue's hidden marker, which the GitHub layer puts first
+CUT_NOTE = "_… the report was cut here to fit GitHub's 65,536-character limit; the run's job summary has all of it._"
+_SAFE_URL = re.compile(r"^https?://[A-Za-z0-9.:/_-]+$")
 
 
 def issue_title(result: MonitorResult) -> str:
@@ -98,7 +103,7 @@ def _table(columns: list[ColumnResult]) -> str:
              f"{c.drift.missing_reference:.1%} → {c.drift.missing_current:.1%}", _ICON[c.verdict],
              md_cell("; ".join(c.reasons))] for c in columns]
     head = ["column", "type", "PSI", "test", "statistic", "p-value", "missing (ref → cur)", "verdict", "why"]
-    return tabulate(rows, head, tablefmt="github", disable_numparse=True)
+    return table(head, rows)
 
 
 def _column_name(c: ColumnResult) -> str:
@@ -117,8 +122,7 @@ def _levels(columns: tuple[ColumnResult, ...]) -> str:
         return ""
     rows = [[md_cell(c.name), _level_list(c.drift.new_levels), _level_list(c.drift.vanished_levels)]
             for c in changed]
-    table = tabulate(rows, ["column", "new levels", "vanished levels"], tablefmt="github", disable_numparse=True)
-    return "### Levels\n\n" + table
+    return "### Levels\n\n" + table(["column", "new levels", "vanished levels"], rows)
 
 
 def _metrics(metrics: tuple[MetricChange, ...]) -> str:
@@ -127,7 +131,7 @@ def _metrics(metrics: tuple[MetricChange, ...]) -> str:
     rows = [[m.name, m.direction, _num(m.recorded, 4), _num(m.current, 4),
              "n/a" if m.delta is None else f"{m.delta:+.4f}", _ICON[m.verdict]] for m in metrics]
     head = ["metric", "better", "recorded", "current data", "change", "verdict"]
-    return "### Model on current data\n\n" + tabulate(rows, head, tablefmt="github", disable_numparse=True)
+    return "### Model on current data\n\n" + table(head, rows)
 
 
 def _fairness(changes: tuple[FairnessChange, ...]) -> str:
@@ -136,7 +140,7 @@ def _fairness(changes: tuple[FairnessChange, ...]) -> str:
     rows = [[md_cell(f.name), _num(f.recorded, 4), _num(f.current, 4), f.limit or "—", _ICON[f.verdict]]
             for f in changes]
     head = ["disparity", "recorded", "current data", "gate", "verdict"]
-    return "### Fairness on current data\n\n" + tabulate(rows, head, tablefmt="github", disable_numparse=True)
+    return "### Fairness on current data\n\n" + table(head, rows)
 
 
 def _notes(result: MonitorResult) -> str:
@@ -181,3 +185,38 @@ def _metric_dict(m: MetricChange) -> dict[str, Any]:
 
 def as_json(result: MonitorResult) -> str:
     return json.dumps(as_dict(result), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+RENDERERS: Renderers[MonitorResult] = {"markdown": markdown, "json": as_json}
+
+
+def issue_body(report: str, run_url: str | None = None, limit: int = BODY_LIMIT) -> str:
+    """The report with a line linking the run, cut at a line (closing an open code block) to fit ``limit``."""
+    footer = f"\n_Last checked by [this run]({run_url})._\n" if run_url and _SAFE_URL.match(run_url) else ""
+    body = report.rstrip("\n") + "\n" + footer
+    reserve = len(MARKER_PREFIX) + 200  # the marker line the GitHub layer puts first
+    return body if len(body) <= limit - reserve else _cut(body, limit - reserve)
+
+
+def _cut(text: str, budget: int) -> str:
+    tail = "\n\n" + CUT_NOTE + "\n"
+    kept: list[str] = []
+    used, fenced = 0, False
+    for line in text.split("\n"):
+        closing = 4 if fenced else 0  # room to close an open ``` block
+        if used + len(line) + 1 + closing + len(tail) + 4 > budget:
+            break
+        kept.append(line)
+        used += len(line) + 1
+        fenced ^= line.lstrip().startswith("```")
+    if fenced:
+        kept.append("```")
+    return "\n".join(kept) + tail
+
+
+def resolved_comment(result: MonitorResult, run_url: str | None = None) -> str:
+    """The comment that closes the drift issue."""
+    where = f" in {md_text(result.environment)}" if result.environment else ""
+    run = f" ([run]({run_url}))" if run_url and _SAFE_URL.match(run_url) else ""
+    return (f"Drift resolved: the latest check of {md_code(_subject(result))}{where} found no failing column, "
+            f"metric or fairness gate{run}. Closing.")

@@ -1,5 +1,5 @@
-"""The I/O edge of the promotion preview: environment files at HEAD and at the base ref, CODEOWNERS and
-the local version records, read with git plumbing; the pure work is ``registry.preview``.
+"""The I/O edge of the promotion preview the PR report shows: environment files at HEAD and at the base ref,
+CODEOWNERS and the local version records, read with git plumbing; the pure work is ``registry.preview``.
 
 An environment file "changes" when its bytes in the work tree differ from the base ref's. What runs now is
 GitHub Deployments when the composition root read them (``deployments``), else the files at the base ref.

@@ -13,7 +13,7 @@ import ast
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 Reader = Callable[[str], bytes | None]
 # Standard-library modules that load pickles (run code from data): never allowed to a factory or a metric.
@@ -135,3 +135,30 @@ def refused_modules(traced: Traced, allowed_prefixes: tuple[str, ...]) -> list[t
         if not ok:
             refused.append((module, path, line))
     return refused
+
+
+MAX_SOURCE_BYTES = 4 << 20
+
+
+def worktree_reader(root: Path) -> Reader:
+    """Reads repository files of the work tree; paths outside it, links out of it and big files read as None."""
+    base = root.resolve()
+    cache: dict[str, bytes | None] = {}
+
+    def read(relpath: str) -> bytes | None:
+        if relpath not in cache:
+            cache[relpath] = _read_inside(base, relpath)
+        return cache[relpath]
+    return read
+
+
+def _read_inside(base: Path, relpath: str) -> bytes | None:
+    if relpath.startswith("/") or ".." in relpath.split("/"):
+        return None
+    path = base / relpath
+    try:
+        if not path.is_file() or not path.resolve().is_relative_to(base) or path.stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
