@@ -5,7 +5,7 @@ every runner's file system and a key of environment files, so it is kept to what
 lowercase ASCII letters and digits in runs separated by single ``.``, ``_`` or ``-``, at most 63 characters.
 That rules out by construction what git refuses in a ref (``..``, a trailing ``.``, a ``.lock`` ending, control
 characters, ``~^:?*[\\``, ``@{``), and names that differ from another only by case or Unicode normalisation.
-``tests/test_model_names.py`` checks that every schema carries exactly this pattern.
+``tests/integration/test_model_names.py`` checks that every schema carries exactly this pattern.
 """
 
 from __future__ import annotations
