@@ -28,7 +28,7 @@ from mlops_actions.mlflow_bridge.skops_types import PLAIN_TYPES, types_to_trust
 from mlops_actions.mlflow_bridge.source import from_folder, parse_target
 from mlops_actions.testing.serving import served
 from mlops_actions.training.artifact import files_artifact
-from testkit import EXAMPLE, git
+from testkit import EXAMPLE, REPO, git
 
 pytest.importorskip("mlflow")
 
@@ -491,5 +491,5 @@ def test_the_installed_mlflow_reads_the_mlmodel_we_write(trained: Path, tmp_path
         assert model.load_input_example(str(out)).shape == (5, len(example["columns"]))
         assert model.model_uuid == json.loads((out / "record.json").read_text())["artifact"]["sha256"][:32]
         assert "python_function" in model.flavors
-    docs = (Path(__file__).resolve().parents[1] / "docs/mlflow.md").read_text(encoding="utf-8")
+    docs = (REPO / "docs/mlflow.md").read_text(encoding="utf-8")
     assert re.search(r"verified with\s+\*\*MLflow \d+\.\d+\.\d+\*\*", docs), "docs/mlflow.md names no verified version"
