@@ -10,7 +10,9 @@ command export when their artifact holds an MLflow model (an ``MLmodel`` file at
 loader (``train.loader``, wrapped by ``loader_model.py``). Nothing is pickled. The signature comes from the
 record's columns and types, the input example from held-out features, the pip requirements are pinned to the
 versions the record names; the version record and the model card are written alongside. A binary classifier
-trained with a ``threshold`` gets the pyfunc too, which applies it. The folder appears complete or not at all.
+trained with a ``threshold``, and a classifier that learned integer codes for its labels (XGBoost: the record's
+``params.label_codes``), get the pyfunc too, which applies the threshold and answers labels. A loader model's
+threshold is applied by ``loader_model.py`` to its ``predict_proba``. The folder appears complete or not at all.
 
 MLflow itself is not imported: the files are written in its layout by ``mlmodel`` (seconds saved per export),
 and the tests read them back with MLflow.
@@ -118,8 +120,8 @@ def _build(source: ModelSource, build: Path, held_out: HeldOut,
     columns = _columns(source, held_out, options)
     example, rows, notes = _example(build, held_out, columns, options.example_rows)
     code = _write_code(build, modules)
-    decision = _decision(source, held_out)
-    if _flavor(options, bool(decision)) == "sklearn":
+    decision = {**_decision(source, held_out), **_codes(source)}
+    if _flavor(options, decision) == "sklearn":
         (build / SKOPS_FILE).write_bytes(source.artifact)
         flavors = _sklearn_flavors(source.record, trusted, code)
         kind = "sklearn (skops)"
@@ -174,16 +176,29 @@ def _decision(source: ModelSource, held_out: HeldOut) -> dict[str, Any]:
     return {"threshold": float(threshold), "positive_label": held_out.pos_label}
 
 
-def _flavor(options: ExportOptions, decides: bool = False) -> str:
+def _codes(source: ModelSource) -> dict[str, Any]:
+    """The class of each integer code when the estimator learned codes (XGBoost; the record's
+    ``params.label_codes``): ``predict`` maps its answers back to them, as training did."""
+    codes = (source.record.get("params") or {}).get("label_codes")
+    return {"label_codes": [str(c) for c in codes]} if codes else {}
+
+
+def _flavor(options: ExportOptions, decision: Mapping[str, Any] | None = None) -> str:
     """``sklearn`` when the installed MLflow's sklearn flavor reads skops (read from its source, not imported)
     and nothing but its ``predict`` is needed; else our models-from-code loader."""
-    if decides and options.flavor == "sklearn":
+    decision = decision or {}
+    if options.flavor == "sklearn" and "threshold" in decision:
         raise InputError("--flavor sklearn cannot serve a model with a threshold: MLflow's sklearn flavor calls "
                          "predict, which ignores it", hint="leave --flavor out (or use --flavor pyfunc)")
+    if options.flavor == "sklearn" and "label_codes" in decision:
+        raise InputError("--flavor sklearn cannot serve a model that learned integer codes for its labels "
+                         f"(classes {', '.join(decision['label_codes'])}): MLflow's sklearn flavor calls predict, "
+                         "which answers the codes, not the labels predictions.parquet holds",
+                         hint="leave --flavor out (or use --flavor pyfunc)")
     if options.flavor != "auto":
         return options.flavor
-    if options.modules is not None or decides:
-        return "pyfunc"  # repository types or a threshold: our loader (exactly the types checked at export)
+    if options.modules is not None or decision:
+        return "pyfunc"  # repository types, a threshold or label codes: our loader (the types checked at export)
     spec = importlib.util.find_spec("mlflow")  # finds the package without running it
     flavor = Path(next(iter(spec.submodule_search_locations or ()), "")) / "sklearn" / "__init__.py" \
         if spec is not None else None
@@ -265,8 +280,11 @@ def _command_model(source: ModelSource, build: Path, held_out: HeldOut,
     shutil.copyfile(COMMAND_LOADER, build / COMMAND_LOADER.name)
     columns = _columns(source, held_out, options)
     example, rows, notes = _example(build, held_out, columns, options.example_rows)
+    decision = _decision(source, held_out)
+    if decision:  # train thresholded the command's probabilities: the served model thresholds predict_proba's
+        decision["classes"] = list(held_out.classes)  # its columns' order when the object has no classes_
     flavors = {"python_function": _code_model(COMMAND_LOADER.name, {"model": "model", "code": "code"},
-                                              {"loader": options.loader.ref})}
+                                              {"loader": options.loader.ref, **decision})}
     _finish(source, build, flavors, columns, example, pins(source.record, extra=()))
     return "python_function (models-from-code, the spec's loader)", rows, notes
 

@@ -24,6 +24,7 @@ class HeldOut:
     frame: Any | None
     problem: str | None = None
     pos_label: str | None = None  # the positive class as training resolved it (a threshold applies to it)
+    classes: tuple[str, ...] = ()  # the target's classes, sorted (the order a command's probabilities use)
 
 
 def _matches(tree: Path, model: str, record: Mapping[str, Any]) -> bool:
@@ -45,7 +46,7 @@ def _rows(tree: Path, model: str) -> HeldOut:
     places = SpecPlaces.load(tree, spec.spec_path)
     dataset = load_dataset(tree, spec, places)
     frame = dataset.X.iloc[split_rows(dataset, spec, places).test].reset_index(drop=True)
-    return HeldOut(frame, pos_label=dataset.pos_label)
+    return HeldOut(frame, pos_label=dataset.pos_label, classes=tuple(map(str, dataset.classes)))
 
 
 def held_out(root: Path, model: str, record: Mapping[str, Any]) -> HeldOut:

@@ -4,8 +4,11 @@
 ``artifacts/code/`` (at their repository paths) and the command's artifact folder under ``artifacts/model/``.
 When MLflow loads the model, ``load_context`` puts ``artifacts/code`` and the loader's folder on ``sys.path``,
 runs the loader file and calls its function with the artifact folder's path; ``predict`` is that object's.
-It imports only MLflow and the team's code, so the serving environment does not need mlops-actions. Nothing is
-unpickled.
+A binary classifier trained with a ``threshold`` (``threshold``, ``positive_label`` and ``classes`` in the
+config) predicts the positive class when its probability reaches the threshold, as train applied it to the
+command's probabilities: the object must have ``predict_proba``, whose columns are its ``classes_`` when it has
+them, else the data's classes in sorted order (``MLOPS_CLASSES``). It imports only MLflow and the team's code,
+so the serving environment does not need mlops-actions. Nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -33,9 +36,28 @@ class LoadedModel(PythonModel):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         self.model = getattr(module, function)(context.artifacts["model"])
+        config = context.model_config
+        self.threshold, self.positive = config.get("threshold"), config.get("positive_label")
+        if self.threshold is None:
+            return
+        if not callable(getattr(self.model, "predict_proba", None)):
+            raise ValueError(f"the model decides at threshold {self.threshold}, but what the loader {path}:"
+                             f"{function} returns has no predict_proba: return an object with predict_proba"
+                             " (the positive class's probability) so that the threshold can be applied")
+        own = getattr(self.model, "classes_", None)
+        self.classes = [str(c) for c in (own if own is not None else config.get("classes") or ())]
+        if self.positive not in self.classes or len(self.classes) != 2:
+            raise ValueError(f"the model decides at threshold {self.threshold} on the probability of "
+                             f"{self.positive!r}, but its classes are {self.classes}")
 
     def predict(self, context, model_input, params=None):  # no type hints: MLflow reads them as a schema
-        return self.model.predict(model_input)
+        if self.threshold is None:
+            return self.model.predict(model_input)
+        import numpy as np  # the spec's threshold on the positive class's probability, as training applied it
+
+        score = np.asarray(self.model.predict_proba(model_input))[:, self.classes.index(self.positive)]
+        negative = next(c for c in self.classes if c != self.positive)
+        return np.where(score >= self.threshold, self.positive, negative)
 
 
 mlflow.models.set_model(LoadedModel())

@@ -6,9 +6,11 @@ this file into the model directory and runs it when the model is loaded, after p
 folder (the repository modules a factory imported, when there are any) first on ``sys.path``; it imports only
 MLflow and skops, so the serving environment does not need mlops-actions. A binary classifier trained with a
 ``threshold`` predicts the positive class when its probability reaches it (``threshold`` and ``positive_label``
-in the model's config), as its held-out predictions were made. Nothing is unpickled: skops refuses every type
-that is neither trusted by skops itself nor in ``trusted_types``, the list export checked against the same rule
-as train and register (allowed prefixes, known-safe types, the repository's modules).
+in the model's config), as its held-out predictions were made. An estimator that learned integer codes for the
+labels (XGBoost's classifiers: train encodes the classes in sorted order) answers with the labels the codes stand
+for (``label_codes`` in the config, the record's), as predictions.parquet holds them. Nothing is unpickled:
+skops refuses every type that is neither trusted by skops itself nor in ``trusted_types``, the list export
+checked against the same rule as train and register (allowed prefixes, known-safe types, the repository's modules).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class SkopsModel(PythonModel):
         config = context.model_config or {}
         self.threshold = config.get("threshold")
         self.positive = config.get("positive_label")
+        self.codes = config.get("label_codes")  # the class of each integer code, when the estimator learned codes
         trusted = set(config.get("trusted_types") or ())
         untrusted = sio.get_untrusted_types(file=path)
         refused = sorted(set(untrusted) - trusted)
@@ -35,11 +38,15 @@ class SkopsModel(PythonModel):
         self.model = sio.load(path, trusted=untrusted)
 
     def predict(self, context, model_input, params=None):  # no type hints: MLflow reads them as a schema
-        if self.threshold is None:
-            return self.model.predict(model_input)
-        import numpy as np  # the spec's threshold on the positive class's probability, as training applied it
+        import numpy as np
 
-        classes = [str(c) for c in self.model.classes_]
+        if self.threshold is None:
+            predicted = self.model.predict(model_input)
+            if not self.codes:
+                return predicted
+            return np.asarray(self.codes, dtype=object)[np.asarray(predicted).astype(int)]
+        # the spec's threshold on the positive class's probability, as training applied it
+        classes = list(self.codes) if self.codes else [str(c) for c in self.model.classes_]
         score = self.model.predict_proba(model_input)[:, classes.index(self.positive)]
         negative = next(c for c in classes if c != self.positive)
         return np.where(score >= self.threshold, self.positive, negative)
