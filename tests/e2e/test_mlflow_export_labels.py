@@ -23,11 +23,12 @@ from mlops_actions.errors import InputError
 from mlops_actions.mlflow_bridge.export import ExportOptions, Loader, export_model
 from mlops_actions.mlflow_bridge.heldout import HeldOut, held_out
 from mlops_actions.mlflow_bridge.source import from_folder
+from testkit import EXAMPLE
 
 pytest.importorskip("mlflow")
 pytest.importorskip("xgboost")
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "arrests"
+
 XGB, XGB_T, NP_T = "arrests-xgb", "arrests-xgbt", "arrests-npt"
 
 
