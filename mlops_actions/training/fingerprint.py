@@ -227,8 +227,9 @@ def fingerprint_worktree(root: Path, spec: ModelSpec, *, versions: Mapping[str, 
     git = Git(root)
     cache = RepoCache(git)
     deps = dependencies(raw, worktree_reader(root))
-    hashes = worktree_hashes(git, cache, [*files_of(raw), *deps.files])
-    hashes.update(worktree_overrides(git, cache, data_paths([raw])))
+    overrides = worktree_overrides(git, cache, data_paths([raw]))
+    hashes = worktree_hashes(git, cache, {*files_of(raw), *deps.files} - overrides.keys())
+    hashes.update(overrides)
     cache.save()
     return fingerprint_of(raw, hashes, versions, deps=deps)
 
@@ -260,8 +261,9 @@ def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *, versio
     wanted = sorted(set(names) if names is not None else model_names(root))
     specs = _worktree_specs(git, store, wanted)
     deps = _dependencies(specs, worktree_reader(root))
-    hashes = worktree_hashes(git, store, _files(specs, deps))
-    hashes.update(worktree_overrides(git, store, data_paths(s[0] for s in specs.values() if not isinstance(s, str))))
+    overrides = worktree_overrides(git, store, data_paths(s[0] for s in specs.values() if not isinstance(s, str)))
+    hashes = worktree_hashes(git, store, _files(specs, deps) - overrides.keys())  # DVC's data: never hashed by git
+    hashes.update(overrides)
     if cache is None:
         store.save()
     return {n: _snapshot(n, specs[n], hashes, versions, deps.get(n)) for n in sorted(specs)}
