@@ -40,6 +40,7 @@ class Context:
     read_headers: bool = True  # False: skip the checks that read data files (plan reads no data file)
     _columns: dict[tuple[str, str], list[str] | str] = field(default_factory=dict)
     _paths: dict[str, str | None] = field(default_factory=dict)
+    _local: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
 
     def path_problem(self, relpath: str) -> str | None:
         """``repo_path_problem(root, relpath, must_exist=True)``, once per path in this run: 5,000 specs naming
@@ -47,6 +48,13 @@ class Context:
         if relpath not in self._paths:
             self._paths[relpath] = repo_path_problem(self.root, relpath, must_exist=True)
         return self._paths[relpath]
+
+    def local_data(self, path: str, fmt: str) -> tuple[bool, str | None]:
+        """``datahash.check_local`` (DVC-tracked or partitioned, and why not usable), once per path in this run."""
+        key = (path, fmt)
+        if key not in self._local:
+            self._local[key] = check_local(self.root, path, fmt)
+        return self._local[key]
 
     def columns(self, relpath: str, fmt: str) -> list[str] | str:
         """Header columns of a data file, cached; a string is the reason it could not be read."""
@@ -105,7 +113,7 @@ def _check_data(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
         yield ["split", "stratify"], "value", "stratify applies to classification only", ERROR
     if "path" not in data:
         return
-    handled, reason = check_local(ctx.root, data["path"], data["format"])  # DVC-tracked, or partitions
+    handled, reason = ctx.local_data(data["path"], data["format"])  # DVC-tracked, or partitions
     if handled:
         yield from ([(["data", "path"], "value", f"data path {data['path']!r}: {reason}", ERROR)] if reason else [])
         return
