@@ -87,7 +87,7 @@ def _all(checks: list[Check]) -> Check:
         return lambda x: first(x) and second(x)
 
     def check(x: Any) -> bool:
-        for c in checks:
+        for c in checks:  # noqa: SIM110 -- a loop, not all(): no generator object per call
             if not c(x):
                 return False
         return True
