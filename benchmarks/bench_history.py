@@ -13,7 +13,7 @@ file-system time no CI checkout has. Our first run checks every record against t
 objects by id in .git/mlops-actions/cache.json (tags are immutable); later runs only parse them. Both
 numbers are printed; the ratios use the later runs.
 
-    python benchmarks/bench_history.py [--models 15] [--versions 100] [--repeat 3] [--gto PATH]
+    python benchmarks/bench_history.py [--models 15] [--versions 100] [--repeat 3] [--gto-repeat N] [--gto PATH]
 
 GTO comes from its own virtual environment (default /work/venv-gto/bin/gto, else `gto` on PATH):
 ``python3.11 -m venv /work/venv-gto && /work/venv-gto/bin/pip install gto``. Without it, ours runs alone.
@@ -172,7 +172,8 @@ def offline_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_REPOSITORY")}
 
 
-def run(models: int, versions: int, repeat: int, gto: str | None, workdir: Path) -> dict[str, Timing]:
+def run(models: int, versions: int, repeat: int, gto: str | None, workdir: Path,
+        gto_repeat: int | None = None) -> dict[str, Timing]:
     root = workdir / "repo"
     start = time.perf_counter()
     names = make_repo(root, models, versions)
@@ -188,10 +189,11 @@ def run(models: int, versions: int, repeat: int, gto: str | None, workdir: Path)
     assert f"{names[0]}@v{versions}" in text
     times[f"ours history {names[0]}"], _ = timed(ours_argv(root, names[0]), root, repeat, env)
     if gto:
+        runs = gto_repeat or repeat
         timed([gto, "show"], root, 1)  # warm-up: its bytecode compiled, as ours was by the first run
-        times["gto show"], _ = timed([gto, "show"], root, repeat)
-        times["gto history"], _ = timed([gto, "history"], root, repeat)
-        times[f"gto history {names[0]}"], _ = timed([gto, "history", names[0]], root, repeat)
+        times["gto show"], _ = timed([gto, "show"], root, runs)
+        times["gto history"], _ = timed([gto, "history"], root, runs)
+        times[f"gto history {names[0]}"], _ = timed([gto, "history", names[0]], root, runs)
     return times
 
 
@@ -213,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", type=int, default=15, help="number of models (default 15)")
     parser.add_argument("--versions", type=int, default=100, help="versions per model (default 100)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the median counts (default 3)")
+    parser.add_argument("--gto-repeat", type=int, default=None,
+                        help="runs of each gto command (default: --repeat; gto takes minutes at 15,000 tags)")
     parser.add_argument("--gto", default=None, help="path of the gto executable (default: see above)")
     parser.add_argument("--no-gto", action="store_true", help="run ours only")
     args = parser.parse_args(argv)
@@ -220,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if gto is None and not args.no_gto:
         print("gto not found: running ours only (install it in its own venv, see the docstring)")
     with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
-        report(run(args.models, args.versions, args.repeat, gto, Path(tmp)))
+        report(run(args.models, args.versions, args.repeat, gto, Path(tmp), args.gto_repeat))
     return 0
 
 
