@@ -17,7 +17,7 @@ from mlops_actions.gitio import Git
 CACHE_FILE = "mlops-actions/cache.json"
 CACHE_FORMAT = 2
 CACHE_LIMITS = {"files": 100_000, "blobs": 100_000, "specs": 5_000, "records": 100_000,
-                "history-rows": 100_000}
+                "history-rows": 100_000, "dvc-files": 100_000}
 
 
 class RepoCache:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_actions.convention.datapaths import check_local
 from mlops_actions.convention.headers import read_columns
 from mlops_actions.convention.model import Policy
 from mlops_actions.convention.paths import repo_path_problem
@@ -26,6 +27,7 @@ class Context:
     read_headers: bool = True  # False: skip the checks that read data files (plan reads no data file)
     _columns: dict[tuple[str, str], list[str] | str] = field(default_factory=dict)
     _paths: dict[str, str | None] = field(default_factory=dict)
+    _local: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
 
     def path_problem(self, relpath: str) -> str | None:
         """``repo_path_problem(root, relpath, must_exist=True)``, once per path in this run: 5,000 specs naming
@@ -33,6 +35,13 @@ class Context:
         if relpath not in self._paths:
             self._paths[relpath] = repo_path_problem(self.root, relpath, must_exist=True)
         return self._paths[relpath]
+
+    def local_data(self, path: str, fmt: str) -> tuple[bool, str | None]:
+        """``datapaths.check_local`` (DVC-tracked or partitioned, and why not usable), once per path in this run."""
+        key = (path, fmt)
+        if key not in self._local:
+            self._local[key] = check_local(self.root, path, fmt)
+        return self._local[key]
 
     def columns(self, relpath: str, fmt: str) -> list[str] | str:
         """Header columns of a data file, cached; a string is the reason it could not be read."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -43,15 +44,31 @@ def discover(root: Path) -> list[ConventionFile]:
     found: list[ConventionFile] = []
     if (root / POLICY_FILE).exists() or (root / POLICY_FILE).is_symlink():  # a folder or a loop: reported
         found.append(ConventionFile(POLICY_FILE, POLICY))
-    found.extend(ConventionFile(f"{MODELS_DIR}/{p.parent.name}/{SPEC_FILE}", MODEL_SPEC)
-                 for p in sorted((root / MODELS_DIR).glob(f"*/{SPEC_FILE}")))
+    found.extend(ConventionFile(spec_relpath(name), MODEL_SPEC) for name in model_names(root))
     found.extend(ConventionFile(f"{ENVIRONMENTS_DIR}/{p.name}", ENVIRONMENT)
                  for p in sorted((root / ENVIRONMENTS_DIR).glob("*.y*ml")) if kind_of(f"{ENVIRONMENTS_DIR}/{p.name}"))
     return found
 
 
 def model_names(root: Path) -> list[str]:
-    return sorted(p.parent.name for p in (root / MODELS_DIR).glob(f"*/{SPEC_FILE}"))
+    """The folders under models/ holding a model.yaml, sorted: ``(root / "models").glob("*/model.yaml")`` by
+    ``os.scandir`` and ``os.path`` (pathlib made two path objects per model: a tenth of plan at 5,000 models)."""
+    folder = os.path.join(str(root), MODELS_DIR)
+    if not os.path.isdir(folder):
+        return []
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except PermissionError:
+        return []
+    return sorted(e.name for e in entries if _is_dir(e) and os.path.exists(os.path.join(folder, e.name, SPEC_FILE)))
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def spec_relpath(name: str) -> str:

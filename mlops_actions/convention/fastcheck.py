@@ -70,12 +70,28 @@ def _compile(schema: Mapping[str, Any] | bool, resolve: Resolve, memo: dict[int,
     if id(schema) in memo:
         return memo[id(schema)]
     found = [_keyword(k, v, schema, resolve, memo) for k, v in schema.items() if k not in _ANNOTATIONS]
-    checks = [c for c in found if c is not None]
+    check = _all([c for c in found if c is not None])
+    memo[id(schema)] = check
+    return check
+
+
+def _all(checks: list[Check]) -> Check:
+    """``lambda x: all(c(x) for c in checks)``, without a generator per call for the usual one or two checks
+    (the generators were half of the check's time on 5,000 specs)."""
+    if not checks:
+        return lambda x: True
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda x: first(x) and second(x)
 
     def check(x: Any) -> bool:
-        return all(c(x) for c in checks)
+        for c in checks:  # noqa: SIM110 -- a loop, not all(): no generator object per call
+            if not c(x):
+                return False
+        return True
 
-    memo[id(schema)] = check
     return check
 
 
@@ -92,6 +108,8 @@ def _keyword(key: str, value: Any, schema: Mapping[str, Any], resolve: Resolve,
 def _type(value: Any, *_: Any) -> Check:
     names = [value] if isinstance(value, str) else list(value)
     tests = [_TYPES[n] for n in names]
+    if len(tests) == 1:
+        return tests[0]
     return lambda x: any(t(x) for t in tests)
 
 
@@ -129,7 +147,8 @@ def _unique(value: bool, *_: Any) -> Check | None:
 
 
 def _required(value: list[str], *_: Any) -> Check:
-    return lambda x: not isinstance(x, dict) or all(k in x for k in value)
+    keys = frozenset(value)
+    return lambda x: not isinstance(x, dict) or x.keys() >= keys
 
 
 def _dependent_required(value: Mapping[str, list[str]], *_: Any) -> Check:
@@ -170,7 +189,15 @@ def _property_names(value: Any, schema: Mapping[str, Any], resolve: Resolve, mem
 
 def _items(value: Any, schema: Mapping[str, Any], resolve: Resolve, memo: dict[int, Check]) -> Check:
     sub = _compile(value, resolve, memo)
-    return lambda x: not isinstance(x, list) or all(sub(v) for v in x)
+
+    def check(x: Any) -> bool:
+        if isinstance(x, list):
+            for v in x:
+                if not sub(v):
+                    return False
+        return True
+
+    return check
 
 
 def _ref(value: str, schema: Mapping[str, Any], resolve: Resolve, memo: dict[int, Check]) -> Check:

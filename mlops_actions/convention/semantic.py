@@ -14,7 +14,6 @@ from typing import Any
 from mlops_actions.convention import build_checks, names
 from mlops_actions.convention.checking import Context as Context  # re-exported: validation builds it
 from mlops_actions.convention.checking import Finding as Finding
-from mlops_actions.convention.datapaths import check_local
 from mlops_actions.convention.model import (
     REGRESSION_FAIRNESS,
     estimator_allowed,
@@ -68,7 +67,7 @@ def _check_data(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
         yield ["split", "stratify"], "value", "stratify applies to classification only", ERROR
     if "path" not in data:
         return
-    handled, reason = check_local(ctx.root, data["path"], data["format"])  # DVC-tracked, or partitions
+    handled, reason = ctx.local_data(data["path"], data["format"])  # DVC-tracked, or partitions
     if handled:
         yield from ([(["data", "path"], "value", f"data path {data['path']!r}: {reason}", ERROR)] if reason else [])
         return

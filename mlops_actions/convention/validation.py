@@ -133,6 +133,8 @@ def escapes(root: Path, relpath: str) -> Problem | None:
     """A convention file reached through a symbolic link: never read. A link out of the repository (or into
     .git) would let a pull request make the checks quote files of the runner (a token in .git/config, say); a
     link inside it would be read here while git, and so ``plan`` and ``register``, see only the link's text."""
+    if _plain(root, relpath):
+        return None
     path = root / relpath
     if not path.is_symlink() and not any(p.is_symlink() for p in path.parents if root in p.parents):
         return None
@@ -148,6 +150,16 @@ def escapes(root: Path, relpath: str) -> Problem | None:
                        "replace the link with the file")
     return Problem(relpath, None, None, "", "a symbolic link that leads outside the repository (or into .git, or "
                    "loops); convention files are read only from the repository: replace the link with the file")
+
+
+def _plain(root: Path, relpath: str) -> bool:
+    """A simple relative path (``a/b/c``) with no symbolic link on the way: ``escapes``'s common answer, by
+    ``os.path`` (pathlib's ``parents`` walk cost a tenth of ``validate`` at 5,000 specs)."""
+    parts = relpath.split("/")
+    if relpath.startswith("/") or "\\" in relpath or any(p in ("", ".", "..") for p in parts):
+        return False
+    top = str(root)
+    return not any(os.path.islink(os.path.join(top, *parts[:i])) for i in range(1, len(parts) + 1))
 
 
 def validate_file(root: Path, file: ConventionFile, ctx: semantic.Context) -> list[Problem]:

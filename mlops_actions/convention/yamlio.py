@@ -15,7 +15,13 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
+
+try:
+    from ruamel.yaml.cyaml import CParser
+except ImportError:  # ruamel.yaml.clib not installed: the pure-Python parser
+    CParser = None
 
 from mlops_actions.bounded import MAX_NESTING, depth, nesting_message
 from mlops_actions.convention.problems import Problem
@@ -39,10 +45,15 @@ class Loaded:
 
 
 class _FastResolver(VersionedResolver):
-    """The YAML 1.2 resolver with its per-node version lookups cached (they dominate parse time).
+    """The YAML 1.2 resolver with its lookups cached (they dominate parse time): the version's implicit
+    resolvers are built once per process, not once per file, and a plain scalar's tag is looked up once per
+    distinct text (it depends on nothing else: no path resolvers here).
 
     Convention files are YAML 1.2; a file with a ``%YAML`` directive takes the stock resolver instead.
     """
+
+    _shared: Any = None
+    _tags: dict[str, Any] = {}  # noqa: RUF012 -- a per-process memo, shared on purpose
 
     @property
     def processing_version(self) -> Any:
@@ -50,11 +61,24 @@ class _FastResolver(VersionedResolver):
 
     @property
     def versioned_resolver(self) -> Any:
-        cached = self.__dict__.get("_mlops_resolvers")
-        if cached is None:
-            cached = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
-            self.__dict__["_mlops_resolvers"] = cached
-        return cached
+        cls = type(self)
+        if cls._shared is None:
+            cls._shared = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+        return cls._shared
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        tags = _FastResolver._tags
+        tag = tags.get(value)
+        if tag is None:
+            if len(tags) >= MAX_TAG_MEMO:
+                tags.clear()
+            tag = tags[value] = super().resolve(kind, value, implicit)
+        return tag
+
+
+MAX_TAG_MEMO = 50_000
 
 
 def _safe_yaml(*, fast: bool = True) -> YAML:
@@ -65,8 +89,29 @@ def _safe_yaml(*, fast: bool = True) -> YAML:
     return yaml
 
 
+def _loader_class(yaml: YAML) -> Any:
+    """ruamel's loader for the C parser (parser, safe constructor and resolver in one object), as
+    ``YAML.get_constructor_parser`` makes it -- but one class per process: ruamel defines a new class at every
+    load. None when the C parser is not installed (ruamel then reuses one pure-Python loader anyway)."""
+    parser, constructor, resolver = yaml.Parser, yaml.Constructor, yaml.Resolver
+    if parser is not CParser or constructor is None:
+        return None
+    allow, version = yaml.allow_duplicate_keys, yaml.version
+
+    class _Loader(parser, constructor, resolver):  # type: ignore[misc,valid-type]
+        def __init__(self, stream: str) -> None:
+            parser.__init__(self, stream)
+            self._parser = self._composer = self
+            constructor.__init__(self, loader=self)
+            self.allow_duplicate_keys = allow
+            resolver.__init__(self, version=version, loadumper=self)
+
+    return _Loader
+
+
 _SAFE = _safe_yaml()
 _STOCK = _safe_yaml(fast=False)
+_SAFE_LOADER = _loader_class(_SAFE)
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, Problem | None]:
@@ -162,7 +207,10 @@ def _load_with_tree(yaml: YAML, text: str) -> tuple[Any, Any]:
     """``yaml.load(text)`` that also returns the composed node tree: one C parse serves both."""
     yaml.doc_infos[:] = []
     yaml.tags = {}
-    constructor, parser = yaml.get_constructor_parser(text)
+    if yaml is _SAFE and _SAFE_LOADER is not None:
+        constructor = parser = _SAFE_LOADER(text)
+    else:
+        constructor, parser = yaml.get_constructor_parser(text)
     try:
         tree = constructor.composer.get_single_node()
         if tree is None:

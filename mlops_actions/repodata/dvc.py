@@ -153,21 +153,23 @@ def _find(path: str, metas: Mapping[str, Mapping[str, str]]) -> Tracked | None:
 
 # -- reading the metadata: work tree or commit --------------------------------------------------------------
 
-def tracked_worktree(root: Path, paths: Iterable[str]) -> dict[str, Tracked]:
-    """Those of ``paths`` that DVC tracks, as the work tree's metadata files say."""
+def tracked_worktree(root: Path, paths: Iterable[str], cache: RepoCache | None = None) -> dict[str, Tracked]:
+    """Those of ``paths`` that DVC tracks, as the work tree's metadata files say (with ``cache``, a file's
+    parse is remembered across runs by its stat, as hashed files are: 5,000 .dvc files are 5,000 stats)."""
     metas: dict[str, dict[str, str]] = {}
     top = str(root)
     for meta in sorted({m for p in paths for m in candidates(p)}):
-        parsed = _parsed_file(os.path.join(top, meta), meta)
+        parsed = _parsed_file(os.path.join(top, meta), meta, cache)
         if parsed is not None:
             metas[meta] = parsed
     return {p: t for p in paths if (t := _find(p, metas)) is not None}
 
 
 _PARSED: dict[tuple[str, int, int, int], dict[str, str]] = {}
+FILES_SECTION = "dvc-files"  # cache section: metadata path -> [size, mtime_ns, inode, parse_meta of it]
 
 
-def _parsed_file(file: str, meta: str) -> dict[str, str] | None:
+def _parsed_file(file: str, meta: str, cache: RepoCache | None = None) -> dict[str, str] | None:
     """``parse_meta`` of a work-tree file, remembered by (path, size, mtime, inode): a dvc.lock of thousands of
     stages is parsed once per process, not once per model."""
     try:
@@ -178,8 +180,21 @@ def _parsed_file(file: str, meta: str) -> dict[str, str] | None:
     if key not in _PARSED:
         if len(_PARSED) > 10_000:
             _PARSED.clear()
-        _PARSED[key] = parse_meta(meta, Path(file).read_bytes()) if os.path.isfile(file) else {}
+        stat = [st.st_size, st.st_mtime_ns, st.st_ino]
+        found = _remembered(cache, meta, stat) if cache is not None else None
+        if found is None:
+            found = parse_meta(meta, Path(file).read_bytes()) if os.path.isfile(file) else {}
+            if cache is not None:
+                cache.put(FILES_SECTION, meta, [*stat, found])
+        _PARSED[key] = found
     return _PARSED[key]
+
+
+def _remembered(cache: RepoCache, meta: str, stat: list[int]) -> dict[str, str] | None:
+    entry = cache.get(FILES_SECTION, meta)
+    if isinstance(entry, list) and len(entry) == 4 and entry[:3] == stat and isinstance(entry[3], dict):
+        return entry[3]
+    return None
 
 
 def tracked_at(git: Git, cache: RepoCache, commit: str, paths: Iterable[str]) -> dict[str, Tracked]:

@@ -18,7 +18,7 @@ from mlops_actions.repodata.hashing import MISSING, tree_hashes, worktree_hashes
 def worktree_overrides(git: Git, cache: RepoCache, paths: Iterable[str]) -> dict[str, str]:
     """Hashes of those data ``paths`` that DVC tracks or that are partitioned datasets, in the work tree."""
     wanted = sorted(set(paths))
-    tracked = dvc.tracked_worktree(git.root, wanted)
+    tracked = dvc.tracked_worktree(git.root, wanted, cache)
     result = {p: t.hash for p, t in tracked.items()}
     for path in wanted:
         if path not in tracked and partitions.is_partitioned(path, git.root):

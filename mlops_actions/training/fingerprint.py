@@ -116,9 +116,20 @@ def spec_sha256(raw: Mapping[str, Any]) -> str:
 
 def combine(spec_hash: str, data: Iterable[DataHash], code: Mapping[str, str],
             libraries: Mapping[str, str]) -> str:
-    payload = {"format": FINGERPRINT_FORMAT, "spec": spec_hash, "data": [[d.path, d.hash] for d in data],
-               "code": dict(code), "libraries": dict(libraries)}  # plain already: no ``plain()`` walk
-    return sha256_text(json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    pairs = tuple((d.path, d.hash) for d in data)
+    key = (spec_hash, pairs, tuple(code.items()), tuple(libraries.items()))
+    value = _COMBINED.get(key)
+    if value is None:  # the base and the work tree mostly agree: each distinct model is hashed once per run
+        payload = {"format": FINGERPRINT_FORMAT, "spec": spec_hash, "data": [list(p) for p in pairs],
+                   "code": dict(code), "libraries": dict(libraries)}  # plain already: no ``plain()`` walk
+        value = sha256_text(json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+        if len(_COMBINED) >= 50_000:
+            _COMBINED.clear()
+        _COMBINED[key] = value
+    return value
+
+
+_COMBINED: dict[tuple[Any, ...], str] = {}
 
 
 # -- what a spec depends on ------------------------------------------------------------------------------
@@ -194,13 +205,20 @@ def library_versions(class_path: str, versions: Mapping[str, str] | None = None,
                      modules: Iterable[str] = ()) -> dict[str, str]:
     """Versions of scikit-learn, numpy, the estimator's distribution and those of ``modules`` (third-party
     modules a factory or command imports); ``versions`` overrides the lookup."""
-    names = list(BASE_LIBRARIES)
-    if class_path:
-        names.append(distribution_of(class_path.split(".", 1)[0]))
-    names += [distribution_of(m) for m in modules]
+    wanted = _library_names(class_path.split(".", 1)[0] if class_path else None, tuple(modules))
     if versions is not None:
-        return {n: versions.get(n, NOT_INSTALLED) for n in sorted(set(names))}
-    return {n: installed_version(n) for n in sorted(set(names))}
+        return {n: versions.get(n, NOT_INSTALLED) for n in wanted}
+    return {n: installed_version(n) for n in wanted}
+
+
+@cache
+def _library_names(top: str | None, modules: tuple[str, ...]) -> tuple[str, ...]:
+    """The sorted distributions of scikit-learn, numpy, module ``top`` (when not None) and ``modules``."""
+    names = list(BASE_LIBRARIES)
+    if top is not None:
+        names.append(distribution_of(top))
+    names += [distribution_of(m) for m in modules]
+    return tuple(sorted(set(names)))
 
 
 # -- fingerprints from parsed specs and file hashes ---------------------------------------------------------
@@ -227,8 +245,9 @@ def fingerprint_worktree(root: Path, spec: ModelSpec, *, versions: Mapping[str, 
     git = Git(root)
     cache = RepoCache(git)
     deps = dependencies(raw, worktree_reader(root))
-    hashes = worktree_hashes(git, cache, [*files_of(raw), *deps.files])
-    hashes.update(worktree_overrides(git, cache, data_paths([raw])))
+    overrides = worktree_overrides(git, cache, data_paths([raw]))
+    hashes = worktree_hashes(git, cache, {*files_of(raw), *deps.files} - overrides.keys())
+    hashes.update(overrides)
     cache.save()
     return fingerprint_of(raw, hashes, versions, deps=deps)
 
@@ -260,8 +279,9 @@ def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *, versio
     wanted = sorted(set(names) if names is not None else model_names(root))
     specs = _worktree_specs(git, store, wanted)
     deps = _dependencies(specs, worktree_reader(root))
-    hashes = worktree_hashes(git, store, _files(specs, deps))
-    hashes.update(worktree_overrides(git, store, data_paths(s[0] for s in specs.values() if not isinstance(s, str))))
+    overrides = worktree_overrides(git, store, data_paths(s[0] for s in specs.values() if not isinstance(s, str)))
+    hashes = worktree_hashes(git, store, _files(specs, deps) - overrides.keys())  # DVC's data: never hashed by git
+    hashes.update(overrides)
     if cache is None:
         store.save()
     return {n: _snapshot(n, specs[n], hashes, versions, deps.get(n)) for n in sorted(specs)}
