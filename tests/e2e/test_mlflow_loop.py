@@ -366,7 +366,7 @@ def test_a_deleted_asset_is_refused(loop: Loop, tmp_path: Path, capsys: pytest.C
 
 def test_serve_answers_with_exactly_the_training_predictions(loop: Loop) -> None:
     with served("arrests@v1", root=loop.root, env=loop.env()) as server:
-        assert server.get("/health") == 200
+        assert server.get("/health") == 200 and server.get("/ping") == 200
         record = json.loads(loop.story.git("tag", "-l", "--format=%(contents)", "arrests@v1"))
         rows = held_out(loop.root, "arrests", record).frame
         status, answer = server.invoke({"dataframe_split": rows.to_dict(orient="split", index=False)})
