@@ -268,3 +268,14 @@ def test_the_same_names_quoted_are_valid(tmp_path: Path) -> None:
     ran = run_main("-C", str(tmp_path), "validate")
     assert ran.returncode == 0, ran.stdout
     assert parse_state(b'"1_000": v1\n', "environments/qa.yaml") == {"1_000": "v1"}
+
+
+def test_a_nested_spec_is_named_not_silently_skipped(tmp_path: Path) -> None:
+    _typed_repo(tmp_path, quoted=True)
+    nested = tmp_path / "models" / "team" / "churn" / "model.yaml"
+    nested.parent.mkdir(parents=True)
+    nested.write_text((tmp_path / "models" / "007" / "model.yaml").read_text().replace('"007"', "churn"))
+    ran = run_main("-C", str(tmp_path), "validate")
+    assert ran.returncode == 0
+    assert ("models/team/churn/model.yaml:1:1: $: warning: this spec is never read" in ran.stdout
+            and "move it to models/churn/model.yaml" in ran.stdout)
