@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from mlops_actions.actions_runtime import ActionsRuntime
-from mlops_actions.convention.discovery import ENVIRONMENTS_DIR, MODELS_DIR, POLICY_FILE, SPEC_FILE, resolve_targets
+from mlops_actions.convention.discovery import (
+    ENVIRONMENTS_DIR,
+    MODELS_DIR,
+    POLICY_FILE,
+    SPEC_FILE,
+    misplaced_specs,
+    resolve_targets,
+)
+from mlops_actions.convention.problems import WARNING, Problem
 from mlops_actions.convention.validation import validate as validate_files
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
 from mlops_actions.reporting.problems import RENDERERS
@@ -21,9 +29,18 @@ def validate(root: Path, paths: list[str], *, fmt: Format, schema: str | None, r
                          hint="run it from the repository root (or pass -C DIR; in the action, the "
                               "working-directory input), or scaffold one with `mlops-actions init`")
     result = validate_files(root, files)
+    if not paths:
+        result.extend(_misplaced(root))
     print(renderer(RENDERERS, fmt)(result))
     runtime.append_summary(RENDERERS["markdown"](result))
     return EXIT_INVALID if result.errors else EXIT_OK
+
+
+def _misplaced(root: Path) -> list[Problem]:
+    """A spec nested deeper than models/<name>/ is never trained: said, rather than silently skipped."""
+    return [Problem(path, 1, 1, "", f"this spec is never read: a model's spec is {MODELS_DIR}/<name>/{SPEC_FILE} "
+                    f"(one folder per model, not nested); move it to {MODELS_DIR}/"
+                    f"{PurePosixPath(path).parent.name}/{SPEC_FILE}", WARNING) for path in misplaced_specs(root)]
 
 
 def _check_given(paths: list[str]) -> None:

@@ -64,6 +64,29 @@ def model_names(root: Path) -> list[str]:
     return sorted(e.name for e in entries if _is_dir(e) and os.path.exists(os.path.join(folder, e.name, SPEC_FILE)))
 
 
+def misplaced_specs(root: Path, depth: int = 3) -> list[str]:
+    """``model.yaml`` files in folders under models/ that hold no spec of their own, up to ``depth`` levels
+    below them (``models/team/churn/model.yaml``): never read, since a spec is ``models/<name>/model.yaml``."""
+    folder = os.path.join(str(root), MODELS_DIR)
+    found: list[str] = []
+    if not os.path.isdir(folder):
+        return found
+    try:
+        with os.scandir(folder) as listing:
+            others = sorted(e.name for e in listing
+                            if _is_dir(e) and not os.path.exists(os.path.join(e.path, SPEC_FILE)))
+    except OSError:
+        return found
+    for name in others:
+        top = os.path.join(folder, name)
+        for here, dirs, files in os.walk(top):
+            level = os.path.relpath(here, top).count(os.sep) + 1
+            dirs[:] = sorted(dirs) if level < depth else []
+            if SPEC_FILE in files and here != top:
+                found.append(PurePosixPath(os.path.relpath(os.path.join(here, SPEC_FILE), root)).as_posix())
+    return found
+
+
 def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()

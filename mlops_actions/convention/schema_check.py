@@ -7,10 +7,11 @@ parent mapping. ``oneOf``/``anyOf`` noise is reduced with ``best_match``.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from mlops_actions.convention.locate import locate_node
+from mlops_actions.convention.locate import locate_node, node_at
 from mlops_actions.convention.problems import Problem, pointer
 from mlops_actions.convention.schemas import is_valid, validator
 
@@ -32,6 +33,7 @@ def schema_problems(display: str, errors: list[ValidationError], tree: Any) -> l
     problems: list[Problem] = []
     for error in errors:
         for parts, at, message in _explain(error):
+            message = _with_yaml_typing(tree, parts, at, error, message)
             line, col = locate_node(tree, parts, at=at)
             problems.append(Problem(display, line, col, pointer(parts), message))
     return sorted(set(problems))
@@ -65,6 +67,30 @@ def _explain(error: ValidationError) -> Iterator[tuple[list[Any], str, str]]:
         yield parts, "value", f"{_short(error.instance)} is not one of {options}"
     else:
         yield parts, "value", _short_message(error)
+
+
+_TYPED = {bool: "a boolean", int: "a number", float: "a number", type(None): "null (no value)"}
+
+
+def _with_yaml_typing(tree: Any, parts: list[Any], at: str, error: ValidationError, message: str) -> str:
+    """``message``, or why a value written as text is not text: YAML reads ``1_000``, ``0x1f``, ``007``, ``1.5``,
+    ``null``, ``true`` unquoted as numbers, null or booleans, so a model name, column or key spelt that way is
+    not a string; the message shows what was written and how to quote it."""
+    wanted = error.validator_value if error.validator == "type" else None
+    wants_text = wanted == "string" or (isinstance(wanted, list) and "string" in wanted)
+    instance = parts[-1] if at == "key" and parts else error.instance
+    if not wants_text or type(instance) not in _TYPED or tree is None:
+        return message
+    node = node_at(tree, parts, at=at)
+    if getattr(node, "id", None) != "scalar" or getattr(node, "style", None) not in (None, ""):
+        return message
+    text = str(node.value)
+    pattern = error.schema.get("pattern") if isinstance(error.schema, dict) else None
+    if isinstance(pattern, str) and not re.search(pattern, text):
+        return message  # quoting would not help: the text is not a valid value either
+    shown = "" if instance is None else f" ({_short(instance)})"
+    return (f"{text or '(empty)'} is read by YAML as {_TYPED[type(instance)]}{shown}, not as text; "
+            f"put it in quotes: '{text}'")
 
 
 def _alternative_keys(error: ValidationError) -> str:

@@ -38,6 +38,8 @@ def check_model_spec(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Ite
 
 def _check_name(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator[Finding]:
     folder = PurePosixPath(relpath).parent.name
+    if not isinstance(spec["name"], str):
+        return  # YAML read it as a number, a boolean or null: the schema's problem says to quote it
     if spec["name"] != folder:
         yield (["name"], "value",
                f"model name '{spec['name']}' does not match its folder '{folder}'; rename one of them", ERROR)
@@ -85,14 +87,15 @@ def _check_columns(data: Mapping[str, Any], columns: list[str] | str) -> Iterato
         return
     have = set(columns)
     where = f"the header of {data['path']}"
-    if data["target"] not in have:
+    # a column name YAML read as a number or null is the schema's problem (quote it), not a missing column
+    if isinstance(data["target"], str) and data["target"] not in have:
         yield ["data", "target"], "value", f"target column '{data['target']}' is not in {where}", ERROR
     for name in data["features"]:
-        if name not in have:
+        if isinstance(name, str) and name not in have:
             yield ["data", "features", name], "key", f"feature column '{name}' is not in {where}", ERROR
     for role in ("sensitive", "control"):
         for i, name in enumerate(data.get(role, [])):
-            if name not in have:
+            if isinstance(name, str) and name not in have:
                 yield ["data", role, i], "value", f"{role} column '{name}' is not in {where}", ERROR
 
 
@@ -197,6 +200,6 @@ def check_environment(relpath: str, env: Mapping[str, Any], ctx: Context) -> Ite
         known = ", ".join(e.name for e in ctx.policy.environments)
         yield [], "value", f"environment '{name}' is not declared in mlops.yaml (known: {known})", ERROR
     for model in env:
-        if model not in ctx.models:
+        if isinstance(model, str) and model not in ctx.models:  # other keys: the schema says to quote them
             yield ([model], "key",
                    f"model '{model}' does not exist (no models/{model}/model.yaml)", ERROR)

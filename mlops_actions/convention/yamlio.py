@@ -329,6 +329,16 @@ def expanded_size(data: Any, limit: int = MAX_EXPANDED_NODES) -> int:
     return size(data)
 
 
+def scalar_value(text: str) -> Any:
+    """What YAML makes of ``text`` as a plain scalar (``1_000`` -> 1000, ``~`` -> None), by the loader
+    convention files use; the text itself when it is not a single scalar."""
+    try:
+        data, _ = _load_with_tree(_SAFE, f"- {text}\n")
+    except (YAMLError, ValueError, TypeError):
+        return text
+    return data[0] if isinstance(data, list) and len(data) == 1 else text
+
+
 def compose(text: str) -> Any:
     """The node tree of ``text`` (C parser), whose nodes carry start marks: for locating problems.
     ``ValueError`` for text nested too deep to compose safely."""

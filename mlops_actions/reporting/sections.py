@@ -192,6 +192,11 @@ MAIN_DISPARITIES = ("demographic_parity_difference", "demographic_parity_ratio",
                     "mae_difference", "rmse_difference", "mean_prediction_difference")
 
 
+def _part_label(part: str) -> str:
+    """``@class=low@by=sex`` -> ``class low by sex`` (a word between the class and the grouping)."""
+    return part.replace("@class=", "class ").replace("@by=", " by ").replace("×", " × ").strip()
+
+
 def _disparities(m: ModelReport, compact: bool) -> str:
     """The main disparities (between groups, worst case): baseline, candidate with its interval, change,
     and (unless ``compact``) the value within each grouping and class."""
@@ -207,7 +212,7 @@ def _disparities(m: ModelReport, compact: bool) -> str:
     if not rows:
         return ""
     head = ("disparity (worst)", "baseline", "candidate [95% interval]", "change", "",
-            *(md_cell(p.replace("@by=", "by ").replace("@class=", "class ").replace("×", " × ")) for p in parts))
+            *(md_cell(_part_label(p)) for p in parts))
     note = ("<sub>Between groups, worst case (fairlearn's defaults): the worst over the groupings"
             f"{' and classes' if view is not None and view.classes else ''}. Intervals: basic bootstrap over "
             "1,000 redraws of the per-group counts (seed 0). Each group against everyone (`@to_overall`) and the "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -138,18 +138,34 @@ class GitHubEmulator:
             pull.head_sha, pull.updated_at = head_sha, now_iso()
             return pull
 
-    def merge(self, repo: str, number: int, merge_commit_sha: str, *, merged_by: str) -> Pull:
+    def merge(self, repo: str, number: int, merge_commit_sha: str, *, merged_by: str, method: str = "merge",
+              rebased: Sequence[str] | None = None) -> Pull:
         """Pull request ``number`` is merged as ``merge_commit_sha`` by ``merged_by`` (and closed), as GitHub
-        reports a merge; make the merge commit itself with git in the ``repo_dir`` repository."""
+        reports a merge; make the commits themselves with git in the ``repo_dir`` repository. ``method`` is
+        GitHub's ``merge_method``: ``merge`` (a merge commit), ``squash`` (one new commit with one parent) or
+        ``rebase`` (the PR's commits replayed on the base; ``merge_commit_sha`` is the last of them). For a
+        rebase, ``rebased`` lists the replayed commits, oldest first; without it, with ``repo_dir``, they are
+        the last first-parent commits up to ``merge_commit_sha``, one per commit of the pull request. Every
+        replayed commit then belongs to the pull request (``commits/{sha}/pulls``), as on GitHub."""
+        if method not in MERGE_METHODS:
+            raise ValueError(f"merge method {method!r}: expected one of {', '.join(MERGE_METHODS)}")
         with self.state.lock:
             self.state.user(merged_by)
             pull, when = self.state.pulls[(repo, number)], now_iso()
+            if method == "rebase":
+                pull.merged_commits = list(rebased) if rebased is not None else \
+                    self._replayed(repo, pull, merge_commit_sha)
             pull.merged, pull.state, pull.merge_commit_sha, pull.merged_by = True, "closed", merge_commit_sha, merged_by
             pull.merged_at = pull.closed_at = pull.updated_at = when
             issue = self.state.issues.get((repo, number))
             if issue is not None:
                 issue.state, issue.closed_at, issue.updated_at = "closed", when, when
             return pull
+
+    def _replayed(self, repo: str, pull: Pull, last: str) -> list[str]:
+        git = self.state.git[repo]
+        count = len(pull.commits) or len(_first_parents(git, pull.head_sha, stop=pull.base_sha))
+        return list(reversed(_first_parents(git, last, limit=max(count, 1))))
 
     # --- reading what the code under test did ---------------------------------------------------------
 
@@ -214,6 +230,22 @@ class GitHubEmulator:
     def add_fault(self, fault: faults_mod.Fault | dict[str, Any]) -> None:
         """Inject a fault while running."""
         self.app.plan.add(fault if isinstance(fault, faults_mod.Fault) else faults_mod.parse([fault])[0])
+
+
+MERGE_METHODS = ("merge", "squash", "rebase")
+
+
+def _first_parents(git: Any, sha: str, *, stop: str | None = None, limit: int = 10_000) -> list[str]:
+    """First-parent commits from ``sha`` back (newest first), up to ``limit``, ending before an ancestor of
+    ``stop``."""
+    found: list[str] = []
+    commit = git.commit(sha)
+    while commit is not None and len(found) < limit:
+        if stop is not None and git.is_ancestor(commit.sha, stop):
+            break
+        found.append(commit.sha)
+        commit = git.commit(commit.parents[0]) if commit.parents else None
+    return found
 
 
 def _payload(event: dict[str, Any] | str | Path) -> dict[str, Any]:
