@@ -181,7 +181,7 @@ def report(args: argparse.Namespace, ours: tuple[float, float, dict, dict],
     print(f"  plain (sklearn script):      {plain_wall:6.2f} s end to end, {plain_cpu:6.2f} s CPU")
     print(f"  ratio: {ours_wall / plain_wall:.2f}x wall, {ours_cpu / plain_cpu:.2f}x CPU (target <= 1.30x)")
     print("  stage       ours      plain   overhead")
-    for stage in ("imports", "prepare", "data", "fit", "evaluate", "artifact", "write"):
+    for stage in ("imports", "prepare", "data", "fit", "evaluate", "artifact", "outputs"):
         mine, theirs = ours_stages.get(stage, 0.0), plain_stages.get(stage, 0.0)
         print(f"  {stage:<9} {mine:7.2f} s  {theirs:7.2f} s  {mine - theirs:+7.2f} s")
     print("  (ours imports scikit-learn in prepare and skops in artifact, where it first needs them)")
