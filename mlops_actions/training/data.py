@@ -305,7 +305,9 @@ def _features(frame: pd.DataFrame, coerced: dict[str, pd.Series]) -> pd.DataFram
     from ``frame`` without copying its data block (a copy of every number of a large file cost a second)."""
     names = list(coerced)
     changed = [n for n in names if not _same_column(coerced[n], frame[n])]
-    if len(changed) == len(names):
+    floats = sum(frame[c].nbytes for c in frame.columns if frame[c].dtype == np.float64)
+    kept = sum(coerced[n].nbytes for n in names if n not in changed)
+    if not kept or kept * 4 < floats * 3:  # a view would keep many unused float columns alive: copy instead
         return pd.DataFrame(coerced)
     X = frame[names].copy(deep=False)  # no copy of the data; a frame of its own to set columns in
     for name in changed:
