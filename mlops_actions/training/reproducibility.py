@@ -122,7 +122,8 @@ def part_differences(rebuilt: Mapping[str, Any], reviewed: Mapping[str, str]) ->
     gone = sum(1 for key in reviewed if key not in mine)
     if gone:
         found.append(f"{gone} {kind}(s) the review had that the rebuild does not")
-    return _limit(found) if found else [f"no single {kind}: each has its reviewed hash, the whole does not"]
+    return _limit(found) if found else [f"no {kind}: each has its reviewed hash and only the whole artifact's "
+                                        "differs (an edited or forged report?)"]
 
 
 def difference_note(rebuilt: Mapping[str, Any], reviewed: Mapping[str, str]) -> str:
