@@ -57,6 +57,25 @@ def build():
 '''
 
 
+COMMAND_SPEC = SPEC.replace("name: salted", "name: stamped").replace(
+    "pipeline: models/salted/pipeline.py:build\n",
+    "train:\n  command: python models/stamped/train.py\n  artifact: model\nreproducibility: exact\n")
+# A command whose artifact folder holds one file the fingerprint does not decide (a stamp from the environment).
+TRAINER = '''import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+train, test = pd.read_parquet(os.environ["MLOPS_TRAIN"]), pd.read_parquet(os.environ["MLOPS_TEST"])
+out = Path(os.environ["MLOPS_OUT"])
+(out / "model").mkdir()
+(out / "model" / "rate.json").write_text(json.dumps({"rate": float((train["released"] == "Yes").mean())}))
+(out / "model" / "stamp.txt").write_text(os.environ.get("SALT_FOR_TEST", ""))
+pd.DataFrame({"row_id": test["row_id"], "prediction": "Yes"}).to_parquet(out / "predictions.parquet")
+'''
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("parts") / "repo"
@@ -71,9 +90,9 @@ def kit(template: Path, tmp_path: Path):
     made.gh.stop()
 
 
-def _train(kit: Kit, out: str, salt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def _train(kit: Kit, out: str, salt: str, monkeypatch: pytest.MonkeyPatch, model: str = "salted") -> None:
     monkeypatch.setenv("SALT_FOR_TEST", salt)
-    assert main(["-C", str(kit.root), "train", "--out", out, "salted"]) == 0
+    assert main(["-C", str(kit.root), "train", "--out", out, model]) == 0
     for name in MODELS:  # the template's trainings of the same specs: they rebuild exactly
         shutil.copytree(kit.root / ("pr-out" if out == "review-out" else "mlops-out") / name, kit.root / out / name)
 
@@ -101,3 +120,21 @@ def test_a_rebuild_differing_in_one_step_is_refused_naming_it_and_the_others_reg
     assert kit.tags("arrests") == ["arrests-b@v1", "arrests@v1"]  # one refused model blocks no other
     body = kit.bot.find_comment(merged.number, "mlops-actions:register").body
     assert "step salt" in body and "arrests@v1" in body and "arrests-b@v1" in body
+
+
+def test_a_command_rebuild_differing_in_one_file_is_refused_naming_it(
+        kit: Kit, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    kit.branch("stamped")
+    kit.retrain_commit()
+    kit.commit({"models/stamped/model.yaml": COMMAND_SPEC, "models/stamped/train.py": TRAINER}, "a stamped model")
+    _train(kit, "review-out", "reviewed", monkeypatch, "stamped")
+    merged = kit.merge("stamped")
+    _train(kit, "main-out", "rebuilt on main", monkeypatch, "stamped")
+    kit.report(merged, "review-out")
+    kit.approve(merged, "alice")
+    capsys.readouterr()
+
+    assert kit.run("register", "--results", "main-out") == 1
+    refusal = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("  - stamped: "))
+    assert "what differs: file stamp.txt; make the command write these files the same way on every run" in refusal
+    assert kit.tags("stamped") == [] and kit.tags("arrests") == ["arrests-b@v1", "arrests@v1"]
