@@ -120,15 +120,15 @@ def artifact_parts(data: bytes, fmt: str) -> dict[str, str]:
     Empty when there are more than ``MAX_PARTS`` parts or the bytes are not an artifact."""
     try:
         files = read_zip(data)
-    except (zipfile.BadZipFile, ValueError):
-        return {}
-    if fmt == "files":
-        parts = {path: hashlib.sha256(content).hexdigest() for path, content in sorted(files.items())}
-    elif SCHEMA_ENTRY in files:
-        arrays = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
-        parts = {}
-        _step_parts(json.loads(files[SCHEMA_ENTRY]), ROOT_PART, arrays, parts)
-    else:
+        if fmt == "files":
+            parts = {path: hashlib.sha256(content).hexdigest() for path, content in sorted(files.items())}
+        elif SCHEMA_ENTRY in files:
+            arrays = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
+            parts = {}
+            _step_parts(json.loads(files[SCHEMA_ENTRY]), ROOT_PART, arrays, parts)
+        else:
+            return {}
+    except (zipfile.BadZipFile, ValueError, TypeError, AttributeError):  # not a layout we know: no parts
         return {}
     return parts if len(parts) <= MAX_PARTS else {}
 

@@ -305,10 +305,10 @@ def _features(frame: pd.DataFrame, coerced: dict[str, pd.Series]) -> pd.DataFram
     from ``frame`` without copying its data block (a copy of every number of a large file cost a second)."""
     names = list(coerced)
     changed = [n for n in names if not _same_column(coerced[n], frame[n])]
-    floats = sum(frame[c].nbytes for c in frame.columns if frame[c].dtype == np.float64)
+    floats = sum(len(frame) * 8 for dtype in frame.dtypes if dtype == np.float64)
     kept = sum(coerced[n].nbytes for n in names if n not in changed)
-    if not kept or kept * 4 < floats * 3:  # a view would keep many unused float columns alive: copy instead
-        return pd.DataFrame(coerced)
+    if not kept or kept * 4 < floats * 3 or not frame.columns.is_unique:  # a view would keep many unused float
+        return pd.DataFrame(coerced)  # columns alive (or take a repeated name twice): a copy instead
     X = frame[names].copy(deep=False)  # no copy of the data; a frame of its own to set columns in
     for name in changed:
         X[name] = coerced[name]
