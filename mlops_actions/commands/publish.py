@@ -51,7 +51,8 @@ def shown_models(results: Path, models: Sequence[ModelReport] = ()) -> dict[str,
     for folder in res.result_folders(results, missing_ok=True):  # a PR editing only environments/ has none
         record = res.load_record(folder, folder.name)
         if folder.name not in shown:
-            shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]))
+            shown[folder.name] = ev.Shown(str(record["artifact"]["sha256"]), str(record["fingerprint"]),
+                                          parts=repro.part_digests(record))
         if repro.rule_of(record)[0] == repro.METRICS:  # judged within a tolerance: the numbers themselves
             shown[folder.name] = replace(shown[folder.name], numbers=repro.numbers_of(record))
     return shown

@@ -198,7 +198,7 @@ def _reviewed(m: ModelReport, shown: ev.Evidence | None, head_sha: str, *, rerun
 def rebuild_verdict(m: ModelReport, seen: ev.Shown) -> repro.Verdict:
     """Does the rebuild on main meet the model's reproducibility rule (exact: the reviewed sha256; metrics:
     every reviewed number within the spec's tolerance) against what the review showed?"""
-    return repro.check_rebuild(m.record, repro.Reviewed(seen.artifact_sha256, seen.numbers))
+    return repro.check_rebuild(m.record, repro.Reviewed(seen.artifact_sha256, seen.numbers, seen.parts))
 
 
 def _not_reproducible(m: ModelReport, seen: ev.Shown, head: str, verdict: repro.Verdict) -> str:
@@ -207,8 +207,8 @@ def _not_reproducible(m: ModelReport, seen: ev.Shown, head: str, verdict: repro.
     why = ("same fingerprint, so training is not deterministic" if seen.fingerprint == m.fingerprint else
            "the fingerprint differs: the data, code, a library version or the spec changed after review")
     return (f"not reproducible: the artifact built on main has sha256 {m.artifact_sha256[:12]}…, the PR's report "
-            f"showed {seen.artifact_sha256[:12]}… for head {head[:12]} ({why}; a trainer that is not bit-exact "
-            "can use reproducibility: metrics with a tolerance)")
+            f"showed {seen.artifact_sha256[:12]}… for head {head[:12]} ({why}); "
+            + repro.difference_note(m.record, seen.parts))
 
 
 def _rebuild_fields(m: ModelReport, shown: ev.Evidence | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from mlops_actions import bounded
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.registry.versioning import finite
+from mlops_actions.training.reproducibility import part_digests
 
 _PREFIX = "<!-- mlops-actions:evidence "
 _LINE = re.compile(r"^<!-- mlops-actions:evidence (\{.*\}) -->$", re.M)
@@ -38,6 +39,9 @@ class Shown:
     # the reviewed numbers themselves, for models whose rebuild is judged within a tolerance
     # (reproducibility: metrics; see training.reproducibility)
     numbers: Mapping[str, float | None] = field(default_factory=dict)
+    # short digest of each artifact part's name -> of its sha256 (training.reproducibility.part_digests), so a
+    # rebuild that is not byte-identical names the step or file that differs; empty in older reports
+    parts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,8 @@ def shown(m: ModelReport) -> Shown:
     """The evidence of one model as the report renders it."""
     numbers = numbers_of(m)
     each = {_short(name.encode("utf-8")): _short(_canonical(value)) for name, value in numbers.items()}
-    return Shown(m.artifact_sha256, m.fingerprint, digest=hashlib.sha256(_canonical(numbers)).hexdigest(), each=each)
+    return Shown(m.artifact_sha256, m.fingerprint, digest=hashlib.sha256(_canonical(numbers)).hexdigest(), each=each,
+                 parts=part_digests(m.record))
 
 
 def differing(rebuilt: ModelReport, reviewed: Shown) -> list[str]:
@@ -140,6 +145,8 @@ def _model(s: Shown) -> dict[str, Any]:
         out.update({"digest": s.digest, "each": dict(sorted(s.each.items()))})
     if s.numbers:
         out["numbers"] = dict(s.numbers)
+    if s.parts:
+        out["parts"] = dict(sorted(s.parts.items()))
     return out
 
 
@@ -166,8 +173,12 @@ def _parse_model(v: Mapping[str, Any]) -> Shown:
     if digest is not None and (not _HEX.match(str(digest)) or not isinstance(each, dict)
                                or not all(_SHORT.match(str(k)) and _SHORT.match(str(x)) for k, x in each.items())):
         raise ValueError("malformed numbers digest")
+    parts = v.get("parts") or {}
+    if not isinstance(parts, dict) or not all(_SHORT.match(str(k)) and _SHORT.match(str(x)) for k, x in parts.items()):
+        parts = {}  # diagnosis only (the artifact's sha256 decides): malformed ones are unknown, not fatal
     return Shown(str(v["artifact"]), str(v["fingerprint"]), digest=str(digest) if digest is not None else None,
-                 each={str(k): str(x) for k, x in each.items()}, numbers=_numbers(v.get("numbers")))
+                 each={str(k): str(x) for k, x in each.items()}, numbers=_numbers(v.get("numbers")),
+                 parts={str(k): str(x) for k, x in parts.items()})
 
 
 def _numbers(raw: object) -> dict[str, float | None]:

@@ -47,7 +47,11 @@ class Artifact:
         return hashlib.sha256(self.data).hexdigest()
 
     def to_record(self) -> dict[str, Any]:
-        return {"file": self.file, "sha256": self.sha256, "format": self.format, "size": len(self.data)}
+        record = {"file": self.file, "sha256": self.sha256, "format": self.format, "size": len(self.data)}
+        parts = artifact_parts(self.data, self.format)
+        if parts:
+            record["parts"] = parts
+        return record
 
 
 def dump_model(model: Any) -> Artifact:
@@ -99,6 +103,82 @@ def forget_addresses(model: Any) -> None:
             for name in _ADDRESS_ATTRIBUTES:
                 node.__dict__.pop(name, None)
             stack.extend(vars(node).values())
+
+
+# -- the parts of an artifact: what a rebuild that is not byte-identical names -----------------------------
+
+MAX_PARTS = 128  # beyond this many steps or files a record keeps no parts (a refusal then says they are unknown)
+ROOT_PART = "(pipeline)"  # the top object's own attributes (a pipeline's; a lone estimator's: all of it)
+_STEP_LISTS = ("steps", "transformers_", "transformer_list")  # Pipeline, fitted ColumnTransformer, FeatureUnion
+
+
+def artifact_parts(data: bytes, fmt: str) -> dict[str, str]:
+    """sha256 of each part of an artifact: each file of a command's folder (``files``), or each fitted step of
+    a skops model by its path of step names (``preprocess/numeric/impute``; a container step's own attributes
+    under its own path, the top object's under ``(pipeline)``). A step's hash covers its schema (object ids
+    left out, so one step's change does not renumber the others) and the bytes of the arrays it holds.
+    Empty when there are more than ``MAX_PARTS`` parts or the bytes are not an artifact."""
+    try:
+        files = read_zip(data)
+        if fmt == "files":
+            parts = {path: hashlib.sha256(content).hexdigest() for path, content in sorted(files.items())}
+        elif SCHEMA_ENTRY in files:
+            arrays = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
+            parts = {}
+            _step_parts(json.loads(files[SCHEMA_ENTRY]), ROOT_PART, arrays, parts)
+        else:
+            return {}
+    except (zipfile.BadZipFile, ValueError, TypeError, AttributeError):  # not a layout we know: no parts
+        return {}
+    return parts if len(parts) <= MAX_PARTS else {}
+
+
+def _step_parts(node: Any, path: str, arrays: dict[str, str], parts: dict[str, str]) -> None:
+    attributes = _attributes(node)
+    listed = next((key for key in _STEP_LISTS if key in attributes), None) if attributes else None
+    if listed is None or attributes is None:
+        parts[path] = _node_sha256(node, arrays)
+        return
+    own = {key: value for key, value in attributes.items() if key != listed}
+    parts[path] = _node_sha256({"__class__": node.get("__class__"), "attributes": own}, arrays)
+    for item in _items(attributes[listed]):
+        named = _items(item)
+        if len(named) >= 2 and named[0].get("__loader__") == "JsonNode":
+            name = str(json.loads(named[0].get("content", '""')))
+            _step_parts(named[1], name if path == ROOT_PART else f"{path}/{name}", arrays, parts)
+
+
+def _attributes(node: Any) -> dict[str, Any] | None:
+    """An object node's attributes by name (skops: ``ObjectNode`` > ``DictNode`` > attributes)."""
+    if not isinstance(node, dict) or node.get("__loader__") != "ObjectNode":
+        return None
+    state = node.get("content")
+    if isinstance(state, dict) and state.get("__loader__") == "DictNode" and isinstance(state.get("content"), dict):
+        return state["content"]
+    return None
+
+
+def _items(node: Any) -> list[Any]:
+    content = node.get("content") if isinstance(node, dict) else None
+    return [item for item in content if isinstance(item, dict)] if isinstance(content, list) else []
+
+
+def _node_sha256(node: Any, arrays: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(_without_ids(node, arrays), sort_keys=True,
+                                     separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def _without_ids(node: Any, arrays: dict[str, str]) -> Any:
+    if isinstance(node, list):
+        return [_without_ids(item, arrays) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "__id__":
+            continue
+        out[key] = arrays.get(value, value) if key == "file" and isinstance(value, str) else _without_ids(value, arrays)
+    return out
 
 
 # -- a command's artifact: a folder of files --------------------------------------------------------------

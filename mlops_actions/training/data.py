@@ -285,8 +285,8 @@ def check_frame(frame: pd.DataFrame, spec: ModelSpec, source: Source, places: Sp
     frame = frame.rename(columns=lambda c: str(c).strip())
     _check_roles(spec, places)
     _check_columns_present(frame, spec, source, places)
-    X = pd.DataFrame({name: _feature(frame[name], kind, name, spec, source)
-                      for name, kind in spec.data.features.items()})
+    X = _features(frame, {name: _feature(frame[name], kind, name, spec, source)
+                          for name, kind in spec.data.features.items()})
     y, classes, pos_label, notes = _target(frame[spec.data.target], spec, source, places)
     groups = _groups(frame, spec, source, places)
     columns = {**{c: str(X[c].dtype) for c in X}, spec.data.target: str(y.dtype)}
@@ -298,6 +298,27 @@ def check_frame(frame: pd.DataFrame, spec: ModelSpec, source: Source, places: Sp
     split_columns = frame[list(dict.fromkeys(split_names))].reset_index(drop=True) if split_names else None
     return Dataset(X, y, groups, source.display, len(frame), dict(sorted(columns.items())), classes,
                    pos_label, notes, split_columns)
+
+
+def _features(frame: pd.DataFrame, coerced: dict[str, pd.Series]) -> pd.DataFrame:
+    """The coerced feature columns as one frame. Columns coercion returned as read (float64 numbers) are taken
+    from ``frame`` without copying its data block (a copy of every number of a large file cost a second)."""
+    names = list(coerced)
+    changed = [n for n in names if not _same_column(coerced[n], frame[n])]
+    floats = sum(len(frame) * 8 for dtype in frame.dtypes if dtype == np.float64)
+    kept = sum(coerced[n].nbytes for n in names if n not in changed)
+    if not kept or kept * 4 < floats * 3 or not frame.columns.is_unique:  # a view would keep many unused float
+        return pd.DataFrame(coerced)  # columns alive (or take a repeated name twice): a copy instead
+    X = frame[names].copy(deep=False)  # no copy of the data; a frame of its own to set columns in
+    for name in changed:
+        X[name] = coerced[name]
+    return X
+
+
+def _same_column(coerced: pd.Series, raw: pd.Series) -> bool:
+    if coerced.dtype != raw.dtype or not isinstance(coerced.dtype, np.dtype):
+        return False
+    return np.shares_memory(coerced.to_numpy(), raw.to_numpy())
 
 
 def model_inputs(frame: pd.DataFrame, spec: ModelSpec, display: str = "input") -> pd.DataFrame:
@@ -381,7 +402,8 @@ def to_numeric(raw: pd.Series, name: str, source: Source) -> pd.Series:
     if pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64")
     values = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_numeric_dtype(raw) else raw
-    values = values.astype("float64")
+    if values.dtype != np.float64:  # a float64 column read as such is returned itself (not copied)
+        values = values.astype("float64")
     bad = (values.isna() & raw.notna()) | np.isinf(values)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -431,13 +453,27 @@ def to_boolean(raw: pd.Series, name: str, source: Source) -> pd.Series:
 
 
 def as_text(raw: pd.Series) -> pd.Series:
-    """Values as Python strings in an object column, missing as NaN; whole floats lose their '.0'."""
+    """Values as Python strings in an object column, missing as NaN; whole floats lose their '.0'.
+
+    Equal values are one shared ``str`` object (see ``_shared``)."""
     if isinstance(raw.dtype, pd.StringDtype):  # holds str or missing only: no per-value work
-        return raw.astype(object).where(raw.notna(), np.nan)
+        return _shared(raw)
     if pd.api.types.is_float_dtype(raw) and raw.dropna().mod(1).eq(0).all():
         raw = raw.astype("Int64")
     text = raw.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
-    return text.astype(object).where(raw.notna(), np.nan)
+    return _shared(text)
+
+
+def _shared(text: pd.Series) -> pd.Series:
+    """``text`` as an object column in which equal strings are the same object, missing as NaN.
+
+    scikit-learn handles categorical and label columns in Python (``Counter``, dict lookups, ``np.unique`` of
+    objects): a million distinct ``str`` objects scattered in memory, read in the split's shuffled order, cost
+    a cache miss each (the encoder and imputer ran 5-10x slower than on the same values read in order). A
+    dozen shared objects stay in cache and keep their hash. The values, so the model, are the same."""
+    codes, uniques = pd.factorize(text)  # missing values get the code -1
+    table = np.append(np.asarray(uniques, dtype=object), np.nan)  # so -1 picks NaN
+    return pd.Series(table[codes], index=text.index, name=text.name, dtype=object)
 
 
 def _target(raw: pd.Series, spec: ModelSpec, source: Source, places: SpecPlaces,

@@ -7,11 +7,15 @@ Two rules, per model (``reproducibility`` in its spec; recorded by ``train``):
   spec's ``tolerance`` of the rebuild's (GPU and threaded trainers are not bit-exact).
 
 ``artifact_differences`` names what differs between two artifacts: the pipeline step and attribute for skops
-files, the file for a command's folder, so a non-reproducible rebuild says where to look.
+files, the file for a command's folder, so a non-reproducible rebuild says where to look. ``register`` has
+only the reviewed artifact's hashes, not its bytes: the record's ``artifact.parts`` (a sha256 per fitted step
+or file, ``training.artifact.artifact_parts``) travel in the report's evidence as short digests, and
+``part_differences`` names the parts whose digest is not the reviewed one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -20,17 +24,22 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_actions.training.artifact import ROOT_PART
+
 EXACT, METRICS = "exact", "metrics"
 MAX_DIFFERENCES = 8
+SHORT = 8  # hex digits of a part's name and hash in the evidence (diagnosis only; the full sha256 decides)
 Numbers = Mapping[str, float | None]
 
 
 @dataclass(frozen=True)
 class Reviewed:
-    """What the pull request's report showed for one model."""
+    """What the pull request's report showed for one model (``parts``: ``part_digests`` of its record; empty
+    when the report predates them)."""
 
     artifact_sha256: str
     numbers: Numbers = field(default_factory=dict)
+    parts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,13 +81,71 @@ def check_rebuild(rebuilt: Mapping[str, Any], reviewed: Reviewed) -> Verdict:
     rule, tolerance = rule_of(rebuilt)
     sha = str((rebuilt.get("artifact") or {}).get("sha256", ""))
     if rule == EXACT:
-        ok = sha == reviewed.artifact_sha256
-        why = () if ok else (f"not reproducible: the artifact built on main has sha256 {sha[:12]}…, the review "
-                             f"showed {reviewed.artifact_sha256[:12]}… (reproducibility: exact)",)
-        return Verdict(EXACT, ok, why)
+        if sha == reviewed.artifact_sha256:
+            return Verdict(EXACT, True)
+        return Verdict(EXACT, False, (f"not reproducible: the artifact built on main has sha256 {sha[:12]}…, the "
+                                      f"review showed {reviewed.artifact_sha256[:12]}… (reproducibility: exact); "
+                                      + difference_note(rebuilt, reviewed.parts),))
     numbers = numbers_of(rebuilt)
     problems = tuple(number_differences(reviewed.numbers, numbers, tolerance))
     return Verdict(METRICS, not problems, problems, tolerance, dict(reviewed.numbers), numbers)
+
+
+# --- which part differs: the record's artifact.parts against the reviewed digests ----------------------------
+
+UNKNOWN_PARTS = ("the review's evidence or main's record has no per-step or per-file hashes: made by an older "
+                 "mlops-actions, or more parts than a record keeps")
+
+
+def short(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:SHORT]
+
+
+def part_digests(record: Mapping[str, Any]) -> dict[str, str]:
+    """The record's ``artifact.parts`` as the evidence carries them: short digest of the part's name -> the
+    first hex digits of its sha256 (no names: the evidence holds hex digits only). Empty for older records."""
+    parts = (record.get("artifact") or {}).get("parts") or {}
+    return {short(str(name)): str(sha)[:SHORT] for name, sha in sorted(parts.items())}
+
+
+def part_differences(rebuilt: Mapping[str, Any], reviewed: Mapping[str, str]) -> list[str] | None:
+    """The parts of the rebuilt record's artifact whose hash is not the reviewed one, named (``step
+    preprocess/numeric/impute``, ``file weights.json``); None when either side has no parts (unknown)."""
+    artifact = rebuilt.get("artifact") or {}
+    parts = artifact.get("parts") or {}
+    if not parts or not reviewed:
+        return None
+    kind = "file" if artifact.get("format") == "files" else "step"
+    found = [_part_label(kind, str(name)) for name, sha in sorted(parts.items())
+             if reviewed.get(short(str(name))) != str(sha)[:SHORT]]
+    mine = {short(str(name)) for name in parts}
+    gone = sum(1 for key in reviewed if key not in mine)
+    if gone:
+        found.append(f"{gone} {kind}(s) the review had that the rebuild does not")
+    return _limit(found) if found else [f"no {kind}: each has its reviewed hash and only the whole artifact's "
+                                        "differs (an edited or forged report?)"]
+
+
+def difference_note(rebuilt: Mapping[str, Any], reviewed: Mapping[str, str]) -> str:
+    """What differs between the rebuild and the review, and what to do: the steps or files named, or why they
+    cannot be."""
+    differ = part_differences(rebuilt, reviewed)
+    if differ is None:
+        return (f"which step or file differs is unknown ({UNKNOWN_PARTS}); run the PR workflow again to record "
+                "them")
+    if (rebuilt.get("artifact") or {}).get("format") == "files":
+        todo = ("make the command write these files the same way on every run (no timestamps, no unordered "
+                "output, randomness seeded from MLOPS_SEED)")
+    else:
+        todo = ("make these steps' fit deterministic (seed them with random_state; no clock, thread count or "
+                "file outside the fingerprint in what they learn)")
+    return f"what differs: {', '.join(differ)}; {todo}, or set reproducibility: metrics with a tolerance"
+
+
+def _part_label(kind: str, name: str) -> str:
+    if kind == "step" and name == ROOT_PART:
+        return "the model's own attributes (not a step's)"
+    return f"{kind} {name}"
 
 
 def number_differences(reviewed: Numbers, rebuilt: Numbers, tolerance: float) -> Iterator[str]:

@@ -59,17 +59,27 @@ def random_split(dataset: Dataset, spec: ModelSpec) -> Split:
 
 def _stratified(y: np.ndarray, n_train: int, n_test: int, rng: np.random.RandomState) -> Split:
     """``StratifiedShuffleSplit``'s first split: per class, a share of each side, drawn in class order."""
-    _, y_indices, counts = np.unique(y, return_inverse=True, return_counts=True)
+    y_indices, counts = _class_indices(y)
     by_class = np.split(np.argsort(y_indices, kind="stable"), np.cumsum(counts)[:-1])
     n_i = _approximate_mode(counts, n_train, rng)
     t_i = _approximate_mode(counts - n_i, n_test, rng)
-    train: list[int] = []
-    test: list[int] = []
+    train: list[np.ndarray] = []
+    test: list[np.ndarray] = []
     for i, members in enumerate(by_class):
         shuffled = members.take(rng.permutation(counts[i]), mode="clip")
-        train.extend(shuffled[: n_i[i]])
-        test.extend(shuffled[n_i[i]: n_i[i] + t_i[i]])
-    return Split(rng.permutation(train), rng.permutation(test))
+        train.append(shuffled[: n_i[i]])
+        test.append(shuffled[n_i[i]: n_i[i] + t_i[i]])
+    return Split(rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test)))
+
+
+def _class_indices(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(y, return_inverse=True, return_counts=True)[1:]`` by hashing: each row's class index in
+    sorted class order, and the rows per class (sorting a million label objects took a third of a second)."""
+    codes, uniques = pd.factorize(y)
+    rank = np.empty(len(uniques), dtype=np.intp)
+    rank[np.argsort(np.asarray(uniques, dtype=y.dtype), kind="stable")] = np.arange(len(uniques))
+    y_indices = rank[codes]
+    return y_indices, np.bincount(y_indices, minlength=len(uniques))
 
 
 def _approximate_mode(counts: np.ndarray, draws: int, rng: np.random.RandomState) -> np.ndarray:

@@ -110,14 +110,15 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
         fairness, fairness_doc, fairness_note = fairness_summary(spec, policy, dataset, split, preds)
     with timer("artifact", f"{spec.name}: save the model ({builder.artifact_kind})"):
         artifact = builder.save(dataset, split)
-    files = {
-        METRICS_FILE: metrics_json(spec, result, split),
-        PREDICTIONS_FILE: predictions_parquet(spec, dataset, split, preds),
-        artifact.file: artifact.data,
-    }
-    if fairness_doc is not None:  # aggregates only: what the report needs when predictions stay in the job
-        files[FAIRNESS_FILE] = _json_bytes(fairness_doc)
-    files[EVALUATION_FILE] = evaluation_json(spec, dataset, split, preds)
+    with timer("outputs", f"{spec.name}: predictions, evaluation and metrics files"):
+        files = {
+            METRICS_FILE: metrics_json(spec, result, split),
+            PREDICTIONS_FILE: predictions_parquet(spec, dataset, split, preds),
+            artifact.file: artifact.data,
+        }
+        if fairness_doc is not None:  # aggregates only: what the report needs when predictions stay in the job
+            files[FAIRNESS_FILE] = _json_bytes(fairness_doc)
+        files[EVALUATION_FILE] = evaluation_json(spec, dataset, split, preds)
     record = build_record(spec, fingerprint, dataset, split, artifact, builder.params(), result, fairness,
                           timer.timings, extra=build_fields(root, spec, code))
     files[RECORD_FILE] = _json_bytes(record)

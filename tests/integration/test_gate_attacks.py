@@ -257,6 +257,7 @@ def test_a_model_whose_rebuild_differs_does_not_block_the_reproducible_one(kit: 
     assert registered(kit) == ["arrests@v1"]  # ... and arrests registers
     out = capsys.readouterr().out
     assert "arrests-b: not reproducible: the artifact built on main has sha256" in out
+    assert "what differs: no step: each has its reviewed hash and only the whole artifact's differs" in out
     body = kit.bot.find_comment(merged.number, "mlops-actions:register").body
     assert "registered, some models refused" in body and "arrests@v1" in body and "`arrests-b`" in body
 

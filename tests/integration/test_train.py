@@ -19,7 +19,7 @@ from mlops_actions.cli import main
 from mlops_actions.commands.train import load_model
 from mlops_actions.convention.schemas import VERSION_RECORD, validator
 from mlops_actions.errors import InputError
-from mlops_actions.training.artifact import canonical_skops, load_artifact, refused_types
+from mlops_actions.training.artifact import artifact_parts, canonical_skops, load_artifact, refused_types
 from mlops_actions.training.train import train_model, write_atomically
 from testkit import CASES as ALL_CASES
 from testkit import REPO, git
@@ -93,8 +93,11 @@ def test_record_follows_the_schema_and_the_artifact(example_trained: Path) -> No
     folder = example_trained / "mlops-out" / "arrests"
     record = json.loads((folder / "record.json").read_text())
     assert list(validator(VERSION_RECORD).iter_errors(record)) == []
+    parts = record["artifact"].pop("parts")
     assert record["artifact"] == {"file": "model.skops", "format": "skops", "sha256": _sha(folder / "model.skops"),
                                   "size": (folder / "model.skops").stat().st_size}
+    assert parts == artifact_parts((folder / "model.skops").read_bytes(), "skops")
+    assert {"(pipeline)", "preprocess", "preprocess/numeric/impute", "estimator"} <= set(parts)
     assert record["data"][0]["path"] == "data/arrests.csv" and record["data"][0]["rows"] == 5226
     assert record["data"][0]["hash"].startswith("git:")
     assert record["params"]["params"]["random_state"] == 42  # from split.seed

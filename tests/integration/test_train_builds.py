@@ -159,7 +159,8 @@ def test_command_contract_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
     listing = "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
     size = (root / "out/m/model.zip").stat().st_size
     assert record["artifact"] == {"file": "model.zip", "format": "files", "size": size,
-                                  "sha256": hashlib.sha256(listing.encode()).hexdigest()}
+                                  "sha256": hashlib.sha256(listing.encode()).hexdigest(),
+                                  "parts": {n: hashlib.sha256(files[n]).hexdigest() for n in sorted(files)}}
     assert files_identity(files) == record["artifact"]["sha256"]
     preds = pd.read_parquet(root / "out/m/predictions.parquet")
     truth = pd.read_csv(root / "data/m.csv")
