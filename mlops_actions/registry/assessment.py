@@ -106,12 +106,12 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
         baseline = replace(baseline, class_balance=base_balance)
     evidence = Evidence(res.heldout_for(folder, spec, candidate.task, candidate.metrics, root, frame), base_heldout,
                         next((n.split(": ", 1)[1] for n in notes if n.startswith(res.NOT_MEASURED)), None),
-                        res.threshold_of(spec))
+                        res.threshold_of(spec), fairness=view, baseline_groups=base_groups)
     return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
-                  fairness=view, reasons=reasons,
+                  reasons=reasons,
                   notes=(*notes, *([problem] if problem else []), *other_spec_note(candidate.record, spec,
                                                                                   spec_relpath(candidate.name))),
-                  baseline_groups=base_groups, evidence=evidence)
+                  evidence=evidence)
 
 
 def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | None, frame: Any,
