@@ -56,17 +56,17 @@ def _max_rss_mb() -> float:
 
 
 def run_ours(y_true, y_pred, features, repeat: int, bootstrap: int) -> dict:
-    from mlops_actions.fairness import evaluate
+    from mlops_actions.fairness import FairnessOptions, evaluate
 
-    evaluate(y_true[:1000], y_pred[:1000], features.iloc[:1000], bootstrap=10)  # load lazy modules
+    evaluate(y_true[:1000], y_pred[:1000], features.iloc[:1000], FairnessOptions(bootstrap=10))  # load lazy modules
     rss_before = _max_rss_mb()
     times, report = [], None
     for _ in range(repeat):
         start = time.perf_counter()
-        report = evaluate(y_true, y_pred, features, bootstrap=bootstrap)
+        report = evaluate(y_true, y_pred, features, FairnessOptions(bootstrap=bootstrap))
         times.append(time.perf_counter() - start)
     start = time.perf_counter()
-    evaluate(y_true, y_pred, features, bootstrap=0)
+    evaluate(y_true, y_pred, features, FairnessOptions(bootstrap=0))
     no_boot = time.perf_counter() - start
     return {"report": report, "seconds": statistics.median(times), "best": min(times),
             "no_bootstrap_seconds": no_boot, "peak_rss_mb": _max_rss_mb(),

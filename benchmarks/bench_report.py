@@ -222,7 +222,7 @@ def stages(root: Path, models: int) -> None:
         then = of_frame(base_frame, "classification", list(candidate.metrics), positive_label=1)
         t3 = clock()
         reports.append(assess(candidate, spec=spec, policy=Policy(), baseline=Baseline(BASE_REF, name,
-                              record=base_record), fairness=view, evidence=Evidence(now, then, None, 0.5)))
+                              record=base_record), evidence=Evidence(now, then, None, 0.5, fairness=view)))
         t4 = clock()
         for key, took in zip(timing, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=False):
             timing[key] += took

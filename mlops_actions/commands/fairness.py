@@ -15,7 +15,7 @@ import pandas as pd
 
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.errors import EXIT_OK, InputError, Place
-from mlops_actions.fairness import FairnessReport, evaluate
+from mlops_actions.fairness import FairnessOptions, FairnessReport, evaluate
 from mlops_actions.reporting.fairness import RENDERERS
 from mlops_actions.reporting.render import Format, renderer
 
@@ -67,11 +67,11 @@ def _evaluate(path: Path, frame: pd.DataFrame, columns: Columns, measure: Measur
         label = resolve_pos_label(path, frame, columns, measure.pos_label)
     _require_groups(path, frame, columns.sensitive)
     control = frame[list(columns.control)] if columns.control else None
+    options = FairnessOptions(task=measure.task, pos_label=label, min_group_size=measure.min_group_size,
+                              fairlearn_compat=measure.compat, bootstrap=measure.bootstrap, seed=measure.seed)
     try:
-        return evaluate(frame[columns.y_true], frame[columns.y_pred], frame[list(columns.sensitive)],
-                        pos_label=label, control_features=control, task=measure.task,
-                        min_group_size=measure.min_group_size, bootstrap=measure.bootstrap, seed=measure.seed,
-                        fairlearn_compat=measure.compat)
+        return evaluate(frame[columns.y_true], frame[columns.y_pred], frame[list(columns.sensitive)], options,
+                        control_features=control)
     except InputError as exc:
         raise InputError(exc.message, place=Place(str(path)), hint=exc.hint) from None
 

@@ -169,8 +169,9 @@ def _streamed_outcomes(source: TableSource, names: list[str], spec: ModelSpec, r
         return (), (), ["model metrics not computed: current data needs the target and a 'prediction' column"]
     groups = [*spec.data.sensitive, *spec.data.control]
     fairness = bool(spec.data.sensitive) and all(g in names for g in groups)
-    perf, stream = streamed_outcomes(source, spec, engine.PREDICTION_COLUMN, recorded=ref.record.get("metrics", {}),
-                                     max_regression=limits.metric_regression, fairness=fairness)
+    expected = Expected(spec.task, spec.metrics, ref.record.get("metrics", {}), limits.metric_regression,
+                        spec.data.positive_label)
+    perf, stream = streamed_outcomes(source, spec, expected, fairness=fairness)
     notes = [f"model metrics on {perf.rows:,} labelled rows"]
     changes = changes_from_cells(stream, ref.record.get("fairness", {}), min_group_size=min_group_size) \
         if stream else ()

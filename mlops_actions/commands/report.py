@@ -22,7 +22,7 @@ from mlops_actions.convention.validation import load_policy
 from mlops_actions.errors import EXIT_INVALID, EXIT_OK, InputError
 from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import ModelReport
-from mlops_actions.evaluation.baseline import load_baseline
+from mlops_actions.evaluation.baseline import BaselineSources, load_baseline
 from mlops_actions.evaluation.diff import REMOVED
 from mlops_actions.evaluation.gates import FAIL
 from mlops_actions.registry.assessment import (
@@ -156,9 +156,9 @@ def with_base_training(root: Path, options: ReportOptions, found: ReportFindings
     from mlops_actions.training.train import train_model
 
     environment = (found.policy or load_policy(root)).baseline
+    sources = BaselineSources(deployed=found.deployed, state_commit=found.state_commit)
     names = [f.name for f in res.result_folders(options.results, missing_ok=True)
-             if not load_baseline(root, f.name, environment, read_versions=local_versions, deployed=found.deployed,
-                                  state_commit=found.state_commit).exists]
+             if not load_baseline(root, f.name, environment, read_versions=local_versions, sources=sources).exists]
     if not names:
         return found
     done = train_at_base(root, commit, names, scratch, load_model=load_model, train_model=train_model)

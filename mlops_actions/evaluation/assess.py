@@ -131,21 +131,24 @@ class ModelReport:
 
 @dataclass(frozen=True)
 class Evidence:
-    """The held-out aggregates of the candidate and the baseline, and why fairness was not measured."""
+    """What was measured beside the records: the held-out aggregates of the candidate and the baseline, why
+    fairness was not measured, the decision threshold, the candidate's fairness view (None: the record's
+    summary) and the baseline's per-group values."""
 
     heldout: HeldOut | None = None
     baseline_heldout: HeldOut | None = None
     fairness_note: str | None = None
     threshold: float | None = None
+    fairness: FairnessView | None = None
+    baseline_groups: Mapping[str, float | None] | None = None
 
 
 def assess(candidate: Candidate, *, spec: ModelSpec | None, policy: Policy, baseline: Baseline,
-           fairness: FairnessView | None, reasons: Sequence[str] = (), notes: Sequence[str] = (),
-           baseline_groups: Mapping[str, float | None] | None = None,
-           evidence: Evidence | None = None) -> ModelReport:
+           reasons: Sequence[str] = (), notes: Sequence[str] = (), evidence: Evidence | None = None) -> ModelReport:
     """Diff the candidate against the baseline and check the spec's and the policy's gates."""
     old = baseline.record
     ev = evidence or Evidence()
+    fairness = ev.fairness
     summary = dict(fairness.summary) if fairness else dict(candidate.record.get("fairness") or {})
     metrics = _with_intervals(metric_diff(candidate.metrics, _mapping(old, "metrics"), candidate.directions),
                               candidate, baseline, ev)
@@ -164,7 +167,7 @@ def assess(candidate: Candidate, *, spec: ModelSpec | None, policy: Policy, base
         data=data_diff(old.get("data") if old else None, candidate.record.get("data") or (),
                        baseline.class_balance, candidate.class_balance),
         fairness=fairness, fairness_changes=fairness_diff(_mapping(old, "fairness"), summary),
-        gates=evaluate_gates(gates, observed), baseline_groups=baseline_groups, notes=tuple(notes),
+        gates=evaluate_gates(gates, observed), baseline_groups=ev.baseline_groups, notes=tuple(notes),
         heldout=ev.heldout, baseline_heldout=ev.baseline_heldout, fairness_note=ev.fairness_note,
         threshold=ev.threshold)
 

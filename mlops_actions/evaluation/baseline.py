@@ -131,13 +131,23 @@ def base_results_record(base_results: Path | None, model: str) -> Mapping[str, A
     return data if isinstance(data, dict) else None
 
 
+@dataclass(frozen=True)
+class BaselineSources:
+    """Where a baseline may come from beside the version tags: the versions GitHub says are deployed (model →
+    version), train's results at the base ref and that ref's name, and the commit whose environment files
+    count (None: the working tree)."""
+
+    deployed: Mapping[str, str] | None = None
+    base_results: Path | None = None
+    base_ref: str | None = None
+    state_commit: str | None = None
+
+
 def load_baseline(root: Path, model: str, environment: str, *, read_versions: ReadVersions,
-                  deployed: Mapping[str, str] | None = None,
-                  base_results: Path | None = None, base_ref: str | None = None,
-                  state_commit: str | None = None) -> Baseline:
+                  sources: BaselineSources = BaselineSources()) -> Baseline:
     """Read the environment file, the version tags (with ``read_versions``: the registry sits above this
     layer) and the base-ref results, then choose."""
-    version = environment_version(root, environment, model, deployed, at=state_commit)
+    version = environment_version(root, environment, model, sources.deployed, at=sources.state_commit)
     return choose_baseline(model, environment=environment, deployed_version=version,
                            versions=read_versions(root, model),
-                           base_record=base_results_record(base_results, model), base_ref=base_ref)
+                           base_record=base_results_record(sources.base_results, model), base_ref=sources.base_ref)

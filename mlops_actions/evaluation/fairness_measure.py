@@ -190,13 +190,14 @@ def _text(value: Any) -> str:
 
 def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str,
          by: tuple[str, ...], intervals: bool = True, row_cells: Any = None) -> Any:
-    from mlops_actions.fairness import evaluate
+    from mlops_actions.fairness import FairnessOptions, evaluate
 
     control = {c: groups[c] for c in settings.control} if settings.control else None  # columns, no frame copy
-    return evaluate(y_true, y_pred, {c: groups[c] for c in by}, pos_label=True,
-                    control_features=control, task=task, min_group_size=settings.min_group_size,
-                    bootstrap=BOOTSTRAP if task == "classification" and intervals else 0, seed=SEED,
-                    exclude_small=True, row_cells=row_cells)
+    options = FairnessOptions(task=task, pos_label=True, min_group_size=settings.min_group_size,
+                              bootstrap=BOOTSTRAP if task == "classification" and intervals else 0, seed=SEED,
+                              exclude_small=True)
+    return evaluate(y_true, y_pred, {c: groups[c] for c in by}, options, control_features=control,
+                    row_cells=row_cells)
 
 
 def combine(parts: Sequence[tuple[str, tuple[str, ...], Any]], settings: Settings) -> FairnessView:

@@ -1,4 +1,5 @@
-"""Group fairness of a model's predictions: ``evaluate(...) -> FairnessReport``.
+"""Group fairness of a model's predictions: ``evaluate(y_true, y_pred, sensitive_features, FairnessOptions(...))
+-> FairnessReport``.
 
 Everything comes from per-group confusion counts computed in one vectorised pass (``np.bincount`` over
 ``group_code * 4 + 2 * y_true_positive + y_pred_positive``), never from a loop over rows or groups of rows.
@@ -9,7 +10,7 @@ Definitions are those of fairlearn 0.15 (``MetricFrame.difference`` / ``ratio`` 
 denominator is zero (TPR of a group without positives, precision of a group with no positive prediction...)
 is NaN, shown "n/a", where fairlearn returns 0 (scikit-learn's ``zero_division``). Undefined group rates are
 skipped by the min/max, as fairlearn skips NaN rows; for equalized odds an undefined TPR or FPR term makes the
-combination undefined. ``fairlearn_compat=True`` reproduces fairlearn exactly, zeros and all.
+combination undefined. ``FairnessOptions(fairlearn_compat=True)`` reproduces fairlearn exactly, zeros and all.
 
 ``report.by_group``: one row per group, indexed like ``MetricFrame.by_group`` (control levels first, then one
 level per sensitive feature; several sensitive features give every intersection, an empty one has n = 0 and
@@ -48,7 +49,7 @@ and deterministic (NaN → null, sorted keys); ``mlops_actions.reporting.fairnes
 
 from __future__ import annotations
 
-from mlops_actions.fairness.engine import evaluate
+from mlops_actions.fairness.engine import FairnessOptions, evaluate
 from mlops_actions.fairness.report import FairnessReport
 
-__all__ = ["FairnessReport", "evaluate"]
+__all__ = ["FairnessOptions", "FairnessReport", "evaluate"]

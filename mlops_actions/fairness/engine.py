@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,21 +27,42 @@ from mlops_actions.fairness.report import FairnessReport
 TASKS = ("classification", "regression")
 
 
-def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: Any = 1,
-             control_features: Any = None, task: str = "classification", min_group_size: int = 30,
-             fairlearn_compat: bool = False, bootstrap: int = 1000, seed: int = 0,
-             exclude_small: bool = False, row_cells: Any = None) -> FairnessReport:
-    """Measure group fairness of predictions; see the package docstring for definitions and keys.
+@dataclass(frozen=True)
+class FairnessOptions:
+    """How to measure (the data itself is ``evaluate``'s arguments).
 
-    ``exclude_small``: a group's rate whose denominator (n for the selection rate, positives for TPR/FNR,
-    negatives for FPR/TNR) is below ``min_group_size`` is left out of the summary disparities and their
-    intervals (it stays in ``by_group``); fairlearn has no such rule, so the default keeps every group.
+    ``task``: ``classification`` or ``regression``. ``pos_label``: the positive label of a classifier.
+    ``min_group_size``: groups smaller than this on the denominator that matters are warned about.
+    ``fairlearn_compat``: fairlearn's zero-denominator rule (0, not NaN). ``bootstrap``: replicates for the
+    summary's intervals (0 skips them), drawn with ``seed``. ``exclude_small``: a group's rate whose denominator
+    (n for the selection rate, positives for TPR/FNR, negatives for FPR/TNR) is below ``min_group_size`` is left
+    out of the summary disparities and their intervals (it stays in ``by_group``); fairlearn has no such rule,
+    so the default keeps every group.
+    """
+
+    task: str = "classification"
+    pos_label: Any = 1
+    min_group_size: int = 30
+    fairlearn_compat: bool = False
+    bootstrap: int = 1000
+    seed: int = 0
+    exclude_small: bool = False
+
+
+DEFAULTS = FairnessOptions()
+
+
+def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, options: FairnessOptions = DEFAULTS, *,
+             control_features: Any = None, row_cells: Any = None) -> FairnessReport:
+    """Measure group fairness of predictions, as ``options`` says; see the package docstring for definitions
+    and keys.
 
     ``row_cells``: each input row stands for many (data counted batch by batch, larger than memory). For a
     classifier, how many identical rows (one number per row); for a regressor, their n, Σ|error|, Σerror²
     and Σprediction (four per row, ``y_true`` / ``y_pred`` then unused). Every table is a sum of cells, so
     the report equals the one of the rows themselves.
     """
+    task = options.task
     if task not in TASKS:
         raise InputError(f"unknown task '{task}'", hint=f"choose one of {', '.join(TASKS)}")
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
@@ -49,12 +71,13 @@ def evaluate(y_true: Any, y_pred: Any, sensitive_features: Any, *, pos_label: An
     if len(y_true) == 0:
         raise InputError("no predictions to evaluate (0 rows)")
     grouping = encode(sensitive_features, control_features, len(y_true))
-    settings: dict[str, Any] = {"min_group_size": min_group_size, "fairlearn_compat": fairlearn_compat,
-                "exclude_small": exclude_small}
+    settings: dict[str, Any] = {"min_group_size": options.min_group_size,
+                                "fairlearn_compat": options.fairlearn_compat, "exclude_small": options.exclude_small}
     cells = None if row_cells is None else np.asarray(row_cells, dtype=np.float64)
     if task == "regression":
         return _regression(y_true, y_pred, grouping, settings, cells)
-    settings |= {"pos_label": pos_label, "bootstrap": bootstrap, "seed": seed, "confidence": 0.95}
+    settings |= {"pos_label": options.pos_label, "bootstrap": options.bootstrap, "seed": options.seed,
+                 "confidence": 0.95}
     return _classification(y_true, y_pred, grouping, settings, cells)
 
 

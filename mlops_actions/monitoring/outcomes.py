@@ -10,7 +10,6 @@ measured as in memory.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from mlops_actions.convention.model import ModelSpec
+from mlops_actions.monitoring.engine import PREDICTION_COLUMN
 from mlops_actions.monitoring.fairness_check import FairnessCells
-from mlops_actions.monitoring.performance import FROM_LABELS, FROM_VALUES, Performance, _change
+from mlops_actions.monitoring.performance import FROM_LABELS, FROM_VALUES, Expected, Performance, _change
 from mlops_actions.monitoring.stream import TableSource, batches
 
 _EPS = np.finfo(np.float64).eps
@@ -92,14 +92,16 @@ class ValueSums:
         return float(values[name])
 
 
-def streamed_outcomes(source: TableSource, spec: ModelSpec, prediction: str, *, recorded: Mapping[str, object],
-                      max_regression: float, fairness: bool) -> tuple[Performance, FairnessCells | None]:
-    """Metrics of the current data (and per-group cells when ``fairness``), in one pass of batches."""
+def streamed_outcomes(source: TableSource, spec: ModelSpec, expected: Expected, *, fairness: bool,
+                      prediction: str = PREDICTION_COLUMN) -> tuple[Performance, FairnessCells | None]:
+    """Metrics of the current data judged against ``expected`` (as ``performance.evaluate`` judges a table in
+    memory), and per-group cells when ``fairness``, in one pass of batches over the target, ``prediction``
+    and group columns of ``spec``."""
     target = spec.data.target
     groups = [*spec.data.sensitive, *spec.data.control] if fairness else []
     names = list(dict.fromkeys([target, prediction, *groups]))
-    numeric = [target, prediction] if spec.task == "regression" else []
-    state: LabelPairs | ValueSums = LabelPairs() if spec.task == "classification" else ValueSums()
+    numeric = [target, prediction] if expected.task == "regression" else []
+    state: LabelPairs | ValueSums = LabelPairs() if expected.task == "classification" else ValueSums()
     stream = FairnessCells(spec, source.display) if fairness else None
     for batch in batches(source, names, numeric):
         frame = batch.to_pandas()
@@ -107,18 +109,17 @@ def streamed_outcomes(source: TableSource, spec: ModelSpec, prediction: str, *, 
         state.add(frame[target], frame[prediction])
         if stream is not None:
             stream.add(frame[target], frame[prediction], frame[groups])
-    return _performance(state, spec, recorded, max_regression), stream
+    return _performance(state, expected), stream
 
 
-def _performance(state: LabelPairs | ValueSums, spec: ModelSpec, recorded: Mapping[str, object],
-                 max_regression: float) -> Performance:
-    computable = FROM_LABELS if spec.task == "classification" else FROM_VALUES
+def _performance(state: LabelPairs | ValueSums, expected: Expected) -> Performance:
+    computable = FROM_LABELS if expected.task == "classification" else FROM_VALUES
     rows = state.rows if isinstance(state, LabelPairs) else state.n
     changes = []
-    for name, direction in spec.metrics.items():
+    for name, direction in expected.metrics.items():
         if name in computable and rows:
-            value = (state.metric(name, spec.data.positive_label) if isinstance(state, LabelPairs)
+            value = (state.metric(name, expected.positive_label) if isinstance(state, LabelPairs)
                      else state.metric(name))
-            changes.append(_change(name, direction, value, recorded.get(name), max_regression))
-    return Performance(tuple(changes), tuple(n for n in spec.metrics if n not in computable), rows)
+            changes.append(_change(name, direction, value, expected.recorded.get(name), expected.max_regression))
+    return Performance(tuple(changes), tuple(n for n in expected.metrics if n not in computable), rows)
 

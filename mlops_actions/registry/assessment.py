@@ -20,7 +20,7 @@ from mlops_actions.convention.validation import load_policy, load_valid
 from mlops_actions.errors import InputError, Place
 from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import Evidence, ModelReport, assess
-from mlops_actions.evaluation.baseline import BASE_REF, load_baseline
+from mlops_actions.evaluation.baseline import BASE_REF, BaselineSources, load_baseline
 from mlops_actions.registry.promotion import Deployed
 from mlops_actions.registry.records import local_versions
 from mlops_actions.training.artifact import artifact_sha256
@@ -94,9 +94,9 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
     view, balance, notes = res.fairness_for(folder, spec, candidate.task, root, policy.min_group_size, frame)
     problem = (found.base_problems or {}).get(candidate.name)
     base_results = options.base_results or found.base_results
-    baseline = load_baseline(root, candidate.name, policy.baseline, read_versions=local_versions,
-                             deployed=found.deployed, base_results=base_results, base_ref=options.base,
-                             state_commit=found.state_commit)
+    sources = BaselineSources(deployed=found.deployed, base_results=base_results, base_ref=options.base,
+                              state_commit=found.state_commit)
+    baseline = load_baseline(root, candidate.name, policy.baseline, read_versions=local_versions, sources=sources)
     base_groups, base_heldout = None, None
     if baseline.kind == BASE_REF and base_results is not None:
         base_folder = base_results / candidate.name
@@ -106,12 +106,12 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
         baseline = replace(baseline, class_balance=base_balance)
     evidence = Evidence(res.heldout_for(folder, spec, candidate.task, candidate.metrics, root, frame), base_heldout,
                         next((n.split(": ", 1)[1] for n in notes if n.startswith(res.NOT_MEASURED)), None),
-                        res.threshold_of(spec))
+                        res.threshold_of(spec), fairness=view, baseline_groups=base_groups)
     return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
-                  fairness=view, reasons=reasons,
+                  reasons=reasons,
                   notes=(*notes, *([problem] if problem else []), *other_spec_note(candidate.record, spec,
                                                                                   spec_relpath(candidate.name))),
-                  baseline_groups=base_groups, evidence=evidence)
+                  evidence=evidence)
 
 
 def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | None, frame: Any,

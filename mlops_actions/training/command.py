@@ -33,6 +33,7 @@ from mlops_actions.training.artifact import Artifact, files_artifact
 from mlops_actions.training.data import Dataset, as_text
 from mlops_actions.training.metrics import Predictions
 from mlops_actions.training.spec_places import SpecPlaces
+from mlops_actions.training.split import Split
 
 PREDICTIONS = "predictions.parquet"
 ROW_ID, PREDICTION, SCORE, PROBA_PREFIX = "row_id", "prediction", "score", "proba_"
@@ -63,9 +64,10 @@ class CommandOutput:
 Echo = Callable[[str], None]
 
 
-def run_command(root: Path, spec: ModelSpec, dataset: Dataset, train: np.ndarray, test: np.ndarray,
-                places: SpecPlaces, *, skip: tuple[Path, ...] = (), echo: Echo = print) -> CommandOutput:
+def run_command(root: Path, spec: ModelSpec, dataset: Dataset, split: Split, places: SpecPlaces, *,
+                skip: tuple[Path, ...] = (), echo: Echo = print) -> CommandOutput:
     """Run the spec's command on the split and check everything it hands back (the work folder is removed)."""
+    train, test = split.train, split.test
     place = places.at("train", "command")
     argv = _argv(spec.build.target)
     with _workdir() as work:

@@ -29,7 +29,7 @@ class CommandBuilder:
         return f"`{self.spec.build.target}`"
 
     def fit(self, dataset: Dataset, split: Split) -> tuple[str, ...]:
-        self._output = run_command(self.root, self.spec, dataset, split.train, split.test, self.places,
+        self._output = run_command(self.root, self.spec, dataset, split, self.places,
                                    skip=self.skip, echo=_echo)
         return self._output.notes
 

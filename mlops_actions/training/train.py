@@ -119,8 +119,8 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
         if fairness_doc is not None:  # aggregates only: what the report needs when predictions stay in the job
             files[FAIRNESS_FILE] = _json_bytes(fairness_doc)
         files[EVALUATION_FILE] = evaluation_json(spec, dataset, split, preds)
-    record = build_record(spec, fingerprint, dataset, split, artifact, builder.params(), result, fairness,
-                          timer.timings, extra=build_fields(root, spec, code))
+    trained = Trained(dataset, split, artifact, builder.params(), result, fairness, timer.timings)
+    record = build_record(spec, fingerprint, trained, extra=build_fields(root, spec, code))
     files[RECORD_FILE] = _json_bytes(record)
     with timer("write", f"{spec.name}: write outputs"):
         folder = write_atomically(out_dir, spec.name, files)
@@ -367,19 +367,33 @@ def predictions_parquet(spec: ModelSpec, dataset: Dataset, split: Split, preds: 
     return sink.getvalue()
 
 
-def build_record(spec: ModelSpec, fingerprint: Fingerprint, dataset: Dataset, split: Split, artifact: Artifact,
-                 params: Mapping[str, Any], result: MetricResult, fairness: Mapping[str, float | None] | None,
-                 timings: Mapping[str, float], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Trained:
+    """What one training made and measured, as its version record tells it: the data and its split, the saved
+    artifact, the estimator's parameters, the held-out metrics, the fairness summary (None: not measured) and
+    the seconds each stage took."""
+
+    dataset: Dataset
+    split: Split
+    artifact: Artifact
+    params: Mapping[str, Any]
+    result: MetricResult
+    fairness: Mapping[str, float | None] | None
+    timings: Mapping[str, float]
+
+
+def build_record(spec: ModelSpec, fingerprint: Fingerprint, trained: Trained,
+                 extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The version record of this training, validated against schemas/version-record."""
     record: dict[str, Any] = {
         "record_version": 1, "model": spec.name, "task": spec.task, **fingerprint.record_fields(),
-        "artifact": artifact.to_record(), "params": dict(params),
-        "metrics": dict(result.values), "metric_directions": dict(spec.metrics), "rows": _rows(split),
-        "timings": dict(timings),
+        "artifact": trained.artifact.to_record(), "params": dict(trained.params),
+        "metrics": dict(trained.result.values), "metric_directions": dict(spec.metrics),
+        "rows": _rows(trained.split), "timings": dict(trained.timings),
     }
-    record["data"] = [_data_entry(d, dataset) for d in record["data"]]
-    if fairness is not None:
-        record["fairness"] = dict(fairness)
+    record["data"] = [_data_entry(d, trained.dataset) for d in record["data"]]
+    if trained.fairness is not None:
+        record["fairness"] = dict(trained.fairness)
     record.update(extra or {})
     check_record(record)
     return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import importlib
 import importlib.util
 import json
 import logging
@@ -97,6 +98,34 @@ def test_the_readme_is_what_a_newcomer_needs() -> None:
     for needed in ("Quick start", "Adding the action to a repository", "Permissions", "Architecture", "Documentation"):
         assert needed in headings
 
+
+
+def test_the_readmes_architecture_answers_the_four_questions_with_modules_that_exist() -> None:
+    """Where the comment is rendered, approvals counted, the tag created, a spec becomes a pipeline: each answered
+    in the README itself, by module names that resolve (a rename must update the README)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Architecture\n", 1)[1].split("\n## ", 1)[0]
+    rows = {row.split("|")[1].strip(): row.split("|")[2] for row in section.splitlines() if row.startswith("| ")}
+    questions = ("the PR comment rendered?", "approvals counted?", "the tag created?", "a spec becomes a pipeline?")
+    assert all(q in rows for q in questions), rows
+    for question in questions:
+        names = re.findall(r"`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)`", rows[question])
+        assert names, question
+        for name in names:
+            assert _resolves(f"mlops_actions.{name}"), f"{question}: `{name}` is no module or function of mlops_actions"
+
+
+def _resolves(dotted: str) -> bool:
+    """A module, or a module's attribute."""
+    try:
+        importlib.import_module(dotted)
+        return True
+    except ModuleNotFoundError:
+        module, _, member = dotted.rpartition(".")
+        try:
+            return hasattr(importlib.import_module(module), member)
+        except ModuleNotFoundError:
+            return False
 
 def test_readme_links_to_files_resolve() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")

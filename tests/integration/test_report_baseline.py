@@ -15,6 +15,7 @@ from mlops_actions.evaluation.baseline import (
     NEW,
     REGISTERED,
     Baseline,
+    BaselineSources,
     choose_baseline,
     environment_version,
     load_baseline,
@@ -25,7 +26,7 @@ from testkit.reportkit import FIXTURES
 
 
 def _load(root: Path, model: str, environment: str, **kw) -> Baseline:
-    return load_baseline(root, model, environment, read_versions=local_versions, **kw)
+    return load_baseline(root, model, environment, read_versions=local_versions, sources=BaselineSources(**kw))
 
 
 def _record(version: str, accuracy: float) -> dict:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mlops_actions.errors import InputError
-from mlops_actions.fairness import FairnessReport, evaluate
+from mlops_actions.fairness import FairnessOptions, FairnessReport, evaluate
 
 SUMMARY_KEYS = {
     f"{name}_{kind}{sfx}"
@@ -32,7 +32,7 @@ def _data(n: int = 400, seed: int = 0):
 
 def test_report_shape_and_documented_summary_keys() -> None:
     y_true, y_pred, sf = _data()
-    report = evaluate(y_true, y_pred, sf, bootstrap=100)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=100))
     assert isinstance(report, FairnessReport)
     assert set(report.summary) == SUMMARY_KEYS
     assert set(report.summary_ci) == SUMMARY_KEYS
@@ -46,7 +46,8 @@ def test_report_shape_and_documented_summary_keys() -> None:
 
 def test_wilson_interval_known_value() -> None:
     # 8 positives predicted out of 10 in one group: Wilson 95% = [0.4902, 0.9433] (textbook value)
-    report = evaluate(np.ones(10, int), np.array([1] * 8 + [0] * 2), pd.Series(["g"] * 10, name="s"), bootstrap=0)
+    report = evaluate(np.ones(10, int), np.array([1] * 8 + [0] * 2), pd.Series(["g"] * 10, name="s"),
+                      FairnessOptions(bootstrap=0))
     row = report.by_group.loc["g"]
     assert row["selection_rate"] == 0.8
     assert round(row["selection_rate_lower"], 4) == 0.4902 and round(row["selection_rate_upper"], 4) == 0.9433
@@ -54,13 +55,13 @@ def test_wilson_interval_known_value() -> None:
 
 def test_bootstrap_is_seeded_and_skippable() -> None:
     y_true, y_pred, sf = _data()
-    a = evaluate(y_true, y_pred, sf, bootstrap=200, seed=1)
-    b = evaluate(y_true, y_pred, sf, bootstrap=200, seed=1)
-    c = evaluate(y_true, y_pred, sf, bootstrap=200, seed=2)
+    a = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=200, seed=1))
+    b = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=200, seed=1))
+    c = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=200, seed=2))
     assert a.summary_ci == b.summary_ci != c.summary_ci
     for lower, upper in a.summary_ci.values():
         assert 0.0 <= lower <= upper <= 1.0
-    assert evaluate(y_true, y_pred, sf, bootstrap=0).summary_ci == {}
+    assert evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=0)).summary_ci == {}
 
 
 def test_identical_groups_get_an_interval_reaching_zero() -> None:
@@ -68,7 +69,7 @@ def test_identical_groups_get_an_interval_reaching_zero() -> None:
     y_true = np.tile([1, 1, 0, 0, 1, 0, 1, 0], 50)
     y_pred = np.tile([1, 0, 0, 1, 1, 0, 0, 0], 50)
     sf = pd.Series(np.repeat(["a", "b"], 200), name="g")
-    report = evaluate(y_true, y_pred, sf, bootstrap=500)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=500))
     assert report.summary["demographic_parity_difference"] == 0.0
     assert report.summary_ci["demographic_parity_difference"][0] == 0.0
     assert report.summary_ci["demographic_parity_ratio"][1] == 1.0
@@ -77,9 +78,9 @@ def test_identical_groups_get_an_interval_reaching_zero() -> None:
 def test_to_dict_is_json_ready_sorted_and_deterministic() -> None:
     y_true, y_pred, sf = _data()
     sf.loc[(sf["colour"] == "Black") & (sf["sex"] == "F"), "sex"] = "M"  # an empty intersection
-    first = evaluate(y_true, y_pred, sf, bootstrap=50).to_dict()
+    first = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=50)).to_dict()
     text = json.dumps(first, allow_nan=False)
-    assert text == json.dumps(evaluate(y_true, y_pred, sf, bootstrap=50).to_dict(), allow_nan=False)
+    assert text == json.dumps(evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=50)).to_dict(), allow_nan=False)
     assert list(first) == sorted(first)
     empty = next(g for g in first["groups"] if g["group"] == {"colour": "Black", "sex": "F"})
     assert empty["n"] == 0 and empty["tpr"] is None
@@ -90,7 +91,7 @@ def test_to_dict_is_json_ready_sorted_and_deterministic() -> None:
 def test_control_features_in_dict_and_overall_by_stratum() -> None:
     y_true, y_pred, sf = _data()
     control = pd.Series(np.where(np.arange(400) % 3 == 0, "old", "young"), name="age")
-    report = evaluate(y_true, y_pred, sf, control_features=control, bootstrap=20)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=20), control_features=control)
     assert report.by_group.index.names == ["age", "colour", "sex"]
     assert list(report.overall.index) == ["old", "young"]
     assert set(report.summary_by_stratum) == {"age=old", "age=young"}
@@ -101,11 +102,11 @@ def test_control_features_in_dict_and_overall_by_stratum() -> None:
 
 def test_categorical_and_dict_features_group_like_strings() -> None:
     y_true, y_pred, sf = _data()
-    as_str = evaluate(y_true, y_pred, sf, bootstrap=0)
+    as_str = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=0))
     cats = sf.astype({"colour": pd.CategoricalDtype(["White", "Black", "Purple"])})  # unused, unsorted
-    as_cat = evaluate(y_true, y_pred, cats, bootstrap=0)
+    as_cat = evaluate(y_true, y_pred, cats, FairnessOptions(bootstrap=0))
     as_dict = evaluate(y_true, y_pred, {"colour": sf["colour"].to_numpy(), "sex": sf["sex"].tolist()},
-                       bootstrap=0)
+                       FairnessOptions(bootstrap=0))
     for other in (as_cat, as_dict):
         assert list(other.by_group.index) == list(as_str.by_group.index)
         assert other.summary == as_str.summary
@@ -113,7 +114,7 @@ def test_categorical_and_dict_features_group_like_strings() -> None:
 
 def test_unnamed_array_feature_gets_fairlearn_name() -> None:
     y_true, y_pred, sf = _data()
-    report = evaluate(y_true, y_pred, sf["sex"].to_numpy(), bootstrap=0)
+    report = evaluate(y_true, y_pred, sf["sex"].to_numpy(), FairnessOptions(bootstrap=0))
     assert report.by_group.index.name == "sensitive_feature_0"
 
 
@@ -121,7 +122,7 @@ def test_small_group_warning_names_the_denominator_that_matters() -> None:
     y_true = np.array([1] * 40 + [0] * 5 + [1] * 20 + [0] * 20)
     y_pred = y_true.copy()
     sf = pd.Series(["a"] * 45 + ["b"] * 40, name="g")
-    report = evaluate(y_true, y_pred, sf, bootstrap=0, min_group_size=30)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=0, min_group_size=30))
     a = [w for w in report.warnings if "g=a" in w]
     b = [w for w in report.warnings if "g=b" in w]
     assert len(a) == 1 and "negatives=5 for FPR" in a[0] and "TPR" not in a[0] and "selection" not in a[0]
@@ -136,13 +137,13 @@ def test_small_group_warning_names_the_denominator_that_matters() -> None:
 ])
 def test_label_warnings(y_true: np.ndarray, pos_label: object, expected: str) -> None:
     sf = pd.Series(["a", "a", "b", "b"], name="g")
-    report = evaluate(y_true, y_true, sf, pos_label=pos_label, bootstrap=0, min_group_size=0)
+    report = evaluate(y_true, y_true, sf, FairnessOptions(pos_label=pos_label, bootstrap=0, min_group_size=0))
     assert any(expected in w for w in report.warnings), report.warnings
 
 
 def test_minus_one_one_labels_need_no_pos_label() -> None:
     y = np.array([-1, 1, 1, -1])
-    report = evaluate(y, y, pd.Series(["a", "a", "b", "b"], name="g"), bootstrap=0, min_group_size=0)
+    report = evaluate(y, y, pd.Series(["a", "a", "b", "b"], name="g"), FairnessOptions(bootstrap=0, min_group_size=0))
     assert report.warnings == []
     assert report.by_group["tpr"].tolist() == [1.0, 1.0]
 
@@ -165,14 +166,15 @@ def test_bad_input_is_an_input_error(kwargs: dict, message: str) -> None:
     args = {"y_true": np.array([1, 0, 1, 0]), "y_pred": np.array([1, 1, 0, 0]),
             "sensitive_features": pd.Series(["a", "a", "b", "b"], name="g")} | kwargs
     with pytest.raises(InputError, match=re.escape(message)):
-        evaluate(args.pop("y_true"), args.pop("y_pred"), args.pop("sensitive_features"), **args)
+        options = FairnessOptions(task=args.pop("task", "classification"))
+        evaluate(args.pop("y_true"), args.pop("y_pred"), args.pop("sensitive_features"), options, **args)
 
 
 def test_regression_gaps_and_small_groups() -> None:
     sf = pd.Series(["a"] * 5 + ["b"] * 5, name="g")
     y_true = np.arange(10, dtype=float)
     y_pred = y_true + np.array([1.0] * 5 + [3.0] * 5)
-    report = evaluate(y_true, y_pred, sf, task="regression", min_group_size=30)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(task="regression", min_group_size=30))
     assert report.by_group["mae"].tolist() == [1.0, 3.0]
     assert report.summary == {"mae_difference": 2.0, "rmse_difference": 2.0, "mean_prediction_difference": 7.0}
     assert len(report.warnings) == 2 and report.summary_ci == {}

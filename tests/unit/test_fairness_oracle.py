@@ -11,7 +11,7 @@ import pytest
 import sklearn.metrics as skm
 from fairlearn import metrics as flm
 
-from mlops_actions.fairness import evaluate
+from mlops_actions.fairness import FairnessOptions, evaluate
 
 pytestmark = pytest.mark.filterwarnings("ignore:Supplied 'func' had no __name__:UserWarning")
 
@@ -85,7 +85,7 @@ def _random(seed: int, n: int = 600):
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_random_data_matches_fairlearn(seed: int) -> None:
     y_true, y_pred, sf = _random(seed)
-    report = evaluate(y_true, y_pred, sf, bootstrap=0)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=0))
     _assert_frames(report.by_group, _frame(y_true, y_pred, sf).by_group, RATES)
     oracle = _summary_oracle(y_true, y_pred, sf)
     assert report.summary.keys() == oracle.keys()
@@ -103,7 +103,7 @@ def test_random_data_matches_fairlearn(seed: int) -> None:
 @pytest.mark.parametrize("seed", [5, 6])
 def test_single_feature_counts_and_overall_match(seed: int) -> None:
     y_true, y_pred, sf = _random(seed)
-    report = evaluate(y_true, y_pred, sf["race"], bootstrap=0)
+    report = evaluate(y_true, y_pred, sf["race"], FairnessOptions(bootstrap=0))
     frame = _frame(y_true, y_pred, sf["race"])
     _assert_frames(report.by_group, frame.by_group, (*RATES, "count")
                    if "count" in report.by_group else RATES)
@@ -123,11 +123,11 @@ def _zero_division_case():
 
 def test_zero_denominators_compat_reproduces_fairlearn_default_gives_nan() -> None:
     y_true, y_pred, sf = _zero_division_case()
-    compat = evaluate(y_true, y_pred, sf, fairlearn_compat=True, bootstrap=0)
+    compat = evaluate(y_true, y_pred, sf, FairnessOptions(fairlearn_compat=True, bootstrap=0))
     _assert_frames(compat.by_group, _frame(y_true, y_pred, sf).by_group, RATES)
     for key, value in _summary_oracle(y_true, y_pred, sf).items():
         assert _close(compat.summary[key], value), key
-    default = evaluate(y_true, y_pred, sf, bootstrap=0)
+    default = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=0))
     assert math.isnan(default.by_group.loc["b", "tpr"]) and compat.by_group.loc["b", "tpr"] == 0.0
     assert math.isnan(default.by_group.loc["b", "fnr"])
     assert math.isnan(default.by_group.loc["c", "precision"]) and compat.by_group.loc["c", "precision"] == 0.0
@@ -140,7 +140,7 @@ def test_singleton_group_and_all_same_predictions() -> None:
     y_true = np.array([1, 0, 1, 1, 0, 0, 1])
     y_pred = np.ones(7, dtype=int)
     sf = {"g": np.array(["x", "x", "x", "y", "y", "y", "z"])}
-    report = evaluate(y_true, y_pred, sf, fairlearn_compat=True, bootstrap=0)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(fairlearn_compat=True, bootstrap=0))
     _assert_frames(report.by_group, _frame(y_true, y_pred, sf).by_group, RATES)
     for key, value in _summary_oracle(y_true, y_pred, sf).items():
         assert _close(report.summary[key], value), key
@@ -152,19 +152,20 @@ def test_string_labels_with_pos_label() -> None:
     y_true, y_pred, sf = _random(7, 400)
     yes_no = np.array(["No", "Yes"])
     t, p = yes_no[y_true], yes_no[y_pred]
-    report = evaluate(t, p, sf, pos_label="Yes", bootstrap=0, min_group_size=1)
+    report = evaluate(t, p, sf, FairnessOptions(pos_label="Yes", bootstrap=0, min_group_size=1))
     _assert_frames(report.by_group, _frame(t, p, sf, pos_label="Yes").by_group, RATES)
     for key, value in _summary_oracle(t, p, sf, pos_label="Yes").items():
         assert _close(report.summary[key], value), key
     assert report.warnings == []
-    as_series = evaluate(pd.Series(t), pd.Series(p), sf, pos_label="Yes", bootstrap=0, min_group_size=1)
+    as_series = evaluate(pd.Series(t), pd.Series(p), sf,
+                         FairnessOptions(pos_label="Yes", bootstrap=0, min_group_size=1))
     assert as_series.summary == report.summary
 
 
 def test_empty_intersection_listed_and_skipped_like_fairlearn() -> None:
     y_true, y_pred, sf = _random(8, 300)
     sf.loc[sf["race"] == "B", "sex"] = "f"  # B×m and B×x never occur
-    report = evaluate(y_true, y_pred, sf, bootstrap=0)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=0))
     frame = _frame(y_true, y_pred, sf)
     _assert_frames(report.by_group, frame.by_group, RATES)
     assert report.by_group.loc[("B", "m"), "n"] == 0
@@ -172,7 +173,7 @@ def test_empty_intersection_listed_and_skipped_like_fairlearn() -> None:
     assert sum("empty intersection race=B, sex=" in w for w in report.warnings) == 2
     for key, value in _summary_oracle(y_true, y_pred, sf).items():
         assert _close(report.summary[key], value), key
-    compat = evaluate(y_true, y_pred, sf, fairlearn_compat=True, bootstrap=0)
+    compat = evaluate(y_true, y_pred, sf, FairnessOptions(fairlearn_compat=True, bootstrap=0))
     assert math.isnan(compat.by_group.loc[("B", "m"), "tpr"])  # empty stays NaN, as in fairlearn
 
 
@@ -181,7 +182,7 @@ def test_control_features_match_fairlearn_per_stratum(seed: int) -> None:
     y_true, y_pred, sf = _random(seed, 900)
     rng = np.random.default_rng(seed + 100)
     cf = pd.Series(rng.choice(["old", "young"], len(y_true)), name="age")
-    report = evaluate(y_true, y_pred, sf, control_features=cf, bootstrap=0)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=0), control_features=cf)
     frame = _frame(y_true, y_pred, sf, cf=cf)
     _assert_frames(report.by_group, frame.by_group, RATES)
     _assert_frames(report.overall, frame.overall, RATES)
@@ -204,7 +205,7 @@ def test_regression_matches_fairlearn(seed: int) -> None:
     sf = pd.Series(rng.choice(["a", "b", "c"], n), name="g")
     y_true = rng.normal(10, 3, n)
     y_pred = y_true + rng.normal(0, 1, n) + (sf == "b") * 0.5
-    report = evaluate(y_true, y_pred, sf, task="regression")
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(task="regression"))
     frame = flm.MetricFrame(metrics={"mae": skm.mean_absolute_error, "rmse": skm.root_mean_squared_error,
                                      "mean_prediction": flm.mean_prediction},
                             y_true=y_true, y_pred=y_pred, sensitive_features=sf)
@@ -222,8 +223,8 @@ def test_equalized_odds_aggregation_with_undefined_ratio_terms(pred: str) -> Non
     sf = pd.Series(rng.choice(["a", "b"], 200), name="g")
     y_pred = {"zeros": np.zeros(200, dtype=int), "tpr_zero": np.where(y_true == 1, 0, rng.integers(0, 2, 200)),
               "fpr_zero": np.where(y_true == 0, 0, rng.integers(0, 2, 200))}[pred]
-    report = evaluate(y_true, y_pred, sf, fairlearn_compat=True, bootstrap=0)
+    report = evaluate(y_true, y_pred, sf, FairnessOptions(fairlearn_compat=True, bootstrap=0))
     for key, value in _summary_oracle(y_true, y_pred, sf).items():
         assert _close(report.summary[key], value), key
-    default = evaluate(y_true, y_pred, sf, bootstrap=0)
+    default = evaluate(y_true, y_pred, sf, FairnessOptions(bootstrap=0))
     assert math.isnan(default.summary["equalized_odds_ratio"])  # an undefined term is never ignored

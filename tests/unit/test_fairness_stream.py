@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mlops_actions.errors import InputError
-from mlops_actions.fairness import evaluate
+from mlops_actions.fairness import FairnessOptions, evaluate
 from mlops_actions.fairness.stream import FairnessStream
 
 
@@ -30,8 +30,8 @@ def _streamed(frame: pd.DataFrame, batch: int, **kwargs) -> FairnessStream:
 @pytest.mark.parametrize("batch", [97, 10_000])
 def test_classification_in_batches_equals_the_whole_table(batch: int) -> None:
     frame = _table(5_000)
-    whole = evaluate(frame["y"], frame["pred"], frame[["sex"]], control_features=frame[["region"]], pos_label=1,
-                     bootstrap=0)
+    whole = evaluate(frame["y"], frame["pred"], frame[["sex"]], FairnessOptions(pos_label=1, bootstrap=0),
+                     control_features=frame[["region"]])
     streamed = _streamed(frame, batch, sensitive=["sex"], control=["region"], pos_label=1).report()
     assert streamed.summary.keys() == whole.summary.keys()
     for key, value in whole.summary.items():
@@ -42,7 +42,7 @@ def test_classification_in_batches_equals_the_whole_table(batch: int) -> None:
 
 def test_regression_in_batches_equals_the_whole_table() -> None:
     frame = _table(3_000).assign(value2=lambda f: f["value"] * 0.9 + (f["sex"] == "X") * 0.5)
-    whole = evaluate(frame["value"], frame["value2"], frame[["sex"]], task="regression")
+    whole = evaluate(frame["value"], frame["value2"], frame[["sex"]], FairnessOptions(task="regression"))
     streamed = _streamed(frame, 211, sensitive=["sex"], task="regression").report()
     for key, value in whole.summary.items():
         assert streamed.summary[key] == pytest.approx(value, rel=1e-9), key

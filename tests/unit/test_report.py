@@ -244,9 +244,9 @@ def _real_model(name: str, seed: int):
     view = measure(frame.y_true, frame.y_pred, frame, Settings.of(s), "classification").view
     old = {**record(name, metrics={k: v - 0.01 for k, v in metrics.items()},
                     fairness={"demographic_parity_difference": 0.05}), "rows": {"train": 9000, "test": 3000}}
-    evidence = Evidence(of_frame(frame, "classification", list(metrics)), None, None, 0.5)
+    evidence = Evidence(of_frame(frame, "classification", list(metrics)), None, None, 0.5, fairness=view)
     return assess(Candidate(name, "classification", record(name, metrics=metrics), metrics, directions),
-                  spec=s, policy=Policy(), baseline=Baseline(REGISTERED, name, "v3", None, old), fairness=view,
+                  spec=s, policy=Policy(), baseline=Baseline(REGISTERED, name, "v3", None, old),
                   reasons=("spec changed: estimator.params.C: 1.0 → 2.0", "data changed: data/d.csv"),
                   evidence=evidence)
 

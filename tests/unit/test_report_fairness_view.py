@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from mlops_actions.evaluation.fairness_view import chart_values, view_of
-from mlops_actions.fairness import evaluate
+from mlops_actions.fairness import FairnessOptions, evaluate
 
 
 def _frame(rows: int = 300) -> pd.DataFrame:
@@ -17,7 +17,7 @@ def _frame(rows: int = 300) -> pd.DataFrame:
 
 def test_classification_view_has_every_intersection_with_intervals() -> None:
     df = _frame()
-    view = view_of(evaluate(df.y_true, df.y_pred, df[["a", "b"]], bootstrap=50))
+    view = view_of(evaluate(df.y_true, df.y_pred, df[["a", "b"]], FairnessOptions(bootstrap=50)))
     assert view.features == ("a", "b")
     assert [r.group for r in view.rows] == [(a, b) for a in "xy" for b in "pqr"]
     assert view.columns == ("selection_rate", "tpr", "fpr", "accuracy", "precision")
@@ -33,7 +33,7 @@ def test_classification_view_has_every_intersection_with_intervals() -> None:
 
 def test_regression_view_shows_errors_per_group() -> None:
     df = _frame()
-    view = view_of(evaluate(df.y_true * 1.5, df.y_pred * 1.0, df["a"], task="regression"))
+    view = view_of(evaluate(df.y_true * 1.5, df.y_pred * 1.0, df["a"], FairnessOptions(task="regression")))
     assert view.features == ("a",)
     assert [r.group for r in view.rows] == [("x",), ("y",)]
     assert view.columns == ("mae", "rmse", "mean_prediction")
@@ -43,7 +43,7 @@ def test_regression_view_shows_errors_per_group() -> None:
 
 def test_warnings_and_undefined_rates_come_through() -> None:
     df = pd.DataFrame({"y_true": [0, 0, 1, 1], "y_pred": [0, 1, 1, 0], "a": ["x", "x", "y", "y"]})
-    view = view_of(evaluate(df.y_true, df.y_pred, df["a"], bootstrap=10))
+    view = view_of(evaluate(df.y_true, df.y_pred, df["a"], FairnessOptions(bootstrap=10)))
     assert any("small group" in w for w in view.warnings)
     x = view.rows[0]
     assert x.values["tpr"] is None  # group x has no positives: TPR is undefined (n/a), not 0
@@ -56,5 +56,5 @@ def test_the_json_form_gives_the_same_view() -> None:
 
     df = _frame()
     df["c"] = np.where(np.arange(len(df)) % 2, "odd", "even")
-    report = evaluate(df.y_true, df.y_pred, df[["a", "b"]], control_features=df["c"], bootstrap=20)
+    report = evaluate(df.y_true, df.y_pred, df[["a", "b"]], FairnessOptions(bootstrap=20), control_features=df["c"])
     assert view_from_dict(json.loads(json.dumps(report.to_dict()))) == view_of(report)
