@@ -26,11 +26,13 @@ MAX_FILES = 500
 @dataclass(frozen=True)
 class Traced:
     """Repository files reached (entry first), external top-level modules with where they are imported,
-    and files that could not be parsed (path -> reason)."""
+    files that could not be parsed (path -> reason), and imported repository modules that have no file
+    (``from .helpers import x`` without ``helpers.py``; dotted name -> where)."""
 
     files: tuple[str, ...]
     external: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     broken: Mapping[str, str] = field(default_factory=dict)
+    missing: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -50,6 +52,7 @@ def trace(entry: str, read: Reader) -> Traced:
     files: list[str] = []
     external: dict[str, tuple[str, int]] = {}
     broken: dict[str, str] = {}
+    missing: dict[str, tuple[str, int]] = {}
     queue, seen = [entry], {entry}
     while queue and len(files) < MAX_FILES:
         path = queue.pop(0)
@@ -62,15 +65,34 @@ def trace(entry: str, read: Reader) -> Traced:
         except (SyntaxError, ValueError) as exc:
             broken[path] = f"{type(exc).__name__}: {exc}"
             continue
-        for name, line in _imports(tree, module_name(path), path.endswith("__init__.py")):
-            found = _resolve(name, read)
-            for repo_file in found:
-                if repo_file not in seen:
-                    seen.add(repo_file)
-                    queue.append(repo_file)
-            if not found:
+        imports = _imports(tree, module_name(path), path.endswith("__init__.py"))
+        resolved = {name: _resolve(name, read) for name, _ in imports}
+        for repo_file in (f for found in resolved.values() for f in found):
+            if repo_file not in seen:
+                seen.add(repo_file)
+                queue.append(repo_file)
+        for name, line in imports:
+            if resolved[name] or _namespace_package(name, seen):
+                continue
+            if _in_repository_package(name, seen):
+                missing.setdefault(name, (path, line))
+            else:
                 external.setdefault(name.split(".", 1)[0], (path, line))
-    return Traced(tuple(files), dict(sorted(external.items())), broken)
+    missing = {m: where for m, where in missing.items() if not any(m.startswith(f"{o}.") for o in missing)}
+    return Traced(tuple(files), dict(sorted(external.items())), broken, dict(sorted(missing.items())))
+
+
+def _namespace_package(name: str, files: set[str]) -> bool:
+    """A folder of repository code without ``__init__.py`` (``from . import helpers`` in ``models/x/``)."""
+    folder = name.replace(".", "/") + "/"
+    return any(f.startswith(folder) for f in files)
+
+
+def _in_repository_package(name: str, files: set[str]) -> bool:
+    """``name`` lies under a top-level folder of the repository code traced so far (``models.loans.x`` when
+    ``models/loans/pipeline.py`` is traced): a repository module whose file is missing, never a library."""
+    top = name.split(".", 1)[0]
+    return any("/" in f and f.split("/", 1)[0] == top for f in files)
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, int]]:
@@ -122,6 +144,11 @@ def _leaf_found(parts: list[str], found: list[str]) -> bool:
     if parent:
         names |= {f"{parent}.py", f"{parent}/__init__.py"}
     return bool(names & set(found))
+
+
+def missing_module_file(name: str) -> str:
+    """The file a missing repository module would be (``models/x/helpers.py``)."""
+    return name.replace(".", "/") + ".py"
 
 
 def refused_modules(traced: Traced, allowed_prefixes: tuple[str, ...]) -> list[tuple[str, str, int]]:
