@@ -255,6 +255,10 @@ def thresholded(preds: Predictions, spec: ModelSpec, places: SpecPlaces) -> Pred
     """Predictions at the spec's threshold; refused when the model gives no positive-class probability."""
     if spec.threshold is None:
         return preds
+    if preds.classes and not preds.binary:
+        raise InputError(f"threshold applies to binary classifiers only; the target '{spec.data.target}' has "
+                         f"{len(preds.classes)} classes", place=places.at("threshold"),
+                         hint="remove threshold (a multi-class model predicts its most probable class)")
     if preds.y_score is None:
         raise InputError("threshold is set, but the model gives no probability of the positive class (a binary "
                          "classifier with predict_proba, or a command writing proba_<class> or score)",

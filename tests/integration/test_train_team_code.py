@@ -142,7 +142,8 @@ def test_the_teams_transformer_failing_in_fit_is_placed_at_its_line(tmp_path: Pa
                 return X
         '''
     factory = ("from sklearn.linear_model import LogisticRegression\nfrom sklearn.pipeline import make_pipeline\n\n"
-               "from .features import Broken\n\n\ndef build():\n    return make_pipeline(Broken(), LogisticRegression())\n")
+               "from .features import Broken\n\n\ndef build():\n"
+               "    return make_pipeline(Broken(), LogisticRegression())\n")
     root = make_repo(tmp_path, SPEC.replace(ESTIMATOR, FACTORY), {"models/m/pipeline.py": factory,
                                                                   "models/m/features.py": features})
     text = refused(root, capsys)
@@ -173,7 +174,8 @@ SCRIPT_TRAINER = '''
     (out / "model").mkdir()
     (out / "model" / "python.txt").write_text(sys.executable)
     score = np.full(len(test), np.nan if os.environ.get("NAN_SCORE") else 0.5)
-    pd.DataFrame({"row_id": test["row_id"], "prediction": "Yes", "score": score}).to_parquet(out / "predictions.parquet")
+    preds = pd.DataFrame({"row_id": test["row_id"], "prediction": "Yes", "score": score})
+    preds.to_parquet(out / "predictions.parquet")
     '''
 
 
@@ -221,3 +223,26 @@ def test_validate_warns_where_a_spec_does_not_say_what_it_seems_to(
     assert code == 0, text
     assert warning in text
     assert text.count("warning:") == 1
+
+
+@pytest.mark.slow
+def test_a_threshold_on_a_multiclass_target_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # it said "the model gives no probability of the positive class" of a classifier that has them all
+    root = make_repo(tmp_path, SPEC.replace("split:\n", "threshold: 0.6\nsplit:\n"), {})
+    data = root / "data/m.csv"
+    lines = data.read_text().splitlines()
+    data.write_text("\n".join([lines[0], *(("Maybe" + line[2:]) if i % 3 == 0 and line.startswith("No,") else line
+                                           for i, line in enumerate(lines[1:]))]) + "\n")
+    git(root, "commit", "-qam", "three classes")
+    text = refused(root, capsys)
+    assert "threshold applies to binary classifiers only; the target 'y' has 3 classes" in text
+
+
+def test_an_unmet_pin_says_how_to_install_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the hint named an action input that does not exist ("input requirements")
+    spec = SPEC + "requirements: models/m/requirements.txt\n"
+    root = make_repo(tmp_path, spec, {"models/m/requirements.txt": "surely-not-installed-pkg==1.0\n"})
+    text = refused(root, capsys)
+    assert "error: models/m/requirements.txt: installed packages differ from their pins: " \
+           "surely-not-installed-pkg==1.0 (not installed)" in text
+    assert "`mlops-actions train --install-requirements`" in text and "input install-requirements" in text
