@@ -47,8 +47,13 @@ def module_name(relpath: str) -> str:
     return ".".join(parts)
 
 
-def trace(entry: str, read: Reader) -> Traced:
-    """Every repository file ``entry`` reaches through imports, breadth first, at most ``MAX_FILES``."""
+def trace(entry: str, read: Reader, *, script: bool = False) -> Traced:
+    """Every repository file ``entry`` reaches through imports, breadth first, at most ``MAX_FILES``.
+
+    ``script``: ``entry`` runs as ``python path/to/entry.py``, so Python looks up absolute imports in its
+    folder first (``import helpers`` next to ``train.py`` is ``path/to/helpers.py``), then the repository root."""
+    folder = str(PurePosixPath(entry).parent)
+    bases = (f"{folder}/", "") if script and folder != "." else ("",)
     files: list[str] = []
     external: dict[str, tuple[str, int]] = {}
     broken: dict[str, str] = {}
@@ -66,7 +71,8 @@ def trace(entry: str, read: Reader) -> Traced:
             broken[path] = f"{type(exc).__name__}: {exc}"
             continue
         imports = _imports(tree, module_name(path), path.endswith("__init__.py"))
-        resolved = {name: _resolve(name, read) for name, _ in imports}
+        resolved = {name: next((f for f in (_resolve(name, read, b) for b in bases) if f), [])
+                    for name, _ in imports}
         for repo_file in (f for found in resolved.values() for f in found):
             if repo_file not in seen:
                 seen.add(repo_file)
@@ -123,23 +129,24 @@ def _absolute(name: str, level: int, module: str, is_package: bool) -> str | Non
     return ".".join([*package, name] if name else package)
 
 
-def _resolve(name: str, read: Reader) -> list[str]:
-    """Repository files of module ``name`` and of its parent packages that exist (``a/b.py``, ``a/__init__.py``)."""
+def _resolve(name: str, read: Reader, base: str = "") -> list[str]:
+    """Repository files of module ``name`` and of its parent packages that exist (``a/b.py``, ``a/__init__.py``),
+    looked up under the folder ``base`` (``""``: the repository root; else ending in ``/``)."""
     parts = name.split(".")
     found = []
     for i in range(1, len(parts) + 1):
-        stem = "/".join(parts[:i])
+        stem = base + "/".join(parts[:i])
         for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
             if read(candidate) is not None:
                 found.append(candidate)
     # a namespace folder alone (``models/``) is not a module file; only files count
-    return found if _leaf_found(parts, found) else []
+    return found if _leaf_found(parts, found, base) else []
 
 
-def _leaf_found(parts: list[str], found: list[str]) -> bool:
+def _leaf_found(parts: list[str], found: list[str], base: str = "") -> bool:
     """The module itself (or, for ``from pkg import name``, its package) is a repository file."""
-    stem = "/".join(parts)
-    parent = "/".join(parts[:-1])
+    stem = base + "/".join(parts)
+    parent = base + "/".join(parts[:-1]) if len(parts) > 1 else ""
     names = {f"{stem}.py", f"{stem}/__init__.py"}
     if parent:
         names |= {f"{parent}.py", f"{parent}/__init__.py"}

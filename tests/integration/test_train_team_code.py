@@ -246,3 +246,19 @@ def test_an_unmet_pin_says_how_to_install_it(tmp_path: Path, capsys: pytest.Capt
     assert "error: models/m/requirements.txt: installed packages differ from their pins: " \
            "surely-not-installed-pkg==1.0 (not installed)" in text
     assert "`mlops-actions train --install-requirements`" in text and "input install-requirements" in text
+
+
+@pytest.mark.parametrize("command", ["python models/m/train.py", "python -m models.m.train"])
+def test_a_command_scripts_own_helpers_retrain_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  command: str) -> None:
+    # `import helpers` next to train.py (how a script imports its neighbours) was missed by the import tracer, and
+    # `python -m models.m.train` named no file at all: editing either was not a change of the model
+    trainer = "import helpers\n" if command.endswith(".py") else "from models.m import helpers\n"
+    root = make_repo(tmp_path, SPEC.replace(ESTIMATOR, f"train:\n  command: {command}\n"),
+                     {"models/m/train.py": trainer, "models/m/helpers.py": HELPERS, "models/__init__.py": "",
+                      "models/m/__init__.py": ""})
+    helpers = root / "models/m/helpers.py"
+    helpers.write_text(helpers.read_text().replace("WIDTH = 10", "WIDTH = 5"))
+    git(root, "commit", "-qam", "narrower bands")
+    code, text = run(root, capsys, "plan", "--base", "HEAD~1")
+    assert code == 0 and "code changed: models/m/helpers.py (git:" in text, text
