@@ -262,3 +262,15 @@ def test_a_command_scripts_own_helpers_retrain_it(tmp_path: Path, capsys: pytest
     git(root, "commit", "-qam", "narrower bands")
     code, text = run(root, capsys, "plan", "--base", "HEAD~1")
     assert code == 0 and "code changed: models/m/helpers.py (git:" in text, text
+
+
+def test_yaml_nan_and_inf_are_refused_at_their_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `threshold: .nan` passed every schema bound (NaN compares false) and train crashed writing the record (exit 3)
+    spec = SPEC.replace("split:\n", "threshold: .nan\nsplit:\n").replace("    C: 1.0\n", "    C: .inf\n")
+    root = make_repo(tmp_path, spec, {})
+    code, text = run(root, capsys, "validate")
+    assert code == 1 and "Traceback" not in text
+    assert "$.threshold: nan (.nan in YAML) is not a finite number; write a number such as 0.5" in text
+    assert "$.estimator.params.C" not in text  # C: .inf is the estimator's to judge (no regularisation)
+    text = refused(root, capsys)
+    assert "$.threshold: nan (.nan in YAML) is not a finite number" in text and "nothing was trained" in text
