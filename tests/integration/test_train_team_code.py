@@ -274,3 +274,15 @@ def test_yaml_nan_and_inf_are_refused_at_their_place(tmp_path: Path, capsys: pyt
     assert "$.estimator.params.C" not in text  # C: .inf is the estimator's to judge (no regularisation)
     text = refused(root, capsys)
     assert "$.threshold: nan (.nan in YAML) is not a finite number" in text and "nothing was trained" in text
+
+
+@pytest.mark.slow
+def test_a_time_ordered_fraction_by_a_numeric_column_orders_by_number(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # `by: {column: period}` without test_after parsed the numbers as dates: "column 'period' is declared datetime
+    # but holds '19'" of a column declared numeric (or not a feature at all)
+    spec = SPEC.replace("  test_fraction: 0.25\n", "  test_fraction: 0.25\n  stratify: false\n  by: {column: age}\n")
+    root = make_repo(tmp_path, spec, {})
+    code, text = run(root, capsys, "train", "m", "--out", "out")
+    assert code == 0, text
+    assert json.loads((root / "out/m/record.json").read_text())["rows"] == {"train": 45, "test": 15}
