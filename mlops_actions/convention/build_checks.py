@@ -47,7 +47,8 @@ def not_importable(ref: str) -> str | None:
     dotted = [p for p in parts if "." in p]
     if dotted:
         return (f"folder or file name {dotted[0]!r} holds a '.', so Python cannot import it as a module "
-                f"({'.'.join(parts)}); rename it")
+                f"({'.'.join(parts)}); rename it, or (for a model named with a '.') keep the code in a folder "
+                "without one, such as src/")
     return None
 
 
