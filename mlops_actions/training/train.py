@@ -206,7 +206,14 @@ class SklearnBuilder:
     def save(self, dataset: Dataset, split: Split) -> Artifact:
         artifact = dump_model(self.model)
         rows = split.test[:ROUND_TRIP_ROWS]  # only the rows the round trip compares are framed again
-        _check_round_trip(artifact, self._predicted, self.frame(dataset, rows), self.policy, self.modules)
+        try:
+            _check_round_trip(artifact, self._predicted, self.frame(dataset, rows), self.policy, self.modules)
+        except InputError as exc:  # the build that made the model is where to fix it
+            from mlops_actions.training.factory import factory_place
+
+            place = self.places.at("estimator", "class") if self.spec.build.kind == DECLARATIVE else \
+                factory_place(self.spec, self.places)
+            raise InputError(exc.message, place=exc.place or place, hint=exc.hint) from exc
         return artifact
 
     def params(self) -> dict[str, Any]:

@@ -286,3 +286,17 @@ def test_a_time_ordered_fraction_by_a_numeric_column_orders_by_number(tmp_path: 
     code, text = run(root, capsys, "train", "m", "--out", "out")
     assert code == 0, text
     assert json.loads((root / "out/m/record.json").read_text())["rows"] == {"train": 45, "test": 15}
+
+
+@pytest.mark.slow
+def test_a_factory_with_a_lambda_says_how_to_save_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # FunctionTransformer(lambda X: ...) saved, then failed to load back: internal error, exit 3
+    factory = ("from sklearn.linear_model import LogisticRegression\nfrom sklearn.pipeline import make_pipeline\n"
+               "from sklearn.preprocessing import FunctionTransformer\n\n\ndef build():\n"
+               "    drop = FunctionTransformer(lambda X: X.drop(columns=['city', 'note']))\n"
+               "    return make_pipeline(drop, LogisticRegression())\n")
+    root = make_repo(tmp_path, SPEC.replace(ESTIMATOR, FACTORY), {"models/m/pipeline.py": factory})
+    text = refused(root, capsys)
+    assert ("error: models/m/model.yaml:17:11: the model cannot be loaded back from its skops bytes: AttributeError: "
+            "module 'models.m.pipeline' has no attribute '<lambda>'") in text
+    assert "define it at the top level of a module" in text
