@@ -47,7 +47,8 @@ def not_importable(ref: str) -> str | None:
     dotted = [p for p in parts if "." in p]
     if dotted:
         return (f"folder or file name {dotted[0]!r} holds a '.', so Python cannot import it as a module "
-                f"({'.'.join(parts)}); rename it")
+                f"({'.'.join(parts)}); rename it, or (for a model named with a '.') keep the code in a folder "
+                "without one, such as src/")
     return None
 
 
@@ -85,22 +86,33 @@ def check_build(relpath: str, spec: Mapping[str, Any], ctx: Context) -> Iterator
 
 def _check_imports(path: str, parts: list[Any], ctx: Context) -> Iterator[Finding]:
     """The repository code's imports, read (never run): those train would refuse, with their file and line."""
-    from mlops_actions.convention.imports import refused_modules, trace, worktree_reader
+    from mlops_actions.convention.imports import missing_module_file, refused_modules, trace, worktree_reader
 
     traced = trace(path, worktree_reader(ctx.root))
     for broken, why in traced.broken.items():
         yield parts, "value", f"{broken} cannot be read as Python: {why}", ERROR
+    for module, (where, line) in traced.missing.items():
+        yield (parts, "value", f"{where}:{line} imports '{module}', a module of the repository with no file "
+               f"({missing_module_file(module)} does not exist); add the file or fix the import", ERROR)
     for module, where, line in refused_modules(traced, ctx.policy.allowed_prefixes):
         yield (parts, "value", f"{where}:{line} imports module '{module}', which is neither in the repository nor "
                "allowed (estimators.allowed_prefixes in mlops.yaml); train would refuse it", ERROR)
 
 
+SHELL_WORDS = frozenset({"&&", "||", "|", ";", ">", ">>", "<", "2>", "2>&1", "&"})
+
+
 def _check_command(command: str) -> Iterator[Finding]:
     try:
-        command_argv(command)
+        argv = command_argv(command)
     except ValueError as exc:
         yield (["train", "command"], "value", f"the command cannot be split into words ({exc}); it runs without "
                "a shell, so quote as a POSIX shell would", ERROR)
+        return
+    shell = [w for w in argv if w in SHELL_WORDS or w.startswith("$")]
+    if shell:
+        yield (["train", "command"], "value", f"the command runs without a shell, so {shell[0]!r} is passed to "
+               f"{argv[0]} as an argument; put shell syntax in a script (`bash models/<name>/train.sh`)", WARNING)
 
 
 def _check_loader(ref: str, ctx: Context) -> Iterator[Finding]:
@@ -118,6 +130,10 @@ def _check_loader(ref: str, ctx: Context) -> Iterator[Finding]:
 def _check_threshold(spec: Mapping[str, Any]) -> Iterator[Finding]:
     if "threshold" in spec and spec["task"] != "classification":
         yield ["threshold"], "key", "threshold applies to binary classifiers only", ERROR
+    elif "threshold" in spec and spec["data"].get("positive_label") is None:
+        yield (["threshold"], "key", "threshold is a bound on the positive class's probability, and "
+               "data.positive_label is not set, so the positive class is the last class in sorted order "
+               "(for labels approved/denied: denied); set data.positive_label to the class it means", WARNING)
     if "tolerance" in spec and spec.get("reproducibility") != "metrics" and "train" not in spec:
         yield (["tolerance"], "key", "tolerance applies to reproducibility: metrics only (this model must "
                "rebuild byte for byte)", WARNING)
@@ -175,6 +191,12 @@ def check_split(spec: Mapping[str, Any], columns: list[str] | str | None) -> Ite
         yield (["data", "features", dated[0]], "key", f"a random split of time-ordered data ('{dated[0]}' is a "
                "datetime feature) tests on the past with the future in training; consider "
                f"split.by: {{column: {dated[0]}}}", WARNING)
+    group = split.get("group")
+    for kind in ("sensitive", "control"):
+        if group is not None and group in (spec["data"].get(kind) or []):
+            yield (["split", "group"], "value", f"split.group '{group}' is a {kind} column: each of its groups lies "
+                   "wholly on one side of the split, so the held-out rows hold only some of them and fairness "
+                   f"between them is not measured; group by another column (e.g. a customer id)", WARNING)
     if by is not None and split.get("stratify"):
         yield ["split", "stratify"], "value", "stratify does not apply to a time-ordered split (split.by)", ERROR
     if by is not None and "test_after" in by and not _orderable(by["test_after"]):

@@ -26,11 +26,13 @@ MAX_FILES = 500
 @dataclass(frozen=True)
 class Traced:
     """Repository files reached (entry first), external top-level modules with where they are imported,
-    and files that could not be parsed (path -> reason)."""
+    files that could not be parsed (path -> reason), and imported repository modules that have no file
+    (``from .helpers import x`` without ``helpers.py``; dotted name -> where)."""
 
     files: tuple[str, ...]
     external: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     broken: Mapping[str, str] = field(default_factory=dict)
+    missing: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -45,11 +47,17 @@ def module_name(relpath: str) -> str:
     return ".".join(parts)
 
 
-def trace(entry: str, read: Reader) -> Traced:
-    """Every repository file ``entry`` reaches through imports, breadth first, at most ``MAX_FILES``."""
+def trace(entry: str, read: Reader, *, script: bool = False) -> Traced:
+    """Every repository file ``entry`` reaches through imports, breadth first, at most ``MAX_FILES``.
+
+    ``script``: ``entry`` runs as ``python path/to/entry.py``, so Python looks up absolute imports in its
+    folder first (``import helpers`` next to ``train.py`` is ``path/to/helpers.py``), then the repository root."""
+    folder = str(PurePosixPath(entry).parent)
+    bases = (f"{folder}/", "") if script and folder != "." else ("",)
     files: list[str] = []
     external: dict[str, tuple[str, int]] = {}
     broken: dict[str, str] = {}
+    missing: dict[str, tuple[str, int]] = {}
     queue, seen = [entry], {entry}
     while queue and len(files) < MAX_FILES:
         path = queue.pop(0)
@@ -62,15 +70,35 @@ def trace(entry: str, read: Reader) -> Traced:
         except (SyntaxError, ValueError) as exc:
             broken[path] = f"{type(exc).__name__}: {exc}"
             continue
-        for name, line in _imports(tree, module_name(path), path.endswith("__init__.py")):
-            found = _resolve(name, read)
-            for repo_file in found:
-                if repo_file not in seen:
-                    seen.add(repo_file)
-                    queue.append(repo_file)
-            if not found:
+        imports = _imports(tree, module_name(path), path.endswith("__init__.py"))
+        resolved = {name: next((f for f in (_resolve(name, read, b) for b in bases) if f), [])
+                    for name, _ in imports}
+        for repo_file in (f for found in resolved.values() for f in found):
+            if repo_file not in seen:
+                seen.add(repo_file)
+                queue.append(repo_file)
+        for name, line in imports:
+            if resolved[name] or _namespace_package(name, seen):
+                continue
+            if _in_repository_package(name, seen):
+                missing.setdefault(name, (path, line))
+            else:
                 external.setdefault(name.split(".", 1)[0], (path, line))
-    return Traced(tuple(files), dict(sorted(external.items())), broken)
+    missing = {m: where for m, where in missing.items() if not any(m.startswith(f"{o}.") for o in missing)}
+    return Traced(tuple(files), dict(sorted(external.items())), broken, dict(sorted(missing.items())))
+
+
+def _namespace_package(name: str, files: set[str]) -> bool:
+    """A folder of repository code without ``__init__.py`` (``from . import helpers`` in ``models/x/``)."""
+    folder = name.replace(".", "/") + "/"
+    return any(f.startswith(folder) for f in files)
+
+
+def _in_repository_package(name: str, files: set[str]) -> bool:
+    """``name`` lies under a top-level folder of the repository code traced so far (``models.loans.x`` when
+    ``models/loans/pipeline.py`` is traced): a repository module whose file is missing, never a library."""
+    top = name.split(".", 1)[0]
+    return any("/" in f and f.split("/", 1)[0] == top for f in files)
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, int]]:
@@ -101,27 +129,33 @@ def _absolute(name: str, level: int, module: str, is_package: bool) -> str | Non
     return ".".join([*package, name] if name else package)
 
 
-def _resolve(name: str, read: Reader) -> list[str]:
-    """Repository files of module ``name`` and of its parent packages that exist (``a/b.py``, ``a/__init__.py``)."""
+def _resolve(name: str, read: Reader, base: str = "") -> list[str]:
+    """Repository files of module ``name`` and of its parent packages that exist (``a/b.py``, ``a/__init__.py``),
+    looked up under the folder ``base`` (``""``: the repository root; else ending in ``/``)."""
     parts = name.split(".")
     found = []
     for i in range(1, len(parts) + 1):
-        stem = "/".join(parts[:i])
+        stem = base + "/".join(parts[:i])
         for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
             if read(candidate) is not None:
                 found.append(candidate)
     # a namespace folder alone (``models/``) is not a module file; only files count
-    return found if _leaf_found(parts, found) else []
+    return found if _leaf_found(parts, found, base) else []
 
 
-def _leaf_found(parts: list[str], found: list[str]) -> bool:
+def _leaf_found(parts: list[str], found: list[str], base: str = "") -> bool:
     """The module itself (or, for ``from pkg import name``, its package) is a repository file."""
-    stem = "/".join(parts)
-    parent = "/".join(parts[:-1])
+    stem = base + "/".join(parts)
+    parent = base + "/".join(parts[:-1]) if len(parts) > 1 else ""
     names = {f"{stem}.py", f"{stem}/__init__.py"}
     if parent:
         names |= {f"{parent}.py", f"{parent}/__init__.py"}
     return bool(names & set(found))
+
+
+def missing_module_file(name: str) -> str:
+    """The file a missing repository module would be (``models/x/helpers.py``)."""
+    return name.replace(".", "/") + ".py"
 
 
 def refused_modules(traced: Traced, allowed_prefixes: tuple[str, ...]) -> list[tuple[str, str, int]]:

@@ -7,6 +7,7 @@ are parsed again with the round-trip loader, to find the line and column of each
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from mlops_actions.convention import paths, semantic
 from mlops_actions.convention.discovery import POLICY_FILE, ConventionFile, model_names, spec_relpath
 from mlops_actions.convention.locate import locate_node
 from mlops_actions.convention.model import ModelSpec, Policy
-from mlops_actions.convention.problems import Problem, Problems, pointer
+from mlops_actions.convention.problems import ERROR, Problem, Problems, pointer
 from mlops_actions.convention.schema_check import schema_errors, schema_problems
 from mlops_actions.convention.schemas import ENVIRONMENT, MODEL_SPEC, POLICY
 from mlops_actions.convention.yamlio import load
@@ -123,7 +124,7 @@ def load_valid(root: Path, relpath: str, schema: str) -> dict[str, Any] | None:
     if escapes(root, relpath) is not None:
         return None
     loaded = load(root / relpath, relpath)
-    if not loaded.ok or schema_errors(schema, loaded.data):
+    if not loaded.ok or schema_errors(schema, loaded.data) or non_finite(loaded.data):
         return None
     data: dict[str, Any] = loaded.data
     return data
@@ -170,7 +171,7 @@ def validate_file(root: Path, file: ConventionFile, ctx: semantic.Context) -> li
     if not loaded.ok:
         return list(loaded.problems)
     errors = schema_errors(file.schema, loaded.data)
-    findings = list(_semantic(file, loaded.data, ctx))
+    findings = [*non_finite(loaded.data), *_semantic(file, loaded.data, ctx)]
     if not errors and not findings:
         return []
     tree = loaded.tree
@@ -179,6 +180,22 @@ def validate_file(root: Path, file: ConventionFile, ctx: semantic.Context) -> li
         line, col = locate_node(tree, parts, at=at)
         problems.append(Problem(file.relpath, line, col, pointer(parts), message, severity))
     return problems
+
+
+def non_finite(data: Any, parts: tuple[Any, ...] = ()) -> list[semantic.Finding]:
+    """Every ``.nan`` / ``.inf`` YAML number outside a build's ``params`` (``C: .inf`` is the estimator's to
+    judge): no JSON Schema bound refuses NaN (every comparison with it is false), and the threshold, a gate or
+    a tolerance of NaN or infinity would pass or refuse everything, or break the record's strict JSON."""
+    if len(parts) == 2 and parts[1] == "params" and parts[0] in ("estimator", "pipeline", "train"):
+        return []
+    if isinstance(data, float) and not math.isfinite(data):
+        return [(list(parts), "value", f"{data!r} ({'.nan' if math.isnan(data) else '.inf'} in YAML) is not a "
+                 "finite number; write a number such as 0.5", ERROR)]
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in non_finite(v, (*parts, k))]
+    if isinstance(data, list):
+        return [f for i, v in enumerate(data) for f in non_finite(v, (*parts, i))]
+    return []
 
 
 def _semantic(file: ConventionFile, data: dict[str, Any], ctx: semantic.Context) -> Iterable[semantic.Finding]:

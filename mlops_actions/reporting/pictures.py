@@ -15,7 +15,7 @@ from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.evaluation.curves import BINS
 from mlops_actions.reporting import format as fmt
 from mlops_actions.reporting import mermaid
-from mlops_actions.reporting.markdown import md_cell, md_text
+from mlops_actions.reporting.markdown import md_cell, md_code, md_text
 from mlops_actions.reporting.tables import table
 
 MAX_CLASSES = 12
@@ -28,7 +28,7 @@ def pictures(m: ModelReport) -> str:
     now = m.heldout.pictures
     then = m.baseline_heldout.pictures if m.baseline_heldout is not None else {}
     if "binary" in now:
-        return binary(now["binary"], then.get("binary"))
+        return binary(now["binary"], then.get("binary"), m.heldout.positive)
     if "multiclass" in now:
         return multiclass(now["multiclass"])
     if "residuals" in now:
@@ -41,8 +41,8 @@ def _legend(baseline: Any) -> str:
         "predictions are not available)"
 
 
-def binary(now: Mapping[str, Any], then: Mapping[str, Any] | None) -> str:
-    parts = [confusion(now)]
+def binary(now: Mapping[str, Any], then: Mapping[str, Any] | None, positive: str | None = None) -> str:
+    parts = [confusion(now, positive)]
     curves = [("roc", "ROC curve", "false positive rate", "true positive rate"),
               ("pr", "Precision-recall curve", "recall", "precision")]
     for key, title, x, y in curves:
@@ -55,9 +55,11 @@ def binary(now: Mapping[str, Any], then: Mapping[str, Any] | None) -> str:
     return "\n\n".join(parts)
 
 
-def confusion(now: Mapping[str, Any]) -> str:
+def confusion(now: Mapping[str, Any], positive: str | None = None) -> str:
+    """The binary confusion matrix; its caption names the positive class (a threshold is a bound on its probability)."""
     c = now["confusion"]
     at = f"at threshold {fmt.number(now['threshold'])}" if now.get("threshold") is not None else "of the labels"
+    at += f", positive class {md_code(positive, table=False)}" if positive is not None else ""
     rows = [["actual positive", f"{c['tp']} (TP)", f"{c['fn']} (FN)"],
             ["actual negative", f"{c['fp']} (FP)", f"{c['tn']} (TN)"]]
     return f"**Confusion matrix {at}** (held-out rows)\n\n" + table(("", "predicted positive",

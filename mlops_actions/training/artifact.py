@@ -312,4 +312,11 @@ def load_trusted(data: bytes, allowed_prefixes: tuple[str, ...], modules: Iterab
             hint="only types skops trusts, types under estimators.allowed_prefixes in mlops.yaml and types "
                  "defined in the repository modules the pipeline factory imports are loaded; review these "
                  "types and allow their module only if you trust it")
-    return sio.loads(data, trusted=untrusted)
+    try:
+        return sio.loads(data, trusted=untrusted)
+    except (AttributeError, ImportError, TypeError, ValueError) as exc:  # trusted types that cannot be rebuilt
+        raise InputError(f"the model cannot be loaded back from its skops bytes: {type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:300]}",
+                         hint="skops saves a function by its module and name, so a lambda or a function defined "
+                              "inside another function cannot be loaded; define it at the top level of a module "
+                              "(def drop_columns(X): ...) and pass that") from None

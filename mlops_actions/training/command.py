@@ -117,6 +117,10 @@ def command_env(base: Mapping[str, str], spec: ModelSpec, inputs: Path, out: Pat
         "MLOPS_CLASSES": json.dumps(list(dataset.classes)), "MLOPS_POSITIVE_LABEL": dataset.pos_label or "",
         "PYTHONHASHSEED": str(spec.split.seed), "PYTHONDONTWRITEBYTECODE": "1",
     })
+    if sys.prefix != sys.base_prefix:  # a virtual environment: first on PATH, as activating it would put it
+        bindir = str(Path(sys.executable).parent)
+        rest = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != bindir]
+        env["PATH"] = os.pathsep.join([bindir, *rest])
     return env
 
 
@@ -279,8 +283,13 @@ def _unit(values: pd.DataFrame, place: Any) -> np.ndarray:
         array = values.to_numpy(dtype="float64")
     except (TypeError, ValueError):
         _broken("types", f"{', '.join(map(str, values.columns))} must be numbers", place)
-    if not np.isfinite(array).all() or (array < 0).any() or (array > 1).any():
-        _broken("types", f"{', '.join(map(str, values.columns))} must be probabilities between 0 and 1", place)
+    names = ", ".join(map(str, values.columns))
+    undefined = int((~np.isfinite(array)).any(axis=1).sum())
+    if undefined:
+        _broken("types", f"{names} must be probabilities between 0 and 1; {undefined} row(s) hold NaN or an "
+                "infinity (missing feature values reaching the model?)", place)
+    if (array < 0).any() or (array > 1).any():
+        _broken("types", f"{names} must be probabilities between 0 and 1", place)
     return array
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_actions.convention.build_checks import is_repo_metric, repo_files_in_command
+from mlops_actions.convention.build_checks import command_argv, is_repo_metric, repo_files_in_command
 from mlops_actions.convention.imports import Reader, trace
 from mlops_actions.convention.imports import worktree_reader as worktree_reader  # re-exported
 from mlops_actions.gitio import Git, split_z
@@ -51,15 +51,33 @@ class Dependencies:
     modules: tuple[str, ...] = ()
 
 
+def command_scripts(raw: Mapping[str, Any], read: Reader) -> tuple[set[str], list[str]]:
+    """(Python files the command runs as scripts, repository modules it runs with ``python -m a.b``)."""
+    train = raw.get("train")
+    command = train.get("command") if isinstance(train, Mapping) else None
+    if not isinstance(command, str):
+        return set(), []
+    scripts = {p for p in repo_files_in_command(command) if p.endswith(".py")}
+    try:
+        argv = command_argv(command)
+    except ValueError:
+        return scripts, []
+    run = [argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "-m"]
+    stems = [m.replace(".", "/") for m in run if m.replace(".", "").replace("_", "").isalnum()]
+    return scripts, [f for stem in stems for f in (f"{stem}.py", f"{stem}/__main__.py") if read(f) is not None]
+
+
 def dependencies(raw: Mapping[str, Any], read: Reader) -> Dependencies:
-    """Every repository file the spec's build depends on (traced imports included), sorted."""
+    """Every repository file the spec's build depends on (traced imports included), sorted. A command's
+    scripts are traced as Python runs them: their own folder first on the import path."""
     python, plain = entry_points(raw)
+    scripts, run_modules = command_scripts(raw, read)
     found = set(plain)
     modules: set[str] = set()
     stdlib = set(getattr(sys, "stdlib_module_names", ()))
-    for entry in python:
+    for entry in sorted({*python, *run_modules}):
         found.add(entry)
-        traced = trace(entry, read)
+        traced = trace(entry, read, script=entry in scripts)
         found.update(traced.files)
         modules.update(m for m in traced.external if m not in stdlib and not m.startswith("_"))
     return Dependencies(tuple(sorted(found)), tuple(sorted(modules)))

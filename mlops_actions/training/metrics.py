@@ -53,12 +53,14 @@ RepoMetric = Callable[..., Any]
 
 
 class MetricFailed(Exception):
-    """A repository metric raised: the caller turns it into an error at the metric's key in the spec."""
+    """A repository metric raised, or returned what is not a number (``returned``: its short repr): the caller
+    turns it into an error at the metric's key in the spec."""
 
-    def __init__(self, name: str, cause: BaseException) -> None:
+    def __init__(self, name: str, cause: BaseException, returned: str | None = None) -> None:
         super().__init__(f"{type(cause).__name__}: {cause}")
         self.name = name
         self.cause = cause
+        self.returned = returned
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,13 @@ def _repo_metric(name: str, func: RepoMetric, preds: Predictions) -> tuple[float
     score = preds.y_score if preds.binary else preds.proba
     try:
         value = func(preds.y_true, preds.y_pred, score)
-        number = None if value is None else float(value)
     except Exception as exc:  # the repository's own code: any failure is the team's to fix
         raise MetricFailed(name, exc) from exc
+    try:
+        number = None if value is None else float(value)
+    except (TypeError, ValueError) as exc:  # a string, a list, an array of many values
+        shown = " ".join(repr(value).split())
+        raise MetricFailed(name, exc, shown if len(shown) <= 80 else shown[:77] + "...") from exc
     if number is None or not math.isfinite(number):
         return None, "undefined on this held-out split (the function returned no finite number)"
     return number, None

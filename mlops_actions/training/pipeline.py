@@ -10,9 +10,10 @@ import importlib
 import inspect
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from mlops_actions.convention.model import ModelSpec, Policy, estimator_allowed, estimator_refusal
+from mlops_actions.convention.model import FACTORY, ModelSpec, Policy, estimator_allowed, estimator_refusal
 from mlops_actions.errors import InputError, Place
 from mlops_actions.training.features import numeric_inputs
 from mlops_actions.training.spec_places import SpecPlaces
@@ -106,11 +107,23 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 400 else text[:397] + "..."
 
 
-def fit_error(exc: BaseException, spec: ModelSpec, places: SpecPlaces) -> InputError:
-    """An estimator raising during fit: its message, placed at the param it names or at the class."""
+def fit_error(exc: BaseException, spec: ModelSpec, places: SpecPlaces, *, root: Path | None = None,
+              stage: str = "fit") -> InputError:
+    """An estimator raising during ``stage`` (fit or predict): its message, placed at the param it names or at
+    the class; for a pipeline factory, at the line of the repository's code that raised, else at the factory."""
+    if spec.build.kind == FACTORY:
+        from mlops_actions.training.factory import factory_place
+        from mlops_actions.training.repo_code import code_error
+
+        what = f"the estimator returned by {spec.build.target} failed during {stage}"
+        fallback = factory_place(spec, places)
+        if root is None:
+            return InputError(f"{what}: {type(exc).__name__}: {_one_line(exc)}", place=fallback,
+                              hint="the message is your code's own; fix the factory's estimator or the data")
+        return code_error(exc, root, what, fallback)
     name = _named_param(str(exc), spec.estimator.params)
     place = places.at("estimator", "params", name, at="key") if name else places.at("estimator", "class")
-    return InputError(f"the estimator failed during fit: {type(exc).__name__}: {_one_line(exc)}", place=place,
+    return InputError(f"the estimator failed during {stage}: {type(exc).__name__}: {_one_line(exc)}", place=place,
                       hint="check estimator.params and the data; the message above is the estimator's own")
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.convention.build_checks import is_repo_metric
-from mlops_actions.convention.imports import PICKLE_MODULES, Traced, module_name, refused_modules, trace
+from mlops_actions.convention.imports import (
+    PICKLE_MODULES,
+    Traced,
+    missing_module_file,
+    module_name,
+    refused_modules,
+    trace,
+)
 from mlops_actions.convention.model import ModelSpec, Policy
 from mlops_actions.convention.paths import repo_path_problem
 from mlops_actions.errors import InputError, Place
@@ -64,6 +71,10 @@ def _check_traced(traced: Traced, policy: Policy) -> None:
         line = _syntax_line(reason)
         raise InputError(f"cannot read the Python code: {reason}", place=Place(path, line),
                          hint="fix the syntax error; nothing was imported")
+    for module, (path, line) in traced.missing.items():
+        raise InputError(f"imports '{module}', a module of the repository with no file "
+                         f"({missing_module_file(module)} does not exist); nothing was imported",
+                         place=Place(path, line), hint="add the module's file, or fix the import's spelling")
     refused = refused_modules(traced, policy.allowed_prefixes)
     if refused:
         module, path, line = refused[0]

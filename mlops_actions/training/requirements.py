@@ -40,7 +40,8 @@ def installed_requirements(root: Path, relpath: str) -> dict[str, str]:
     wrong = [f"{n}=={wanted[n]} ({installed[n]})" for n in sorted(wanted) if not _same(installed[n], wanted[n])]
     if wrong:
         raise InputError(f"installed packages differ from their pins: {', '.join(wrong)}", place=Place(relpath),
-                         hint=f"run `pip install -r {relpath}` first (the action does: input requirements)")
+                         hint=f"run `pip install -r {relpath}` first, or `mlops-actions train --install-requirements` "
+                              "(the action installs it: input install-requirements, default true)")
     return installed
 
 

@@ -109,8 +109,9 @@ def _column(dataset: Dataset, name: str) -> pd.Series:
 
 def _by_time(dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> Split:
     by = spec.split.by or ""
-    numeric = isinstance(spec.split.test_after, int | float) and not isinstance(spec.split.test_after, bool)
-    order = _order_values(_column(dataset, by), by, dataset, numeric)
+    raw = _column(dataset, by)
+    numeric = _numeric_order(spec, by, raw)
+    order = _order_values(raw, by, dataset, numeric)
     if spec.split.test_after is None:
         positions = np.argsort(order.to_numpy(), kind="stable")
         n_test = math.ceil(spec.split.test_fraction * dataset.rows)
@@ -123,6 +124,21 @@ def _by_time(dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> Split:
                          place=places.at("split", "by", "test_after"),
                          hint="choose an earlier split.by.test_after, or add newer rows")
     return Split(np.flatnonzero(~later), np.flatnonzero(later))
+
+
+def _numeric_order(spec: ModelSpec, by: str, raw: pd.Series) -> bool:
+    """Order by number (a period index, a year) rather than by date: a numeric ``test_after`` says so; without
+    one, the column's declared feature type, else its values (all numbers)."""
+    after = spec.split.test_after
+    if after is not None:
+        return isinstance(after, int | float) and not isinstance(after, bool)
+    kind = spec.data.features.get(by)
+    if kind is not None:
+        return kind == "numeric"
+    if pd.api.types.is_bool_dtype(raw):
+        return False
+    present = raw.dropna()
+    return bool(len(present)) and bool(pd.to_numeric(present, errors="coerce").notna().all())
 
 
 def _order_values(raw: pd.Series, name: str, dataset: Dataset, numeric: bool) -> pd.Series:

@@ -154,7 +154,7 @@ def make_builder(root: Path, spec: ModelSpec, policy: Policy, places: SpecPlaces
     if spec.build.kind == FACTORY:
         from mlops_actions.training.factory import build_estimator
 
-        return SklearnBuilder(spec, build_estimator(root, spec, places), policy, places, code.modules)
+        return SklearnBuilder(spec, build_estimator(root, spec, places), policy, places, code.modules, root=root)
     estimator = make_estimator(resolve_estimator(spec.estimator.class_path, policy, places), spec, places)
     return SklearnBuilder(spec, build_pipeline(spec, estimator), policy, places, ())
 
@@ -171,6 +171,7 @@ class SklearnBuilder:
     artifact_kind: str = "skops"
     _predicted: np.ndarray | None = None
     codes: tuple[str, ...] = ()  # classes, when the estimator learns integer codes 0..k-1 instead (XGBoost)
+    root: Path | None = None  # a factory's repository: its errors name the line of the team's code
 
     @property
     def title(self) -> str:
@@ -191,11 +192,12 @@ class SklearnBuilder:
             try:
                 self.model.fit(X, y)
             except Exception as exc:  # the estimator is user-chosen code: any failure is the user's to fix
-                raise fit_error(exc, self.spec, self.places) from exc
+                raise fit_error(exc, self.spec, self.places, root=self.root) from exc
         return _warning_notes(caught)
 
     def predict(self, dataset: Dataset, split: Split) -> Predictions:
-        preds = predict(self.model, self.spec, dataset, split, self.places, self.frame(dataset, split.test))
+        preds = predict(self.model, self.spec, dataset, split, self.places, self.frame(dataset, split.test),
+                        root=self.root)
         self._predicted = preds.y_pred
         if not self.codes:
             return preds
@@ -205,7 +207,14 @@ class SklearnBuilder:
     def save(self, dataset: Dataset, split: Split) -> Artifact:
         artifact = dump_model(self.model)
         rows = split.test[:ROUND_TRIP_ROWS]  # only the rows the round trip compares are framed again
-        _check_round_trip(artifact, self._predicted, self.frame(dataset, rows), self.policy, self.modules)
+        try:
+            _check_round_trip(artifact, self._predicted, self.frame(dataset, rows), self.policy, self.modules)
+        except InputError as exc:  # the build that made the model is where to fix it
+            from mlops_actions.training.factory import factory_place
+
+            place = self.places.at("estimator", "class") if self.spec.build.kind == DECLARATIVE else \
+                factory_place(self.spec, self.places)
+            raise InputError(exc.message, place=exc.place or place, hint=exc.hint) from exc
         return artifact
 
     def params(self) -> dict[str, Any]:
@@ -239,13 +248,13 @@ def _warning_notes(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
 
 
 def predict(pipeline: Any, spec: ModelSpec, dataset: Dataset, split: Split, places: SpecPlaces,
-            X: pd.DataFrame) -> Predictions:
+            X: pd.DataFrame, *, root: Path | None = None) -> Predictions:
     y_true = dataset.y.iloc[split.test].to_numpy()
     try:
         y_pred = np.asarray(pipeline.predict(X))
         proba = np.asarray(pipeline.predict_proba(X)) if _has_proba(pipeline, spec) else None
     except Exception as exc:  # user-chosen estimator code
-        raise fit_error(exc, spec, places) from exc
+        raise fit_error(exc, spec, places, root=root, stage="predict") from exc
     classes = tuple(getattr(pipeline, "classes_", dataset.classes)) if proba is not None else dataset.classes
     return Predictions(y_true, y_pred, proba, classes, dataset.pos_label)
 
@@ -254,6 +263,10 @@ def thresholded(preds: Predictions, spec: ModelSpec, places: SpecPlaces) -> Pred
     """Predictions at the spec's threshold; refused when the model gives no positive-class probability."""
     if spec.threshold is None:
         return preds
+    if preds.classes and not preds.binary:
+        raise InputError(f"threshold applies to binary classifiers only; the target '{spec.data.target}' has "
+                         f"{len(preds.classes)} classes", place=places.at("threshold"),
+                         hint="remove threshold (a multi-class model predicts its most probable class)")
     if preds.y_score is None:
         raise InputError("threshold is set, but the model gives no probability of the positive class (a binary "
                          "classifier with predict_proba, or a command writing proba_<class> or score)",
@@ -273,8 +286,12 @@ def compute_metrics(root: Path, spec: ModelSpec, preds: Predictions, places: Spe
     except MetricFailed as exc:
         from mlops_actions.training.repo_code import code_error
 
-        raise code_error(exc.cause, root, f"metric '{exc.name}' raised",
-                         places.at("metrics", exc.name, at="key")) from exc
+        place = places.at("metrics", exc.name, at="key")
+        if exc.returned is not None:
+            raise InputError(f"metric '{exc.name}' returned {exc.returned}, not a number", place=place,
+                             hint="return a float (None or NaN when the metric is undefined on the held-out "
+                                  "rows); nothing was written") from exc
+        raise code_error(exc.cause, root, f"metric '{exc.name}' raised", place) from exc
 
 
 def _has_proba(pipeline: Any, spec: ModelSpec) -> bool:

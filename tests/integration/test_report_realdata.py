@@ -107,7 +107,7 @@ def test_changes_carry_paired_intervals_and_within_noise(comment: str) -> None:
 
 def test_pictures_for_each_task(comment: str) -> None:
     loans, _, wages = comment.split("\n### ")[1:4]
-    assert "**Confusion matrix at threshold 0.5**" in loans
+    assert "**Confusion matrix at threshold 0.5, positive class `1`**" in loans
     for title in ("ROC curve", "Precision-recall curve", "Calibration"):
         assert f'title "{title}"' in loans
     assert "**Residuals by decile of the prediction**" in wages

@@ -358,7 +358,7 @@ def test_threshold_drives_fairness_and_the_reports_confusion_matrix(tmp_path: Pa
     capsys.readouterr()
     main(["-C", str(root), "report"])
     out = capsys.readouterr().out
-    table = out.split("**Confusion matrix at threshold 0.7** (held-out rows)", 1)[1]
+    table = out.split("**Confusion matrix at threshold 0.7, positive class `Yes`** (held-out rows)", 1)[1]
     tp, fn = (chosen & actual).sum(), (~chosen & actual).sum()
     fp, tn = (chosen & ~actual).sum(), (~chosen & ~actual).sum()
     assert f"| actual positive | {tp} (TP)" in table and f"| {fn} (FN)" in table
