@@ -49,16 +49,25 @@ def nanmin(values: np.ndarray) -> np.ndarray:
     return np.fmin.reduce(values, axis=-1)
 
 
-def difference(groups: np.ndarray, overall: np.ndarray, method: str) -> np.ndarray:
+def compared(groups: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """``value`` where at least two groups have a rate to compare, else NaN: with one group measured (the
+    others empty or left out as too small), a gap between groups is undefined, not 0 -- a gate must not
+    pass on it. fairlearn answers 0 there; ``compat`` keeps that."""
+    return np.where(np.count_nonzero(~np.isnan(groups), axis=-1) >= 2, value, np.nan)
+
+
+def difference(groups: np.ndarray, overall: np.ndarray, method: str, compat: bool = False) -> np.ndarray:
     if method == "between_groups":
-        return nanmax(groups) - nanmin(groups)
+        gap = nanmax(groups) - nanmin(groups)
+        return gap if compat else compared(groups, gap)
     return nanmax(np.abs(groups - overall[..., None]))
 
 
-def ratio(groups: np.ndarray, overall: np.ndarray, method: str) -> np.ndarray:
+def ratio(groups: np.ndarray, overall: np.ndarray, method: str, compat: bool = False) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "between_groups":
-            return np.divide(nanmin(groups), nanmax(groups))
+            quotient = np.divide(nanmin(groups), nanmax(groups))
+            return quotient if compat else compared(groups, quotient)
         folded = np.divide(groups, overall[..., None])
         folded = np.where(folded > 1, np.divide(1.0, folded), folded)
     return nanmin(folded)
@@ -82,7 +91,7 @@ def summary_arrays(groups: Rates, overall: Rates, *, compat: bool) -> dict[str, 
     out: dict[str, np.ndarray] = {}
     for kind, func in (("difference", difference), ("ratio", ratio)):
         for method in METHODS:
-            per_rate = {r: func(groups[r], overall[r], method) for r in ("selection_rate", "tpr", "fpr")}
+            per_rate = {r: func(groups[r], overall[r], method, compat) for r in ("selection_rate", "tpr", "fpr")}
             out[f"demographic_parity_{kind}{_suffix(method)}"] = per_rate["selection_rate"]
             out[f"equal_opportunity_{kind}{_suffix(method)}"] = per_rate["tpr"]
             for agg in ("worst_case", "mean"):

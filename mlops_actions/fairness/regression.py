@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlops_actions.fairness.counts import group_sums
-from mlops_actions.fairness.disparities import nanmax, nanmin
+from mlops_actions.fairness.disparities import compared, nanmax, nanmin
 from mlops_actions.fairness.rates import Z95
 
 REGRESSION_METRICS = ("mae", "rmse", "mean_prediction")
@@ -52,6 +52,7 @@ def regression_table(sums: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def gaps(groups: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """max − min over groups of each metric (empty groups skipped), keyed ``<metric>_difference``."""
-    return {f"{m}_difference": nanmax(groups[m]) - nanmin(groups[m])
+    """max − min over groups of each metric (empty groups skipped; undefined with fewer than two groups to
+    compare), keyed ``<metric>_difference``."""
+    return {f"{m}_difference": compared(groups[m], nanmax(groups[m]) - nanmin(groups[m]))
             for m in REGRESSION_METRICS}

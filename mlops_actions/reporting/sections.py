@@ -13,6 +13,7 @@ already formatted text).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -217,7 +218,17 @@ def _disparities(m: ModelReport, compact: bool) -> str:
             f"{' and classes' if view is not None and view.classes else ''}. Intervals: basic bootstrap over "
             "1,000 redraws of the per-group counts (seed 0). Each group against everyone (`@to_overall`) and the "
             "mean of TPR and FPR gaps (`@mean`) are in fairness.json and the gates.</sub>")
-    return table(head, rows) + "\n\n" + note
+    return table(head, rows) + "\n\n" + note + _undefined_note(
+        view, [changes[n].new for n in names] + [summary.get(n + p) for n in names for p in parts])
+
+
+def _undefined_note(view: FairnessView | None, values: Sequence[object]) -> str:
+    """Why a disparity reads n/a: a gap between groups needs two groups to compare."""
+    if view is None or not any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+        return ""
+    return ("\n\n▫ n/a: fewer than two groups of a grouping had the rows to compare (at least "
+            f"{view.min_group_size} rows; for TPR, FPR and equalized odds that many positives or negatives), so "
+            "the disparity is undefined, not 0, and a gate on it counts as its `undefined` setting.")
 
 
 def _parts(view: FairnessView, names: Sequence[str]) -> list[str]:

@@ -179,3 +179,23 @@ def test_regression_gaps_and_small_groups() -> None:
     assert report.summary == {"mae_difference": 2.0, "rmse_difference": 2.0, "mean_prediction_difference": 7.0}
     assert len(report.warnings) == 2 and report.summary_ci == {}
     assert math.isclose(report.overall["rmse"], math.sqrt(5.0))
+
+
+def test_a_gap_between_groups_with_one_group_left_to_compare_is_undefined_not_zero() -> None:
+    """Two groups, one too small to count: a between-groups disparity compares nothing, so it is NaN (a gate
+    cannot pass on it), not fairlearn's 0; the comparison with the overall rate stays defined."""
+    rng = np.random.default_rng(3)
+    n = 400
+    sf = pd.DataFrame({"group": np.where(np.arange(n) < 10, "rare", "common")})
+    y_true = rng.integers(0, 2, n)
+    y_pred = np.where(rng.random(n) < 0.7, y_true, 1 - y_true)
+    ours = evaluate(y_true, y_pred, sf, FairnessOptions(min_group_size=30, exclude_small=True)).summary
+    assert math.isnan(ours["demographic_parity_difference"]) and math.isnan(ours["demographic_parity_ratio"])
+    assert math.isnan(ours["equalized_odds_difference"])
+    assert not math.isnan(ours["demographic_parity_difference@to_overall"])
+    both = evaluate(y_true, y_pred, sf, FairnessOptions(min_group_size=5, exclude_small=True)).summary
+    assert not math.isnan(both["demographic_parity_difference"])
+    alone = pd.DataFrame({"group": ["common"] * n})
+    assert math.isnan(evaluate(y_true, y_pred, alone, FairnessOptions()).summary["demographic_parity_difference"])
+    compat = evaluate(y_true, y_pred, alone, FairnessOptions(fairlearn_compat=True)).summary
+    assert compat["demographic_parity_difference"] == 0.0  # fairlearn's answer, kept under compat
