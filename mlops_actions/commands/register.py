@@ -121,7 +121,10 @@ def check_all(root: Path, gh: GitHubPort, pr: PullRequest, rules: Step, history:
               options: RegisterOptions) -> list[Verdict]:
     """Every model's verdict, before anything is written."""
     policy = rules.policy or Policy()
-    deployments = read_deployments(gh, [env.name for env in policy.environments])
+    from mlops_actions.evaluation.results import result_folders
+
+    deployments = read_deployments(gh, [env.name for env in policy.environments],
+                                   [f.name for f in result_folders(options.results, missing_ok=True)])
     found = ReportFindings(deployed=current_state(deployments.get(policy.baseline, ())), deployments=deployments,
                            policy=policy)
     reports = build_reports(root, ReportOptions(results=options.results), found)

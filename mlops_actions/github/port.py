@@ -7,7 +7,7 @@ importing ``mlops_actions.github`` at run time pulls in PyGithub, which ``valida
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mlops_actions.github.values import (
@@ -77,7 +77,8 @@ class GitHubPort(Protocol):
     def download_asset(self, asset: int | Asset) -> bytes: ...
 
     # deployments and environments
-    def deployments(self, environment: str, limit: int = 20) -> tuple[Deployment, ...]: ...
+    def deployments(self, environment: str, limit: int = 20,
+                    more: Callable[[Sequence[Deployment]], bool] | None = None) -> tuple[Deployment, ...]: ...
     def create_deployment(self, ref: str, environment: str, *, payload: Mapping[str, Any],
                           description: str = "", required_contexts: tuple[str, ...] = (),
                           production: bool | None = None) -> Deployment: ...

@@ -139,8 +139,9 @@ class GitHubRepo:
         return releases.download_asset(self.session, asset.id if isinstance(asset, Asset) else asset)
 
     # deployments and environments
-    def deployments(self, environment: str, limit: int = 20) -> tuple[Deployment, ...]:
-        return deployments.deployments(self.session, environment, limit)
+    def deployments(self, environment: str, limit: int = 20,
+                    more: Callable[[Sequence[Deployment]], bool] | None = None) -> tuple[Deployment, ...]:
+        return deployments.deployments(self.session, environment, limit, more)
 
     def create_deployment(self, ref: str, environment: str, *, payload: Mapping[str, Any],
                           description: str = "", required_contexts: tuple[str, ...] = (),

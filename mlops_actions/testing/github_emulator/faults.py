@@ -43,8 +43,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 import math
+import re
 import threading
 import time
 from collections import deque
