@@ -43,7 +43,13 @@ from mlops_actions.registry.versioning import (
     version_record,
 )
 from mlops_actions.reporting.modelcard import model_card
-from mlops_actions.reporting.release import announcement, refusal_comment, refusal_summary, release_body
+from mlops_actions.reporting.release import (
+    ANNOUNCEMENT_LIMIT,
+    announcement,
+    refusal_comment,
+    refusal_summary,
+    release_body,
+)
 from mlops_actions.training import reproducibility as repro
 
 if TYPE_CHECKING:
@@ -290,9 +296,8 @@ def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], f
 
 def _announce(gh: GitHubPort, pr_number: int, done: Sequence[Registered], refused: Sequence[Verdict],
               runtime: ActionsRuntime) -> None:
-    body = announcement(done, refused)
-    gh.upsert_comment(pr_number, body, REGISTER_MARKER)
-    runtime.append_summary(body)
+    gh.upsert_comment(pr_number, announcement(done, refused, limit=ANNOUNCEMENT_LIMIT), REGISTER_MARKER)
+    runtime.append_summary(announcement(done, refused))  # the job summary (1 MiB) holds every version
     for d in done:
         print(f"registered {d.tag} -> {d.release_url}" + ("" if d.created else " (already registered)"))
     if refused:
