@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.scalekit import Fleet, Template, build_template, open_fleet, promote_all, scale
+from testkit.scalekit import Fleet, Template, build_template, git, open_fleet, promote_all, scale
 
 pytestmark = pytest.mark.slow
 
@@ -100,3 +100,26 @@ def test_deploy_cut_off_between_a_deployment_and_its_status_is_completed_not_dup
                                       if r.method == "POST" and r.path.endswith("/deployments"))) == n
     statuses = Counter(r.path for r in fleet.gh.requests if r.path.endswith("/statuses") and r.status == 201)
     assert len(statuses) == n and set(statuses.values()) == {1}
+
+
+def test_current_state_is_read_past_the_newest_hundred_deployments(tmp_path: Path) -> None:
+    """130 models deployed once each: the newest 100 deployments miss 30 of them, so ``deploy`` (which names the
+    models it wants) reads on, page after page, until every one is found; without models, 100 are read."""
+    from mlops_actions.github.client import ClientConfig
+    from mlops_actions.github.pacing import Window
+    from mlops_actions.github.repo import GitHubRepo
+    from mlops_actions.registry.promotion import current_state, read_deployments, read_raw
+    from mlops_actions.testing.github_emulator import GitHubEmulator
+
+    models = [f"d{i:03d}" for i in range(130)]
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "initial")
+    with GitHubEmulator(users=["bot:bot-token:write"], repo_dir=tmp_path, repos=["acme/many"]) as gh:
+        bot = GitHubRepo.open(ClientConfig(api_url=gh.url, token="bot-token", repository="acme/many",
+                                           seconds_between_writes=None, write_limits=(Window(10_000, 1.0),)))
+        for model in models:
+            made = bot.create_deployment("main", "staging", payload={"model": model, "version": "v1"})
+            bot.set_deployment_status(made.id, "success")
+        assert len(read_raw(bot, ["staging"])["staging"]) == 100
+        found = read_deployments(bot, ["staging"], models)["staging"]
+        assert current_state(found) == {m: "v1" for m in models}
