@@ -13,8 +13,8 @@ comments on the PR with exactly what is missing.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,8 +79,17 @@ class Context:
     approvals: Approvals
     sha: str
 
+    read: dict[tuple[str, object], Any] = field(default_factory=dict)  # answers of this run, asked once each
+
     def rules(self, pr: PullRequest | None) -> Step:
         return in_force_for(self.timeline, self.history, pr)
+
+    def once(self, key: tuple[str, object], ask: Callable[[], Any]) -> Any:
+        """``ask()``'s answer, asked once per run: a thousand changes of one merge share its PR and its
+        version's PR (GitHub's token allows about 1,000 requests an hour per repository)."""
+        if key not in self.read:
+            self.read[key] = ask()
+        return self.read[key]
 
 
 
@@ -142,7 +151,7 @@ def desired_state(root: Path, policy: Policy) -> dict[str, dict[str, str]]:
 
 
 def _plan(ctx: Context, change: Change, history: Mapping[str, Sequence[Deployed]]) -> Planned:
-    pr = _pr_of(ctx.root, ctx.gh, change.environment, ctx.sha)
+    pr = ctx.once(("environment", change.environment), lambda: _pr_of(ctx.root, ctx.gh, change.environment, ctx.sha))
     problems: list[str] = []
     env = None
     if pr is None or not pr.merged:
@@ -214,7 +223,7 @@ def _provenance_problems(ctx: Context, change: Change, commit: str, record: Mapp
         return [untrusted + f"it points to {commit[:12]}, which is not a merge on main's first-parent history "
                             "named by its record"]
     number = record.get("pr")
-    pr = _pull(ctx.gh, number)
+    pr = ctx.once(("pull", repr(number)), lambda: _pull(ctx.gh, number))
     if pr is None or not pr.merged or pr.merge_commit_sha != commit:
         return [untrusted + f"its record names PR #{number}, which did not merge as {commit[:12]}"]
     rules = ctx.rules(pr)

@@ -60,10 +60,13 @@ def test_register_every_model_paced_under_the_secondary_rate_limit(fleet: Fleet)
 def test_deploy_every_model_paced_and_reading_past_the_newest_hundred(fleet: Fleet) -> None:
     assert fleet.run("register") == 0
     merge = promote_all(fleet)
-    start = time.monotonic()
+    start, before = time.monotonic(), len(fleet.gh.requests)
     assert fleet.run("deploy", sha=merge) == 0
     elapsed = time.monotonic() - start
     n = len(fleet.template.models)
+    reads = [r for r in fleet.gh.requests[before:] if r.method == "GET"]
+    assert sum("/pulls/" in r.path for r in reads) <= 10  # one merge's PRs are read once, not once per model
+    print(f"deploy: {len(reads)} reads")
     assert _created(fleet, "/deployments") == n and _created(fleet, "/statuses") == n
     assert fleet.gh.rate_limit_refusals() == 0
     assert fleet.run("deploy", sha=merge) == 0  # every model's current state is read, however many
