@@ -132,8 +132,9 @@ class GitHubRepo:
         return releases.get_release(self.session, tag)
 
     def upload_asset(self, release: Release, name: str, data: bytes,
-                     content_type: str = "application/octet-stream", label: str = "") -> Asset:
-        return releases.upload_asset(self.session, release, name, data, content_type, label)
+                     content_type: str = "application/octet-stream", label: str = "", *,
+                     assets: tuple[Asset, ...] | None = None) -> Asset:
+        return releases.upload_asset(self.session, release, name, data, content_type, label, assets=assets)
 
     def download_asset(self, asset: int | Asset) -> bytes:
         return releases.download_asset(self.session, asset.id if isinstance(asset, Asset) else asset)

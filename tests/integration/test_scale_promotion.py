@@ -55,6 +55,8 @@ def test_register_every_model_paced_under_the_secondary_rate_limit(fleet: Fleet)
     assert writes >= 6 * len(fleet.template.models)  # tag, ref, release, three assets each
     assert elapsed >= writes / 20 - 1  # paced at 20 a second (MLOPS_GITHUB_WRITE_LIMITS)
     print(f"register: {len(fleet.template.models)} models, {writes} writes in {elapsed:.1f} s")
+    reads = len(fleet.gh.requests) - writes
+    print(f"register: {reads} reads")
 
 
 def test_deploy_every_model_paced_and_reading_past_the_newest_hundred(fleet: Fleet) -> None:

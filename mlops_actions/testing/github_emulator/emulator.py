@@ -27,14 +27,15 @@ class GitHubEmulator:
     paths); ``repo_dir``: back git data by a real repository; ``state_file``: restore from / save to JSON;
     ``faults``: ``Fault`` objects, dicts or a path; ``strict``: validate every answer against GitHub's
     OpenAPI description (a nonconforming answer becomes a 500 naming the problem); ``clock``: the seconds the
-    faults' windows run on (``content_rate_limit``), ``time.monotonic`` unless a test passes its own.
+    faults' windows run on (``content_rate_limit``), ``time.monotonic`` unless a test passes its own;
+    ``rate_limit``: each user's primary budget of requests an hour (GitHub's 5,000 by default).
     """
 
     def __init__(self, *, users: Iterable[UserSeed] = (), events: Iterable[dict[str, Any] | str | Path] = (),
                  repo_dir: str | Path | None = None, state_file: str | Path | None = None,
                  faults: Iterable[faults_mod.Fault | dict[str, Any]] | str | Path = (), port: int = 0,
                  strict: bool | OpenAPI = False, repos: Iterable[str] = (),
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.monotonic, rate_limit: int = 5000) -> None:  # fmt: skip
         self.repo_dir = Path(repo_dir).resolve() if repo_dir else None
         self.state_file = Path(state_file) if state_file else None
         self.state = self._initial_state()
@@ -46,6 +47,7 @@ class GitHubEmulator:
             self.state.repo(full_name)
         openapi = strict if isinstance(strict, OpenAPI) else load_openapi() if strict else None
         self.app = App(self.state, _routes(), faults_mod.FaultPlan(_faults(faults), clock), openapi)
+        self.app.rate_limit = rate_limit
         self.port = port
         self._server: Server | None = None
 
