@@ -128,10 +128,10 @@ def check_all(root: Path, gh: GitHubPort, pr: PullRequest, rules: Step, history:
               options: RegisterOptions, existing: Callable[[str], list[ExistingVersion]] | None = None
               ) -> list[Verdict]:
     """Every model's verdict, before anything is written (``existing``: the model's versions, read once)."""
-    existing = existing or (lambda model: _existing(gh, model))
-    policy = rules.policy or Policy()
     from mlops_actions.evaluation.results import result_folders
 
+    existing = existing or (lambda model: _existing(gh, model))
+    policy = rules.policy or Policy()
     deployments = read_deployments(gh, [env.name for env in policy.environments],
                                    [f.name for f in result_folders(options.results, missing_ok=True)])
     found = ReportFindings(deployed=current_state(deployments.get(policy.baseline, ())), deployments=deployments,
