@@ -13,8 +13,8 @@ comments on the PR with exactly what is missing.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from mlops_actions.registry.promotion import (
     order_problem,
     read_raw,
     under_way,
+    unfinished,
 )
 from mlops_actions.registry.records import parse_record
 from mlops_actions.reporting.deploy import refusal
@@ -78,8 +79,17 @@ class Context:
     approvals: Approvals
     sha: str
 
+    read: dict[tuple[str, object], Any] = field(default_factory=dict)  # answers of this run, asked once each
+
     def rules(self, pr: PullRequest | None) -> Step:
         return in_force_for(self.timeline, self.history, pr)
+
+    def once(self, key: tuple[str, object], ask: Callable[[], Any]) -> Any:
+        """``ask()``'s answer, asked once per run: a thousand changes of one merge share its PR and its
+        version's PR (GitHub's token allows about 1,000 requests an hour per repository)."""
+        if key not in self.read:
+            self.read[key] = ask()
+        return self.read[key]
 
 
 
@@ -90,10 +100,11 @@ def deploy(root: Path, gh: GitHubPort, options: DeployOptions, *, runtime: Actio
     rules = ctx.rules(gh.pr_for_commit(options.sha))
     print("deploy: " + rules_label(gh, timeline, rules))
     policy = rules.policy or Policy()
-    raw = read_raw(gh, [env.name for env in policy.environments])
+    desired = desired_state(root, policy)
+    raw = read_raw(gh, [env.name for env in policy.environments], {m for state in desired.values() for m in state})
     deployed = {env: deployed_from(env, found) for env, found in raw.items()}
     current = {env: current_state(found) for env, found in deployed.items()}
-    todo = _not_under_way(changes(desired_state(root, policy), current, [e.name for e in policy.environments]),
+    todo = _not_under_way(changes(desired, current, [e.name for e in policy.environments]),
                           {env: under_way(found) for env, found in raw.items()})
     if not todo:
         print("deploy: every environment already runs what its file says; nothing to deploy")
@@ -102,7 +113,9 @@ def deploy(root: Path, gh: GitHubPort, options: DeployOptions, *, runtime: Actio
     planned = [_plan(ctx, c, deployed) for c in todo]
     if any(p.problems for p in planned):
         return _refuse(gh, planned, options, runtime)
-    made = [_create(gh, policy, p, options) for p in planned]
+    stranded = {env: unfinished(found) for env, found in raw.items()}
+    made = [_create(gh, policy, p, options, stranded.get(p.change.environment, {}).get(p.change.model))
+            for p in planned]
     runtime.set_output("deployments", json.dumps(made, sort_keys=True))
     if mirror is not None and options.status == "success":  # MLflow: alias <environment> -> what runs there
         mirror.move_aliases(made)
@@ -138,7 +151,7 @@ def desired_state(root: Path, policy: Policy) -> dict[str, dict[str, str]]:
 
 
 def _plan(ctx: Context, change: Change, history: Mapping[str, Sequence[Deployed]]) -> Planned:
-    pr = _pr_of(ctx.root, ctx.gh, change.environment, ctx.sha)
+    pr = ctx.once(("environment", change.environment), lambda: _pr_of(ctx.root, ctx.gh, change.environment, ctx.sha))
     problems: list[str] = []
     env = None
     if pr is None or not pr.merged:
@@ -210,7 +223,7 @@ def _provenance_problems(ctx: Context, change: Change, commit: str, record: Mapp
         return [untrusted + f"it points to {commit[:12]}, which is not a merge on main's first-parent history "
                             "named by its record"]
     number = record.get("pr")
-    pr = _pull(ctx.gh, number)
+    pr = ctx.once(("pull", repr(number)), lambda: _pull(ctx.gh, number))
     if pr is None or not pr.merged or pr.merge_commit_sha != commit:
         return [untrusted + f"its record names PR #{number}, which did not merge as {commit[:12]}"]
     rules = ctx.rules(pr)
@@ -226,19 +239,25 @@ def _provenance_problems(ctx: Context, change: Change, commit: str, record: Mapp
     return []
 
 
-def _create(gh: GitHubPort, policy: Policy, planned: Planned, options: DeployOptions) -> dict[str, Any]:
+def _create(gh: GitHubPort, policy: Policy, planned: Planned, options: DeployOptions,
+            stranded: Deployed | None = None) -> dict[str, Any]:
+    """The deployment of a planned change and its status; a deployment of this very version that an earlier,
+    cancelled run created but never gave a status is completed instead of made twice."""
     change = planned.change
     env = planned.env or EnvironmentPolicy(change.environment)
     by = f" (PR #{planned.pr.number})" if planned.pr is not None else ""  # a planned change has its merged PR
-    deployment = gh.create_deployment(
-        change.tag, change.environment, payload=dict(planned.record or {}),
-        description=f"mlops-actions: {change.describe()}{by}",
-        required_contexts=env.required_contexts, production=change.environment == policy.environments[-1].name)
-    gh.set_deployment_status(deployment.id, options.status, description=f"promoted {change.tag}",
+    if stranded is not None and stranded.version == change.version:
+        deployment_id, done = stranded.deployment_id, "completed the earlier run's deployment of"
+    else:
+        deployment_id, done = gh.create_deployment(
+            change.tag, change.environment, payload=dict(planned.record or {}),
+            description=f"mlops-actions: {change.describe()}{by}", required_contexts=env.required_contexts,
+            production=change.environment == policy.environments[-1].name).id, "deployed"
+    gh.set_deployment_status(deployment_id, options.status, description=f"promoted {change.tag}",
                              log_url=options.run_url or "")
-    print(f"deployed {change.tag} to {change.environment} (deployment {deployment.id})")
+    print(f"{done} {change.tag} to {change.environment} (deployment {deployment_id})")
     return {"environment": change.environment, "model": change.model, "version": change.version,
-            "tag": change.tag, "deployment_id": deployment.id, "artifact_url": _artifact_url(gh, change.tag)}
+            "tag": change.tag, "deployment_id": deployment_id, "artifact_url": _artifact_url(gh, change.tag)}
 
 
 def _artifact_url(gh: GitHubPort, tag: str) -> str:

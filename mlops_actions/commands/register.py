@@ -14,7 +14,7 @@ finds its work done) and idempotent (a rerun finishes a half-made release and cr
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,13 @@ from mlops_actions.registry.versioning import (
     version_record,
 )
 from mlops_actions.reporting.modelcard import model_card
-from mlops_actions.reporting.release import announcement, refusal_comment, refusal_summary, release_body
+from mlops_actions.reporting.release import (
+    ANNOUNCEMENT_LIMIT,
+    announcement,
+    refusal_comment,
+    refusal_summary,
+    release_body,
+)
 from mlops_actions.training import reproducibility as repro
 
 if TYPE_CHECKING:
@@ -98,12 +104,13 @@ def register(root: Path, gh: GitHubPort, options: RegisterOptions, *, runtime: A
     timeline, history = replay(root, gh, options.sha)
     rules = in_force_for(timeline, history, pr)
     print("register: " + rules_label(gh, timeline, rules))
-    verdicts = check_all(root, gh, pr, rules, history, options)
+    tags = Tags(gh)
+    verdicts = check_all(root, gh, pr, rules, history, options, tags.first)
     provenance = {v.model.name: Provenance(options.sha, pr.number, v.approvers, pr.merged_by, options.run_url,
                                            options.now) for v in verdicts}
     shown = _evidence(gh, pr.number)
     done = [_register_one(gh, v.model, options.results / v.model.name, provenance[v.model.name],
-                          _rebuild_fields(v.model, shown)) for v in verdicts if not v.problems]
+                          _rebuild_fields(v.model, shown), tags.first) for v in verdicts if not v.problems]
     refused = [v for v in verdicts if v.problems]
     _announce(gh, pr.number, done, refused, runtime)
     if mirror is not None:  # MLflow's Model Registry, when configured: a mirror of the tags, never the record
@@ -118,10 +125,15 @@ def _record_of(gh: GitHubPort, tag: str) -> Any:
 
 
 def check_all(root: Path, gh: GitHubPort, pr: PullRequest, rules: Step, history: History,
-              options: RegisterOptions) -> list[Verdict]:
-    """Every model's verdict, before anything is written."""
+              options: RegisterOptions, existing: Callable[[str], list[ExistingVersion]] | None = None
+              ) -> list[Verdict]:
+    """Every model's verdict, before anything is written (``existing``: the model's versions, read once)."""
+    from mlops_actions.evaluation.results import result_folders
+
+    existing = existing or (lambda model: _existing(gh, model))
     policy = rules.policy or Policy()
-    deployments = read_deployments(gh, [env.name for env in policy.environments])
+    deployments = read_deployments(gh, [env.name for env in policy.environments],
+                                   [f.name for f in result_folders(options.results, missing_ok=True)])
     found = ReportFindings(deployed=current_state(deployments.get(policy.baseline, ())), deployments=deployments,
                            policy=policy)
     reports = build_reports(root, ReportOptions(results=options.results), found)
@@ -132,7 +144,7 @@ def check_all(root: Path, gh: GitHubPort, pr: PullRequest, rules: Step, history:
     for m in reports:
         # A rerun (this merge's tag exists): every check again, but the numbers now meet a baseline that holds
         # this very version, so they are not compared; the artifact still is.
-        rerun = already_registered(_existing(gh, m.name), m.fingerprint, options.sha) is not None
+        rerun = already_registered(existing(m.name), m.fingerprint, options.sha) is not None
         decision = approvals.decide(pr, policy.register, codeowners_text=rules.governance.codeowners_text,
                                     paths=model_paths(history.git, history.prefix, options.sha, m.name, m.spec))
         problems = [f"approvals: {r}" for r in decision.reasons]
@@ -243,11 +255,26 @@ def _existing(gh: GitHubPort, model: str) -> list[ExistingVersion]:
     return existing_from_tags(model, tags)
 
 
+class Tags:
+    """Each model's versions, read once: by the checks, then handed to the model's first attempt to register
+    (a thousand models: one listing each instead of two); a lost race reads again."""
+
+    def __init__(self, gh: GitHubPort) -> None:
+        self.gh = gh
+        self._read: dict[str, list[ExistingVersion]] = {}
+
+    def first(self, model: str) -> list[ExistingVersion]:
+        if model not in self._read:
+            self._read[model] = _existing(self.gh, model)
+        return self._read[model]
+
+
 def _register_one(gh: GitHubPort, m: ModelReport, folder: Path, provenance: Provenance,
-                  reproducibility: dict[str, Any] | None = None) -> Registered:
+                  reproducibility: dict[str, Any] | None = None,
+                  read: Callable[[str], list[ExistingVersion]] | None = None) -> Registered:
     gates = {"verdict": m.verdict, "results": [r.to_dict() for r in m.gates.results]}
-    for _ in range(MAX_RACE_RETRIES):
-        existing = _existing(gh, m.name)
+    for attempt in range(MAX_RACE_RETRIES):
+        existing = read(m.name) if read is not None and attempt == 0 else _existing(gh, m.name)
         done = already_registered(existing, m.fingerprint, provenance.commit)
         number = done.number if done else next_number(existing)
         trained = {**m.record, **({"reproducibility": reproducibility} if reproducibility else {})}
@@ -281,15 +308,15 @@ def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], f
     for name in files:
         if name not in have:
             gh.upload_asset(release, name, files[name],
-                            "application/json" if name.endswith(".json") else "application/octet-stream")
+                            "application/json" if name.endswith(".json") else "application/octet-stream",
+                            assets=release.assets)
     return release
 
 
 def _announce(gh: GitHubPort, pr_number: int, done: Sequence[Registered], refused: Sequence[Verdict],
               runtime: ActionsRuntime) -> None:
-    body = announcement(done, refused)
-    gh.upsert_comment(pr_number, body, REGISTER_MARKER)
-    runtime.append_summary(body)
+    gh.upsert_comment(pr_number, announcement(done, refused, limit=ANNOUNCEMENT_LIMIT), REGISTER_MARKER)
+    runtime.append_summary(announcement(done, refused))  # the job summary (1 MiB) holds every version
     for d in done:
         print(f"registered {d.tag} -> {d.release_url}" + ("" if d.created else " (already registered)"))
     if refused:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from github.Deployment import Deployment as GhDeployment
@@ -40,11 +40,21 @@ def latest_status(session: Session, deployment_id: int) -> DeploymentStatus | No
                                                  None))
 
 
-def deployments(session: Session, environment: str, limit: int = 20) -> tuple[Deployment, ...]:
-    """The ``limit`` newest deployments to ``environment``, newest first, each with its latest status."""
+def deployments(session: Session, environment: str, limit: int = 20,
+                more: Callable[[Sequence[Deployment]], bool] | None = None) -> tuple[Deployment, ...]:
+    """The ``limit`` newest deployments to ``environment``, newest first, each with its latest status; then,
+    page after page, older ones for as long as ``more(found so far)`` says (a thousand models' current state
+    lies deeper than any fixed number)."""
     op = Op(f"list the deployments to {environment}", f"environment {environment}", "deployments: read")
-    found = session.retrier.call(op, lambda: _newest(session, environment, limit))
-    return tuple(deployment_from_json(d, latest_status(session, int(d["id"]))) for d in found)
+    pages = session.paginate(GhDeployment, "/deployments", {"environment": environment})
+    listed = iter(pages)
+    found: list[Deployment] = []
+    while len(found) < limit or (more is not None and more(found)):
+        data = session.retrier.call(op, lambda: next((raw(d) for d in listed), None))
+        if data is None:
+            break
+        found.append(deployment_from_json(data, latest_status(session, int(data["id"]))))
+    return tuple(found)
 
 
 def _newest(session: Session, environment: str, limit: int) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from mlops_actions import bounded
 from mlops_actions.errors import InputError, Place
 from mlops_actions.github.client import DEFAULT_API_URL, ClientConfig
+from mlops_actions.github.pacing import GITHUB_LIMITS, Window, parse_windows
 from mlops_actions.github.repo import GitHubRepo, RunContext
 from mlops_actions.github.retry import RetryPolicy
 
@@ -84,11 +85,27 @@ def retry_policy(env: Mapping[str, str]) -> RetryPolicy:
                    base_delay=_number(env, "MLOPS_GITHUB_BACKOFF", base.base_delay))
 
 
+def write_limits(env: Mapping[str, str]) -> tuple[Window, ...]:
+    """The secondary rate limits writes are paced under: MLOPS_GITHUB_WRITE_LIMITS, e.g. ``80/60,500/3600``
+    (content-creating requests per seconds; GitHub's, the default, when unset)."""
+    raw = env.get("MLOPS_GITHUB_WRITE_LIMITS", "").strip()
+    if not raw:
+        return GITHUB_LIMITS
+    try:
+        return parse_windows(raw)
+    except ValueError as exc:
+        raise InputError(f"MLOPS_GITHUB_WRITE_LIMITS={raw!r}: {exc}",
+                         hint="write windows as REQUESTS/SECONDS separated by commas, e.g. 80/60,500/3600 "
+                              "(GitHub's limits), or unset it") from None
+
+
 def config_from(env: Mapping[str, str], token: str, repository: str) -> ClientConfig:
-    """Client settings; MLOPS_GITHUB_WRITE_PAUSE (seconds, default 1) spaces writes as GitHub asks."""
+    """Client settings; MLOPS_GITHUB_WRITE_PAUSE (seconds, default 1) spaces writes as GitHub asks, and
+    MLOPS_GITHUB_WRITE_LIMITS sets the windows they are paced under (``write_limits``)."""
     pause = _number(env, "MLOPS_GITHUB_WRITE_PAUSE", 1.0)
     return ClientConfig(api_url=env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL, token=token,
-                        repository=repository, retry=retry_policy(env), seconds_between_writes=pause or None)
+                        repository=repository, retry=retry_policy(env), seconds_between_writes=pause or None,
+                        write_limits=write_limits(env))
 
 
 def connect(env: Mapping[str, str], token_input: str | None, runtime: Masker) -> GitHubRepo:

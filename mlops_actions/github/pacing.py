@@ -30,6 +30,21 @@ class Window:
 GITHUB_LIMITS = (Window(80, 60.0), Window(500, 3600.0))
 
 
+def parse_windows(text: str) -> tuple[Window, ...]:
+    """``"80/60,500/3600"`` (requests per seconds, comma-separated) as windows; ValueError saying what is wrong."""
+    windows = []
+    for item in (part.strip() for part in text.split(",")):
+        requests, slash, seconds = item.partition("/")
+        try:
+            window = Window(int(requests), float(seconds)) if slash else None
+        except ValueError:
+            window = None
+        if window is None or window.requests < 1 or not 0 < window.seconds < float("inf"):
+            raise ValueError(f"{item!r} is not REQUESTS/SECONDS (a whole number >= 1 and seconds > 0)")
+        windows.append(window)
+    return tuple(windows)
+
+
 def delay(times: Sequence[float], now: float, windows: Sequence[Window]) -> float:
     """Seconds to wait at ``now`` so that one more write keeps every window (``times``: earlier writes)."""
     wait = 0.0

@@ -73,9 +73,13 @@ def list_assets(session: Session, release_id: int) -> tuple[Asset, ...]:
 
 
 def upload_asset(session: Session, rel: Release, name: str, data: bytes,
-                 content_type: str = "application/octet-stream", label: str = "") -> Asset:
-    """Upload ``data`` as asset ``name``; an uploaded asset of that name and size is kept (not re-sent)."""
-    same = next((a for a in list_assets(session, rel.id) if a.name == name), None)
+                 content_type: str = "application/octet-stream", label: str = "", *,
+                 assets: tuple[Asset, ...] | None = None) -> Asset:
+    """Upload ``data`` as asset ``name``; an uploaded asset of that name and size is kept (not re-sent).
+    ``assets``: the release's assets as just read with it (``rel.assets``), saving a listing per upload (a
+    thousand releases' uploads); a concurrent upload of the same name is still found on its 422."""
+    known = list_assets(session, rel.id) if assets is None else assets
+    same = next((a for a in known if a.name == name), None)
     if same is not None and same.state == "uploaded":
         if same.size == len(data):
             return same

@@ -132,15 +132,17 @@ class GitHubRepo:
         return releases.get_release(self.session, tag)
 
     def upload_asset(self, release: Release, name: str, data: bytes,
-                     content_type: str = "application/octet-stream", label: str = "") -> Asset:
-        return releases.upload_asset(self.session, release, name, data, content_type, label)
+                     content_type: str = "application/octet-stream", label: str = "", *,
+                     assets: tuple[Asset, ...] | None = None) -> Asset:
+        return releases.upload_asset(self.session, release, name, data, content_type, label, assets=assets)
 
     def download_asset(self, asset: int | Asset) -> bytes:
         return releases.download_asset(self.session, asset.id if isinstance(asset, Asset) else asset)
 
     # deployments and environments
-    def deployments(self, environment: str, limit: int = 20) -> tuple[Deployment, ...]:
-        return deployments.deployments(self.session, environment, limit)
+    def deployments(self, environment: str, limit: int = 20,
+                    more: Callable[[Sequence[Deployment]], bool] | None = None) -> tuple[Deployment, ...]:
+        return deployments.deployments(self.session, environment, limit, more)
 
     def create_deployment(self, ref: str, environment: str, *, payload: Mapping[str, Any],
                           description: str = "", required_contexts: tuple[str, ...] = (),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -72,18 +72,53 @@ def under_way(deployments: Iterable[Deployment]) -> dict[str, Deployed]:
     return found
 
 
-DEPLOYMENTS_READ = 100  # newest deployments read per environment
+def unfinished(deployments: Iterable[Deployment]) -> dict[str, Deployed]:
+    """model → its newest deployment, when that one has no status at all: created by a deploy job that was
+    cancelled before it set the status (a rerun completes it rather than deploying twice)."""
+    found: dict[str, Deployed] = {}
+    seen: set[str] = set()
+    for d in deployments:
+        payload = d.payload if isinstance(d.payload, Mapping) else {}
+        model, version = payload.get("model"), payload.get("version")
+        if not model or not version or str(model) in seen:
+            continue
+        seen.add(str(model))
+        if d.latest_status is None:
+            found[str(model)] = Deployed(str(getattr(d, "environment", "")), str(model), str(version), int(d.id))
+    return found
 
 
-def read_deployments(gh: GitHubPort, environments: Iterable[str]) -> dict[str, list[Deployed]]:
+DEPLOYMENTS_READ = 100  # newest deployments read per environment, at least
+
+
+def read_deployments(gh: GitHubPort, environments: Iterable[str],
+                     models: Collection[str] = ()) -> dict[str, list[Deployed]]:
     """environment → our models' deployments that ran there, newest first (one read per environment through
     ``gh``, a ``GitHubRepo``): what deploy, history and the report's preview all start from."""
-    return {env: deployed_from(env, found) for env, found in read_raw(gh, environments).items()}
+    return {env: deployed_from(env, found) for env, found in read_raw(gh, environments, models).items()}
 
 
-def read_raw(gh: GitHubPort, environments: Iterable[str]) -> dict[str, tuple[Deployment, ...]]:
-    """environment → its newest deployments as GitHub lists them (any status, any payload)."""
-    return {env: tuple(gh.deployments(env, DEPLOYMENTS_READ)) for env in environments}
+def read_raw(gh: GitHubPort, environments: Iterable[str],
+             models: Collection[str] = ()) -> dict[str, tuple[Deployment, ...]]:
+    """environment → its newest deployments as GitHub lists them (any status, any payload): the newest
+    ``DEPLOYMENTS_READ``, and older ones until each of ``models`` has one that ran (or the history ends), so
+    that a thousand models' current state is read whole, not only the newest hundred deployments'."""
+    return {env: tuple(gh.deployments(env, DEPLOYMENTS_READ, _until_ran(models) if models else None))
+            for env in environments}
+
+
+def _until_ran(models: Collection[str]) -> Callable[[Sequence[Deployment]], bool]:
+    """Whether to read on: some of ``models`` has no deployment that ran among those read so far."""
+    missing, seen = set(models), [0]
+
+    def more(found: Sequence[Deployment]) -> bool:
+        for d in found[seen[0]:]:
+            if isinstance(d.payload, Mapping) and getattr(d.latest_status, "state", None) in RAN:
+                missing.discard(str(d.payload.get("model")))
+        seen[0] = len(found)
+        return bool(missing)
+
+    return more
 
 
 def current_state(deployed: Sequence[Deployed]) -> dict[str, str]:

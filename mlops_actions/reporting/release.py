@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from mlops_actions.evaluation.assess import ModelReport
+from mlops_actions.reporting import format as fmt
 from mlops_actions.reporting.markdown import md_cell, md_code, md_list
 from mlops_actions.reporting.tables import table
 
@@ -50,17 +51,79 @@ def release_body(m: ModelReport, tag: str, record: Mapping[str, Any]) -> str:
             "message.\n")
 
 
-def announcement(done: Sequence[Released], refused: Sequence[Refused]) -> str:
-    """The PR comment after a merge: each version with its release, then the models refused and why."""
-    title = ("registered" if not refused else "registration refused" if not done
-             else "registered, some models refused")
-    lines = [f"### mlops-actions: {title}", ""]
+ANNOUNCEMENT_LIMIT = 65_536 - 200  # GitHub's comment limit, less the marker line the GitHub layer adds
+LISTED_REFUSED = 40  # refused models listed, with their reasons, in a shortened comment
+FULL_WHERE = "this run's job summary"
+
+
+def announcement(done: Sequence[Released], refused: Sequence[Refused], *, limit: int | None = None,
+                 where: str = FULL_WHERE) -> str:
+    """The PR comment after a merge: each version with its release, then the models refused and why. With
+    ``limit`` (characters, as GitHub counts them) and more than fits (a thousand models), a summary instead:
+    the counts, the refused models with their reasons (the first ``LISTED_REFUSED``), every tag without its
+    link, and ``where`` every version's release link and every reason are."""
+    full = _full(done, refused)
+    if limit is None or _length(full) <= limit:
+        return full
+    return _summary(done, refused, limit, where)
+
+
+def _full(done: Sequence[Released], refused: Sequence[Refused]) -> str:
+    lines = [f"### mlops-actions: {_title(done, refused)}", ""]
     lines += [f"- {md_code(d.tag)}: [release]({d.release_url})" + ("" if d.created else " (already registered)")
               for d in done]
     if refused:
         lines += ["Refused (nothing was tagged or released for these models):", ""]
         lines += [f"- {md_code(v.model.name)}: {md_cell(p.strip())}" for v in refused for p in v.problems]
     return "\n".join(lines) + "\n"
+
+
+def _title(done: Sequence[Released], refused: Sequence[Refused]) -> str:
+    return "registered" if not refused else "registration refused" if not done else "registered, some models refused"
+
+
+def _summary(done: Sequence[Released], refused: Sequence[Refused], limit: int, where: str) -> str:
+    again = sum(not d.created for d in done)
+    head = [f"### mlops-actions: {_title(done, refused)}", "",
+            f"**{len(done):,} versions registered** ({len(done) - again:,} new, {again:,} already registered), "
+            f"**{len(refused):,} models refused.** Too many for one comment: every version with its release "
+            f"and every reason is in {where}."]
+    if refused:
+        rows = [[md_code(v.model.name), md_cell(fmt.clip("; ".join(p.strip() for p in v.problems), 300))]
+                for v in refused[:LISTED_REFUSED]]
+        more = len(refused) - len(rows)
+        head += ["", "**Refused** (nothing was tagged or released for these models)", "",
+                 table(("model", "why"), rows)] + ([f"_… and {more:,} more in {where}._"] if more > 0 else [])
+    releases = _releases_page(done)
+    tags = [md_code(d.tag) for d in done]
+    intro = "**Versions**" + (f" ([releases]({releases}))" if releases else "") + ": "
+    text = "\n".join(head) + "\n\n" + intro
+    room = limit - _length(text) - 120
+    shown = _fitting(tags, room)
+    text += ", ".join(tags[:shown])
+    if shown < len(tags):
+        text += f" _… and {len(tags) - shown:,} more in {where}._"
+    return text + "\n"
+
+
+def _fitting(items: Sequence[str], room: int) -> int:
+    """How many of ``items``, joined by ``, ``, fit in ``room`` characters."""
+    used = 0
+    for index, item in enumerate(items):
+        used += len(item) + 2
+        if used > room:
+            return index
+    return len(items)
+
+
+def _releases_page(done: Sequence[Released]) -> str:
+    """The repository's releases page, from a release's URL (``…/releases/tag/<tag>``)."""
+    url = done[0].release_url if done else ""
+    return url.split("/releases/tag/", 1)[0] + "/releases" if "/releases/tag/" in url else ""
+
+
+def _length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2  # as GitHub counts a comment (UTF-16 code units)
 
 
 def refusal_comment(problems: Sequence[str]) -> str:

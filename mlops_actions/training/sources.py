@@ -9,7 +9,8 @@ the version too (S3 ``VersionId``, GCS generation, Azure version id).
 Credentials come from the ordinary environment of each store's SDK: for S3 botocore's chain
 (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, a profile, or the web-identity role that
 ``aws-actions/configure-aws-credentials`` sets up from GitHub's OIDC token; ``AWS_ENDPOINT_URL`` for an
-S3-compatible store), for GCS ``GOOGLE_APPLICATION_CREDENTIALS`` (``google-github-actions/auth`` sets it),
+S3-compatible store), for GCS ``GOOGLE_APPLICATION_CREDENTIALS`` (``google-github-actions/auth`` sets it; or
+``STORAGE_EMULATOR_HOST``, the address of a storage emulator, which Google's SDKs and gcsfs reach without one),
 for Azure ``AZURE_STORAGE_CONNECTION_STRING`` or ``AZURE_STORAGE_ACCOUNT_NAME`` (with a key, a SAS token or
 the identity of ``azure/login``). A missing credential is an ``InputError`` naming the variable to set.
 
@@ -99,7 +100,24 @@ def filesystem(url: str, *, versioned: bool = False) -> Any:
     options: dict[str, Any] = {"skip_instance_cache": True}
     if versioned:
         options["version_aware"] = True
+    if store.scheme == "gs" and _gcs_emulator():
+        cls = _json_api_gcsfs()
+        options["token"] = "anon"  # noqa: S105 - no credentials, as Google's own client talks to an emulator
     return cls(**options)
+
+
+def _json_api_gcsfs() -> Any:
+    """gcsfs's plain JSON-API filesystem. Its default (``GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT``, on since 2026)
+    first asks the gRPC storage-control API for each bucket's layout, which an emulator does not serve: every
+    lookup then retries for 60 s before falling back to the JSON API."""
+    from gcsfs.core import GCSFileSystem
+
+    return GCSFileSystem
+
+
+def _gcs_emulator() -> bool:
+    """STORAGE_EMULATOR_HOST names a GCS emulator and no credentials are given: talk to it anonymously."""
+    return bool(os.environ.get("STORAGE_EMULATOR_HOST")) and not os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
 
 
 def _check_environment(store: Store, url: str) -> None:
@@ -108,8 +126,8 @@ def _check_environment(store: Store, url: str) -> None:
     if store.scheme == "az" and not (env.get("AZURE_STORAGE_CONNECTION_STRING") or
                                      env.get("AZURE_STORAGE_ACCOUNT_NAME")):
         raise _no_credentials(store, url)
-    if store.scheme == "gs" and not env.get("GOOGLE_APPLICATION_CREDENTIALS"):
-        raise _no_credentials(store, url)
+    if store.scheme == "gs" and not (env.get("GOOGLE_APPLICATION_CREDENTIALS") or env.get("STORAGE_EMULATOR_HOST")):
+        raise _no_credentials(store, url)  # STORAGE_EMULATOR_HOST: Google's SDKs talk to an emulator, no credentials
 
 
 def _no_credentials(store: Store, url: str) -> InputError:

@@ -97,6 +97,33 @@ def test_latency_headers_and_regex_path(gh: GitHubEmulator) -> None:
     assert get(gh, f"/repos/{REPO}").status_code == 200
 
 
+def test_content_rate_limit_refuses_the_write_over_the_window_on_the_emulators_clock() -> None:
+    """More than ``limit`` content-creating requests within ``window`` seconds: 403 secondary rate limit with
+    Retry-After, nothing applied; reads pass; once the window moves on (the injected clock), writes pass."""
+    now = [100.0]
+    with GitHubEmulator(users=["bot:bot-token"], events=[WEBHOOKS / "pull_request.opened.1.json"],
+                        faults=[{"path": "*", "kind": "content_rate_limit", "limit": 3, "window": 10}],
+                        clock=lambda: now[0]) as gh:
+        def post(body: str) -> requests.Response:
+            return requests.post(gh.url + COMMENTS, headers=AUTH, json={"body": body}, timeout=5)
+
+        assert [post(str(i)).status_code for i in range(3)] == [201, 201, 201]
+        now[0] += 4
+        refused = post("over")
+        assert refused.status_code == 403 and refused.headers["Retry-After"] == "6"
+        assert refused.json()["message"].startswith("You have exceeded a secondary rate limit")
+        assert get(gh, PULL).status_code == 200  # reads are not content-creating
+        assert [c["body"] for c in get(gh, COMMENTS).json()] == ["0", "1", "2"]
+        assert gh.rate_limit_refusals() == 1
+        now[0] += 6
+        assert post("later").status_code == 201 and gh.rate_limit_refusals() == 1
+
+
+def test_after_lets_requests_through_then_fails_every_one(gh: GitHubEmulator) -> None:
+    gh.add_fault({"method": "GET", "path": PULL, "status": 503, "after": 2, "count": 0})
+    assert [get(gh, PULL).status_code for _ in range(4)] == [200, 200, 503, 503]
+
+
 def test_method_filter(gh: GitHubEmulator) -> None:
     gh.add_fault({"method": "POST", "path": COMMENTS, "status": 500})
     assert get(gh, COMMENTS).status_code == 200
@@ -111,6 +138,8 @@ def test_method_filter(gh: GitHubEmulator) -> None:
         ([{"path": "*", "status": "explode"}], "[0]: status must be"),
         ([{"path": "*", "stauts": 500}], "[0]: unknown field(s) stauts"),
         ([{"path": "*"}, {"path": "*", "kind": "tertiary"}], "[1]: kind must be one of"),
+        ([{"path": "*", "kind": "content_rate_limit", "limit": 0}], "[0]: a content_rate_limit needs limit >= 1"),
+        ([{"path": "*", "status": 500, "after": -1}], "[0]: after must be a whole number"),
     ],
 )
 def test_malformed_faults_are_named(items: object, message: str) -> None:

@@ -45,3 +45,15 @@ def test_a_long_pause_is_announced() -> None:
     pacer.before_write()
     pacer.before_write()
     assert time.sleeps == [3600.0] and "1 content-creating requests per 3600 s" in said[0]
+
+
+def test_write_limits_come_from_the_environment_and_a_bad_value_names_the_variable() -> None:
+    from mlops_actions.errors import InputError
+    from mlops_actions.github.env import write_limits
+
+    assert write_limits({}) == GITHUB_LIMITS
+    assert write_limits({"MLOPS_GITHUB_WRITE_LIMITS": "20/1, 500/3600"}) == (Window(20, 1.0), Window(500, 3600.0))
+    for bad in ("80", "0/60", "80/0", "eighty/60", "80/60,"):
+        with pytest.raises(InputError) as caught:
+            write_limits({"MLOPS_GITHUB_WRITE_LIMITS": bad})
+        assert str(caught.value).startswith("MLOPS_GITHUB_WRITE_LIMITS=") and "REQUESTS/SECONDS" in str(caught.value)

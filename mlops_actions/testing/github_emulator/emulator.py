@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,13 +26,16 @@ class GitHubEmulator:
     ``users``: ``"LOGIN:TOKEN[:PERMISSION]"`` strings or tuples; ``events``: webhook payloads (dicts or
     paths); ``repo_dir``: back git data by a real repository; ``state_file``: restore from / save to JSON;
     ``faults``: ``Fault`` objects, dicts or a path; ``strict``: validate every answer against GitHub's
-    OpenAPI description (a nonconforming answer becomes a 500 naming the problem).
+    OpenAPI description (a nonconforming answer becomes a 500 naming the problem); ``clock``: the seconds the
+    faults' windows run on (``content_rate_limit``), ``time.monotonic`` unless a test passes its own;
+    ``rate_limit``: each user's primary budget of requests an hour (GitHub's 5,000 by default).
     """
 
     def __init__(self, *, users: Iterable[UserSeed] = (), events: Iterable[dict[str, Any] | str | Path] = (),
                  repo_dir: str | Path | None = None, state_file: str | Path | None = None,
                  faults: Iterable[faults_mod.Fault | dict[str, Any]] | str | Path = (), port: int = 0,
-                 strict: bool | OpenAPI = False, repos: Iterable[str] = ()) -> None:  # fmt: skip
+                 strict: bool | OpenAPI = False, repos: Iterable[str] = (),
+                 clock: Callable[[], float] = time.monotonic, rate_limit: int = 5000) -> None:  # fmt: skip
         self.repo_dir = Path(repo_dir).resolve() if repo_dir else None
         self.state_file = Path(state_file) if state_file else None
         self.state = self._initial_state()
@@ -42,7 +46,8 @@ class GitHubEmulator:
         for full_name in repos:
             self.state.repo(full_name)
         openapi = strict if isinstance(strict, OpenAPI) else load_openapi() if strict else None
-        self.app = App(self.state, _routes(), faults_mod.FaultPlan(_faults(faults)), openapi)
+        self.app = App(self.state, _routes(), faults_mod.FaultPlan(_faults(faults), clock), openapi)
+        self.app.rate_limit = rate_limit
         self.port = port
         self._server: Server | None = None
 
@@ -226,6 +231,11 @@ class GitHubEmulator:
             if files is None:
                 raise ValueError("files of a --repo-dir repository come from its HEAD commit")
             files[path] = base64.b64encode(data).decode("ascii")
+
+    def rate_limit_refusals(self) -> int:
+        """How many requests a secondary rate limit refused (``content_rate_limit`` and
+        ``secondary_rate_limit`` faults): zero when the client paced its writes under the limit."""
+        return self.app.plan.refusals()
 
     def add_fault(self, fault: faults_mod.Fault | dict[str, Any]) -> None:
         """Inject a fault while running."""

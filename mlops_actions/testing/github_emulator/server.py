@@ -19,7 +19,7 @@ from . import faults as faults_mod
 from .api import ApiError, Call, Reply
 from .openapi import OpenAPI, first_errors, specificity, template_regex
 from .render import Renderer
-from .state import RATE_WINDOW, RateBucket, State, User, at_least
+from .state import RATE_LIMIT, RATE_WINDOW, RateBucket, State, User, at_least
 
 Handler = Callable[[Call], Reply]
 PUBLIC, SIGNED_IN = "public", "user"
@@ -67,6 +67,7 @@ class App:
         self.openapi = openapi
         self.base = ""
         self.log: list[LoggedRequest] = []
+        self.rate_limit = RATE_LIMIT  # requests per user and hour (GitHub: 5,000 for a user or an App)
 
     def handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[Reply, bool]:
         path, query = _split(target)
@@ -138,7 +139,7 @@ class App:
         return user
 
     def _bucket(self, user: User) -> RateBucket:
-        bucket = self.state.rate.setdefault(user.login, RateBucket())
+        bucket = self.state.rate.setdefault(user.login, RateBucket(limit=self.rate_limit))
         if time.time() >= bucket.reset:
             bucket.used, bucket.reset = 0, int(time.time()) + RATE_WINDOW
         return bucket
