@@ -1,4 +1,4 @@
-"""Many models in one push (issue 15): a repository of ``MLOPS_SCALE_MODELS`` models (default 40) sharing one
+"""Many models in one push (issue 15): a repository of ``MLOPS_SCALE_MODELS`` models (default 24) sharing one
 tiny data file, trained once per module on the PR's head, merged, and a GitHub emulator that refuses more than
 ``EMULATOR_LIMIT`` content-creating requests a second (GitHub's secondary limit, shrunk to seconds); the CLI
 paces its writes under it with MLOPS_GITHUB_WRITE_LIMITS."""
@@ -34,8 +34,8 @@ POLICY = ("approvals:\n  register:\n    required: 1\nenvironments:\n  - name: st
 
 
 def scale() -> int:
-    """How many models: MLOPS_SCALE_MODELS (1000 is the issue's size), else 40 so that the test stays fast."""
-    return int(os.environ.get("MLOPS_SCALE_MODELS", "40"))
+    """How many models: MLOPS_SCALE_MODELS (1000 is the issue's size), else 24 so that the test stays fast."""
+    return int(os.environ.get("MLOPS_SCALE_MODELS", "24"))
 
 
 def names(n: int) -> list[str]:
