@@ -29,13 +29,19 @@ from mlops_actions.gitio import Git, read_batch, split_z
 from mlops_actions.repodata.hashing import (
     MISSING,
     index_entries,
-    linked_paths,
     modified,
     tree_hashes,
+    unvouched_links,
     worktree_hashes,
 )
 from mlops_actions.training.datahash import commit_overrides, worktree_overrides
-from mlops_actions.training.dependencies import Dependencies, commit_reader, dependencies, worktree_reader
+from mlops_actions.training.dependencies import (
+    Dependencies,
+    commit_reader,
+    dependencies,
+    entry_points,
+    worktree_reader,
+)
 
 FINGERPRINT_FORMAT = 1
 BASE_LIBRARIES = ("scikit-learn", "numpy")
@@ -225,18 +231,70 @@ def _library_names(top: str | None, modules: tuple[str, ...]) -> tuple[str, ...]
 
 def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str], versions: Mapping[str, str] | None = None,
                    spec_hash: str | None = None, deps: Dependencies | None = None) -> Fingerprint:
-    """The fingerprint of a parsed spec, given the hashes of the repository files it names and depends on."""
-    deps = deps or Dependencies()
-    data: tuple[DataHash, ...] = ()
-    source = data_source(raw)
-    if source is not None:
-        path, pinned = source
-        data = (DataHash(path, pinned or hashes.get(repo_path(path) or "", MISSING)),)
-    code = {c: hashes.get(repo_path(c) or "", MISSING) for c in sorted({*code_paths(raw), *deps.files})}
-    libraries = library_versions(estimator_class(raw), versions, deps.modules)
+    """The fingerprint of a parsed spec, given the hashes of the repository files it names and depends on.
+
+    ``spec_hash``, when given, must be ``spec_sha256(raw)`` of a plain ``raw``: what the spec names is then
+    looked up by it (see ``facts``) and equal inputs give the same ``Fingerprint`` object, built once."""
+    deps = deps or _NO_DEPS
+    facts = spec_facts(raw, spec_hash) if spec_hash else SpecFacts.of(raw)
     spec_hash = spec_hash or spec_sha256(raw)
-    return Fingerprint(value=combine(spec_hash, data, code, libraries), spec_sha256=spec_hash, data=data,
-                       code=MappingProxyType(code), libraries=MappingProxyType(libraries))
+    data: tuple[DataHash, ...] = ()
+    if facts.source is not None:
+        path, pinned = facts.source
+        data = (DataHash(path, pinned or hashes.get(facts.data_path, MISSING)),)
+    names = sorted({*facts.code, *deps.files}) if deps.files else facts.code
+    code = tuple((c, hashes.get(repo_path(c) or "", MISSING)) for c in names)
+    key = (spec_hash, data, code, deps.modules, None if versions is None else tuple(sorted(versions.items())))
+    found = _FINGERPRINTS.get(key)
+    if found is None:
+        libraries = library_versions(facts.estimator, versions, deps.modules)
+        found = Fingerprint(value=combine(spec_hash, data, dict(code), libraries), spec_sha256=spec_hash,
+                            data=data, code=MappingProxyType(dict(code)), libraries=MappingProxyType(libraries))
+        _remember(_FINGERPRINTS, key, found)
+    return found
+
+
+_NO_DEPS = Dependencies()
+_FINGERPRINTS: dict[tuple[Any, ...], Fingerprint] = {}  # all the inputs (library versions: per process) -> it
+
+
+@dataclass(frozen=True)
+class SpecFacts:
+    """What a parsed spec names that its fingerprint depends on: a pure function of the spec's data."""
+
+    source: tuple[str, str | None] | None  # data_source
+    data_path: str  # the data's repository path in git's form ("" for a URL or none)
+    code: tuple[str, ...]  # code_paths
+    files: tuple[str, ...]  # files_of
+    estimator: str
+    traced: bool  # whether the spec names code whose imports are traced or files hashed (``dependencies``)
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> SpecFacts:
+        source = data_source(raw)
+        data_path = repo_path(source[0]) if source is not None and source[1] is None else None
+        python, plain_files = entry_points(raw)
+        return cls(source, data_path or "", tuple(code_paths(raw)), tuple(files_of(raw)), estimator_class(raw),
+                   bool(python or plain_files))
+
+
+def spec_facts(raw: Mapping[str, Any], sha: str) -> SpecFacts:
+    """``SpecFacts.of(raw)`` for a plain ``raw`` whose canonical sha256 is ``sha``, computed once per process
+    (the work tree and the base share most specs: 5,000 models are 5,000 lookups, not 30,000 walks)."""
+    found = _FACTS.get(sha)
+    if found is None:
+        found = SpecFacts.of(raw)
+        _remember(_FACTS, sha, found)
+    return found
+
+
+_FACTS: dict[str, SpecFacts] = {}
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= 50_000:
+        memo.clear()
+    memo[key] = value
 
 
 def fingerprint_worktree(root: Path, spec: ModelSpec, *, versions: Mapping[str, str] | None = None) -> Fingerprint:
@@ -279,7 +337,7 @@ def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *, versio
     wanted = sorted(set(names) if names is not None else model_names(root))
     specs = _worktree_specs(git, store, wanted)
     deps = _dependencies(specs, worktree_reader(root))
-    overrides = worktree_overrides(git, store, data_paths(s[0] for s in specs.values() if not isinstance(s, str)))
+    overrides = worktree_overrides(git, store, _data_paths(specs))
     hashes = worktree_hashes(git, store, _files(specs, deps) - overrides.keys())  # DVC's data: never hashed by git
     hashes.update(overrides)
     if cache is None:
@@ -299,7 +357,7 @@ def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
     specs = _commit_specs(git, store, commit, names)
     deps = _dependencies(specs, commit_reader(git, commit))
     hashes = tree_hashes(git, store, commit, _files(specs, deps))
-    paths = data_paths(s[0] for s in specs.values() if not isinstance(s, str))
+    paths = _data_paths(specs)
     hashes.update(commit_overrides(git, store, commit, paths, hashes))
     if cache is None:
         store.save()
@@ -308,11 +366,17 @@ def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
 
 def _dependencies(specs: Mapping[str, Parsed | str], read: Any) -> dict[str, Dependencies]:
     """Code each spec's build depends on (only specs that name a factory, command, metric file or requirements)."""
-    return {name: dependencies(spec[0], read) for name, spec in specs.items() if not isinstance(spec, str)}
+    return {name: dependencies(spec[0], read) if spec_facts(*spec).traced else _NO_DEPS
+            for name, spec in specs.items() if not isinstance(spec, str)}
+
+
+def _data_paths(specs: Mapping[str, Parsed | str]) -> set[str]:
+    """``data_paths`` of the parsed ``specs``."""
+    return {f.data_path for spec in specs.values() if not isinstance(spec, str) and (f := spec_facts(*spec)).data_path}
 
 
 def _files(specs: Mapping[str, Parsed | str], deps: Mapping[str, Dependencies]) -> set[str]:
-    named = {p for spec in specs.values() if not isinstance(spec, str) for p in files_of(spec[0])}
+    named = {p for spec in specs.values() if not isinstance(spec, str) for p in spec_facts(*spec).files}
     return named | {p for d in deps.values() for p in d.files}
 
 
@@ -327,9 +391,10 @@ def _snapshot(name: str, spec: Parsed | str, hashes: Mapping[str, str],
 def _worktree_specs(git: Git, cache: RepoCache, names: list[str]) -> dict[str, Parsed | str]:
     """Specs of the work tree; clean tracked ones come from the cache by blob id, parsed once ever."""
     paths = {spec_relpath(n): n for n in names}
-    index = index_entries(git, paths)
+    links: set[str] = set()
+    index = index_entries(git, paths, links)
     changed = modified(git, index)
-    linked = linked_paths(git.root, paths)
+    linked = unvouched_links(git.root, paths, index, changed | links)
     specs: dict[str, Parsed | str] = {}
     for path, name in paths.items():
         if path in linked:  # git (and a cache keyed by git's blob id) would see the link's text
