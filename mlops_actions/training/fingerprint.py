@@ -18,7 +18,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlops_actions.convention.discovery import MODELS_DIR, SPEC_FILE, model_names, spec_relpath
 from mlops_actions.convention.model import ModelSpec
@@ -30,11 +30,10 @@ from mlops_actions.repodata.hashing import (
     MISSING,
     index_entries,
     modified,
-    tree_hashes,
     unvouched_links,
     worktree_hashes,
 )
-from mlops_actions.training.datahash import commit_overrides, worktree_overrides
+from mlops_actions.training.datahash import commit_hashes, worktree_overrides
 from mlops_actions.training.dependencies import (
     Dependencies,
     commit_reader,
@@ -128,7 +127,7 @@ def combine(spec_hash: str, data: Iterable[DataHash], code: Mapping[str, str],
     if value is None:  # the base and the work tree mostly agree: each distinct model is hashed once per run
         payload = {"format": FINGERPRINT_FORMAT, "spec": spec_hash, "data": [list(p) for p in pairs],
                    "code": dict(code), "libraries": dict(libraries)}  # plain already: no ``plain()`` walk
-        value = sha256_text(json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+        value = sha256_text(_CANONICAL.encode(payload))
         if len(_COMBINED) >= 50_000:
             _COMBINED.clear()
         _COMBINED[key] = value
@@ -136,6 +135,7 @@ def combine(spec_hash: str, data: Iterable[DataHash], code: Mapping[str, str],
 
 
 _COMBINED: dict[tuple[Any, ...], str] = {}
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # built once, not per call
 
 
 # -- what a spec depends on ------------------------------------------------------------------------------
@@ -258,8 +258,7 @@ _NO_DEPS = Dependencies()
 _FINGERPRINTS: dict[tuple[Any, ...], Fingerprint] = {}  # all the inputs (library versions: per process) -> it
 
 
-@dataclass(frozen=True)
-class SpecFacts:
+class SpecFacts(NamedTuple):
     """What a parsed spec names that its fingerprint depends on: a pure function of the spec's data."""
 
     source: tuple[str, str | None] | None  # data_source
@@ -272,10 +271,11 @@ class SpecFacts:
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> SpecFacts:
         source = data_source(raw)
-        data_path = repo_path(source[0]) if source is not None and source[1] is None else None
+        data_path = (repo_path(source[0]) or "") if source is not None and source[1] is None else ""
+        code = tuple(code_paths(raw))
+        files = ([data_path] if data_path else []) + [p for p in map(repo_path, code) if p]  # = files_of(raw)
         python, plain_files = entry_points(raw)
-        return cls(source, data_path or "", tuple(code_paths(raw)), tuple(files_of(raw)), estimator_class(raw),
-                   bool(python or plain_files))
+        return cls(source, data_path, code, tuple(files), estimator_class(raw), bool(python or plain_files))
 
 
 def spec_facts(raw: Mapping[str, Any], sha: str) -> SpecFacts:
@@ -356,9 +356,7 @@ def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
     store = cache or RepoCache(git)
     specs = _commit_specs(git, store, commit, names)
     deps = _dependencies(specs, commit_reader(git, commit))
-    hashes = tree_hashes(git, store, commit, _files(specs, deps))
-    paths = _data_paths(specs)
-    hashes.update(commit_overrides(git, store, commit, paths, hashes))
+    hashes = commit_hashes(git, store, commit, _files(specs, deps), _data_paths(specs))
     if cache is None:
         store.save()
     return {n: _snapshot(n, specs[n], hashes, versions, deps.get(n)) for n in sorted(specs)}
