@@ -19,6 +19,7 @@ import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -52,7 +53,8 @@ class Tracked:
         return self.meta if self.meta.endswith(DVC_SUFFIX) else self.path
 
 
-def candidates(path: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)  # a plan asks for each of thousands of data paths four times
+def candidates(path: str) -> tuple[str, ...]:
     """Metadata files that may record ``path``: ``<path>.dvc``, then ``dvc.lock`` from its folder up to the root."""
     path = path.rstrip("/")
     found = [path + DVC_SUFFIX]
@@ -61,7 +63,7 @@ def candidates(path: str) -> list[str]:
         found.append(f"{folder}/{LOCK_FILE}")
         folder = folder.rpartition("/")[0]
     found.append(LOCK_FILE)
-    return found
+    return tuple(found)
 
 
 # -- parsing .dvc and dvc.lock ------------------------------------------------------------------------------
