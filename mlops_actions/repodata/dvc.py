@@ -159,9 +159,9 @@ def tracked_worktree(root: Path, paths: Iterable[str], cache: RepoCache | None =
     """Those of ``paths`` that DVC tracks, as the work tree's metadata files say (with ``cache``, a file's
     parse is remembered across runs by its stat, as hashed files are: 5,000 .dvc files are 5,000 stats)."""
     metas: dict[str, dict[str, str]] = {}
-    top = str(root)
+    top = str(root).rstrip("/") + "/"  # metadata paths are relative, in git's form: os.path.join's checks cost more
     for meta in sorted({m for p in paths for m in candidates(p)}):
-        parsed = _parsed_file(os.path.join(top, meta), meta, cache)
+        parsed = _parsed_file(top + meta, meta, cache)
         if parsed is not None:
             metas[meta] = parsed
     return {p: t for p in paths if (t := _find(p, metas)) is not None}

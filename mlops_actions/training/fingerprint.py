@@ -237,20 +237,19 @@ def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str], versions: 
     """The fingerprint of a parsed spec, given the hashes of the repository files it names and depends on.
 
     ``spec_hash``, when given, must be ``spec_sha256(raw)`` of a plain ``raw``: what the spec names is then
-    looked up by it (see ``facts``) and equal inputs give the same ``Fingerprint`` object, built once."""
+    looked up by it (``spec_facts``) and equal inputs give the same ``Fingerprint`` object, built once."""
     deps = deps or _NO_DEPS
     facts = spec_facts(raw, spec_hash) if spec_hash else SpecFacts.of(raw)
     spec_hash = spec_hash or spec_sha256(raw)
-    data: tuple[DataHash, ...] = ()
-    if facts.source is not None:
-        path, pinned = facts.source
-        data = (DataHash(path, pinned or hashes.get(facts.data_path, MISSING)),)
+    source = facts.source
+    pair = None if source is None else (source[0], source[1] or hashes.get(facts.data_path, MISSING))
     names = sorted({*facts.code, *deps.files}) if deps.files else facts.code
     code = tuple((c, hashes.get(repo_path(c) or "", MISSING)) for c in names)
-    key = (spec_hash, data, code, deps.modules, None if versions is None else tuple(sorted(versions.items())))
+    libraries = library_versions(facts.estimator, versions, deps.modules)
+    key = (spec_hash, pair, code, tuple(libraries.items()))
     found = _FINGERPRINTS.get(key)
     if found is None:
-        libraries = library_versions(facts.estimator, versions, deps.modules)
+        data = () if pair is None else (DataHash(*pair),)
         found = Fingerprint(value=combine(spec_hash, data, dict(code), libraries), spec_sha256=spec_hash,
                             data=data, code=MappingProxyType(dict(code)), libraries=MappingProxyType(libraries))
         _remember(_FINGERPRINTS, key, found)
@@ -258,7 +257,7 @@ def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str], versions: 
 
 
 _NO_DEPS = Dependencies()
-_FINGERPRINTS: dict[tuple[Any, ...], Fingerprint] = {}  # all the inputs (library versions: per process) -> it
+_FINGERPRINTS: dict[tuple[Any, ...], Fingerprint] = {}  # every input of the fingerprint -> it
 
 
 class SpecFacts(NamedTuple):
