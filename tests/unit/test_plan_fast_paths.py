@@ -79,3 +79,20 @@ def test_spec_facts_are_what_the_functions_say(raw: dict[str, Any]) -> None:
     assert facts.source == data_source(raw) and list(facts.code) == code_paths(raw)
     assert list(facts.files) == files_of(raw) and facts.estimator == estimator_class(raw)
     assert facts.traced == ("pipeline" in raw or "train" in raw or "requirements" in raw)
+
+
+def _tag(model: str, message: str) -> Any:
+    from mlops_actions.registry.records import _RawTag
+
+    return _RawTag(model, 1, f"{model}@v1", f"oid-{model}", "tag", "2024-01-01T00:00:00+00:00", message)
+
+
+def test_records_parsed_together_are_each_record_or_none_at_all() -> None:
+    from mlops_actions.registry.records import _parsed_together
+
+    a, b = {"model": "a", "nested": {"x": [1, "],["]}}, {"model": "b", "s": "\u00e9\\\""}
+    tags = [_tag("a", json.dumps(a) + "\n"), _tag("b", json.dumps(b))]
+    assert _parsed_together(tags) == {"oid-a": a, "oid-b": b}
+    assert _parsed_together([*tags, _tag("c", "")]) == {}  # anything that does not parse: each alone, as before
+    assert _parsed_together([*tags, _tag("d", "[" * 200_000 + "]" * 200_000)]) == {}  # too deep for the parser
+    assert _parsed_together([]) == {}
