@@ -38,7 +38,7 @@ from mlops_actions.training.dependencies import (
     Dependencies,
     commit_reader,
     dependencies,
-    entry_points,
+    reads_files,
     worktree_reader,
 )
 
@@ -268,7 +268,7 @@ class SpecFacts(NamedTuple):
     code: tuple[str, ...]  # code_paths
     files: tuple[str, ...]  # files_of
     estimator: str
-    traced: bool  # whether the spec names code whose imports are traced or files hashed (``dependencies``)
+    traced: bool  # ``dependencies.reads_files``: whether ``dependencies`` can find any file
 
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> SpecFacts:
@@ -276,8 +276,7 @@ class SpecFacts(NamedTuple):
         data_path = (repo_path(source[0]) or "") if source is not None and source[1] is None else ""
         code = tuple(code_paths(raw))
         files = ([data_path] if data_path else []) + [p for p in map(repo_path, code) if p]  # = files_of(raw)
-        python, plain_files = entry_points(raw)
-        return cls(source, data_path, code, tuple(files), estimator_class(raw), bool(python or plain_files))
+        return cls(source, data_path, code, tuple(files), estimator_class(raw), reads_files(raw))
 
 
 def spec_facts(raw: Mapping[str, Any], sha: str) -> SpecFacts:

@@ -12,6 +12,7 @@ import pytest
 
 from mlops_actions.convention.schemas import LocalRefs, _registry, schema
 from mlops_actions.resources import schema_names
+from mlops_actions.training.dependencies import Dependencies, dependencies, reads_files
 from mlops_actions.training.fingerprint import (
     FINGERPRINT_FORMAT,
     SpecFacts,
@@ -79,6 +80,32 @@ def test_spec_facts_are_what_the_functions_say(raw: dict[str, Any]) -> None:
     assert facts.source == data_source(raw) and list(facts.code) == code_paths(raw)
     assert list(facts.files) == files_of(raw) and facts.estimator == estimator_class(raw)
     assert facts.traced == ("pipeline" in raw or "train" in raw or "requirements" in raw)
+
+
+def _no_reading(relpath: str) -> bytes | None:
+    raise AssertionError(f"{relpath} read for a spec that names no file")
+
+
+@pytest.mark.parametrize("raw", [
+    {"train": {"command": "python -m models.x.train"}},  # a module run with -m: no .py path in the command
+    {"train": {"command": "python models/x/train.py --fast"}},
+    {"pipeline": {"factory": "models/x/pipeline.py:build"}},
+    {"train": {"command": "./run.sh", "loader": "models/x/load.py:load"}},
+    {"metrics": {"models/x/metric.py:score": "higher"}},
+    {"requirements": "models/x/requirements.txt"},
+])
+def test_a_spec_whose_build_can_read_files_is_traced(raw: dict[str, Any]) -> None:
+    assert reads_files(raw) and spec_facts(raw, spec_sha256(raw)).traced
+
+
+@pytest.mark.parametrize("raw", [
+    {"estimator": {"class": "sklearn.linear_model.LogisticRegression"}, "metrics": {"accuracy": "higher"}},
+    {"pipeline": "not a reference", "train": {"loader": "no colon"}, "requirements": ["not", "a", "path"]},
+    {},
+])
+def test_a_spec_that_is_not_traced_has_no_dependencies_without_reading(raw: dict[str, Any]) -> None:
+    assert not reads_files(raw)
+    assert dependencies(raw, _no_reading) == Dependencies()
 
 
 def _tag(model: str, message: str) -> Any:
