@@ -35,9 +35,13 @@ class RepoCache:
         return self._data
 
     def get(self, section: str, key: str) -> Any:
-        value = self._sections().get(section, {}).get(key)
+        entries = (self._data if self._data is not None else self._sections()).get(section)
+        value = entries.get(key) if entries is not None else None
         if value is not None:
-            self._used.setdefault(section, set()).add(key)
+            used = self._used.get(section)
+            if used is None:
+                used = self._used[section] = set()
+            used.add(key)
         return value
 
     def section(self, section: str) -> dict[str, Any]:

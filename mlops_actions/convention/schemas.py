@@ -75,9 +75,49 @@ def inline_refs(node: Any, resolver: Any) -> Any:
 
 @cache
 def fast_check(name: str) -> Check | None:
-    """The compiled yes/no check of a schema (see ``fastcheck``), or None when it has no fast path."""
+    """The compiled yes/no check of a schema (see ``fastcheck``), or None when it has no fast path.
+
+    Its ``$ref``s are resolved by ``LocalRefs`` (the shipped schemas refer to each other by JSON pointer only),
+    so checking a valid file loads neither ``referencing`` nor jsonschema; any other reference falls back
+    to ``referencing``."""
     doc = schema(name)
-    return compile_check(doc, _registry().resolver(base_uri=doc["$id"]))
+    try:
+        return compile_check(doc, LocalRefs(name))
+    except LookupError:
+        return compile_check(doc, _registry().resolver(base_uri=doc["$id"]))
+
+
+class LocalRefs:
+    """A resolver for ``fastcheck`` (``lookup(ref)`` -> ``.contents`` and ``.resolver``) of the references
+    among the shipped schemas: ``#/<pointer>`` in the same schema, ``<name>.schema.json#/<pointer>`` or the
+    schema's full ``$id`` in another. Anything else raises ``LookupError``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.resolver = self
+        self.contents: Any = None
+
+    def lookup(self, ref: str) -> LocalRefs:
+        target, _, fragment = ref.partition("#")
+        name = self.name if not target else _schema_named(target)
+        node: Any = schema(name)
+        if fragment and not fragment.startswith("/"):
+            raise LookupError(f"unsupported reference {ref!r}")
+        for part in fragment.split("/")[1:]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            node = node[int(part)] if isinstance(node, list) else node[part]  # KeyError/IndexError: LookupError
+        found = LocalRefs(name)
+        found.contents = node
+        return found
+
+
+def _schema_named(target: str) -> str:
+    base = schema(MODEL_SPEC)["$id"].rpartition("/")[0] + "/"
+    file = target.removeprefix(base)
+    name = file.removesuffix(".schema.json")
+    if "/" in file or name == file or name not in schema_names():
+        raise LookupError(f"unsupported reference {target!r}")
+    return name
 
 
 def is_valid(name: str, data: Any) -> bool:

@@ -66,11 +66,14 @@ def latest_versions(root: Path, cache: RepoCache | None = None,
     git = Git(root)
     store = cache or RepoCache(git)
     latest: dict[str, VersionRef] = {}
-    for raw in reversed(_raw_tags(git)):
+    raws = _raw_tags(git)
+    newest = {raw.model: raw for raw in raws}  # sorted by number: the last of each model is its newest
+    parsed = _parsed_together([r for r in newest.values() if store.get("records", r.oid)])
+    for raw in reversed(raws):
         if raw.model in latest:
             continue
         known = bool(store.get("records", raw.oid))
-        ref = (_trusted(raw) if known else None) or check(raw)
+        ref = (_trusted(raw, parsed.get(raw.oid)) if known else None) or check(raw)
         if ref.record is None:
             if skipped is not None:
                 skipped.append(ref)
@@ -104,12 +107,28 @@ def check(raw: _RawTag) -> VersionRef:
     return VersionRef(raw.model, raw.number, raw.tag, record, problem, raw.created)
 
 
-def _trusted(raw: _RawTag) -> VersionRef | None:
-    """A tag object already checked (by id): parse its JSON only (None if that fails after all)."""
+def _parsed_together(raws: list[_RawTag]) -> dict[str, Any]:
+    """tag oid -> the JSON of these already-checked tags' records, parsed by one ``json.loads`` of them all as
+    an array (5,000 records: one call into the C parser, not 5,000). Each record parsed alone when checked, so
+    each is one whole JSON value and the array splits back into them; if anything does not parse (or is
+    nested too deep for the parser), {}: each is then parsed alone, as before."""
+    if not raws:
+        return {}
     try:
-        data = bounded.loads(_without_signature(raw.message))
-    except ValueError:
-        return None
+        values = json.loads("[" + ",".join(_without_signature(r.message) for r in raws) + "]")
+    except (ValueError, RecursionError):
+        return {}
+    return {r.oid: v for r, v in zip(raws, values, strict=True)} if len(values) == len(raws) else {}
+
+
+def _trusted(raw: _RawTag, data: Any = None) -> VersionRef | None:
+    """A tag object already checked (by id): parse its JSON only (None if that fails after all); ``data``: its
+    JSON parsed already."""
+    if data is None:
+        try:
+            data = bounded.loads(_without_signature(raw.message))
+        except ValueError:
+            return None
     if not isinstance(data, dict) or data.get("model") != raw.model or \
             data.get("version", f"v{raw.number}") != f"v{raw.number}":
         return None  # the same tag object reached through another ref name: check it properly

@@ -19,6 +19,7 @@ import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -52,7 +53,8 @@ class Tracked:
         return self.meta if self.meta.endswith(DVC_SUFFIX) else self.path
 
 
-def candidates(path: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)  # a plan asks for each of thousands of data paths four times
+def candidates(path: str) -> tuple[str, ...]:
     """Metadata files that may record ``path``: ``<path>.dvc``, then ``dvc.lock`` from its folder up to the root."""
     path = path.rstrip("/")
     found = [path + DVC_SUFFIX]
@@ -61,7 +63,7 @@ def candidates(path: str) -> list[str]:
         found.append(f"{folder}/{LOCK_FILE}")
         folder = folder.rpartition("/")[0]
     found.append(LOCK_FILE)
-    return found
+    return tuple(found)
 
 
 # -- parsing .dvc and dvc.lock ------------------------------------------------------------------------------
@@ -157,9 +159,9 @@ def tracked_worktree(root: Path, paths: Iterable[str], cache: RepoCache | None =
     """Those of ``paths`` that DVC tracks, as the work tree's metadata files say (with ``cache``, a file's
     parse is remembered across runs by its stat, as hashed files are: 5,000 .dvc files are 5,000 stats)."""
     metas: dict[str, dict[str, str]] = {}
-    top = str(root)
+    top = str(root).rstrip("/") + "/"  # metadata paths are relative, in git's form: os.path.join's checks cost more
     for meta in sorted({m for p in paths for m in candidates(p)}):
-        parsed = _parsed_file(os.path.join(top, meta), meta, cache)
+        parsed = _parsed_file(top + meta, meta, cache)
         if parsed is not None:
             metas[meta] = parsed
     return {p: t for p in paths if (t := _find(p, metas)) is not None}

@@ -45,17 +45,20 @@ def _top(path: str) -> str:
     return path.partition("/")[0] if "/" in path else "."
 
 
-def index_entries(git: Git, paths: Iterable[str]) -> dict[str, str]:
-    """path -> blob oid staged in the index (stage 0) for those of ``paths`` git tracks."""
+def index_entries(git: Git, paths: Iterable[str], links: set[str] | None = None) -> dict[str, str]:
+    """path -> blob oid staged in the index (stage 0) for those of ``paths`` git tracks; those staged as
+    symbolic links (mode 120000) are also added to ``links`` when given."""
     wanted = set(paths)
     if not wanted:
         return {}
     entries: dict[str, str] = {}
     for record in split_z(git.run("ls-files", "-s", "-z", "--", *pathspec(wanted))):
         meta, _, path = record.partition("\t")
-        _mode, oid, stage = meta.split()
+        mode, oid, stage = meta.split()
         if stage == "0" and path in wanted:
             entries[path] = oid
+            if links is not None and mode == "120000":
+                links.add(path)
     return entries
 
 
@@ -135,13 +138,21 @@ def worktree_hashes(git: Git, cache: RepoCache, paths: Iterable[str]) -> dict[st
     """path -> hash of ``paths`` as they are in the work tree; ``missing`` for absent files, ``symlink`` for
     paths that are or go through a symbolic link."""
     wanted = sorted(set(paths))
-    linked = linked_paths(git.root, wanted)
-    wanted = [p for p in wanted if p not in linked]
-    index = index_entries(git, wanted)
+    links: set[str] = set()
+    index = index_entries(git, wanted, links)
     changed = modified(git, index)
-    result = blob_hashes(git, cache, {p: oid for p, oid in index.items() if p not in changed})
-    result.update(_file_hashes(git, cache, [p for p in wanted if p not in result]))
+    linked = unvouched_links(git.root, wanted, index, changed | links)
+    result = blob_hashes(git, cache, {p: oid for p, oid in index.items() if p not in changed and p not in linked})
+    result.update(_file_hashes(git, cache, [p for p in wanted if p not in result and p not in linked]))
     return {**result, **dict.fromkeys(linked, LINKED)}
+
+
+def unvouched_links(root: Path, paths: Iterable[str], index: Mapping[str, str], doubtful: set[str]) -> set[str]:
+    """``linked_paths`` of ``paths``, checked only where git does not vouch for them: a path staged as a regular
+    file that git's stat check (``modified``) finds unchanged is no link and goes through none (git reports a
+    file whose folder became a link, or that became one itself, as changed). ``doubtful``: the changed paths
+    and those staged as links; untracked paths are checked too."""
+    return linked_paths(root, [p for p in paths if p not in index or p in doubtful])
 
 
 def is_linked(root: Path, path: str) -> bool:

@@ -94,10 +94,10 @@ def _decide(name: str, head: Snapshot, inputs: Inputs) -> ModelPlan:
     record = inputs.records.get(name)
     if record is None or record.record is None:
         return ModelPlan(name, TRAIN, (*base_reasons, "no version registered yet"))
-    registered = Fingerprint.from_record(record.record)
-    if registered.value == head.fingerprint.value:
+    if record.record.get("fingerprint") == head.fingerprint.value:  # the common case: no record parsed further
         note = f"matches {record.tag}" + (f" (though it changed since {inputs.base_label})" if base_reasons else "")
         return ModelPlan(name, UNCHANGED, (note,))
+    registered = Fingerprint.from_record(record.record)
     base_fp = base.fingerprint if base is not None else None
     since = _record_reasons(head, base_fp, registered, record.tag, (inputs.record_specs or {}).get(name))
     return ModelPlan(name, TRAIN, _dedupe((*base_reasons, *since)) or (f"differs from {record.tag}",))

@@ -7,7 +7,7 @@ when it is a folder or glob of parquet partitions (see ``partitions``). Neither 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from mlops_actions.gitcache import RepoCache
 from mlops_actions.gitio import Git
@@ -27,16 +27,19 @@ def worktree_overrides(git: Git, cache: RepoCache, paths: Iterable[str]) -> dict
     return result
 
 
-def commit_overrides(git: Git, cache: RepoCache, commit: str, paths: Iterable[str],
-                     hashes: Mapping[str, str]) -> dict[str, str]:
-    """The same for ``commit``; a path that is no file there (``hashes`` says missing) may be a folder."""
-    wanted = sorted(set(paths))
+def commit_hashes(git: Git, cache: RepoCache, commit: str, files: Iterable[str],
+                  data: Iterable[str]) -> dict[str, str]:
+    """``tree_hashes`` of ``files`` as committed in ``commit``, where those of the ``data`` paths that DVC tracks
+    or that are partitioned datasets have their hashes from this module (DVC's data never listed by git); a data
+    path that is no file there (missing) may be a folder of partitions."""
+    wanted = sorted(set(data))
     tracked = dvc.tracked_at(git, cache, commit, wanted)
-    result = {p: t.hash for p, t in tracked.items()}
+    result = tree_hashes(git, cache, commit, set(files) - tracked.keys())
+    result.update({p: t.hash for p, t in tracked.items()})
     for path in wanted:
-        if path in tracked or not (partitions.is_partitioned(path) or hashes.get(path, MISSING) == MISSING):
+        if path in tracked or not (partitions.is_partitioned(path) or result.get(path, MISSING) == MISSING):
             continue
-        files = partitions.files_at(git, commit, path)
-        if files:
-            result[path] = partitions.combined_hash(tree_hashes(git, cache, commit, files))
+        parts = partitions.files_at(git, commit, path)
+        if parts:
+            result[path] = partitions.combined_hash(tree_hashes(git, cache, commit, parts))
     return result

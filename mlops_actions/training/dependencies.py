@@ -67,6 +67,15 @@ def command_scripts(raw: Mapping[str, Any], read: Reader) -> tuple[set[str], lis
     return scripts, [f for stem in stems for f in (f"{stem}.py", f"{stem}/__main__.py") if read(f) is not None]
 
 
+def reads_files(raw: Mapping[str, Any]) -> bool:
+    """Whether ``dependencies(raw, read)`` can be anything but ``Dependencies()``: False for a spec that names no
+    factory, command, loader, repository metric or requirements file (most specs), and nothing is then read.
+    Keep it in step with ``dependencies``: what that looks at, this must look at too."""
+    python, plain = entry_points(raw)
+    train = raw.get("train")
+    return bool(python or plain) or (isinstance(train, Mapping) and isinstance(train.get("command"), str))
+
+
 def dependencies(raw: Mapping[str, Any], read: Reader) -> Dependencies:
     """Every repository file the spec's build depends on (traced imports included), sorted. A command's
     scripts are traced as Python runs them: their own folder first on the import path."""

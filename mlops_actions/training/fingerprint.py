@@ -18,7 +18,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlops_actions.convention.discovery import MODELS_DIR, SPEC_FILE, model_names, spec_relpath
 from mlops_actions.convention.model import ModelSpec
@@ -29,13 +29,18 @@ from mlops_actions.gitio import Git, read_batch, split_z
 from mlops_actions.repodata.hashing import (
     MISSING,
     index_entries,
-    linked_paths,
     modified,
-    tree_hashes,
+    unvouched_links,
     worktree_hashes,
 )
-from mlops_actions.training.datahash import commit_overrides, worktree_overrides
-from mlops_actions.training.dependencies import Dependencies, commit_reader, dependencies, worktree_reader
+from mlops_actions.training.datahash import commit_hashes, worktree_overrides
+from mlops_actions.training.dependencies import (
+    Dependencies,
+    commit_reader,
+    dependencies,
+    reads_files,
+    worktree_reader,
+)
 
 FINGERPRINT_FORMAT = 1
 BASE_LIBRARIES = ("scikit-learn", "numpy")
@@ -116,20 +121,24 @@ def spec_sha256(raw: Mapping[str, Any]) -> str:
 
 def combine(spec_hash: str, data: Iterable[DataHash], code: Mapping[str, str],
             libraries: Mapping[str, str]) -> str:
-    pairs = tuple((d.path, d.hash) for d in data)
-    key = (spec_hash, pairs, tuple(code.items()), tuple(libraries.items()))
-    value = _COMBINED.get(key)
-    if value is None:  # the base and the work tree mostly agree: each distinct model is hashed once per run
-        payload = {"format": FINGERPRINT_FORMAT, "spec": spec_hash, "data": [list(p) for p in pairs],
-                   "code": dict(code), "libraries": dict(libraries)}  # plain already: no ``plain()`` walk
-        value = sha256_text(json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-        if len(_COMBINED) >= 50_000:
-            _COMBINED.clear()
-        _COMBINED[key] = value
-    return value
+    """sha256 of the canonical JSON of the fingerprint's inputs (``payload_json``)."""
+    return sha256_text(payload_json(spec_hash, [(d.path, d.hash) for d in data], code, libraries))
 
 
-_COMBINED: dict[tuple[Any, ...], str] = {}
+def payload_json(spec_hash: str, pairs: Iterable[tuple[str, str]], code: Mapping[str, str],
+                 libraries: Mapping[str, str]) -> str:
+    """``json.dumps({"format", "spec", "data", "code", "libraries"}, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, written out: the same bytes (strings escaped by json's own function) without the
+    encoder's generic walk, which was a tenth of ``plan`` at 5,000 models."""
+    q = _quote
+    data = ",".join(f"[{q(p)},{q(h)}]" for p, h in pairs)
+    codes = ",".join(f"{q(k)}:{q(v)}" for k, v in sorted(code.items()))
+    libs = ",".join(f"{q(k)}:{q(v)}" for k, v in sorted(libraries.items()))
+    return (f'{{"code":{{{codes}}},"data":[{data}],"format":{FINGERPRINT_FORMAT:d},"libraries":{{{libs}}},'
+            f'"spec":{q(spec_hash)}}}')
+
+
+_quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for every string
 
 
 # -- what a spec depends on ------------------------------------------------------------------------------
@@ -225,18 +234,68 @@ def _library_names(top: str | None, modules: tuple[str, ...]) -> tuple[str, ...]
 
 def fingerprint_of(raw: Mapping[str, Any], hashes: Mapping[str, str], versions: Mapping[str, str] | None = None,
                    spec_hash: str | None = None, deps: Dependencies | None = None) -> Fingerprint:
-    """The fingerprint of a parsed spec, given the hashes of the repository files it names and depends on."""
-    deps = deps or Dependencies()
-    data: tuple[DataHash, ...] = ()
-    source = data_source(raw)
-    if source is not None:
-        path, pinned = source
-        data = (DataHash(path, pinned or hashes.get(repo_path(path) or "", MISSING)),)
-    code = {c: hashes.get(repo_path(c) or "", MISSING) for c in sorted({*code_paths(raw), *deps.files})}
-    libraries = library_versions(estimator_class(raw), versions, deps.modules)
+    """The fingerprint of a parsed spec, given the hashes of the repository files it names and depends on.
+
+    ``spec_hash``, when given, must be ``spec_sha256(raw)`` of a plain ``raw``: what the spec names is then
+    looked up by it (``spec_facts``) and equal inputs give the same ``Fingerprint`` object, built once."""
+    deps = deps or _NO_DEPS
+    facts = spec_facts(raw, spec_hash) if spec_hash else SpecFacts.of(raw)
     spec_hash = spec_hash or spec_sha256(raw)
-    return Fingerprint(value=combine(spec_hash, data, code, libraries), spec_sha256=spec_hash, data=data,
-                       code=MappingProxyType(code), libraries=MappingProxyType(libraries))
+    source = facts.source
+    pair = None if source is None else (source[0], source[1] or hashes.get(facts.data_path, MISSING))
+    names = sorted({*facts.code, *deps.files}) if deps.files else facts.code
+    code = tuple((c, hashes.get(repo_path(c) or "", MISSING)) for c in names)
+    libraries = library_versions(facts.estimator, versions, deps.modules)
+    key = (spec_hash, pair, code, tuple(libraries.items()))
+    found = _FINGERPRINTS.get(key)
+    if found is None:
+        data = () if pair is None else (DataHash(*pair),)
+        found = Fingerprint(value=combine(spec_hash, data, dict(code), libraries), spec_sha256=spec_hash,
+                            data=data, code=MappingProxyType(dict(code)), libraries=MappingProxyType(libraries))
+        _remember(_FINGERPRINTS, key, found)
+    return found
+
+
+_NO_DEPS = Dependencies()
+_FINGERPRINTS: dict[tuple[Any, ...], Fingerprint] = {}  # every input of the fingerprint -> it
+
+
+class SpecFacts(NamedTuple):
+    """What a parsed spec names that its fingerprint depends on: a pure function of the spec's data."""
+
+    source: tuple[str, str | None] | None  # data_source
+    data_path: str  # the data's repository path in git's form ("" for a URL or none)
+    code: tuple[str, ...]  # code_paths
+    files: tuple[str, ...]  # files_of
+    estimator: str
+    traced: bool  # ``dependencies.reads_files``: whether ``dependencies`` can find any file
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> SpecFacts:
+        source = data_source(raw)
+        data_path = (repo_path(source[0]) or "") if source is not None and source[1] is None else ""
+        code = tuple(code_paths(raw))
+        files = ([data_path] if data_path else []) + [p for p in map(repo_path, code) if p]  # = files_of(raw)
+        return cls(source, data_path, code, tuple(files), estimator_class(raw), reads_files(raw))
+
+
+def spec_facts(raw: Mapping[str, Any], sha: str) -> SpecFacts:
+    """``SpecFacts.of(raw)`` for a plain ``raw`` whose canonical sha256 is ``sha``, computed once per process
+    (the work tree and the base share most specs: 5,000 models are 5,000 lookups, not 30,000 walks)."""
+    found = _FACTS.get(sha)
+    if found is None:
+        found = SpecFacts.of(raw)
+        _remember(_FACTS, sha, found)
+    return found
+
+
+_FACTS: dict[str, SpecFacts] = {}
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= 50_000:
+        memo.clear()
+    memo[key] = value
 
 
 def fingerprint_worktree(root: Path, spec: ModelSpec, *, versions: Mapping[str, str] | None = None) -> Fingerprint:
@@ -279,7 +338,7 @@ def snapshots_worktree(root: Path, names: Iterable[str] | None = None, *, versio
     wanted = sorted(set(names) if names is not None else model_names(root))
     specs = _worktree_specs(git, store, wanted)
     deps = _dependencies(specs, worktree_reader(root))
-    overrides = worktree_overrides(git, store, data_paths(s[0] for s in specs.values() if not isinstance(s, str)))
+    overrides = worktree_overrides(git, store, _data_paths(specs))
     hashes = worktree_hashes(git, store, _files(specs, deps) - overrides.keys())  # DVC's data: never hashed by git
     hashes.update(overrides)
     if cache is None:
@@ -298,9 +357,7 @@ def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
     store = cache or RepoCache(git)
     specs = _commit_specs(git, store, commit, names)
     deps = _dependencies(specs, commit_reader(git, commit))
-    hashes = tree_hashes(git, store, commit, _files(specs, deps))
-    paths = data_paths(s[0] for s in specs.values() if not isinstance(s, str))
-    hashes.update(commit_overrides(git, store, commit, paths, hashes))
+    hashes = commit_hashes(git, store, commit, _files(specs, deps), _data_paths(specs))
     if cache is None:
         store.save()
     return {n: _snapshot(n, specs[n], hashes, versions, deps.get(n)) for n in sorted(specs)}
@@ -308,11 +365,17 @@ def snapshots_at(root: Path, rev: str, names: Iterable[str] | None = None, *,
 
 def _dependencies(specs: Mapping[str, Parsed | str], read: Any) -> dict[str, Dependencies]:
     """Code each spec's build depends on (only specs that name a factory, command, metric file or requirements)."""
-    return {name: dependencies(spec[0], read) for name, spec in specs.items() if not isinstance(spec, str)}
+    return {name: dependencies(spec[0], read) if spec_facts(*spec).traced else _NO_DEPS
+            for name, spec in specs.items() if not isinstance(spec, str)}
+
+
+def _data_paths(specs: Mapping[str, Parsed | str]) -> set[str]:
+    """``data_paths`` of the parsed ``specs``."""
+    return {f.data_path for spec in specs.values() if not isinstance(spec, str) and (f := spec_facts(*spec)).data_path}
 
 
 def _files(specs: Mapping[str, Parsed | str], deps: Mapping[str, Dependencies]) -> set[str]:
-    named = {p for spec in specs.values() if not isinstance(spec, str) for p in files_of(spec[0])}
+    named = {p for spec in specs.values() if not isinstance(spec, str) for p in spec_facts(*spec).files}
     return named | {p for d in deps.values() for p in d.files}
 
 
@@ -327,9 +390,10 @@ def _snapshot(name: str, spec: Parsed | str, hashes: Mapping[str, str],
 def _worktree_specs(git: Git, cache: RepoCache, names: list[str]) -> dict[str, Parsed | str]:
     """Specs of the work tree; clean tracked ones come from the cache by blob id, parsed once ever."""
     paths = {spec_relpath(n): n for n in names}
-    index = index_entries(git, paths)
+    links: set[str] = set()
+    index = index_entries(git, paths, links)
     changed = modified(git, index)
-    linked = linked_paths(git.root, paths)
+    linked = unvouched_links(git.root, paths, index, changed | links)
     specs: dict[str, Parsed | str] = {}
     for path, name in paths.items():
         if path in linked:  # git (and a cache keyed by git's blob id) would see the link's text

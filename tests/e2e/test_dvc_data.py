@@ -130,7 +130,7 @@ def test_output_of_a_dvc_lock_stage(dvc_repo: Path) -> None:
 
 
 def test_metadata_parsing_handles_both_layouts_and_nested_folders() -> None:
-    assert candidates("a/b/c.csv") == ["a/b/c.csv.dvc", "a/b/dvc.lock", "a/dvc.lock", "dvc.lock"]
+    assert candidates("a/b/c.csv") == ("a/b/c.csv.dvc", "a/b/dvc.lock", "a/dvc.lock", "dvc.lock")
     md5 = "0" * 31 + "1"
     assert parse_meta("a/b/c.csv.dvc", f"outs:\n- md5: {md5}\n  size: 3\n  hash: md5\n  path: c.csv\n".encode()) \
         == {"a/b/c.csv": md5}
