@@ -201,6 +201,13 @@ def installed_version(distribution: str) -> str:
         return NOT_INSTALLED
 
 
+def forget_installed_versions() -> None:
+    """Drop the cached versions and module-to-distribution lookups (after ``pip install`` in this process)."""
+    installed_version.cache_clear()
+    distribution_of.cache_clear()
+    _library_names.cache_clear()
+
+
 @cache
 def distribution_of(module: str) -> str:
     """The distribution that provides top-level ``module`` (``sklearn`` -> ``scikit-learn``); never imports it."""

@@ -75,7 +75,11 @@ def install_requirements(root: Path, relpath: str, pip_args: str = "") -> None:
 
 
 def metadata_cache_clear() -> None:
-    """Forget cached distribution lookups: versions read after an install must be the new ones."""
+    """Forget cached distribution lookups: versions read after an install must be the new ones (the import
+    system's and the fingerprint's, which caches each distribution's version for the run)."""
     import importlib
 
+    from mlops_actions.training.fingerprint import forget_installed_versions
+
     importlib.invalidate_caches()
+    forget_installed_versions()
