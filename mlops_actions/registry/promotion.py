@@ -59,22 +59,17 @@ def deployed_from(environment: str, deployments: Iterable[Deployment]) -> list[D
 
 def under_way(deployments: Iterable[Deployment]) -> dict[str, Deployed]:
     """model → its newest deployment, when that one is still queued or in progress (newest first in)."""
-    found: dict[str, Deployed] = {}
-    seen: set[str] = set()
-    for d in deployments:
-        payload = d.payload if isinstance(d.payload, Mapping) else {}
-        model, version = payload.get("model"), payload.get("version")
-        if not model or not version or str(model) in seen:
-            continue
-        seen.add(str(model))
-        if getattr(d.latest_status, "state", None) in UNDER_WAY:
-            found[str(model)] = Deployed(str(getattr(d, "environment", "")), str(model), str(version), int(d.id))
-    return found
+    return _newest_when(deployments, lambda d: getattr(d.latest_status, "state", None) in UNDER_WAY)
 
 
 def unfinished(deployments: Iterable[Deployment]) -> dict[str, Deployed]:
     """model → its newest deployment, when that one has no status at all: created by a deploy job that was
     cancelled before it set the status (a rerun completes it rather than deploying twice)."""
+    return _newest_when(deployments, lambda d: d.latest_status is None)
+
+
+def _newest_when(deployments: Iterable[Deployment], keep: Callable[[Deployment], bool]) -> dict[str, Deployed]:
+    """model → its newest deployment (newest first in), for the models whose newest one satisfies ``keep``."""
     found: dict[str, Deployed] = {}
     seen: set[str] = set()
     for d in deployments:
@@ -83,7 +78,7 @@ def unfinished(deployments: Iterable[Deployment]) -> dict[str, Deployed]:
         if not model or not version or str(model) in seen:
             continue
         seen.add(str(model))
-        if d.latest_status is None:
+        if keep(d):
             found[str(model)] = Deployed(str(getattr(d, "environment", "")), str(model), str(version), int(d.id))
     return found
 
