@@ -68,7 +68,7 @@ def data_server() -> Iterator[DataServer]:
     import threading
 
     srv = DataServer()
-    threading.Thread(target=srv.httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=srv.httpd.serve_forever, args=(0.05,), daemon=True).start()  # stops within 50 ms
     yield srv
     srv.httpd.shutdown()
     srv.httpd.server_close()

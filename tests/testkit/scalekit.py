@@ -1,6 +1,6 @@
 """Many models in one push (issue 15): a repository of ``MLOPS_SCALE_MODELS`` models (default 24) sharing one
 tiny data file, trained once per module on the PR's head, merged, and a GitHub emulator that refuses more than
-``EMULATOR_LIMIT`` content-creating requests a second (GitHub's secondary limit, shrunk to seconds); the CLI
+``EMULATOR_LIMIT`` content-creating requests a quarter second (GitHub's secondary limit, shrunk in time); the CLI
 paces its writes under it with MLOPS_GITHUB_WRITE_LIMITS."""
 
 from __future__ import annotations
@@ -22,8 +22,12 @@ from mlops_actions.testing.github_emulator import GitHubEmulator
 
 REPO = "acme/fleet"
 USERS = ["mlops-bot:bot-token:write", "author:author-token:write", "alice:alice-token:write"]
-EMULATOR_LIMIT = (30, 1.0)  # the emulator refuses the 31st write within any second
-CLIENT_LIMITS = "20/1"  # the client paces to 20 a second: under the limit, whatever the request latency
+# GitHub's secondary limit, shrunk in time: the emulator refuses the 31st write within any quarter second, and
+# the client paces to 20 a quarter second, under the limit whatever the request latency (the pacing's code paths
+# are those of GitHub's 80 a minute; a quarter second, not a second, keeps the suite's sleeping short)
+EMULATOR_LIMIT = (30, 0.25)
+CLIENT_WINDOW = (20, 0.25)
+CLIENT_LIMITS = f"{CLIENT_WINDOW[0]}/{CLIENT_WINDOW[1]}"
 # GitHub's budget of 5,000 requests an hour holds at its real pace: writes paced at 500 an hour spread a
 # thousand models' 9,400 requests (6 writes, about 3 reads each) over twelve hours. The test paces writes at
 # 20 a second, squeezing those hours into minutes, so it squeezes the budget too: 15 requests per model.
