@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from mlops_actions import __version__
 from mlops_actions.actions_runtime import ActionsRuntime
@@ -297,7 +297,10 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_report(args: argparse.Namespace, ctx: Context) -> int:
+    from dataclasses import replace
+
     from mlops_actions.commands.report import ReportFindings, ReportOptions, report
+    from mlops_actions.reporting.comment import RenderedReport
 
     options = ReportOptions(results=ctx.root / args.results, base=args.base, out=args.out, summary=args.summary,
                             head_ref=ctx.env.get("GITHUB_HEAD_REF") or None,
@@ -313,10 +316,10 @@ def _run_report(args: argparse.Namespace, ctx: Context) -> int:
     history = deployment_history(ctx.root, gh)
     found = ReportFindings(deployed=deployed_versions(ctx.root, history), deployments=history)
 
-    def on_rendered(rendered: Any) -> None:
+    def on_rendered(rendered: RenderedReport) -> None:
         redact = ctx.runtime.secrets.redact  # the comment and the check run never carry a secret
-        publish(gh, comment=redact(rendered.comment), check_text=redact(rendered.check_text),
-                verdict=rendered.verdict, results=options.results, sha=sha, models=rendered.models)
+        safe = replace(rendered, comment=redact(rendered.comment), check_text=redact(rendered.check_text))
+        publish(gh, safe, results=options.results, sha=sha)
 
     return report(ctx.root, options, runtime=ctx.runtime, found=found, on_rendered=on_rendered)
 

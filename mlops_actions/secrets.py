@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, TextIO
 from urllib.parse import urlsplit
@@ -130,9 +130,11 @@ def redacting(secrets: Secrets, *, guard_commands: bool = False) -> Iterator[Non
 
 
 # The text a GitHub write publishes, by method of ``github.repo.GitHubRepo``: comments, check runs, issues,
-# releases and statuses are shown to everyone who can read the repository.
+# releases and statuses are shown to everyone who can read the repository. ``run.title``: the ``title`` of the
+# value object passed as ``run`` (``github.values.CheckRun``).
 PUBLISHED_TEXT: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "upsert_comment": ("body",), "check_run": ("title", "summary", "text"), "commit_status": ("description",),
+    "upsert_comment": ("body",), "check_run": ("run.title", "run.summary", "run.text"),
+    "commit_status": ("description",),
     "release": ("name", "body"), "set_deployment_status": ("description",), "upsert_issue": ("title", "body"),
     "close_issue": ("comment",)})
 
@@ -157,9 +159,17 @@ class RedactedWrites:
         def call(*args: Any, **kwargs: Any) -> Any:
             bound = signature.bind(*args, **kwargs)
             for field_name in fields:
-                value = bound.arguments.get(field_name)
-                if isinstance(value, str):
-                    bound.arguments[field_name] = self._secrets.redact(value)
+                name, _, attribute = field_name.partition(".")
+                if name in bound.arguments:
+                    bound.arguments[name] = self._redacted(bound.arguments[name], attribute)
             return method(*bound.args, **bound.kwargs)
 
         return call
+
+    def _redacted(self, value: Any, attribute: str) -> Any:
+        """``value`` redacted when it is text; with ``attribute``, a copy of the value object with that text
+        field redacted."""
+        if not attribute:
+            return self._secrets.redact(value) if isinstance(value, str) else value
+        text = getattr(value, attribute, None)
+        return replace(value, **{attribute: self._secrets.redact(text)}) if isinstance(text, str) else value

@@ -243,16 +243,19 @@ def _create(gh: GitHubPort, policy: Policy, planned: Planned, options: DeployOpt
             stranded: Deployed | None = None) -> dict[str, Any]:
     """The deployment of a planned change and its status; a deployment of this very version that an earlier,
     cancelled run created but never gave a status is completed instead of made twice."""
+    from mlops_actions.github.values import DeploymentRequest
+
     change = planned.change
     env = planned.env or EnvironmentPolicy(change.environment)
     by = f" (PR #{planned.pr.number})" if planned.pr is not None else ""  # a planned change has its merged PR
     if stranded is not None and stranded.version == change.version:
         deployment_id, done = stranded.deployment_id, "completed the earlier run's deployment of"
     else:
-        deployment_id, done = gh.create_deployment(
-            change.tag, change.environment, payload=dict(planned.record or {}),
-            description=f"mlops-actions: {change.describe()}{by}", required_contexts=env.required_contexts,
-            production=change.environment == policy.environments[-1].name).id, "deployed"
+        request = DeploymentRequest(change.tag, change.environment, payload=dict(planned.record or {}),
+                                    description=f"mlops-actions: {change.describe()}{by}",
+                                    required_contexts=env.required_contexts,
+                                    production=change.environment == policy.environments[-1].name)
+        deployment_id, done = gh.create_deployment(request).id, "deployed"
     gh.set_deployment_status(deployment_id, options.status, description=f"promoted {change.tag}",
                              log_url=options.run_url or "")
     print(f"{done} {change.tag} to {change.environment} (deployment {deployment_id})")
@@ -267,13 +270,15 @@ def _artifact_url(gh: GitHubPort, tag: str) -> str:
 
 
 def _refuse(gh: GitHubPort, planned: Sequence[Planned], options: DeployOptions, runtime: ActionsRuntime) -> int:
+    from mlops_actions.github.values import CheckRun
+
     lines = [f"{p.change.describe()}: {problem}" for p in planned for problem in p.problems]
     print("deploy refused; no deployment was created:\n" + "\n".join(f"  - {line}" for line in lines))
     body = refusal(lines)
     for number in sorted({p.pr.number for p in planned if p.pr is not None}):
         gh.upsert_comment(number, body, DEPLOY_MARKER)
-    gh.check_run(CHECK_NAME, options.sha, conclusion="failure", title="deployment refused",
-                 summary=body[:60000])
+    gh.check_run(CheckRun(CHECK_NAME, options.sha, conclusion="failure", title="deployment refused",
+                          summary=body[:60000]))
     runtime.append_summary(body)
     runtime.set_output("deployments", "[]")
     return EXIT_INVALID

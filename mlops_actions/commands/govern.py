@@ -38,6 +38,8 @@ class GovernOptions:
 
 
 def govern(root: Path, gh: GitHubPort, options: GovernOptions, *, runtime: ActionsRuntime) -> int:
+    from mlops_actions.github.values import CheckRun
+
     timeline, _ = replay(root, gh, options.sha)
     check = policy_tags(gh, timeline)
     names = dict(check.trusted)
@@ -54,8 +56,8 @@ def govern(root: Path, gh: GitHubPort, options: GovernOptions, *, runtime: Actio
         gh.upsert_comment(head.pr, not_in_force(head.reasons, names.get(in_force.commit, in_force.commit[:12])),
                           GOVERN_MARKER)
     title = "governance change not in force" if refused else f"in force: {names.get(in_force.commit, '?')}"
-    gh.check_run(CHECK_NAME, options.sha, conclusion="failure" if refused else "success", title=title,
-                 summary=check_summary(lines))
+    gh.check_run(CheckRun(CHECK_NAME, options.sha, conclusion="failure" if refused else "success", title=title,
+                          summary=check_summary(lines)))
     runtime.append_summary(job_summary(lines))
     runtime.set_output("policy-tag", names.get(in_force.commit, ""))
     return EXIT_INVALID if refused else EXIT_OK

@@ -15,6 +15,7 @@ from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import ModelReport
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry.promotion import Deployed, current_state, read_deployments
+from mlops_actions.reporting.comment import RenderedReport
 from mlops_actions.training import reproducibility as repro
 
 if TYPE_CHECKING:
@@ -84,22 +85,25 @@ def evidence_comments(comment: str, head_sha: str, shown: Mapping[str, ev.Shown]
     return body + line + "\n", parts
 
 
-def publish(gh: GitHubPort, *, comment: str, check_text: str, verdict: str, results: Path, sha: str | None,
-            models: Sequence[ModelReport] = ()) -> int | None:
+def publish(gh: GitHubPort, rendered: RenderedReport, *, results: Path, sha: str | None) -> int | None:
     """Upsert the sticky comment on the event's PR and record a check run (its summary: the comment; its
     text: each model in detail, as much as fits); the PR number, or None."""
+    from mlops_actions.github.values import CheckRun
+
+    comment, verdict = rendered.comment, rendered.verdict
     pr = gh.pr_for_event() or (gh.pr_for_commit(sha) if sha else None)
     head = pr.head_sha if pr is not None else sha
     if head is None:
         raise InputError("cannot tell which commit the report is for", hint="run it on a pull_request event")
     if pr is not None:
-        body, parts = evidence_comments(comment, head, shown_models(results, models))
+        body, parts = evidence_comments(comment, head, shown_models(results, rendered.models))
         result = gh.upsert_comment(pr.number, body, REPORT_MARKER)
         print(f"report comment {result.action} on pull request #{pr.number}: {result.comment.url}")
         for index, part in enumerate(parts, 1):  # register reads exactly as many as the report names
             gh.upsert_comment(pr.number, EVIDENCE_PART_NOTE + part + "\n", ev.part_marker(index))
-    gh.check_run(CHECK_NAME, head, conclusion=CONCLUSIONS.get(verdict, "neutral"), title=f"verdict: {verdict}",
-                 summary=check_summary(comment), text=check_text or None)
+    gh.check_run(CheckRun(CHECK_NAME, head, conclusion=CONCLUSIONS.get(verdict, "neutral"),
+                          title=f"verdict: {verdict}", summary=check_summary(comment),
+                          text=rendered.check_text or None))
     return pr.number if pr is not None else None
 
 

@@ -298,6 +298,8 @@ def _taken_by_other(gh: GitHubPort, tag: str, commit: str) -> bool:
 
 
 def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], folder: Path) -> Any:
+    from mlops_actions.github.values import AssetFile
+
     card = model_card(m)
     release = gh.release(tag, name=f"{m.name} {tag.rsplit('@', 1)[1]}", body=release_body(m, tag, record))
     have = {a.name for a in release.assets}
@@ -307,9 +309,8 @@ def _release(gh: GitHubPort, m: ModelReport, tag: str, record: dict[str, Any], f
              "model-card.md": card.encode("utf-8")}
     for name in files:
         if name not in have:
-            gh.upload_asset(release, name, files[name],
-                            "application/json" if name.endswith(".json") else "application/octet-stream",
-                            assets=release.assets)
+            gh.upload_asset(release, AssetFile(name, files[name], "application/json" if name.endswith(".json")
+                                               else "application/octet-stream"), assets=release.assets)
     return release
 
 

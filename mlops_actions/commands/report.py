@@ -38,6 +38,7 @@ from mlops_actions.reporting.comment import (
     CHECK_TEXT_LIMIT,
     COMMENT_LIMIT,
     SUMMARY_LIMIT,
+    RenderedReport,
     ReportContext,
     github_length,
     overall_verdict,
@@ -55,17 +56,6 @@ FULL_REPORT_FILE = "report-full.md"  # every model in full, when the job summary
 FULL_REPORT_ARTIFACT = "mlops-report"  # the name mlops-pr.yml uploads it under
 FULL_REPORT_WHERE = f"`{FULL_REPORT_FILE}` (this run's artifact `{FULL_REPORT_ARTIFACT}`)"
 MODEL_CARD_FILE = "model-card.md"
-
-
-@dataclass(frozen=True)
-class RenderedReport:
-    """What ``report`` rendered, for the CLI to publish: the comment, the job summary, the check run's text."""
-
-    comment: str
-    summary: str
-    check_text: str
-    verdict: str
-    models: Sequence[ModelReport]
 
 
 Rendered = Callable[[RenderedReport], None]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlops_actions.errors import GitHubError
 from mlops_actions.github.client import Session, raw
@@ -20,6 +20,7 @@ from mlops_actions.github.values import (
     STATUS_DESCRIPTION_LIMIT,
     Annotation,
     CheckResult,
+    CheckRun,
 )
 
 CONCLUSIONS = ("success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required")
@@ -42,50 +43,41 @@ def check_output(title: str, summary: str, text: str | None = None) -> None:
         raise ValueError("a check run needs a title")
 
 
-def check_run(session: Session, name: str, head_sha: str, *, conclusion: str, title: str, summary: str,
-              annotations: Sequence[Annotation] = (), details_url: str | None = None,
-              run_id: int | None = None, text: str | None = None) -> CheckResult:
+def check_run(session: Session, run: CheckRun, *, run_id: int | None = None) -> CheckResult:
     """Create (or, given ``run_id``, update) a completed check run; fall back to a status on 403."""
-    if conclusion not in CONCLUSIONS:
-        raise ValueError(f"conclusion {conclusion!r} is not one of {', '.join(CONCLUSIONS)}")
-    check_output(title, summary, text)
-    parts = batches(annotations)
-    output = Output(title, summary, text)
+    if run.conclusion not in CONCLUSIONS:
+        raise ValueError(f"conclusion {run.conclusion!r} is not one of {', '.join(CONCLUSIONS)}")
+    check_output(run.title, run.summary, run.text)
+    parts = batches(run.annotations)
     if run_id is None:
-        made = _create(session, name, head_sha, conclusion, output, parts[0], details_url)
+        made = _create(session, run, parts[0])
         if made is None:
-            return commit_status(session, head_sha, name, conclusion, title, details_url)
+            return commit_status(session, run.head_sha, run.name, run.conclusion, run.title, run.details_url)
         run_id, url = made
         rest = parts[1:]
     else:
         url, rest = None, parts
     for batch in rest:
-        url = _patch(session, run_id, conclusion, output, batch) or url
-    return CheckResult("check_run", run_id, url, conclusion)
+        url = _patch(session, run_id, run, batch) or url
+    return CheckResult("check_run", run_id, url, run.conclusion)
 
 
-class Output(NamedTuple):
-    title: str
-    summary: str
-    text: str | None = None
-
-
-def _output(output: Output, batch: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": output.title, "summary": output.summary}
-    if output.text:
-        out["text"] = output.text
+def _output(run: CheckRun, batch: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": run.title, "summary": run.summary}
+    if run.text:
+        out["text"] = run.text
     if batch:
         out["annotations"] = batch
     return out
 
 
-def _create(session: Session, name: str, head_sha: str, conclusion: str, output: Output,
-            batch: list[dict[str, Any]], details_url: str | None) -> tuple[int, str] | None:
+def _create(session: Session, run: CheckRun, batch: list[dict[str, Any]]) -> tuple[int, str] | None:
+    name, head_sha = run.name, run.head_sha
     external_id = f"mlops-actions-{uuid.uuid4().hex}"  # lets a lost create be found again
-    body: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": "completed", "conclusion": conclusion,
-                            "external_id": external_id, "output": _output(output, batch)}
-    if details_url:
-        body["details_url"] = details_url
+    body: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": "completed", "conclusion": run.conclusion,
+                            "external_id": external_id, "output": _output(run, batch)}
+    if run.details_url:
+        body["details_url"] = run.details_url
     op = Op(f"create the check run {name!r} on {head_sha[:12]}", f"commit {head_sha[:12]}", "checks: write",
             write=True)
 
@@ -98,9 +90,8 @@ def _create(session: Session, name: str, head_sha: str, conclusion: str, output:
     return None if data is None else (int(data["id"]), str(data.get("html_url") or ""))
 
 
-def _patch(session: Session, run_id: int, conclusion: str, output: Output,
-           batch: list[dict[str, Any]]) -> str | None:
-    body = {"status": "completed", "conclusion": conclusion, "output": _output(output, batch)}
+def _patch(session: Session, run_id: int, run: CheckRun, batch: list[dict[str, Any]]) -> str | None:
+    body = {"status": "completed", "conclusion": run.conclusion, "output": _output(run, batch)}
     op = Op(f"update check run {run_id}", f"check run {run_id}", "checks: write", write=True)
     data = session.retrier.call(op, lambda: session.request("PATCH", f"/check-runs/{run_id}", body=body))
     return str(data.get("html_url") or "") or None

@@ -11,7 +11,7 @@ from github.DeploymentStatus import DeploymentStatus as GhDeploymentStatus
 
 from mlops_actions.github.client import Session, raw
 from mlops_actions.github.errors import Op
-from mlops_actions.github.values import Deployment, DeploymentStatus
+from mlops_actions.github.values import Deployment, DeploymentRequest, DeploymentStatus
 
 STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
 
@@ -62,15 +62,14 @@ def _newest(session: Session, environment: str, limit: int) -> list[dict[str, An
     return [raw(d) for d in itertools.islice(pages, limit)]
 
 
-def create_deployment(session: Session, ref: str, environment: str, *, payload: Mapping[str, Any],
-                      description: str = "", required_contexts: tuple[str, ...] = (),
-                      production: bool | None = None, transient: bool = False) -> Deployment:
-    """Create a deployment of ``ref`` (never auto-merged); a lost create is found again, not repeated."""
-    body: dict[str, Any] = {"ref": ref, "environment": environment, "payload": dict(payload),
-                            "description": description, "required_contexts": list(required_contexts),
-                            "auto_merge": False, "transient_environment": transient}
-    if production is not None:
-        body["production_environment"] = production
+def create_deployment(session: Session, request: DeploymentRequest) -> Deployment:
+    """Create the deployment ``request`` asks for (never auto-merged); a lost create is found again, not repeated."""
+    ref, environment = request.ref, request.environment
+    body: dict[str, Any] = {"ref": ref, "environment": environment, "payload": dict(request.payload),
+                            "description": request.description, "required_contexts": list(request.required_contexts),
+                            "auto_merge": False, "transient_environment": request.transient}
+    if request.production is not None:
+        body["production_environment"] = request.production
     before = _newest_id(session, environment)
     op = Op(f"create a deployment of {ref} to {environment}", f"environment {environment}",
             "deployments: write", write=True)

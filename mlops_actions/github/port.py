@@ -11,13 +11,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mlops_actions.github.values import (
-    Annotation,
     Asset,
+    AssetFile,
     CheckResult,
+    CheckRun,
     CodeOwners,
     Comment,
     CommentResult,
     Deployment,
+    DeploymentRequest,
     DeploymentStatus,
     Issue,
     IssueResult,
@@ -58,9 +60,7 @@ class GitHubPort(Protocol):
     # comments and checks
     def upsert_comment(self, pr_number: int, body: str, marker: str) -> CommentResult: ...
     def find_comment(self, pr_number: int, marker: str) -> Comment | None: ...
-    def check_run(self, name: str, head_sha: str, *, conclusion: str, title: str, summary: str,
-                  annotations: Sequence[Annotation] = (), details_url: str | None = None,
-                  run_id: int | None = None, text: str | None = None) -> CheckResult: ...
+    def check_run(self, run: CheckRun, *, run_id: int | None = None) -> CheckResult: ...
     def commit_status(self, sha: str, context: str, conclusion: str, description: str,
                       target_url: str | None = None) -> CheckResult: ...
 
@@ -72,17 +72,14 @@ class GitHubPort(Protocol):
     def release(self, tag: str, *, name: str, body: str, prerelease: bool = False,
                 make_latest: bool = True) -> Release: ...
     def get_release(self, tag: str) -> Release | None: ...
-    def upload_asset(self, release: Release, name: str, data: bytes,
-                     content_type: str = "application/octet-stream", label: str = "", *,
+    def upload_asset(self, release: Release, file: AssetFile, *,
                      assets: tuple[Asset, ...] | None = None) -> Asset: ...
     def download_asset(self, asset: int | Asset) -> bytes: ...
 
     # deployments and environments
     def deployments(self, environment: str, limit: int = 20,
                     more: Callable[[Sequence[Deployment]], bool] | None = None) -> tuple[Deployment, ...]: ...
-    def create_deployment(self, ref: str, environment: str, *, payload: Mapping[str, Any],
-                          description: str = "", required_contexts: tuple[str, ...] = (),
-                          production: bool | None = None) -> Deployment: ...
+    def create_deployment(self, request: DeploymentRequest) -> Deployment: ...
     def set_deployment_status(self, deployment_id: int, state: str, *, description: str = "",
                               environment_url: str = "", log_url: str = "") -> DeploymentStatus: ...
     def latest_deployment_status(self, deployment_id: int) -> DeploymentStatus | None: ...

@@ -14,7 +14,7 @@ from mlops_actions.errors import GitHubError
 from mlops_actions.github.client import Session, raw
 from mlops_actions.github.errors import Op
 from mlops_actions.github.guards import none_on_404
-from mlops_actions.github.values import Asset, Release
+from mlops_actions.github.values import Asset, AssetFile, Release
 
 DOWNLOAD_CHUNK = 1 << 16
 
@@ -72,12 +72,12 @@ def list_assets(session: Session, release_id: int) -> tuple[Asset, ...]:
         asset_from_json(raw(a)) for a in session.paginate(GitReleaseAsset, f"/releases/{release_id}/assets")))
 
 
-def upload_asset(session: Session, rel: Release, name: str, data: bytes,
-                 content_type: str = "application/octet-stream", label: str = "", *,
+def upload_asset(session: Session, rel: Release, file: AssetFile, *,
                  assets: tuple[Asset, ...] | None = None) -> Asset:
-    """Upload ``data`` as asset ``name``; an uploaded asset of that name and size is kept (not re-sent).
+    """Upload ``file``; an uploaded asset of that name and size is kept (not re-sent).
     ``assets``: the release's assets as just read with it (``rel.assets``), saving a listing per upload (a
     thousand releases' uploads); a concurrent upload of the same name is still found on its 422."""
+    name, data = file.name, file.data
     known = list_assets(session, rel.id) if assets is None else assets
     same = next((a for a in known if a.name == name), None)
     if same is not None and same.state == "uploaded":
@@ -94,16 +94,16 @@ def upload_asset(session: Session, rel: Release, name: str, data: bytes,
         return next((a for a in list_assets(session, rel.id)
                      if a.name == name and a.size == len(data) and a.state == "uploaded"), None)
 
-    return session.retrier.call(op, lambda: _upload(session, rel, name, data, content_type, label),
-                                recover=recover)
+    return session.retrier.call(op, lambda: _upload(session, rel, file), recover=recover)
 
 
-def _upload(session: Session, rel: Release, name: str, data: bytes, content_type: str, label: str) -> Asset:
+def _upload(session: Session, rel: Release, file: AssetFile) -> Asset:
+    name, data = file.name, file.data
     url = rel.upload_url.split("{", 1)[0]
-    headers = {"Content-Type": content_type, "Content-Length": str(len(data))}
+    headers = {"Content-Type": file.content_type, "Content-Length": str(len(data))}
     try:
         _, made = session.gh.requester.requestMemoryBlobAndCheck(
-            "POST", url, {"name": name, "label": label}, headers, io.BytesIO(data))
+            "POST", url, {"name": name, "label": file.label}, headers, io.BytesIO(data))
     except GithubException as exc:
         same = next((a for a in list_assets(session, rel.id) if a.name == name and a.size == len(data)
                      and a.state == "uploaded"), None) if exc.status == 422 else None

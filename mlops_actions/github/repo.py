@@ -11,13 +11,15 @@ from typing import Any
 from mlops_actions.github import checks, comments, deployments, issues, proposals, pulls, releases, tags
 from mlops_actions.github.client import ClientConfig, Session, open_session
 from mlops_actions.github.values import (
-    Annotation,
     Asset,
+    AssetFile,
     CheckResult,
+    CheckRun,
     CodeOwners,
     Comment,
     CommentResult,
     Deployment,
+    DeploymentRequest,
     DeploymentStatus,
     Issue,
     IssueResult,
@@ -101,12 +103,8 @@ class GitHubRepo:
     def find_comment(self, pr_number: int, marker: str) -> Comment | None:
         return comments.find_comment(self.session, pr_number, marker)
 
-    def check_run(self, name: str, head_sha: str, *, conclusion: str, title: str, summary: str,
-                  annotations: Sequence[Annotation] = (), details_url: str | None = None,
-                  run_id: int | None = None, text: str | None = None) -> CheckResult:
-        return checks.check_run(self.session, name, head_sha, conclusion=conclusion, title=title,
-                                summary=summary, annotations=annotations, details_url=details_url,
-                                run_id=run_id, text=text)
+    def check_run(self, run: CheckRun, *, run_id: int | None = None) -> CheckResult:
+        return checks.check_run(self.session, run, run_id=run_id)
 
     def commit_status(self, sha: str, context: str, conclusion: str, description: str,
                       target_url: str | None = None) -> CheckResult:
@@ -131,10 +129,9 @@ class GitHubRepo:
     def get_release(self, tag: str) -> Release | None:
         return releases.get_release(self.session, tag)
 
-    def upload_asset(self, release: Release, name: str, data: bytes,
-                     content_type: str = "application/octet-stream", label: str = "", *,
+    def upload_asset(self, release: Release, file: AssetFile, *,
                      assets: tuple[Asset, ...] | None = None) -> Asset:
-        return releases.upload_asset(self.session, release, name, data, content_type, label, assets=assets)
+        return releases.upload_asset(self.session, release, file, assets=assets)
 
     def download_asset(self, asset: int | Asset) -> bytes:
         return releases.download_asset(self.session, asset.id if isinstance(asset, Asset) else asset)
@@ -144,12 +141,8 @@ class GitHubRepo:
                     more: Callable[[Sequence[Deployment]], bool] | None = None) -> tuple[Deployment, ...]:
         return deployments.deployments(self.session, environment, limit, more)
 
-    def create_deployment(self, ref: str, environment: str, *, payload: Mapping[str, Any],
-                          description: str = "", required_contexts: tuple[str, ...] = (),
-                          production: bool | None = None) -> Deployment:
-        return deployments.create_deployment(self.session, ref, environment, payload=payload,
-                                             description=description, required_contexts=required_contexts,
-                                             production=production)
+    def create_deployment(self, request: DeploymentRequest) -> Deployment:
+        return deployments.create_deployment(self.session, request)
 
     def set_deployment_status(self, deployment_id: int, state: str, *, description: str = "",
                               environment_url: str = "", log_url: str = "") -> DeploymentStatus:

@@ -1,10 +1,11 @@
-"""Value objects the GitHub layer hands back: our vocabulary, never PyGithub objects.
+"""Value objects the GitHub layer takes and hands back: our vocabulary, never PyGithub objects.
 
 Everything here is a frozen dataclass built from plain data; nothing imports PyGithub.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,21 @@ class Annotation:
 
 
 @dataclass(frozen=True)
+class CheckRun:
+    """A completed check run to record on commit ``head_sha``: its name, conclusion and output (title, summary,
+    optional longer ``text`` and annotations), and where its details are."""
+
+    name: str
+    head_sha: str
+    conclusion: str
+    title: str
+    summary: str
+    text: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+    details_url: str | None = None
+
+
+@dataclass(frozen=True)
 class CheckResult:
     kind: str  # "check_run", or "status" when checks were not permitted and a commit status stood in
     id: int | None
@@ -102,6 +118,16 @@ class Asset:
     content_type: str
     state: str
     url: str
+
+
+@dataclass(frozen=True)
+class AssetFile:
+    """A file to attach to a release: its name, bytes, media type and label."""
+
+    name: str
+    data: bytes
+    content_type: str = "application/octet-stream"
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +165,21 @@ class Deployment:
     created_at: str | None = None
     creator: str | None = None
     latest_status: DeploymentStatus | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentRequest:
+    """A deployment to create: ``ref`` to ``environment`` with its ``payload`` (our version record) and
+    description; the commit statuses GitHub must see first, and whether the environment is production or
+    transient (None: GitHub's default)."""
+
+    ref: str
+    environment: str
+    payload: Mapping[str, Any]
+    description: str = ""
+    required_contexts: tuple[str, ...] = ()
+    production: bool | None = None
+    transient: bool = False
 
 
 @dataclass(frozen=True)

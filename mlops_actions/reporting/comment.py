@@ -35,6 +35,18 @@ _CUT_NAMES = {"more": "folded details", "glance": "model summaries", "promotions
 
 
 @dataclass(frozen=True)
+class RenderedReport:
+    """What ``report`` rendered, for the CLI to publish: the comment, the job summary, the check run's text,
+    the verdict and the models shown (``commands.publish`` posts it)."""
+
+    comment: str
+    summary: str
+    check_text: str
+    verdict: str
+    models: Sequence[ModelReport]
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """What the report says about the run as a whole; all optional, all escaped when rendered."""
 

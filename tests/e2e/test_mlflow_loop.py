@@ -383,11 +383,12 @@ def test_serve_answers_with_exactly_the_training_predictions(loop: Loop) -> None
 def test_ship_ends_in_error_when_the_version_cannot_be_prepared(loop: Loop,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     from mlops_actions.github import ClientConfig, GitHubRepo
+    from mlops_actions.github.values import DeploymentRequest
 
     gh = GitHubRepo.open(ClientConfig(api_url=loop.gh.url, token="demo-bot-token", repository=d.REPO,
                                       seconds_between_writes=None))
     record = json.loads(loop.story.git("tag", "-l", "--format=%(contents)", "arrests@v2"))
-    made = gh.create_deployment("arrests@v2", "qa", payload=record)
+    made = gh.create_deployment(DeploymentRequest("arrests@v2", "qa", payload=record))
     gh.set_deployment_status(made.id, "queued")
     asset = _asset(loop.gh, "arrests@v2", "model.skops")
     del loop.gh.state.assets[asset.id]

@@ -16,6 +16,7 @@ from mlops_actions.cli import main
 from mlops_actions.commands.history import read_versions
 from mlops_actions.github.client import ClientConfig
 from mlops_actions.github.repo import GitHubRepo
+from mlops_actions.github.values import DeploymentRequest
 from mlops_actions.registry.approvals import Approver
 from mlops_actions.registry.history import FILES, GITHUB, Placement, history, utc
 from mlops_actions.registry.records import local_versions
@@ -341,7 +342,7 @@ def online(repo: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _deploy(bot: GitHubRepo, root: Path, tag: str, env: str, state: str = "success") -> None:
     record = json.loads(git(root, "tag", "-l", "--format=%(contents)", tag))
-    made = bot.create_deployment(tag, env, payload=record, description=f"deploy {tag}")
+    made = bot.create_deployment(DeploymentRequest(tag, env, payload=record, description=f"deploy {tag}"))
     bot.set_deployment_status(made.id, state)
 
 

@@ -14,6 +14,7 @@ from mlops_actions.cli import main
 from mlops_actions.convention.model import ApprovalRule, Policy
 from mlops_actions.github.client import ClientConfig
 from mlops_actions.github.repo import GitHubRepo
+from mlops_actions.github.values import DeploymentRequest
 from mlops_actions.registry.approval_words import approval_words
 from mlops_actions.registry.approvals import Approver
 from mlops_actions.registry.preview import (
@@ -258,7 +259,8 @@ def _bot(gh: GitHubEmulator) -> GitHubRepo:
 
 def deployed(gh: GitHubEmulator, env: str, version: str, *, model: str = "arrests", ref: str | None = None) -> None:
     bot = _bot(gh)
-    made = bot.create_deployment(ref or f"{model}@{version}", env, payload={"model": model, "version": version})
+    made = bot.create_deployment(DeploymentRequest(ref or f"{model}@{version}", env,
+                                                   payload={"model": model, "version": version}))
     bot.set_deployment_status(made.id, "success")
 
 

@@ -116,6 +116,7 @@ def test_current_state_is_read_past_the_newest_hundred_deployments(tmp_path: Pat
     from mlops_actions.github.client import ClientConfig
     from mlops_actions.github.pacing import Window
     from mlops_actions.github.repo import GitHubRepo
+    from mlops_actions.github.values import DeploymentRequest
     from mlops_actions.registry.promotion import current_state, read_deployments, read_raw
     from mlops_actions.testing.github_emulator import GitHubEmulator
 
@@ -126,7 +127,8 @@ def test_current_state_is_read_past_the_newest_hundred_deployments(tmp_path: Pat
         bot = GitHubRepo.open(ClientConfig(api_url=gh.url, token="bot-token", repository="acme/many",
                                            seconds_between_writes=None, write_limits=(Window(10_000, 1.0),)))
         for model in models:
-            made = bot.create_deployment("main", "staging", payload={"model": model, "version": "v1"})
+            request = DeploymentRequest("main", "staging", payload={"model": model, "version": "v1"})
+            made = bot.create_deployment(request)
             bot.set_deployment_status(made.id, "success")
         assert len(read_raw(bot, ["staging"])["staging"]) == 100
         found = read_deployments(bot, ["staging"], models)["staging"]

@@ -15,6 +15,7 @@ from mlops_actions.action.entry import main as action_main
 from mlops_actions.actions_runtime import ActionsRuntime
 from mlops_actions.cli import main
 from mlops_actions.errors import run_guarded
+from mlops_actions.github.values import CheckRun
 from mlops_actions.secrets import REDACTED, Secrets, is_secret_name
 from testkit.promokit import REPO, World, _run, template, world  # noqa: F401 (fixtures)
 
@@ -136,7 +137,7 @@ def test_every_published_text_of_the_cli_client_is_redacted(world: World) -> Non
 
     gh = RedactedWrites(world.bot, Secrets.from_env({"MLFLOW_TRACKING_PASSWORD": TOKEN}))
     gh.upsert_comment(world.pr, f"registered with {TOKEN}", "mlops-actions:test")
-    gh.check_run("c", world.head, conclusion="success", title=f"t {TOKEN}", summary=f"s {TOKEN}")
+    gh.check_run(CheckRun("c", world.head, conclusion="success", title=f"t {TOKEN}", summary=f"s {TOKEN}"))
     gh.upsert_issue("mlops-actions:drift", f"drift {TOKEN}", body=f"body {TOKEN}")
     texts = [c.body for c in world.gh.state.comments.values()] + [str(c.output) for c in
                                                                    world.gh.state.check_runs.values()]
