@@ -11,7 +11,7 @@ permission does not count; when the policy names users, teams or CODEOWNERS, onl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mlops_actions.convention.model import ApprovalRule
@@ -28,6 +28,18 @@ class ReviewVote:
     state: str
     commit_id: str | None
     submitted_at: str | None
+
+
+@dataclass(frozen=True)
+class ReviewedPull:
+    """A pull request as the approval rules see it: its reviews, its author, the head commit an approval must
+    name, who pushed its last commit and who merged it."""
+
+    reviews: tuple[ReviewVote, ...]
+    author: str
+    head_sha: str
+    merged_by: str | None = None
+    pushers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,10 +90,9 @@ def latest_votes(reviews: Iterable[ReviewVote]) -> dict[str, ReviewVote]:
     return latest
 
 
-def decide(reviews: Sequence[ReviewVote], rule: ApprovalRule, *, author: str, head_sha: str,
-           lookups: Lookups, merged_by: str | None = None, pushers: Sequence[str] = ()) -> Decision:
-    """Apply the approval rule to a PR's reviews; ``pushers``: who pushed the PR's last commit."""
-    votes = latest_votes(reviews)
+def decide(pull: ReviewedPull, rule: ApprovalRule, *, lookups: Lookups) -> Decision:
+    """Apply the approval rule to a PR's reviews."""
+    votes = latest_votes(pull.reviews)
     approvers: list[Approver] = []
     not_counted: list[str] = []
     blockers = [f"rule 'changes requested': @{v.login} requested changes and has not approved since"
@@ -89,24 +100,24 @@ def decide(reviews: Sequence[ReviewVote], rule: ApprovalRule, *, author: str, he
     for vote in votes.values():
         if vote.state != "APPROVED":
             continue
-        why = _why_not_counted(vote, rule, author=author, head_sha=head_sha, lookups=lookups, pushers=pushers)
+        why = _why_not_counted(vote, rule, pull=pull, lookups=lookups)
         if why:
             not_counted.append(f"@{vote.login}: {why}")
         else:
             approvers.append(Approver(vote.login, vote.commit_id or "", vote.submitted_at or ""))
     approved = not blockers and len(approvers) >= rule.required
-    if not approved and merged_by and lookups.permission(merged_by) == "admin":
-        blockers.append(f"rule 'no bypass': @{merged_by} merged without the required approvals "
+    if not approved and pull.merged_by and lookups.permission(pull.merged_by) == "admin":
+        blockers.append(f"rule 'no bypass': @{pull.merged_by} merged without the required approvals "
                         "(branch protection bypassed?); nothing is promoted")
     return Decision(approved, rule.required, tuple(sorted(approvers, key=lambda a: a.login.lower())),
                     tuple(sorted(not_counted)), tuple(blockers))
 
 
-def _why_not_counted(vote: ReviewVote, rule: ApprovalRule, *, author: str, head_sha: str,
-                     lookups: Lookups, pushers: Sequence[str] = ()) -> str | None:
-    if vote.login.lower() == author.lower():
+def _why_not_counted(vote: ReviewVote, rule: ApprovalRule, *, pull: ReviewedPull, lookups: Lookups) -> str | None:
+    head_sha = pull.head_sha
+    if vote.login.lower() == pull.author.lower():
         return "rule 'no self-approval': the PR author never counts"
-    if vote.login.lower() in {p.lower() for p in pushers}:
+    if vote.login.lower() in {p.lower() for p in pull.pushers}:
         return "rule 'last pusher': whoever pushed the PR's last commit never counts (most recent reviewable push)"
     if not rule.stale_approvals_count and vote.commit_id != head_sha:
         return (f"rule 'stale approval': approved commit {(vote.commit_id or '?')[:7]}, "

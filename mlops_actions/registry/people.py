@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from mlops_actions.convention.model import ApprovalRule
 from mlops_actions.registry import codeowners
-from mlops_actions.registry.approvals import Decision, Lookups, ReviewVote, decide
+from mlops_actions.registry.approvals import Decision, Lookups, ReviewedPull, ReviewVote, decide
 
 if TYPE_CHECKING:
     from mlops_actions.github.port import GitHubPort
@@ -31,7 +31,7 @@ class Approvals:
 
     def __init__(self, gh: GitHubPort) -> None:
         self.gh = gh
-        self._facts: dict[int, tuple[list[ReviewVote], tuple[str, ...]]] = {}
+        self._pulls: dict[int, ReviewedPull] = {}
         self.permission = cache(lambda login: str(gh.permission(login)))
         self.in_team = cache(self._in_team)
 
@@ -49,10 +49,9 @@ class Approvals:
     def decide(self, pr: PullRequest, rule: ApprovalRule, *, codeowners_text: str | None,
                paths: Iterable[str]) -> Decision:
         """The approval decision on merged pull request ``pr`` (its reviews, author, last pushers, merger)."""
-        if pr.number not in self._facts:
-            self._facts[pr.number] = (votes(self.gh.reviews(pr.number)), tuple(self.gh.last_pushers(pr)))
-        reviews, pushers = self._facts[pr.number]
-        return decide(reviews, rule, author=pr.author, head_sha=pr.head_sha,
-                      lookups=self.lookups(rule, codeowners_text=codeowners_text, paths=paths),
-                      merged_by=pr.merged_by, pushers=pushers)
+        if pr.number not in self._pulls:
+            self._pulls[pr.number] = ReviewedPull(tuple(votes(self.gh.reviews(pr.number))), pr.author, pr.head_sha,
+                                                  pr.merged_by, tuple(self.gh.last_pushers(pr)))
+        return decide(self._pulls[pr.number], rule,
+                      lookups=self.lookups(rule, codeowners_text=codeowners_text, paths=paths))
 

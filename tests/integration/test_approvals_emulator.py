@@ -15,7 +15,7 @@ from mlops_actions.convention.model import ApprovalRule
 from mlops_actions.github.client import ClientConfig
 from mlops_actions.github.repo import GitHubRepo
 from mlops_actions.registry import people
-from mlops_actions.registry.approvals import Decision, decide
+from mlops_actions.registry.approvals import Decision, ReviewedPull, decide
 from mlops_actions.testing.github_emulator import WEBHOOKS, GitHubEmulator
 
 OPENED = json.loads((WEBHOOKS / "pull_request.opened.1.json").read_text())
@@ -44,8 +44,8 @@ def run(gh: GitHubEmulator, rule: ApprovalRule, paths: tuple[str, ...] = ("model
                                           seconds_between_writes=0))
     owners = client.codeowners("main")
     lookups = people.Approvals(client).lookups(rule, codeowners_text=owners.text if owners else None, paths=paths)
-    return decide(people.votes(client.reviews(NUMBER)), rule, author=AUTHOR, head_sha=HEAD, lookups=lookups,
-                  merged_by=merged_by)
+    pull = ReviewedPull(tuple(people.votes(client.reviews(NUMBER))), AUTHOR, HEAD, merged_by)
+    return decide(pull, rule, lookups=lookups)
 
 
 def test_the_real_payload_review_is_commented_and_does_not_count(gh: GitHubEmulator) -> None:

@@ -11,7 +11,7 @@ from mlops_actions.convention.model import GOVERNANCE_DEFAULT, ApprovalRule, Pol
 from mlops_actions.convention.schemas import POLICY_RECORD, validator
 from mlops_actions.registry import evidence as ev
 from mlops_actions.registry import governance as gov
-from mlops_actions.registry.approvals import Approver, Lookups, ReviewVote, decide
+from mlops_actions.registry.approvals import Approver, Lookups, ReviewedPull, ReviewVote, decide
 from testkit.github_helpers import REPO, client, emulator, payload
 
 HEAD = "a" * 40
@@ -81,8 +81,8 @@ def test_the_last_pusher_never_counts_and_the_refusal_names_the_rule() -> None:
     lookups = Lookups(permission=lambda login: "write", in_team=lambda team, login: False)
     votes = [ReviewVote("carol", "APPROVED", HEAD, "2026-01-01T00:00:00Z"),
              ReviewVote("alice", "APPROVED", HEAD, "2026-01-01T00:00:00Z")]
-    decision = decide(votes, ApprovalRule(required=1), author="author", head_sha=HEAD, lookups=lookups,
-                      pushers=("Carol",))
+    decision = decide(ReviewedPull(tuple(votes), "author", HEAD, pushers=("Carol",)), ApprovalRule(required=1),
+                      lookups=lookups)
     assert decision.approved and [a.login for a in decision.approvers] == ["alice"]
     assert decision.not_counted == ("@carol: rule 'last pusher': whoever pushed the PR's last commit never counts "
                                     "(most recent reviewable push)",)

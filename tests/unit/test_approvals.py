@@ -6,7 +6,7 @@ import pytest
 
 from mlops_actions.convention.model import ApprovalRule
 from mlops_actions.registry import codeowners
-from mlops_actions.registry.approvals import Lookups, ReviewVote, decide
+from mlops_actions.registry.approvals import Lookups, ReviewedPull, ReviewVote, decide
 
 HEAD, OLD = "a" * 40, "b" * 40
 PERMS = {"alice": "write", "bob": "admin", "carol": "maintain", "dave": "read", "erin": "write", "author": "write"}
@@ -23,7 +23,7 @@ def vote(login: str, state: str = "APPROVED", commit: str = HEAD, at: str = "202
 
 
 def run(reviews, rule=ApprovalRule(required=1), owners=(), merged_by=None):
-    return decide(reviews, rule, author="author", head_sha=HEAD, lookups=lookups(owners), merged_by=merged_by)
+    return decide(ReviewedPull(tuple(reviews), "author", HEAD, merged_by), rule, lookups=lookups(owners))
 
 
 def test_one_approval_passes_and_is_recorded() -> None:
