@@ -11,8 +11,8 @@ Approvals come later (at merge) and are listed, never judged here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_actions.convention.model import EnvironmentPolicy, Policy
@@ -30,12 +30,25 @@ AT_DEPLOY = "will be checked at deploy against GitHub Deployments"
 
 @dataclass(frozen=True)
 class CurrentState:
-    """What runs now: env -> model -> version; ``history`` (GitHub only) for the environment-order check."""
+    """What runs now: env -> model -> version; ``history`` (GitHub only) for the environment-order check;
+    ``notes`` on what could not be read (an environment file not valid at the base ref)."""
 
     source: str
     state: Mapping[str, Mapping[str, str]]
     ref: str | None = None
     history: Mapping[str, Sequence[Deployed]] | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KnownVersions:
+    """The versions a change may name: those registered here (``records.VersionRef``-like values: model,
+    number, tag, record, problem) and ``pending``, model -> its candidate in this PR (``metrics``,
+    ``metric_directions``, ``gates.verdict``), which the merge registers as the model's next version number
+    before deploy runs."""
+
+    registered: Sequence[Any]
+    pending: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,24 +110,20 @@ class PromotionPreview:
 
 
 def preview(desired: Mapping[str, Mapping[str, str]], current: CurrentState, policy: Policy, *,
-            changed: Sequence[str], versions: Iterable[Any], approvals: Mapping[str, ApprovalWords],
-            notes: Sequence[str] = (), pending: Mapping[str, Mapping[str, Any]] | None = None) -> PromotionPreview:
-    """The preview of the environments in ``changed`` (their files differ from the base ref).
-
-    ``versions``: ``records.VersionRef``-like values (model, number, tag, record, problem). ``pending``: model
-    -> its candidate in this PR (``metrics``, ``metric_directions``, ``gates.verdict``); a change naming the
-    model's next version number is that candidate, registered by the merge before deploy runs.
-    """
-    known = {(v.model, f"v{v.number}"): v for v in versions}
+            changed: Sequence[str], versions: KnownVersions,
+            approvals: Mapping[str, ApprovalWords]) -> PromotionPreview:
+    """The preview of the environments in ``changed`` (their files differ from the base ref); a change naming
+    a model's next version number is its pending candidate (see ``KnownVersions``)."""
+    known = {(v.model, f"v{v.number}"): v for v in versions.registered}
     order = [e.name for e in policy.environments if e.name in changed]
     todo = changes(desired, current.state, order)
-    candidates = _candidates(known, pending or {})
+    candidates = _candidates(known, versions.pending)
     items = tuple(_item(c, known, current, _env(policy, c.environment), candidates) for c in todo)
     removals = tuple(_removals(desired, current.state, order))
     envs = sorted({i.change.environment for i in items}, key=order.index)
     return PromotionPreview(tuple(f"environments/{e}.yaml" for e in order), current, items, removals,
                             tuple(approvals[e] for e in envs if e in approvals),
-                            (*notes, *_drift(desired, current, policy, changed)))
+                            (*current.notes, *_drift(desired, current, policy, changed)))
 
 
 def _env(policy: Policy, name: str) -> EnvironmentPolicy:

@@ -18,7 +18,14 @@ from mlops_actions.errors import InputError, Place
 from mlops_actions.gitio import Git, read_batch
 from mlops_actions.registry import codeowners
 from mlops_actions.registry.approval_words import ApprovalWords, approval_words
-from mlops_actions.registry.preview import BASE_FILES, GITHUB, CurrentState, PromotionPreview, preview
+from mlops_actions.registry.preview import (
+    BASE_FILES,
+    GITHUB,
+    CurrentState,
+    KnownVersions,
+    PromotionPreview,
+    preview,
+)
 from mlops_actions.registry.promotion import Deployed, current_state
 from mlops_actions.registry.records import local_versions
 
@@ -41,10 +48,10 @@ def promotion_preview(root: Path, policy: Policy, base_commit: str | None, base_
     if not changed:
         return None
     desired = {env: _head_state(head[env], paths[env]) for env in paths}
-    notes: list[str] = []
-    current = _current(base, paths, base_label, deployments, notes)
-    return preview(desired, current, policy, changed=changed, versions=local_versions(root),
-                   approvals=_approvals(policy, base, paths), notes=notes, pending=pending)
+    current = _current(base, paths, base_label, deployments)
+    return preview(desired, current, policy, changed=changed,
+                   versions=KnownVersions(local_versions(root), pending or {}),
+                   approvals=_approvals(policy, base, paths))
 
 
 def env_path(env: str) -> str:
@@ -87,17 +94,17 @@ def _head_state(raw: bytes | None, relpath: str) -> dict[str, str]:
 
 
 def _current(base: Mapping[str, bytes | None], paths: Mapping[str, str], base_label: str | None,
-             deployments: Mapping[str, Sequence[Deployed]] | None, notes: list[str]) -> CurrentState:
+             deployments: Mapping[str, Sequence[Deployed]] | None) -> CurrentState:
     if deployments is not None:
         state = {env: current_state(deployments.get(env, ())) for env in paths}
         return CurrentState(GITHUB, state, history={env: tuple(deployments.get(env, ())) for env in paths})
-    state = {}
+    state, notes = {}, []
     for env, path in paths.items():
         parsed = parse_state(base[path], path)
         if parsed is None:
             notes.append(f"{path} is not valid at the base ref: what runs in {env} is unknown (shown as nothing)")
         state[env] = parsed or {}
-    return CurrentState(BASE_FILES, state, ref=base_label)
+    return CurrentState(BASE_FILES, state, ref=base_label, notes=tuple(notes))
 
 
 def _approvals(policy: Policy, base: Mapping[str, bytes | None],

@@ -25,6 +25,7 @@ from mlops_actions.registry.preview import (
     REDEPLOY,
     ROLLBACK,
     CurrentState,
+    KnownVersions,
     PromotionPreview,
     kind_of,
     preview,
@@ -336,7 +337,7 @@ def _preview(desired: dict, current: CurrentState, changed: list[str]) -> Promot
     versions = [_ref(1, _record(1)), _ref(2, _record(2)), _ref(3, None, "lightweight tag")]
     approvals = {e.name: approval_words(e.name, e.approvals, f"environments/{e.name}.yaml", None)
                  for e in POLICY.environments}
-    return preview(desired, current, POLICY, changed=changed, versions=versions, approvals=approvals)
+    return preview(desired, current, POLICY, changed=changed, versions=KnownVersions(versions), approvals=approvals)
 
 
 def test_kind_of_a_change() -> None:
@@ -391,7 +392,7 @@ def test_compact_form_drops_the_metric_tables() -> None:
     versions = [VersionRef(n, k, f"{n}@v{k}", _record(k), None, "") for n in names for k in (1, 2)]
     current = CurrentState(BASE_FILES, {"staging": dict.fromkeys(names, "v1")}, ref="main")
     result = preview({"staging": dict.fromkeys(names, "v2")}, current, POLICY, changed=["staging"],
-                     versions=versions, approvals={})
+                     versions=KnownVersions(versions), approvals={})
     full, compact = promotions(result), promotions(result, compact=True)
     assert "Key metrics" in full and "Key metrics" not in compact
     text = render_comment([], ReportContext(promotions=result), limit=len(compact) + 1_200)
