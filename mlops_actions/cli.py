@@ -124,8 +124,8 @@ def _run_train(args: argparse.Namespace, ctx: Context) -> int:
     _pin_blas_kernels()
     from mlops_actions.commands.train import train
 
-    return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime,
-                 install=args.install_requirements, pip_args=ctx.env.get("MLOPS_ACTIONS_PIP_ARGS", ""),
+    pip_args = ctx.env.get("MLOPS_ACTIONS_PIP_ARGS", "") if args.install_requirements else None
+    return train(ctx.root, args.model, out=ctx.root / args.out, runtime=ctx.runtime, pip_args=pip_args,
                  mirror=_mirror(ctx))
 
 
@@ -262,12 +262,13 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_plan(args: argparse.Namespace, ctx: Context) -> int:
-    from mlops_actions.commands.plan import plan
+    from mlops_actions.commands.plan import PlanOptions, plan
 
     fmt: Format = args.format or ("github" if ctx.runtime.active else "text")
+    options = PlanOptions(fmt, base=args.base, base_branch=ctx.env.get("GITHUB_BASE_REF") or None,
+                          models=args.models, max_jobs=args.max_jobs)
     with _few_collections():
-        return plan(ctx.root, base=args.base, fmt=fmt, runtime=ctx.runtime, models=args.models,
-                    base_branch=ctx.env.get("GITHUB_BASE_REF") or None, max_jobs=args.max_jobs)
+        return plan(ctx.root, options, runtime=ctx.runtime)
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -393,7 +394,7 @@ def _add_refresh(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_refresh(args: argparse.Namespace, ctx: Context) -> int:
-    from mlops_actions.commands.refresh import proposer, refresh, require_committed
+    from mlops_actions.commands.refresh import RefreshOptions, proposer, refresh, require_committed
 
     propose = None
     if args.publish:
@@ -401,8 +402,8 @@ def _run_refresh(args: argparse.Namespace, ctx: Context) -> int:
         require_committed(ctx.root, args.model, sha)
         branch = ctx.env.get("GITHUB_REF_NAME") if ctx.env.get("GITHUB_REF_TYPE") == "branch" else None
         propose = proposer(_github(ctx), sha, runtime=ctx.runtime, base=branch or None)
-    return refresh(ctx.root, args.model, runtime=ctx.runtime, verify=args.verify, propose=propose,
-                   skip_unpinned=args.skip_unpinned)
+    options = RefreshOptions(args.model, verify=args.verify, skip_unpinned=args.skip_unpinned)
+    return refresh(ctx.root, options, runtime=ctx.runtime, propose=propose)
 
 
 def _add_fetch(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,8 @@ of the models to train are validated without the header checks (``validate`` and
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_actions.actions_runtime import ActionsRuntime
@@ -31,20 +32,31 @@ DEFAULT_MAX_JOBS = 64
 MAX_MATRIX_JOBS = 256
 
 
-def plan(root: Path, *, base: str | None, fmt: Format, runtime: ActionsRuntime, models: Sequence[str] | None = None,
-         base_branch: str | None = None, versions: Mapping[str, str] | None = None,
-         max_jobs: int = DEFAULT_MAX_JOBS) -> int:
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the user asked of ``plan``: the output format, the base to compare with (``--base``; else the
+    merge-base with ``origin/<base_branch>``, GITHUB_BASE_REF), which models (all when None), and at most how
+    many training jobs the matrix may hold."""
+
+    fmt: Format
+    base: str | None = None
+    base_branch: str | None = None
+    models: Sequence[str] | None = None
+    max_jobs: int = DEFAULT_MAX_JOBS
+
+
+def plan(root: Path, options: PlanOptions, *, runtime: ActionsRuntime) -> int:
     """Print the plan; exit 1 when a model to train has an invalid spec. More models to train than
     ``max_jobs``: the matrix has ``max_jobs`` batches of balanced expected cost (see ``training.batches``)."""
-    check_max_jobs(max_jobs)
-    chosen = resolve_base(Git(root), base, base_branch)
-    plans = compute_plan(root, chosen, models=models, versions=versions)
+    check_max_jobs(options.max_jobs)
+    chosen = resolve_base(Git(root), options.base, options.base_branch)
+    plans = compute_plan(root, chosen, models=options.models)
     problems = spec_problems(root, [p.model for p in plans if p.train])
     if problems:
         print(render_problems.as_text(problems, len({p.file for p in problems})))
         print("plan refused: fix the specs above (run `mlops-actions validate` for every check)")
         return EXIT_INVALID
-    emit(plans, chosen, fmt=fmt, runtime=runtime, batches=batch_models(root, plans, max_jobs))
+    emit(plans, chosen, fmt=options.fmt, runtime=runtime, batches=batch_models(root, plans, options.max_jobs))
     return EXIT_OK
 
 

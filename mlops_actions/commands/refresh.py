@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -44,17 +45,25 @@ BRANCH_PREFIX = "mlops-actions/refresh-"
 Proposer = Callable[[Repin], Any]  # opens or updates the pull request; returns the GitHub layer's result
 
 
-def refresh(root: Path, model: str, *, runtime: ActionsRuntime, verify: bool = False,
-            propose: Proposer | None = None, skip_unpinned: bool = False, fetcher: core.Fetch = core.fetch,
-            out: TextIO | None = None) -> int:
-    """Check the source of ``model``'s pinned data; re-pin (and propose) when it changed. Exit 0 or raises.
-
-    ``skip_unpinned``: data kept in the repository is a notice and exit 0, not an error (a workflow that
+@dataclass(frozen=True)
+class RefreshOptions:
+    """What the user asked of ``refresh``: which model; ``verify`` the pin instead of re-pinning; with
+    ``skip_unpinned``, data kept in the repository is a notice and exit 0, not an error (a workflow that
     refreshes every monitored model meets models of both kinds)."""
+
+    model: str
+    verify: bool = False
+    skip_unpinned: bool = False
+
+
+def refresh(root: Path, options: RefreshOptions, *, runtime: ActionsRuntime, propose: Proposer | None = None,
+            fetcher: core.Fetch = core.fetch, out: TextIO | None = None) -> int:
+    """Check the source of the model's pinned data; re-pin (and propose) when it changed. Exit 0 or raises."""
+    model, verify = options.model, options.verify
     stream = out or sys.stdout
     spec = load_spec(root, model)
     relpath = spec.spec_path
-    if skip_unpinned and not (spec.data.url and spec.data.sha256):
+    if options.skip_unpinned and not (spec.data.url and spec.data.sha256):
         message = f"{model}: the data is a file in the repository ({spec.data.path}); nothing to refresh"
         runtime.command("notice", message + " (new data arrives by pull request)", title="mlops-actions refresh")
         print(message, file=stream)

@@ -72,6 +72,16 @@ class RegisterOptions:
 
 
 @dataclass(frozen=True)
+class Merge:
+    """The merge being registered: its pull request, the governance in force for it, and main's history as
+    git sees it (where the models' own paths are read at the merge commit)."""
+
+    pr: PullRequest
+    rules: Step
+    history: History
+
+
+@dataclass(frozen=True)
 class Registered:
     model: str
     version: str
@@ -105,7 +115,7 @@ def register(root: Path, gh: GitHubPort, options: RegisterOptions, *, runtime: A
     rules = in_force_for(timeline, history, pr)
     print("register: " + rules_label(gh, timeline, rules))
     tags = Tags(gh)
-    verdicts = check_all(root, gh, pr, rules, history, options, tags.first)
+    verdicts = check_all(root, gh, Merge(pr, rules, history), options, tags.first)
     provenance = {v.model.name: Provenance(options.sha, pr.number, v.approvers, pr.merged_by, options.run_url,
                                            options.now) for v in verdicts}
     shown = _evidence(gh, pr.number)
@@ -124,12 +134,12 @@ def _record_of(gh: GitHubPort, tag: str) -> Any:
     return parse_record(info.message, model, int(number))[0] if info is not None else None
 
 
-def check_all(root: Path, gh: GitHubPort, pr: PullRequest, rules: Step, history: History,
-              options: RegisterOptions, existing: Callable[[str], list[ExistingVersion]] | None = None
-              ) -> list[Verdict]:
+def check_all(root: Path, gh: GitHubPort, merge: Merge, options: RegisterOptions,
+              existing: Callable[[str], list[ExistingVersion]] | None = None) -> list[Verdict]:
     """Every model's verdict, before anything is written (``existing``: the model's versions, read once)."""
     from mlops_actions.evaluation.results import result_folders
 
+    pr, rules, history = merge.pr, merge.rules, merge.history
     existing = existing or (lambda model: _existing(gh, model))
     policy = rules.policy or Policy()
     deployments = read_deployments(gh, [env.name for env in policy.environments],

@@ -82,7 +82,7 @@ def report(root: Path, options: ReportOptions, *, runtime: ActionsRuntime, found
             models = build_reports(root, options, trained)
     else:
         models = build_reports(root, options, found)
-    return publish(root, models, plan, options, found, runtime, on_rendered)
+    return publish(models, context_of(root, models, plan, options, found), options, runtime, on_rendered)
 
 
 def _report_fork(root: Path, options: ReportOptions, found: ReportFindings, *, runtime: ActionsRuntime,
@@ -155,25 +155,31 @@ def with_base_training(root: Path, options: ReportOptions, found: ReportFindings
     return replace(found, base_results=done.results, base_problems=done.problems)
 
 
-def publish(root: Path, models: Sequence[ModelReport], plan: PlanSummary, options: ReportOptions,
-            found: ReportFindings, runtime: ActionsRuntime, on_rendered: Rendered | None = None) -> int:
-    """Render, write the report and the model cards, set the Actions outputs; the exit code of the verdict."""
+def context_of(root: Path, models: Sequence[ModelReport], plan: PlanSummary, options: ReportOptions,
+               found: ReportFindings) -> ReportContext:
+    """What the report says about the run as a whole: the refs, notes, unchanged models, missing results and
+    the promotion preview."""
     from mlops_actions.registry.preview_inputs import promotion_preview
 
     trained = {m.name for m in models}
     policy = found.policy or load_policy(root)
-    ctx = ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
-                        notes=found.notes, full_report=FULL_REPORT_WHERE if found.full_report else None,
-                        unchanged=tuple(n for n in plan.unchanged if n not in trained),
-                        problems=missing_results(plan, trained, _rel(options.results, root)),
-                        promotions=promotion_preview(root, policy, plan.base_commit, plan.base_label,
-                                                     found.deployments, candidates(models)))
+    return ReportContext(base_ref=plan.base_label, head_ref=options.head_ref or current_branch(root),
+                         notes=found.notes, full_report=FULL_REPORT_WHERE if found.full_report else None,
+                         unchanged=tuple(n for n in plan.unchanged if n not in trained),
+                         problems=missing_results(plan, trained, _rel(options.results, root)),
+                         promotions=promotion_preview(root, policy, plan.base_commit, plan.base_label,
+                                                      found.deployments, candidates(models)))
+
+
+def publish(models: Sequence[ModelReport], ctx: ReportContext, options: ReportOptions, runtime: ActionsRuntime,
+            on_rendered: Rendered | None = None) -> int:
+    """Render, write the report and the model cards, set the Actions outputs; the exit code of the verdict."""
     room = min(EVIDENCE_ROOM_BASE + EVIDENCE_ROOM_PER_MODEL * len(models), EVIDENCE_ROOM_MAX)
     comment, summary = render_comment(models, ctx, COMMENT_LIMIT - room), render_summary(models, ctx)
     check_text = render_check_text(models, ctx)
     for m in models:
         write_atomic(options.results / m.name / MODEL_CARD_FILE, model_card(m))
-    if models and found.full_report:
+    if models and ctx.full_report:  # None when no full report is written (a fork's comment job)
         write_full_report(options.results / FULL_REPORT_FILE, models, ctx)
     text = summary if options.summary else comment
     path = options.out or (options.results / REPORT_FILE if runtime.active else None)

@@ -15,15 +15,16 @@ from mlops_actions.training.outputs import check_out_dir
 if TYPE_CHECKING:
     from mlops_actions.mlflow_bridge.tracking import Mirror
 
-def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, install: bool = False,
-          pip_args: str = "", mirror: Mirror | None = None) -> int:
-    """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics. With ``install``,
-    the model's pinned requirements are pip-installed first (folded output)."""
+def train(root: Path, name: str, *, out: Path, runtime: ActionsRuntime, pip_args: str | None = None,
+          mirror: Mirror | None = None) -> int:
+    """Train model ``name`` into ``out/<name>/``; prints where the outputs are and the metrics. With
+    ``pip_args`` (``--install-requirements``; "" for none), the model's pinned requirements are first
+    pip-installed with those extra arguments (folded output); None installs nothing."""
     from mlops_actions.training.train import train_model
 
     check_out_dir(out, name)
     spec, policy = load_model(root, name)
-    if install and spec.requirements:
+    if pip_args is not None and spec.requirements:
         from mlops_actions.training.requirements import install_requirements
 
         with runtime.group(f"{name}: pip install -r {spec.requirements}"):

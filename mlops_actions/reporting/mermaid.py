@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 MAX_LABEL = 24
 MAX_GROUPS = 30
@@ -57,17 +58,26 @@ def group_chart(title: str, metric: str, groups: Sequence[str], candidate: Seque
 MAX_POINTS = 50
 
 
-def line_chart(title: str, x_axis: str, y_axis: str, series: Sequence[Sequence[float | None]], *,
-               x_range: tuple[float, float] = (0.0, 1.0), y_range: tuple[float, float] | None = None,
-               x_labels: Sequence[str] | None = None) -> str:
-    """A fenced ``mermaid`` block of line series over a numeric axis (or ``x_labels``), ≤ ``MAX_POINTS``
+@dataclass(frozen=True)
+class Axis:
+    """An axis of a line chart: its name and either a numeric range or category ``labels``. Without either,
+    the x axis spans 0 to 1 and the y axis fits the data."""
+
+    name: str
+    range: tuple[float, float] | None = None
+    labels: Sequence[str] | None = None
+
+
+def line_chart(title: str, x_axis: Axis, y_axis: Axis, series: Sequence[Sequence[float | None]]) -> str:
+    """A fenced ``mermaid`` block of line series over a numeric axis (or the x axis's labels), ≤ ``MAX_POINTS``
     each; an undefined point takes its nearest defined neighbour's value (the caption must say so)."""
     lines = [_fill(list(s)[:MAX_POINTS]) for s in series if any(v is not None for v in s)]
-    low, high = y_range or _range([v for s in lines for v in s])
-    x = (f"[{', '.join(label(v) for v in list(x_labels)[:MAX_POINTS])}]" if x_labels is not None
-         else f"{x_range[0]:g} --> {x_range[1]:g}")
-    body = ["```mermaid", "xychart-beta", f"    title {label(title, 60)}", f"    x-axis {label(x_axis, 40)} {x}",
-            f"    y-axis {label(y_axis, 40)} {low:g} --> {high:g}"]
+    low, high = y_axis.range or _range([v for s in lines for v in s])
+    x_low, x_high = x_axis.range or (0.0, 1.0)
+    x = (f"[{', '.join(label(v) for v in list(x_axis.labels)[:MAX_POINTS])}]" if x_axis.labels is not None
+         else f"{x_low:g} --> {x_high:g}")
+    body = ["```mermaid", "xychart-beta", f"    title {label(title, 60)}",
+            f"    x-axis {label(x_axis.name, 40)} {x}", f"    y-axis {label(y_axis.name, 40)} {low:g} --> {high:g}"]
     body += [f"    line [{', '.join(_value(v) for v in s)}]" for s in lines]
     return "\n".join([*body, "```"])
 

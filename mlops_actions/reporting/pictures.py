@@ -49,7 +49,8 @@ def binary(now: Mapping[str, Any], then: Mapping[str, Any] | None, positive: str
         if now.get(key):
             base = then.get(key) if then else None
             parts.append(f"<sub>{title} ({_legend(base)})</sub>\n\n"
-                         + mermaid.line_chart(title, x, y, [now[key], *([base] if base else [])], y_range=(0, 1)))
+                         + mermaid.line_chart(title, mermaid.Axis(x), mermaid.Axis(y, range=(0, 1)),
+                                              [now[key], *([base] if base else [])]))
     if now.get("calibration"):
         parts.append(calibration(now["calibration"], then.get("calibration") if then else None))
     return "\n\n".join(parts)
@@ -73,8 +74,8 @@ def calibration(now: Mapping[str, Any], then: Mapping[str, Any] | None) -> str:
     legend = "line 1: candidate" + (", line 2: baseline" if then else "") + ", last line: perfect calibration"
     note = "; an empty bin repeats its neighbour's value" if None in now["observed"] else ""
     return (f"<sub>Calibration: observed positive rate per bin of predicted probability ({legend}{note})</sub>\n\n"
-            + mermaid.line_chart("Calibration", "predicted probability", "observed rate", series,
-                                 y_range=(0, 1), x_labels=labels))
+            + mermaid.line_chart("Calibration", mermaid.Axis("predicted probability", labels=labels),
+                                 mermaid.Axis("observed rate", range=(0, 1)), series))
 
 
 def multiclass(now: Mapping[str, Any]) -> str:
