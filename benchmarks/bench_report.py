@@ -197,7 +197,7 @@ def stages(root: Path, models: int) -> None:
     from mlops_actions.evaluation import results as res
     from mlops_actions.evaluation.assess import Evidence, assess
     from mlops_actions.evaluation.baseline import BASE_REF, Baseline
-    from mlops_actions.evaluation.fairness_measure import Settings, measure
+    from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure
     from mlops_actions.evaluation.heldout import of_frame
     from mlops_actions.reporting.comment import ReportContext, render_comment, render_summary
     from mlops_actions.training.artifact import artifact_sha256
@@ -215,8 +215,8 @@ def stages(root: Path, models: int) -> None:
         base_frame = res.load_predictions(root / "base-out" / name)
         base_record = res.load_record(root / "base-out" / name, "record.json")
         t1 = clock()
-        view = measure(frame.y_true, frame.y_pred, frame, Settings.of(spec), "classification").view
-        measure(base_frame.y_true, base_frame.y_pred, base_frame, Settings.of(spec), "classification")
+        view = measure(Rows.of(frame), Settings.of(spec), "classification").view
+        measure(Rows.of(base_frame), Settings.of(spec), "classification")
         t2 = clock()
         now = of_frame(frame, "classification", list(candidate.metrics), positive_label=1)
         then = of_frame(base_frame, "classification", list(candidate.metrics), positive_label=1)

@@ -318,11 +318,11 @@ def fairness_summary(spec: ModelSpec, policy: Policy, dataset: Dataset, split: S
     """The record's disparities, the report's fairness view as JSON (aggregates only, never rows), and why
     fairness was not measured (a multi-class target naming no class), as ``evaluation.fairness_measure``
     decides for the report too."""
-    from mlops_actions.evaluation.fairness_measure import Settings, measure, record_summary
+    from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure, record_summary
     from mlops_actions.evaluation.fairness_view import view_to_dict
 
     settings = Settings.of(spec, policy.min_group_size)
-    measured = measure(preds.y_true, preds.y_pred, dataset.groups.iloc[split.test], settings, spec.task)
+    measured = measure(Rows(preds.y_true, preds.y_pred, dataset.groups.iloc[split.test]), settings, spec.task)
     if measured.view is None:
         return None, None, measured.note
     summary = {k: _finite(v) for k, v in sorted((record_summary(measured.view) or {}).items())}
