@@ -19,7 +19,7 @@ from mlops_actions.convention.schemas import MODEL_SPEC
 from mlops_actions.convention.validation import load_policy, load_valid
 from mlops_actions.errors import InputError, Place
 from mlops_actions.evaluation import results as res
-from mlops_actions.evaluation.assess import Evidence, ModelReport, assess
+from mlops_actions.evaluation.assess import Evidence, ModelReport, Rules, assess
 from mlops_actions.evaluation.baseline import BASE_REF, BaselineSources, load_baseline
 from mlops_actions.registry.promotion import Deployed
 from mlops_actions.registry.records import local_versions
@@ -108,7 +108,7 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
     evidence = Evidence(res.heldout_for(folder, spec, candidate.task, candidate.metrics, root, frame), base_heldout,
                         next((n.split(": ", 1)[1] for n in notes if n.startswith(res.NOT_MEASURED)), None),
                         res.threshold_of(spec), fairness=view, baseline_groups=base_groups)
-    return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
+    return assess(replace(candidate, class_balance=balance), Rules(spec, policy), baseline=baseline,
                   reasons=reasons,
                   notes=(*notes, *([problem] if problem else []), *other_spec_note(candidate.record, spec,
                                                                                   spec_relpath(candidate.name))),

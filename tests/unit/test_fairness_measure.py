@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mlops_actions.convention.model import ModelSpec, Policy
-from mlops_actions.evaluation.assess import Candidate, Evidence, assess
+from mlops_actions.evaluation.assess import Candidate, Evidence, Rules, assess
 from mlops_actions.evaluation.baseline import NEW, Baseline
 from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure, readable_column
 from mlops_actions.evaluation.fairness_view import view_from_dict, view_to_dict
@@ -84,7 +84,7 @@ def test_multiclass_without_a_class_is_not_measured_and_its_gate_is_undefined_ne
     assert measured.view is None and "neither data.positive_label nor fairness.classes" in measured.note
     gate = {"fairness": "demographic_parity_difference", "max": 0.5}
     report = assess(Candidate("m", "classification", record("m"), {"accuracy": 0.5}, {"accuracy": "higher"}),
-                    spec=spec("m", [gate]), policy=Policy(), baseline=Baseline(NEW, "m"),
+                    Rules(spec("m", [gate]), Policy()), baseline=Baseline(NEW, "m"),
                     evidence=Evidence(fairness_note=measured.note))
     [result] = report.gates.results
     assert (result.status, result.effect, report.verdict) == (UNDEFINED, FAIL, FAIL)
