@@ -106,8 +106,8 @@ def measure(rows: Rows, settings: Settings, task: str, *, intervals: bool = True
     parts: list[tuple[str, tuple[str, ...], Any]] = []
     for target, positive in targets:
         truth, pred = _as_measured(rows.y_true, rows.y_pred, positive, task)  # once per class, not per grouping
-        measured = replace(rows, y_true=truth, y_pred=pred, groups=shown)
-        parts.extend((target, by, _one(measured, settings, task, by, intervals)) for by in settings.groupings())
+        of_class = replace(rows, y_true=truth, y_pred=pred, groups=shown)
+        parts.extend((target, by, _one(of_class, settings, task, by, intervals)) for by in settings.groupings())
     return Measured(combine(parts, settings))
 
 

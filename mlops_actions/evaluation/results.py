@@ -205,8 +205,7 @@ def fairness_of(frame: Any, request: FairnessRequest, display: str) -> FairnessR
         raise InputError(f"predictions lack the column(s) {', '.join(missing)}", place=Place(display),
                          hint=RUN_HINT.replace("produce it", "write it again"))
     balance = class_balance(frame["y_true"]) if request.task == "classification" else None
-    sensitive = list(spec.data.sensitive) if spec else []
-    if spec is None or not sensitive:
+    if spec is None or not spec.data.sensitive:
         return None, balance, ()
     view, note = _evaluate(frame, spec, request, display)
     return view, balance, ((f"{NOT_MEASURED}{note}",) if note else ())

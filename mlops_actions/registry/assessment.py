@@ -91,8 +91,8 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
     candidate = res.load_candidate(folder, root, artifact_sha256=artifact_sha256)
     spec = load_spec(root, candidate.name)
     frame = res.load_predictions(folder, root)  # read once: fairness, intervals and pictures all need it
-    asked = res.FairnessRequest(spec, candidate.task, policy.min_group_size)
-    view, balance, notes = res.fairness_for(folder, asked, root, frame)
+    request = res.FairnessRequest(spec, candidate.task, policy.min_group_size)
+    view, balance, notes = res.fairness_for(folder, request, root, frame)
     problem = (found.base_problems or {}).get(candidate.name)
     base_results = options.base_results or found.base_results
     sources = BaselineSources(deployed=found.deployed, base_results=base_results, base_ref=options.base,
@@ -121,8 +121,8 @@ def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | Non
     from mlops_actions.evaluation.fairness_view import chart_values
 
     task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
-    asked = res.FairnessRequest(spec, task, min_group_size, intervals=False)  # drawn as a line: no bootstrap
-    view, balance, _ = res.fairness_for(folder, asked, frame=frame)
+    request = res.FairnessRequest(spec, task, min_group_size, intervals=False)  # drawn as a line: no bootstrap
+    view, balance, _ = res.fairness_for(folder, request, frame=frame)
     return (chart_values(view) if view is not None else None), balance
 
 

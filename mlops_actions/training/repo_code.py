@@ -50,7 +50,7 @@ class CheckedRepo:
 
     root: Path
     places: SpecPlaces
-    code: RepoCode = RepoCode()
+    code: RepoCode
 
 
 def check_repo_code(root: Path, spec: ModelSpec, policy: Policy, places: SpecPlaces) -> RepoCode:
