@@ -195,9 +195,9 @@ def stages(root: Path, models: int) -> None:
     from mlops_actions.commands.report import load_spec
     from mlops_actions.convention.model import Policy
     from mlops_actions.evaluation import results as res
-    from mlops_actions.evaluation.assess import Evidence, assess
+    from mlops_actions.evaluation.assess import Evidence, Rules, assess
     from mlops_actions.evaluation.baseline import BASE_REF, Baseline
-    from mlops_actions.evaluation.fairness_measure import Settings, measure
+    from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure
     from mlops_actions.evaluation.heldout import of_frame
     from mlops_actions.reporting.comment import ReportContext, render_comment, render_summary
     from mlops_actions.training.artifact import artifact_sha256
@@ -215,13 +215,13 @@ def stages(root: Path, models: int) -> None:
         base_frame = res.load_predictions(root / "base-out" / name)
         base_record = res.load_record(root / "base-out" / name, "record.json")
         t1 = clock()
-        view = measure(frame.y_true, frame.y_pred, frame, Settings.of(spec), "classification").view
-        measure(base_frame.y_true, base_frame.y_pred, base_frame, Settings.of(spec), "classification")
+        view = measure(Rows.of(frame), Settings.of(spec), "classification").view
+        measure(Rows.of(base_frame), Settings.of(spec), "classification")
         t2 = clock()
         now = of_frame(frame, "classification", list(candidate.metrics), positive_label=1)
         then = of_frame(base_frame, "classification", list(candidate.metrics), positive_label=1)
         t3 = clock()
-        reports.append(assess(candidate, spec=spec, policy=Policy(), baseline=Baseline(BASE_REF, name,
+        reports.append(assess(candidate, Rules(spec, Policy()), baseline=Baseline(BASE_REF, name,
                               record=base_record), evidence=Evidence(now, then, None, 0.5, fairness=view)))
         t4 = clock()
         for key, took in zip(timing, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=False):

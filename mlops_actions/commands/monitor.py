@@ -334,9 +334,10 @@ def _fairness(inputs: Inputs) -> tuple[tuple[Any, ...], list[str]]:
     absent = [name for name in needed if name not in cur.columns]
     if absent:
         return (), [f"fairness not computed: current data lacks {', '.join(repr(n) for n in absent)}"]
+    from mlops_actions.evaluation.fairness_measure import Rows
     from mlops_actions.monitoring.fairness_check import fairness_changes
 
-    changes = fairness_changes(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], cur, spec,
-                               inputs.reference.record.get("fairness", {}), display=inputs.current,
+    current = Rows(cur[spec.data.target], cur[engine.PREDICTION_COLUMN], cur)
+    changes = fairness_changes(current, spec, inputs.reference.record.get("fairness", {}), display=inputs.current,
                                min_group_size=inputs.min_group_size)
     return changes, []

@@ -143,9 +143,19 @@ class Evidence:
     baseline_groups: Mapping[str, float | None] | None = None
 
 
-def assess(candidate: Candidate, *, spec: ModelSpec | None, policy: Policy, baseline: Baseline,
-           reasons: Sequence[str] = (), notes: Sequence[str] = (), evidence: Evidence | None = None) -> ModelReport:
+@dataclass(frozen=True)
+class Rules:
+    """What the repository asks of a model: its ``spec`` (None: this checkout has none) and the ``policy``;
+    the gates of both are checked."""
+
+    spec: ModelSpec | None
+    policy: Policy
+
+
+def assess(candidate: Candidate, rules: Rules, *, baseline: Baseline, reasons: Sequence[str] = (),
+           notes: Sequence[str] = (), evidence: Evidence | None = None) -> ModelReport:
     """Diff the candidate against the baseline and check the spec's and the policy's gates."""
+    spec, policy = rules.spec, rules.policy
     old = baseline.record
     ev = evidence or Evidence()
     fairness = ev.fairness

@@ -69,6 +69,23 @@ class Settings:
         return marginal + [tuple(p) for p in pairs or ()]
 
 
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """The rows to measure: true labels, predictions, the sensitive and control columns (``groups``) and,
+    when each row stands for many (data counted batch by batch), its cells (``fairness.evaluate``'s
+    ``row_cells``)."""
+
+    y_true: Any
+    y_pred: Any
+    groups: pd.DataFrame
+    row_cells: Any = None
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Rows:
+        """A predictions frame: its ``y_true`` and ``y_pred`` columns, its other columns the groups."""
+        return cls(frame["y_true"], frame["y_pred"], frame)
+
+
 @dataclass(frozen=True)
 class Measured:
     """The view, or None and the reason fairness was not measured."""
@@ -77,22 +94,20 @@ class Measured:
     note: str | None = None
 
 
-def measure(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str, *,
-            intervals: bool = True, row_cells: Any = None) -> Measured:
-    """Measure fairness of held-out predictions (``groups`` holds the sensitive and control columns);
-    ``intervals=False`` skips the bootstrap of the disparities (a baseline drawn as a line needs none);
-    ``row_cells``: each row stands for many, counted batch by batch (``fairness.evaluate``)."""
+def measure(rows: Rows, settings: Settings, task: str, *, intervals: bool = True) -> Measured:
+    """Measure fairness of held-out predictions; ``intervals=False`` skips the bootstrap of the disparities
+    (a baseline drawn as a line needs none)."""
     if not settings.sensitive:
         return Measured(None)
-    targets, note = targets_of(y_true, y_pred, settings, task)
+    targets, note = targets_of(rows.y_true, rows.y_pred, settings, task)
     if note is not None:
         return Measured(None, note)
-    shown = readable(groups, settings)
+    shown = readable(rows.groups, settings)
     parts: list[tuple[str, tuple[str, ...], Any]] = []
     for target, positive in targets:
-        truth, pred = _as_measured(y_true, y_pred, positive, task)  # once per class, not per grouping
-        parts.extend((target, by, _one(truth, pred, shown, settings, task, by, intervals, row_cells))
-                     for by in settings.groupings())
+        truth, pred = _as_measured(rows.y_true, rows.y_pred, positive, task)  # once per class, not per grouping
+        of_class = replace(rows, y_true=truth, y_pred=pred, groups=shown)
+        parts.extend((target, by, _one(of_class, settings, task, by, intervals)) for by in settings.groupings())
     return Measured(combine(parts, settings))
 
 
@@ -188,16 +203,16 @@ def _text(value: Any) -> str:
     return text.split(".")[0] if _WHOLE.fullmatch(text) else text
 
 
-def _one(y_true: Any, y_pred: Any, groups: pd.DataFrame, settings: Settings, task: str,
-         by: tuple[str, ...], intervals: bool = True, row_cells: Any = None) -> Any:
+def _one(rows: Rows, settings: Settings, task: str, by: tuple[str, ...], intervals: bool = True) -> Any:
     from mlops_actions.fairness import FairnessOptions, evaluate
 
+    groups = rows.groups
     control = {c: groups[c] for c in settings.control} if settings.control else None  # columns, no frame copy
     options = FairnessOptions(task=task, pos_label=True, min_group_size=settings.min_group_size,
                               bootstrap=BOOTSTRAP if task == "classification" and intervals else 0, seed=SEED,
                               exclude_small=True)
-    return evaluate(y_true, y_pred, {c: groups[c] for c in by}, options, control_features=control,
-                    row_cells=row_cells)
+    return evaluate(rows.y_true, rows.y_pred, {c: groups[c] for c in by}, options, control_features=control,
+                    row_cells=rows.row_cells)
 
 
 def combine(parts: Sequence[tuple[str, tuple[str, ...], Any]], settings: Settings) -> FairnessView:

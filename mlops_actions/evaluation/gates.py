@@ -125,16 +125,29 @@ def evaluate_gates(gates: Iterable[Gate], observed: Observed) -> GateReport:
     return GateReport(tuple(results))
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One gate's quantity as observed: the candidate's ``value`` (None: undefined), whether the candidate
+    reports it at all (``present``), the baseline's value, whether there is a baseline at all, and which
+    ``direction`` is better."""
+
+    value: float | None
+    present: bool
+    baseline: float | None
+    has_baseline: bool
+    direction: str
+
+
 def check_gate(gate: Gate, obs: Observed) -> list[GateResult]:
-    value, present, baseline, has_baseline, direction = _lookup(gate, obs)
+    seen = _lookup(gate, obs)
     results = []
     if gate.min is not None:
-        results.append(_floor(gate, "min", value, present, gate.min, baseline))
+        results.append(_floor(gate, "min", gate.min, seen))
     if gate.max is not None:
-        results.append(_floor(gate, "max", value, present, gate.max, baseline))
+        results.append(_floor(gate, "max", gate.max, seen))
     if gate.max_regression is not None:
-        result = _regression(gate, value, present, baseline, has_baseline, direction, obs.baseline_label)
-        results.append(_significance(result, obs.intervals.get(gate.name), direction)
+        result = _regression(gate, seen, obs.baseline_label)
+        results.append(_significance(result, obs.intervals.get(gate.name), seen.direction)
                        if gate.significant and gate.kind == "metric" else result)
     if gate.kind == "fairness" and obs.unmeasured:
         results = [_unmeasured(r, obs.unmeasured) if r.status == UNDEFINED and r.counts_as else r for r in results]
@@ -147,7 +160,7 @@ def _unmeasured(result: GateResult, why: str) -> GateResult:
                       result.counts_as)
 
 
-def _lookup(gate: Gate, obs: Observed) -> tuple[float | None, bool, float | None, bool, str]:
+def _lookup(gate: Gate, obs: Observed) -> Seen:
     if gate.kind == "metric":
         key, now, then = gate.name, obs.metrics, obs.baseline_metrics
         direction = obs.directions.get(gate.name) or default_direction(gate.name)
@@ -156,7 +169,7 @@ def _lookup(gate: Gate, obs: Observed) -> tuple[float | None, bool, float | None
         direction = fairness_direction(gate.name)
     has_baseline = then is not None
     baseline = as_number(then.get(key)) if then is not None else None
-    return as_number(now.get(key)), key in now, baseline, has_baseline, direction
+    return Seen(as_number(now.get(key)), key in now, baseline, has_baseline, direction)
 
 
 def default_direction(metric: str) -> str:
@@ -180,10 +193,10 @@ def _what(gate: Gate) -> str:
     return "metric" if gate.kind == "metric" else "disparity"
 
 
-def _floor(gate: Gate, bound: str, value: float | None, present: bool, threshold: float,
-           baseline: float | None) -> GateResult:
+def _floor(gate: Gate, bound: str, threshold: float, seen: Seen) -> GateResult:
+    value, baseline = seen.value, seen.baseline
     if value is None:
-        return _undefined_value(gate, bound, threshold, baseline, present)
+        return _undefined_value(gate, bound, threshold, baseline, seen.present)
     slack = _tolerance(threshold)
     broken = value < threshold - slack if bound == "min" else value > threshold + slack
     if not broken:
@@ -195,18 +208,19 @@ def _floor(gate: Gate, bound: str, value: float | None, present: bool, threshold
                       f"{value:.6g} is {relation} {threshold:.6g}")
 
 
-def _regression(gate: Gate, value: float | None, present: bool, baseline: float | None, has_baseline: bool,
-                direction: str, label: str) -> GateResult:
+def _regression(gate: Gate, seen: Seen, label: str) -> GateResult:
+    """The max_regression bound against the baseline (``label``: how the report names it)."""
+    value, baseline = seen.value, seen.baseline
     limit = float(gate.max_regression or 0.0)
-    if not has_baseline:
+    if not seen.has_baseline:
         return GateResult(gate, "max_regression", value, limit, None, UNDEFINED,
                           "not applicable (new model): there is no baseline to compare with")
     if value is None:
-        return _undefined_value(gate, "max_regression", limit, baseline, present)
+        return _undefined_value(gate, "max_regression", limit, baseline, seen.present)
     if baseline is None:
         return GateResult(gate, "max_regression", value, limit, None, UNDEFINED,
                           f"not applicable: the {label} has no defined value for {gate.name}")
-    regression = baseline - value if direction == "higher" else value - baseline
+    regression = baseline - value if seen.direction == "higher" else value - baseline
     if regression <= limit + _tolerance(baseline):
         return GateResult(gate, "max_regression", value, limit, baseline, PASS,
                           f"regression {max(regression, 0.0):.6g} vs the {label} is within {limit:.6g}")

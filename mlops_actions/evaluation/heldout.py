@@ -98,7 +98,7 @@ def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: A
     if task == "regression":
         y_true = frame["y_true"].to_numpy(dtype=float)
         y_pred = frame["y_pred"].to_numpy(dtype=float)
-        reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred)
+        reps = uncertainty.metric_replicates(task, metrics, uncertainty.Evaluated(y_true, y_pred))
         pictures = {"residuals": curves.residual_deciles(y_true, y_pred)}
         return HeldOut(task, len(y_true), rows_key(y_true), reps, pictures)
     y_true, y_pred, classes = class_codes(frame["y_true"], frame["y_pred"])
@@ -110,10 +110,9 @@ def of_frame(frame: Any, task: str, metrics: Sequence[str], *, positive_label: A
     # one sort for AUC and curves; not a stable one (3x faster): both read tied scores as one run, so the
     # order within a tie never shows
     order = np.argsort(score) if score is not None else None
-    reps = uncertainty.metric_replicates(task, metrics, y_true, y_pred, classes=range(len(classes)), positive=at,
-                                         score=score, order=order)
-    return HeldOut(task, len(y_true), rows_key(y_true, classes), reps,
-                   _pictures(y_true, y_pred, classes, at, score, threshold, order), positive)
+    rows = uncertainty.Evaluated(y_true, y_pred, range(len(classes)), at, score, order)
+    reps = uncertainty.metric_replicates(task, metrics, rows)
+    return HeldOut(task, len(y_true), rows_key(y_true, classes), reps, _pictures(rows, classes, threshold), positive)
 
 
 def class_codes(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -153,13 +152,14 @@ def _positive(classes: Sequence[str], wanted: Any) -> str | None:
     return next((c for c in classes if c == str(wanted) or c.lower() in words), str(wanted))
 
 
-def _pictures(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], positive: int | None,
-              score: np.ndarray | None, threshold: float, order: np.ndarray | None = None) -> dict[str, Any]:
-    """Binary (``positive``: the positive class's code) or multi-class pictures from class codes."""
+def _pictures(rows: uncertainty.Evaluated, classes: Sequence[str], threshold: float) -> dict[str, Any]:
+    """Binary (``rows.positive``: the positive class's code) or multi-class pictures from class codes
+    (``classes``: the class each code stands for)."""
+    y_true, y_pred, positive, score = rows.y_true, rows.y_pred, rows.positive, rows.score
     if len(classes) <= 2 and positive is not None:
         truth = y_true == positive
         if score is not None:
-            return {"binary": curves.binary_curves(truth, score, threshold, order)}
+            return {"binary": curves.binary_curves(truth, score, threshold, rows.order)}
         at_labels = curves.binary_curves(truth, (y_pred == positive).astype(float), 0.5)
         return {"binary": at_labels | {"threshold": None, "roc": None, "pr": None, "calibration": None}}
     return {"multiclass": curves.multiclass_tables(y_true, y_pred, classes)}

@@ -8,6 +8,7 @@ validated against its schema: a hand-edited record is never trusted) and ``predi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -160,10 +161,23 @@ FairnessResult = tuple[FairnessView | None, Mapping[str, float] | None, tuple[st
 _UNREAD: Any = object()
 
 
-def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | None = None,
-                 min_group_size: int | None = None, frame: Any = _UNREAD, intervals: bool = True) -> FairnessResult:
-    """From the held-out predictions when they are here; else from ``fairness.json`` (aggregates only, as a
-    job that may not upload rows leaves them); else none, and a note saying so."""
+@dataclass(frozen=True)
+class FairnessRequest:
+    """How one model's fairness is to be measured: its ``spec`` (None: no spec, nothing measured) and
+    ``task``, the policy's ``min_group_size`` (used when the spec sets none) and whether the disparities get
+    bootstrap ``intervals`` (a baseline drawn as a line needs none)."""
+
+    spec: ModelSpec | None
+    task: str
+    min_group_size: int | None = None
+    intervals: bool = True
+
+
+def fairness_for(folder: Path, request: FairnessRequest, root: Path | None = None,
+                 frame: Any = _UNREAD) -> FairnessResult:
+    """From the held-out predictions when they are here (``frame``, when the caller read them already);
+    else from ``fairness.json`` (aggregates only, as a job that may not upload rows leaves them); else
+    none, and a note saying so."""
     prefix = _display(folder, root)
     frame = load_predictions(folder, root) if frame is _UNREAD else frame
     if frame is None and (folder / FAIRNESS_FILE).is_file():
@@ -178,29 +192,28 @@ def fairness_for(folder: Path, spec: ModelSpec | None, task: str, root: Path | N
             raise InputError(f"not the fairness aggregates train writes ({type(exc).__name__}: {exc})",
                              place=Place(f"{prefix}/{FAIRNESS_FILE}"),
                              hint=RUN_HINT.replace("produce it", "write it again")) from None
-    return fairness_of(frame, spec, task, f"{prefix}/{PREDICTIONS_FILE}", min_group_size, intervals)
+    return fairness_of(frame, request, f"{prefix}/{PREDICTIONS_FILE}")
 
 
-def fairness_of(frame: Any, spec: ModelSpec | None, task: str, display: str,
-                min_group_size: int | None = None, intervals: bool = True) -> FairnessResult:
+def fairness_of(frame: Any, request: FairnessRequest, display: str) -> FairnessResult:
     """Fairness view, class balance and notes for one model's predictions (None when not computable)."""
+    spec = request.spec
     if frame is None:
         return None, None, (f"{display}: no held-out predictions; per-group fairness not available",)
     missing = [c for c in ("y_true", "y_pred") if c not in frame.columns]
     if missing:
         raise InputError(f"predictions lack the column(s) {', '.join(missing)}", place=Place(display),
                          hint=RUN_HINT.replace("produce it", "write it again"))
-    balance = class_balance(frame["y_true"]) if task == "classification" else None
-    sensitive = list(spec.data.sensitive) if spec else []
-    if not sensitive:
+    balance = class_balance(frame["y_true"]) if request.task == "classification" else None
+    if spec is None or not spec.data.sensitive:
         return None, balance, ()
-    view, note = _evaluate(frame, spec, task, display, min_group_size, intervals)
+    view, note = _evaluate(frame, spec, request, display)
     return view, balance, ((f"{NOT_MEASURED}{note}",) if note else ())
 
 
-def _evaluate(frame: Any, spec: Any, task: str, display: str, min_group_size: int | None,
-              intervals: bool = True) -> tuple[FairnessView | None, str | None]:
-    from mlops_actions.evaluation.fairness_measure import Settings, measure
+def _evaluate(frame: Any, spec: ModelSpec, request: FairnessRequest,
+              display: str) -> tuple[FairnessView | None, str | None]:
+    from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure
 
     sensitive = list(spec.data.sensitive)
     absent = [c for c in [*sensitive, *spec.data.control] if c not in frame.columns]
@@ -208,8 +221,8 @@ def _evaluate(frame: Any, spec: Any, task: str, display: str, min_group_size: in
         raise InputError(f"predictions lack the sensitive/control column(s) {', '.join(absent)}",
                          place=Place(display), hint=RUN_HINT.replace("produce it", "write it again"))
     try:
-        measured = measure(frame["y_true"], frame["y_pred"], frame, Settings.of(spec, min_group_size), task,
-                           intervals=intervals)
+        measured = measure(Rows.of(frame), Settings.of(spec, request.min_group_size), request.task,
+                           intervals=request.intervals)
     except MlopsError as exc:
         raise InputError(f"fairness report failed: {exc.message}", place=Place(display), hint=exc.hint) from None
     except (TypeError, ValueError) as exc:  # values no label can be (lists, say): not what train wrote

@@ -47,6 +47,21 @@ class Change:
         return self.low <= 0 <= self.high
 
 
+@dataclass(frozen=True, eq=False)
+class Evaluated:
+    """One model's held-out rows as the formulas read them: true labels, predictions and, for a classifier,
+    its ``classes``, the ``positive`` one (None: multi-class), the positive class's ``score`` and ``order``
+    (the rows by ascending score, when the caller sorted them already). Labels may be class values or int
+    codes (``classes`` and ``positive`` then codes too: faster comparisons)."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    classes: Sequence[Any] = ()
+    positive: Any = None
+    score: np.ndarray | None = None
+    order: np.ndarray | None = None
+
+
 @functools.lru_cache(maxsize=8)
 def block_weights(blocks: int, replicates: int = REPLICATES, seed: int = SEED) -> np.ndarray:
     """How often each block is drawn in each replicate: ``(replicates, blocks)``, each row summing to blocks."""
@@ -90,11 +105,9 @@ def change_interval(delta: float, candidate: np.ndarray, baseline: np.ndarray | 
 
 # --- per-metric statistics and formulas --------------------------------------------------------------------
 
-def classification_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[Any],
-                         positive: Any, score: np.ndarray | None,
-                         order: np.ndarray | None = None) -> tuple[Stats, Formula] | None:
-    """The statistics and formula of a classification metric; None when it has no interval here. Labels
-    may be class values or int codes (``classes`` and ``positive`` then codes too: faster comparisons)."""
+def classification_stats(name: str, rows: Evaluated) -> tuple[Stats, Formula] | None:
+    """The statistics and formula of a classification metric; None when it has no interval here."""
+    y_true, y_pred, classes, positive, score = rows.y_true, rows.y_pred, rows.classes, rows.positive, rows.score
     one = np.ones(len(y_true))
     if name == "accuracy":
         return [one, (y_true == y_pred).astype(float)], lambda s: s[:, 1] / s[:, 0]
@@ -104,7 +117,7 @@ def classification_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray, clas
     if name in ("precision", "recall", "f1"):
         return _prf(name, y_true, y_pred, classes, positive)
     if name == "roc_auc" and positive is not None and score is not None:
-        return _auc(y_true == positive, score, order)
+        return _auc(y_true == positive, score, rows.order)
     if name == "log_loss" and positive is not None and score is not None:
         p = np.clip(np.where(y_true == positive, score, 1 - score), np.finfo(float).eps, 1.0)
         return [one, -np.log(p)], lambda s: s[:, 1] / s[:, 0]
@@ -171,14 +184,12 @@ def regression_stats(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> tuple
     return None
 
 
-def metric_replicates(task: str, names: Sequence[str], y_true: np.ndarray, y_pred: np.ndarray, *,
-                      classes: Sequence[Any] = (), positive: Any = None,
-                      score: np.ndarray | None = None, order: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def metric_replicates(task: str, names: Sequence[str], rows: Evaluated) -> dict[str, np.ndarray]:
     """Bootstrap replicates of each metric in ``names`` that has a formula here (one pass over the rows per
     statistic and one matrix product for all of them)."""
-    assignment, blocks = block_of_rows(len(y_true))
-    each = {name: (regression_stats(name, y_true, y_pred) if task == "regression"
-                   else classification_stats(name, y_true, y_pred, classes, positive, score, order))
+    assignment, blocks = block_of_rows(len(rows.y_true))
+    each = {name: (regression_stats(name, rows.y_true, rows.y_pred) if task == "regression"
+                   else classification_stats(name, rows))
             for name in names}
     found = {k: v for k, v in each.items() if v is not None}
     stats = [s for stats_, _ in found.values() for s in stats_]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -131,14 +132,24 @@ def bootstrap_counts(counts: np.ndarray, replicates: int, seed: int) -> np.ndarr
     return rng.multinomial(n, pvals, size=(replicates, *n.shape))
 
 
-def bootstrap_intervals(counts: np.ndarray, estimates: dict[str, float], *, replicates: int, seed: int,
-                        compat: bool, level: float = 0.95,
+@dataclass(frozen=True)
+class Bootstrap:
+    """How the intervals are drawn: ``replicates`` redraws (0: no intervals), seeded with ``seed``, each
+    interval covering ``level``."""
+
+    replicates: int
+    seed: int
+    level: float = 0.95
+
+
+def bootstrap_intervals(counts: np.ndarray, estimates: dict[str, float], bootstrap: Bootstrap, *, compat: bool,
                         excluded: Rates | None = None) -> dict[str, tuple[float, float]]:
     """Basic bootstrap intervals of every summary disparity (worst over strata), from resampled counts;
     groups ``excluded`` from the estimate (too small) are excluded from every replicate too."""
+    replicates, level = bootstrap.replicates, bootstrap.level
     if replicates <= 0:
         return {}
-    draws = bootstrap_counts(counts, replicates, seed)  # (B, strata, groups, 4)
+    draws = bootstrap_counts(counts, replicates, bootstrap.seed)  # (B, strata, groups, 4)
     groups = without(rate_table(draws, compat=compat, intervals=False), excluded)
     overall = rate_table(draws.sum(axis=-2), compat=compat, intervals=False)
     per_stratum = worst_over_strata(summary_arrays(groups, overall, compat=compat))  # each (B,)

@@ -12,6 +12,7 @@ from mlops_actions.errors import InputError
 from mlops_actions.fairness import checks
 from mlops_actions.fairness.counts import confusion_counts
 from mlops_actions.fairness.disparities import (
+    Bootstrap,
     bootstrap_intervals,
     small_rates,
     summary_arrays,
@@ -101,9 +102,10 @@ def _classification(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict
     notes = label_warnings(y_true, y_pred, pos_label) + checks.group_warnings(
         grouping, group_table, settings["min_group_size"], checks.CLASSIFICATION_DENOMINATORS)
     summary = {k: float(v) for k, v in worst_over_strata(per_stratum).items()}
-    ci = bootstrap_intervals(counts, summary, replicates=settings["bootstrap"], seed=settings["seed"],
-                             compat=compat, excluded=excluded)
-    return _report("classification", grouping, group_table, overall_table, per_stratum, ci, notes, settings)
+    ci = bootstrap_intervals(counts, summary, Bootstrap(settings["bootstrap"], settings["seed"]), compat=compat,
+                             excluded=excluded)
+    tables = Tables(group_table, overall_table, per_stratum)
+    return _report("classification", grouping, tables, ci, notes, settings)
 
 
 def _regression(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str, Any],
@@ -121,7 +123,7 @@ def _regression(y_true: Any, y_pred: Any, grouping: Grouping, settings: dict[str
     if settings["exclude_small"]:
         small = group_table["n"] < settings["min_group_size"]
         kept = {k: np.where(small, np.nan, v) if k != "n" else v for k, v in group_table.items()}
-    return _report("regression", grouping, group_table, overall_table, gaps(kept), {}, notes, settings)
+    return _report("regression", grouping, Tables(group_table, overall_table, gaps(kept)), {}, notes, settings)
 
 
 def _numeric(values: Any, name: str) -> np.ndarray:
@@ -131,12 +133,22 @@ def _numeric(values: Any, name: str) -> np.ndarray:
         raise InputError(f"{name} must be numeric for a regression task: {exc}") from None
 
 
-def _report(task: str, grouping: Grouping, group_table: dict[str, np.ndarray],
-            overall_table: dict[str, np.ndarray], per_stratum: dict[str, np.ndarray],
-            ci: dict[str, tuple[float, float]], notes: list[str], settings: dict[str, Any]) -> FairnessReport:
-    by_group = pd.DataFrame({k: v.reshape(-1) for k, v in group_table.items()}, index=grouping.group_index())
+@dataclass(frozen=True, eq=False)
+class Tables:
+    """What one evaluation measured, before it becomes a report: each group's counts and rates
+    (``(strata, groups)`` arrays), the overall ones (``(strata,)``) and the disparities per stratum."""
+
+    by_group: dict[str, np.ndarray]
+    overall: dict[str, np.ndarray]
+    per_stratum: dict[str, np.ndarray]
+
+
+def _report(task: str, grouping: Grouping, tables: Tables, ci: dict[str, tuple[float, float]], notes: list[str],
+            settings: dict[str, Any]) -> FairnessReport:
+    per_stratum = tables.per_stratum
+    by_group = pd.DataFrame({k: v.reshape(-1) for k, v in tables.by_group.items()}, index=grouping.group_index())
     return FairnessReport(
-        task=task, by_group=by_group, overall=_overall(grouping, overall_table),
+        task=task, by_group=by_group, overall=_overall(grouping, tables.overall),
         summary={k: float(v) for k, v in worst_over_strata(per_stratum).items()}, summary_ci=ci,
         warnings=notes, sensitive_features=grouping.sensitive_names, control_features=grouping.control_names,
         summary_by_stratum=_by_stratum(grouping, per_stratum), settings=settings)

@@ -19,7 +19,7 @@ import pandas as pd
 from mlops_actions.errors import InputError
 from mlops_actions.fairness import checks
 from mlops_actions.fairness.disparities import summary_arrays
-from mlops_actions.fairness.engine import _report
+from mlops_actions.fairness.engine import Tables, _report
 from mlops_actions.fairness.groups import MAX_GROUPS, Grouping
 from mlops_actions.fairness.rates import count_table, rate_table
 from mlops_actions.fairness.regression import gaps, regression_table
@@ -105,15 +105,15 @@ class FairnessStream:
         if self.task == "regression":
             group_table, overall_table = regression_table(cells), regression_table(cells.sum(axis=1))
             notes = checks.group_warnings(grouping, group_table, min_group_size, checks.REGRESSION_DENOMINATORS)
-            return _report("regression", grouping, group_table, overall_table, gaps(group_table), {}, notes,
-                           settings)
+            tables = Tables(group_table, overall_table, gaps(group_table))
+            return _report("regression", grouping, tables, {}, notes, settings)
         compat = fairlearn_compat
         group_table = {**count_table(cells), **rate_table(cells, compat=compat)}
         overall_table = {**count_table(cells.sum(axis=1)), **rate_table(cells.sum(axis=1), compat=compat)}
         per_stratum = summary_arrays(group_table, overall_table, compat=compat)
         notes = checks.group_warnings(grouping, group_table, min_group_size, checks.CLASSIFICATION_DENOMINATORS)
         settings |= {"pos_label": self.pos_label, "bootstrap": 0, "seed": 0, "confidence": 0.95}
-        return _report("classification", grouping, group_table, overall_table, per_stratum, {}, notes, settings)
+        return _report("classification", grouping, Tables(group_table, overall_table, per_stratum), {}, notes, settings)
 
 
 def _text(values: Any, name: str) -> np.ndarray:

@@ -150,8 +150,8 @@ def _write_code(build: Path, modules: RepoModules | None) -> str | None:
 def _finish(source: ModelSource, build: Path, flavors: Mapping[str, Any], columns: Columns | None,
             example: Mapping[str, str] | None, requirements: list[str] | None = None) -> None:
     mlmodel.write_environment(build, requirements if requirements is not None else pins(source.record))
-    mlmodel.write_mlmodel(build, flavors, uuid=source.sha256[:32], created=_created(source),
-                          metadata=metadata(source), columns=columns, example=example)
+    identity = mlmodel.ModelIdentity(source.sha256[:32], _created(source), metadata(source))
+    mlmodel.write_mlmodel(build, flavors, identity, columns=columns, example=example)
 
 
 def _columns(source: ModelSource, held_out: HeldOut, options: ExportOptions) -> Columns:

@@ -13,6 +13,7 @@ import json
 import math
 import platform
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -77,15 +78,25 @@ def signature(columns: Columns) -> dict[str, Any]:
             "params": None}
 
 
-def write_mlmodel(build: Path, flavors: Mapping[str, Any], *, uuid: str, created: str,
-                  metadata: Mapping[str, Any], columns: Columns | None = None,
-                  example: Mapping[str, str] | None = None) -> None:
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Which model version an ``MLmodel`` describes: its ``model_uuid``, its ``utc_time_created`` and its
+    ``metadata`` (all derived from the version record, so an export is reproducible)."""
+
+    uuid: str
+    created: str
+    metadata: Mapping[str, Any]
+
+
+def write_mlmodel(build: Path, flavors: Mapping[str, Any], identity: ModelIdentity, *,
+                  columns: Columns | None = None, example: Mapping[str, str] | None = None) -> None:
     """``MLmodel``: the header MLflow 3 writes, its size being that of the files written so far."""
     info: dict[str, Any] = {
-        "flavors": dict(flavors), "is_signature_from_type_hint": False, "metadata": dict(metadata),
+        "flavors": dict(flavors), "is_signature_from_type_hint": False, "metadata": dict(identity.metadata),
         "mlflow_version": installed("mlflow"), "model_id": None,
         "model_size_bytes": sum(p.stat().st_size for p in build.rglob("*") if p.is_file()),
-        "model_uuid": uuid, "prompts": None, "type_hint_from_example": False, "utc_time_created": created}
+        "model_uuid": identity.uuid, "prompts": None, "type_hint_from_example": False,
+        "utc_time_created": identity.created}
     if columns is not None:
         info["signature"] = signature(columns)
     if example is not None:

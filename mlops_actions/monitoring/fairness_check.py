@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mlops_actions.convention.model import Gate, ModelSpec
 from mlops_actions.monitoring.thresholds import PASS, worst
+
+if TYPE_CHECKING:
+    from mlops_actions.evaluation.fairness_measure import Rows
 
 
 @dataclass(frozen=True)
@@ -30,26 +33,30 @@ class FairnessChange:
     verdict: str
 
 
-def fairness_changes(labels: pd.Series, predictions: pd.Series, groups: pd.DataFrame, spec: ModelSpec,
-                     recorded: Mapping[str, Any], *, display: str = "current data",
+def fairness_changes(current: Rows, spec: ModelSpec, recorded: Mapping[str, Any], *, display: str = "current data",
                      min_group_size: int | None = None) -> tuple[FairnessChange, ...]:
     """One row per recorded disparity and per fairness gate, judged by the spec's fairness gates; measured
-    as ``train`` measures it (``evaluation.fairness_measure``: groupings, classes, small groups)."""
+    as ``train`` measures it (``evaluation.fairness_measure``: groupings, classes, small groups). ``current``:
+    the labels, predictions and group columns of the current data, rows missing a label or a prediction
+    left out here."""
+    from mlops_actions.evaluation.fairness_measure import Rows
+
+    labels, predictions = current.y_true, current.y_pred
     keep = labels.notna().to_numpy() & predictions.notna().to_numpy()
     columns = list(dict.fromkeys([*spec.data.sensitive, *spec.data.control]))
     y_true, y_pred = _values(labels[keep], spec.task), _values(predictions[keep], spec.task)
-    shown = missing_as_group(groups[columns][keep], spec, display)
-    return _judged(y_true, y_pred, shown, spec, recorded, display, min_group_size)
+    shown = missing_as_group(current.groups[columns][keep], spec, display)
+    return _judged(Rows(y_true, y_pred, shown), spec, recorded, display, min_group_size)
 
 
-def _judged(y_true: Any, y_pred: Any, groups: pd.DataFrame, spec: ModelSpec, recorded: Mapping[str, Any],
-            display: str, min_group_size: int | None, row_cells: Any = None) -> tuple[FairnessChange, ...]:
+def _judged(rows: Rows, spec: ModelSpec, recorded: Mapping[str, Any], display: str,
+            min_group_size: int | None) -> tuple[FairnessChange, ...]:
     from mlops_actions.errors import InputError, MlopsError, Place
     from mlops_actions.evaluation.fairness_measure import Settings, measure, record_summary
 
     try:
-        measured = measure(y_true, y_pred, groups, Settings.of(spec, min_group_size), spec.task, intervals=False,
-                           row_cells=row_cells)  # the summary only: no intervals
+        measured = measure(rows, Settings.of(spec, min_group_size), spec.task,
+                           intervals=False)  # the summary only: no intervals
     except MlopsError as exc:
         raise InputError(f"fairness on current data: {exc.message}", place=Place(display), hint=exc.hint) from None
     worst = measured.view.summary if measured.view is not None else {}
@@ -106,6 +113,8 @@ class FairnessCells:
 def changes_from_cells(cells: FairnessCells, recorded: Mapping[str, Any], *,
                        min_group_size: int | None = None) -> tuple[FairnessChange, ...]:
     """``fairness_changes`` of the data ``cells`` counted: the same groupings, classes and small groups."""
+    from mlops_actions.evaluation.fairness_measure import Rows
+
     spec = cells.spec
     bad = {name: n for name, n in cells.missing.items() if n}
     if bad and spec.data.missing_sensitive != "group":
@@ -121,7 +130,8 @@ def changes_from_cells(cells: FairnessCells, recorded: Mapping[str, Any], *,
     else:
         y_true = y_pred = np.zeros(len(keys))  # unused: the sums stand for the rows
         row_cells = counts
-    return _judged(y_true, y_pred, frame[cells.columns], spec, recorded, cells.display, min_group_size, row_cells)
+    rows = Rows(y_true, y_pred, frame[cells.columns], row_cells)
+    return _judged(rows, spec, recorded, cells.display, min_group_size)
 
 
 def _values(column: pd.Series, task: str) -> Any:

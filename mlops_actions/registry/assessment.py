@@ -19,7 +19,7 @@ from mlops_actions.convention.schemas import MODEL_SPEC
 from mlops_actions.convention.validation import load_policy, load_valid
 from mlops_actions.errors import InputError, Place
 from mlops_actions.evaluation import results as res
-from mlops_actions.evaluation.assess import Evidence, ModelReport, assess
+from mlops_actions.evaluation.assess import Evidence, ModelReport, Rules, assess
 from mlops_actions.evaluation.baseline import BASE_REF, BaselineSources, load_baseline
 from mlops_actions.registry.promotion import Deployed
 from mlops_actions.registry.records import local_versions
@@ -91,7 +91,8 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
     candidate = res.load_candidate(folder, root, artifact_sha256=artifact_sha256)
     spec = load_spec(root, candidate.name)
     frame = res.load_predictions(folder, root)  # read once: fairness, intervals and pictures all need it
-    view, balance, notes = res.fairness_for(folder, spec, candidate.task, root, policy.min_group_size, frame)
+    request = res.FairnessRequest(spec, candidate.task, policy.min_group_size)
+    view, balance, notes = res.fairness_for(folder, request, root, frame)
     problem = (found.base_problems or {}).get(candidate.name)
     base_results = options.base_results or found.base_results
     sources = BaselineSources(deployed=found.deployed, base_results=base_results, base_ref=options.base,
@@ -107,7 +108,7 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
     evidence = Evidence(res.heldout_for(folder, spec, candidate.task, candidate.metrics, root, frame), base_heldout,
                         next((n.split(": ", 1)[1] for n in notes if n.startswith(res.NOT_MEASURED)), None),
                         res.threshold_of(spec), fairness=view, baseline_groups=base_groups)
-    return assess(replace(candidate, class_balance=balance), spec=spec, policy=policy, baseline=baseline,
+    return assess(replace(candidate, class_balance=balance), Rules(spec, policy), baseline=baseline,
                   reasons=reasons,
                   notes=(*notes, *([problem] if problem else []), *other_spec_note(candidate.record, spec,
                                                                                   spec_relpath(candidate.name))),
@@ -120,8 +121,8 @@ def _base_extras(folder: Path, spec: ModelSpec | None, min_group_size: int | Non
     from mlops_actions.evaluation.fairness_view import chart_values
 
     task = str((res.read_json(folder / res.METRICS_FILE) or {}).get("task", "classification"))
-    view, balance, _ = res.fairness_for(folder, spec, task, min_group_size=min_group_size, frame=frame,
-                                        intervals=False)  # drawn as a line: no bootstrap needed
+    request = res.FairnessRequest(spec, task, min_group_size, intervals=False)  # drawn as a line: no bootstrap
+    view, balance, _ = res.fairness_for(folder, request, frame=frame)
     return (chart_values(view) if view is not None else None), balance
 
 

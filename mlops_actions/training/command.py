@@ -32,7 +32,7 @@ from mlops_actions.errors import InputError
 from mlops_actions.training.artifact import Artifact, files_artifact
 from mlops_actions.training.data import Dataset, as_text
 from mlops_actions.training.metrics import Predictions
-from mlops_actions.training.spec_places import SpecPlaces
+from mlops_actions.training.repo_code import CheckedRepo
 from mlops_actions.training.split import Split
 
 PREDICTIONS = "predictions.parquet"
@@ -64,11 +64,11 @@ class CommandOutput:
 Echo = Callable[[str], None]
 
 
-def run_command(root: Path, spec: ModelSpec, dataset: Dataset, split: Split, places: SpecPlaces, *,
+def run_command(repo: CheckedRepo, spec: ModelSpec, dataset: Dataset, split: Split, *,
                 skip: tuple[Path, ...] = (), echo: Echo = print) -> CommandOutput:
     """Run the spec's command on the split and check everything it hands back (the work folder is removed)."""
-    train, test = split.train, split.test
-    place = places.at("train", "command")
+    root, train, test = repo.root, split.train, split.test
+    place = repo.places.at("train", "command")
     argv = _argv(spec.build.target)
     with _workdir() as work:
         inputs, out = work / "input", work / "out"

@@ -11,15 +11,14 @@ from mlops_actions.training.artifact import Artifact
 from mlops_actions.training.command import CommandOutput, run_command
 from mlops_actions.training.data import Dataset
 from mlops_actions.training.metrics import Predictions
-from mlops_actions.training.spec_places import SpecPlaces
+from mlops_actions.training.repo_code import CheckedRepo
 from mlops_actions.training.split import Split
 
 
 @dataclass
 class CommandBuilder:
-    root: Path
+    repo: CheckedRepo
     spec: ModelSpec
-    places: SpecPlaces
     skip: tuple[Path, ...] = ()
     artifact_kind: str = "files"
     _output: CommandOutput | None = field(default=None, repr=False)
@@ -29,8 +28,7 @@ class CommandBuilder:
         return f"`{self.spec.build.target}`"
 
     def fit(self, dataset: Dataset, split: Split) -> tuple[str, ...]:
-        self._output = run_command(self.root, self.spec, dataset, split, self.places,
-                                   skip=self.skip, echo=_echo)
+        self._output = run_command(self.repo, self.spec, dataset, split, skip=self.skip, echo=_echo)
         return self._output.notes
 
     def predict(self, dataset: Dataset, split: Split) -> Predictions:

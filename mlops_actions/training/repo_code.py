@@ -42,6 +42,17 @@ class RepoCode:
     traced: tuple[Traced, ...] = ()
 
 
+@dataclass(frozen=True)
+class CheckedRepo:
+    """The repository a model is trained from, as the checks before training left it: its ``root``, where
+    the spec's keys are written (``places``: errors name them) and the repository code the build may
+    import (``code``)."""
+
+    root: Path
+    places: SpecPlaces
+    code: RepoCode
+
+
 def check_repo_code(root: Path, spec: ModelSpec, policy: Policy, places: SpecPlaces) -> RepoCode:
     """Trace the factory's and the repository metrics' imports; refuse a module outside the repository and the
     allow-list, naming the file and line, before anything is imported."""

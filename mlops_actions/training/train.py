@@ -38,7 +38,7 @@ from mlops_actions.training.features import model_frame
 from mlops_actions.training.fingerprint import Fingerprint, fingerprint_worktree
 from mlops_actions.training.metrics import MetricFailed, MetricResult, Predictions, compute, with_threshold
 from mlops_actions.training.pipeline import build_pipeline, fit_error, make_estimator, resolve_estimator
-from mlops_actions.training.repo_code import RepoCode, check_repo_code, import_function, repo_imports
+from mlops_actions.training.repo_code import CheckedRepo, RepoCode, check_repo_code, import_function, repo_imports
 from mlops_actions.training.size import check_fits
 from mlops_actions.training.spec_places import SpecPlaces
 from mlops_actions.training.split import Split, split_rows
@@ -90,13 +90,13 @@ def train_model(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, *,
     places = SpecPlaces.load(root, spec.spec_path)
     code = check_repo_code(root, spec, policy, places)
     with repo_imports(root, code.modules):
-        return _train(root, spec, policy, out_dir, places, code, _Timer(stage))
+        return _train(CheckedRepo(root, places, code), spec, policy, out_dir, _Timer(stage))
 
 
-def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: SpecPlaces, code: RepoCode,
-           timer: _Timer) -> TrainResult:
+def _train(repo: CheckedRepo, spec: ModelSpec, policy: Policy, out_dir: Path, timer: _Timer) -> TrainResult:
+    root, places = repo.root, repo.places
     with timer("prepare", f"{spec.name}: prepare the {spec.build.kind} build, fingerprint"):
-        builder = make_builder(root, spec, policy, places, code, out_dir)
+        builder = make_builder(repo, spec, policy, out_dir)
         fingerprint = fingerprint_worktree(root, spec)
     with timer("data", f"{spec.name}: load and check {spec.data.source}"):
         check_fits(root, spec, policy, places)  # refuse what would not fit in memory, before loading it
@@ -120,7 +120,7 @@ def _train(root: Path, spec: ModelSpec, policy: Policy, out_dir: Path, places: S
             files[FAIRNESS_FILE] = _json_bytes(fairness_doc)
         files[EVALUATION_FILE] = evaluation_json(spec, dataset, split, preds)
     trained = Trained(dataset, split, artifact, builder.params(), result, fairness, timer.timings)
-    record = build_record(spec, fingerprint, trained, extra=build_fields(root, spec, code))
+    record = build_record(spec, fingerprint, trained, extra=build_fields(root, spec, repo.code))
     files[RECORD_FILE] = _json_bytes(record)
     with timer("write", f"{spec.name}: write outputs"):
         folder = write_atomically(out_dir, spec.name, files)
@@ -144,17 +144,18 @@ class Builder(Protocol):
     def params(self) -> dict[str, Any]: ...
 
 
-def make_builder(root: Path, spec: ModelSpec, policy: Policy, places: SpecPlaces, code: RepoCode,
-                 out_dir: Path) -> Builder:
+def make_builder(repo: CheckedRepo, spec: ModelSpec, policy: Policy, out_dir: Path) -> Builder:
     """The builder of the spec's kind: estimator or pipeline (scikit-learn API, skops) or command (files)."""
+    root, places = repo.root, repo.places
     if spec.build.kind == COMMAND:
         from mlops_actions.training.command_builder import CommandBuilder
 
-        return CommandBuilder(root, spec, places, skip=(out_dir,))
+        return CommandBuilder(repo, spec, skip=(out_dir,))
     if spec.build.kind == FACTORY:
         from mlops_actions.training.factory import build_estimator
 
-        return SklearnBuilder(spec, build_estimator(root, spec, places), policy, places, code.modules, root=root)
+        estimator = build_estimator(root, spec, places)
+        return SklearnBuilder(spec, estimator, policy, places, repo.code.modules, root=root)
     estimator = make_estimator(resolve_estimator(spec.estimator.class_path, policy, places), spec, places)
     return SklearnBuilder(spec, build_pipeline(spec, estimator), policy, places, ())
 
@@ -196,13 +197,24 @@ class SklearnBuilder:
         return _warning_notes(caught)
 
     def predict(self, dataset: Dataset, split: Split) -> Predictions:
-        preds = predict(self.model, self.spec, dataset, split, self.places, self.frame(dataset, split.test),
-                        root=self.root)
+        preds = self._predictions(dataset, split)
         self._predicted = preds.y_pred
         if not self.codes:
             return preds
         labels = np.asarray(self.codes, dtype=object)
         return Predictions(preds.y_true, labels[preds.y_pred.astype(int)], preds.proba, self.codes, preds.pos_label)
+
+    def _predictions(self, dataset: Dataset, split: Split) -> Predictions:
+        """The model's own predictions of the held-out rows (class codes, when it learnt codes)."""
+        X, spec = self.frame(dataset, split.test), self.spec
+        y_true = dataset.y.iloc[split.test].to_numpy()
+        try:
+            y_pred = np.asarray(self.model.predict(X))
+            proba = np.asarray(self.model.predict_proba(X)) if _has_proba(self.model, spec) else None
+        except Exception as exc:  # user-chosen estimator code
+            raise fit_error(exc, spec, self.places, root=self.root, stage="predict") from exc
+        classes = tuple(getattr(self.model, "classes_", dataset.classes)) if proba is not None else dataset.classes
+        return Predictions(y_true, y_pred, proba, classes, dataset.pos_label)
 
     def save(self, dataset: Dataset, split: Split) -> Artifact:
         artifact = dump_model(self.model)
@@ -245,18 +257,6 @@ def _warning_notes(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
         if issubclass(w.category, UserWarning | RuntimeWarning):
             seen.setdefault(f"{w.category.__name__}: {' '.join(str(w.message).split())[:300]}", None)
     return tuple(seen)
-
-
-def predict(pipeline: Any, spec: ModelSpec, dataset: Dataset, split: Split, places: SpecPlaces,
-            X: pd.DataFrame, *, root: Path | None = None) -> Predictions:
-    y_true = dataset.y.iloc[split.test].to_numpy()
-    try:
-        y_pred = np.asarray(pipeline.predict(X))
-        proba = np.asarray(pipeline.predict_proba(X)) if _has_proba(pipeline, spec) else None
-    except Exception as exc:  # user-chosen estimator code
-        raise fit_error(exc, spec, places, root=root, stage="predict") from exc
-    classes = tuple(getattr(pipeline, "classes_", dataset.classes)) if proba is not None else dataset.classes
-    return Predictions(y_true, y_pred, proba, classes, dataset.pos_label)
 
 
 def thresholded(preds: Predictions, spec: ModelSpec, places: SpecPlaces) -> Predictions:
@@ -318,11 +318,11 @@ def fairness_summary(spec: ModelSpec, policy: Policy, dataset: Dataset, split: S
     """The record's disparities, the report's fairness view as JSON (aggregates only, never rows), and why
     fairness was not measured (a multi-class target naming no class), as ``evaluation.fairness_measure``
     decides for the report too."""
-    from mlops_actions.evaluation.fairness_measure import Settings, measure, record_summary
+    from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure, record_summary
     from mlops_actions.evaluation.fairness_view import view_to_dict
 
     settings = Settings.of(spec, policy.min_group_size)
-    measured = measure(preds.y_true, preds.y_pred, dataset.groups.iloc[split.test], settings, spec.task)
+    measured = measure(Rows(preds.y_true, preds.y_pred, dataset.groups.iloc[split.test]), settings, spec.task)
     if measured.view is None:
         return None, None, measured.note
     summary = {k: _finite(v) for k, v in sorted((record_summary(measured.view) or {}).items())}

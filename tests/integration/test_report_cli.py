@@ -295,13 +295,13 @@ def test_fairness_from_aggregates_when_predictions_stay_in_the_training_job(
     import pandas as pd
 
     from mlops_actions.commands.report import load_spec
-    from mlops_actions.evaluation.fairness_measure import Settings, measure
+    from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure
     from mlops_actions.evaluation.fairness_view import view_to_dict
 
     folder = repo / "mlops-out" / "arrests"
     df = pd.read_parquet(folder / "predictions.parquet")
     spec = load_spec(repo, "arrests")
-    view = measure(df.y_true, df.y_pred, df, Settings.of(spec), "classification").view
+    view = measure(Rows.of(df), Settings.of(spec), "classification").view
     (folder / "fairness.json").write_text(json.dumps(view_to_dict(view)))  # what train writes
     assert _run(repo, "--out", str(folder.parent / "with-rows.md")) == 0
     (folder / "predictions.parquet").unlink()

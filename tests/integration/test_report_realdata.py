@@ -121,10 +121,10 @@ def test_fairness_agrees_with_fairlearn_on_the_groups_it_keeps(trained: Path) ->
     from fairlearn.metrics import MetricFrame, demographic_parity_difference, selection_rate
 
     from mlops_actions.commands.report import load_spec
-    from mlops_actions.evaluation.fairness_measure import Settings, measure
+    from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure
 
     frame = pd.read_parquet(trained / "mlops-out" / "loans" / "predictions.parquet")
-    view = measure(frame.y_true, frame.y_pred, frame, Settings.of(load_spec(trained, "loans")), "classification").view
+    view = measure(Rows.of(frame), Settings.of(load_spec(trained, "loans")), "classification").view
     kept = frame[frame["married"] != "missing"]  # the one small group of the 'married' grouping
     y_true, y_pred = kept.y_true == "1", kept.y_pred == "1"
     expected = demographic_parity_difference(y_true, y_pred, sensitive_features=kept["married"])

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.convention.model import ModelSpec, Policy
-from mlops_actions.evaluation.assess import Candidate, Evidence, FairnessView, GroupRow, ModelReport, assess
+from mlops_actions.evaluation.assess import Candidate, Evidence, FairnessView, GroupRow, ModelReport, Rules, assess
 from mlops_actions.evaluation.baseline import NEW, REGISTERED, Baseline
 from testkit import FIXTURES as KIT_FIXTURES
 
@@ -72,7 +72,7 @@ def model(name: str = "m", *, groups: Sequence[str] = ("a", "b"), metrics: Mappi
     base = (Baseline(REGISTERED, name, "v1", None, baseline) if baseline is not None
             else Baseline(NEW, name, notes=("no registered version",)))
     fair = view(groups, feature=feature, warnings=warnings) if groups else None
-    return assess(cand, spec=spec(name, gates), policy=policy or Policy(), baseline=base, reasons=reasons,
+    return assess(cand, Rules(spec(name, gates), policy or Policy()), baseline=base, reasons=reasons,
                   evidence=Evidence(fairness=fair))
 
 

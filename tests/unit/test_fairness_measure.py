@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from mlops_actions.convention.model import ModelSpec, Policy
-from mlops_actions.evaluation.assess import Candidate, Evidence, assess
+from mlops_actions.evaluation.assess import Candidate, Evidence, Rules, assess
 from mlops_actions.evaluation.baseline import NEW, Baseline
-from mlops_actions.evaluation.fairness_measure import Settings, measure, readable_column
+from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure, readable_column
 from mlops_actions.evaluation.fairness_view import view_from_dict, view_to_dict
 from mlops_actions.evaluation.gates import FAIL, UNDEFINED
 from testkit.reportkit import record, spec
@@ -27,7 +27,7 @@ def _settings(**kw: object) -> Settings:
 
 
 def test_marginal_by_default_one_grouping_per_column() -> None:
-    view = measure(*_xy(_frame()), _frame(), _settings(), "classification").view
+    view = measure(Rows.of(_frame()), _settings(), "classification").view
     assert view.groupings == (("race",), ("sex",))
     assert {r.by for r in view.rows} == {("race",), ("sex",)}
     worst = max(view.summary["demographic_parity_difference@by=race"],
@@ -35,29 +35,25 @@ def test_marginal_by_default_one_grouping_per_column() -> None:
     assert view.summary["demographic_parity_difference"] == worst
 
 
-def _xy(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    return frame.y_true, frame.y_pred
-
-
 def test_intersections_when_asked_and_empty_ones_are_counted_not_drawn() -> None:
     frame = _frame()
     frame.loc[frame.race == "c", "sex"] = "F"  # nobody is c × M
-    view = measure(*_xy(frame), frame, _settings(intersections=True), "classification").view
+    view = measure(Rows.of(frame), _settings(intersections=True), "classification").view
     assert view.groupings[-1] == ("race", "sex")
     assert view.empty == 1 and all(r.n for r in view.rows)
-    listed = measure(*_xy(frame), frame, _settings(intersections=(("sex", "race"),)), "classification").view
+    listed = measure(Rows.of(frame), _settings(intersections=(("sex", "race"),)), "classification").view
     assert listed.groupings[-1] == ("sex", "race")
 
 
 def test_small_groups_are_marked_and_left_out_of_the_disparities() -> None:
     frame = _frame()
-    view = measure(*_xy(frame), frame, _settings(), "classification").view
+    view = measure(Rows.of(frame), _settings(), "classification").view
     small = [r for r in view.rows if r.small]
     assert [r.group for r in small] == [("c",)] and view.left_out_rows == small[0].n
     kept = frame[frame.race != "c"]
     rates = (kept.y_pred == "1").groupby(kept.race).mean()
     assert view.summary["demographic_parity_difference@by=race"] == pytest.approx(rates.max() - rates.min())
-    bigger = measure(*_xy(frame), frame, _settings(min_group_size=1), "classification").view
+    bigger = measure(Rows.of(frame), _settings(min_group_size=1), "classification").view
     assert not any(r.small for r in bigger.rows)
 
 
@@ -84,11 +80,11 @@ def test_values_read_as_people_read_them(values: list, names: dict | None, shown
 
 def test_multiclass_without_a_class_is_not_measured_and_its_gate_is_undefined_never_a_pass() -> None:
     frame = _frame(classes=("low", "mid", "high"))
-    measured = measure(*_xy(frame), frame, _settings(), "classification")
+    measured = measure(Rows.of(frame), _settings(), "classification")
     assert measured.view is None and "neither data.positive_label nor fairness.classes" in measured.note
     gate = {"fairness": "demographic_parity_difference", "max": 0.5}
     report = assess(Candidate("m", "classification", record("m"), {"accuracy": 0.5}, {"accuracy": "higher"}),
-                    spec=spec("m", [gate]), policy=Policy(), baseline=Baseline(NEW, "m"),
+                    Rules(spec("m", [gate]), Policy()), baseline=Baseline(NEW, "m"),
                     evidence=Evidence(fairness_note=measured.note))
     [result] = report.gates.results
     assert (result.status, result.effect, report.verdict) == (UNDEFINED, FAIL, FAIL)
@@ -97,19 +93,19 @@ def test_multiclass_without_a_class_is_not_measured_and_its_gate_is_undefined_ne
 
 def test_multiclass_classes_are_measured_one_against_the_rest() -> None:
     frame = _frame(classes=("low", "mid", "high"))
-    view = measure(*_xy(frame), frame, _settings(classes=("high", "low")), "classification").view
+    view = measure(Rows.of(frame), _settings(classes=("high", "low")), "classification").view
     assert view.classes == ("high", "low")
     high = (frame.y_pred == "high").groupby(frame.sex).mean()
     assert view.summary["demographic_parity_difference@class=high@by=sex"] == pytest.approx(high.max() - high.min())
     assert view.summary["demographic_parity_difference"] == max(
         v for k, v in view.summary.items() if k.startswith("demographic_parity_difference@class="))
-    missing = measure(*_xy(frame), frame, _settings(classes=("nope",)), "classification")
+    missing = measure(Rows.of(frame), _settings(classes=("nope",)), "classification")
     assert missing.view is None and "'nope'" in missing.note
 
 
 def test_a_binary_model_without_positive_label_uses_the_last_class_as_train_does() -> None:
     frame = _frame(classes=("No", "Yes"))
-    view = measure(*_xy(frame), frame, _settings(sensitive=("sex",)), "classification").view
+    view = measure(Rows.of(frame), _settings(sensitive=("sex",)), "classification").view
     rates = (frame.y_pred == "Yes").groupby(frame.sex).mean()
     assert view.summary["demographic_parity_difference"] == pytest.approx(rates.max() - rates.min())
     assert not view.warnings  # never "pos_label=1 occurs in neither"
@@ -120,14 +116,14 @@ def test_regression_measures_the_error_gap_with_one_name() -> None:
     frame = pd.DataFrame({"sex": rng.choice(["F", "M"], 400)})
     truth = rng.normal(10, 2, 400)
     pred = truth + np.where(frame.sex == "F", 1.0, 0.2) * rng.normal(0, 1, 400)
-    view = measure(truth, pred, frame, Settings(("sex",)), "regression").view
+    view = measure(Rows(truth, pred, frame), Settings(("sex",)), "regression").view
     assert set(view.summary) == {"mae_difference", "rmse_difference", "mean_prediction_difference"}
     assert all(r.intervals["mae"][0] < r.values["mae"] < r.intervals["mae"][1] for r in view.rows)
 
 
 def test_the_json_form_round_trips() -> None:
     frame = _frame()
-    view = measure(*_xy(frame), frame, _settings(intersections=True), "classification").view
+    view = measure(Rows.of(frame), _settings(intersections=True), "classification").view
     assert view_from_dict(view_to_dict(view)) == view
 
 

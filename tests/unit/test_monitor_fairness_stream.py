@@ -11,6 +11,7 @@ import yaml
 
 from mlops_actions.convention.model import ModelSpec
 from mlops_actions.errors import InputError
+from mlops_actions.evaluation.fairness_measure import Rows
 from mlops_actions.monitoring.fairness_check import FairnessCells, changes_from_cells, fairness_changes
 from testkit import realdata
 
@@ -40,8 +41,8 @@ def _loans(rows: int, seed: int) -> pd.DataFrame:
 
 
 def _both(frame: pd.DataFrame, spec: ModelSpec, target: str, recorded: dict, batches: int = 5) -> tuple:
-    memory = fairness_changes(frame[target], frame["prediction"], frame, spec, recorded, display="live.parquet",
-                              min_group_size=30)
+    current = Rows(frame[target], frame["prediction"], frame)
+    memory = fairness_changes(current, spec, recorded, display="live.parquet", min_group_size=30)
     cells = FairnessCells(spec, "live.parquet")
     for part in np.array_split(np.arange(len(frame)), batches):
         batch = frame.iloc[part]

@@ -222,9 +222,9 @@ def _real_model(name: str, seed: int):
     import pandas as pd
 
     from mlops_actions.convention.model import Policy
-    from mlops_actions.evaluation.assess import Candidate, Evidence, assess
+    from mlops_actions.evaluation.assess import Candidate, Evidence, Rules, assess
     from mlops_actions.evaluation.baseline import REGISTERED, Baseline
-    from mlops_actions.evaluation.fairness_measure import Settings, measure
+    from mlops_actions.evaluation.fairness_measure import Rows, Settings, measure
     from mlops_actions.evaluation.heldout import of_frame
     from testkit.reportkit import record, spec
 
@@ -241,12 +241,12 @@ def _real_model(name: str, seed: int):
     s = spec(name, [{"metric": "accuracy", "min": 0.9}, {"metric": "roc_auc", "max_regression": 0.01},
                     {"fairness": "demographic_parity_difference", "max": 0.01, "action": "warn"}],
              sensitive=("race", "sex", "age"))
-    view = measure(frame.y_true, frame.y_pred, frame, Settings.of(s), "classification").view
+    view = measure(Rows.of(frame), Settings.of(s), "classification").view
     old = {**record(name, metrics={k: v - 0.01 for k, v in metrics.items()},
                     fairness={"demographic_parity_difference": 0.05}), "rows": {"train": 9000, "test": 3000}}
     evidence = Evidence(of_frame(frame, "classification", list(metrics)), None, None, 0.5, fairness=view)
     return assess(Candidate(name, "classification", record(name, metrics=metrics), metrics, directions),
-                  spec=s, policy=Policy(), baseline=Baseline(REGISTERED, name, "v3", None, old),
+                  Rules(s, Policy()), baseline=Baseline(REGISTERED, name, "v3", None, old),
                   reasons=("spec changed: estimator.params.C: 1.0 → 2.0", "data changed: data/d.csv"),
                   evidence=evidence)
 

@@ -10,7 +10,14 @@ import pytest
 from sklearn import metrics as sk
 
 from mlops_actions.evaluation import curves, heldout, uncertainty
-from mlops_actions.evaluation.uncertainty import ASSUMED, PAIRED, UNPAIRED, change_interval, metric_replicates
+from mlops_actions.evaluation.uncertainty import (
+    ASSUMED,
+    PAIRED,
+    UNPAIRED,
+    Evaluated,
+    change_interval,
+    metric_replicates,
+)
 
 
 def _binary(n: int = 5000, seed: int = 0, noise: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -25,7 +32,7 @@ def _unit(name: str, y_true: np.ndarray, y_pred: np.ndarray, score: np.ndarray |
           task: str = "classification") -> float:
     """The formula on the rows as they are (every weight 1): must be the metric itself."""
     stats, formula = (uncertainty.regression_stats(name, y_true, y_pred) if task == "regression" else
-                      uncertainty.classification_stats(name, y_true, y_pred, ["no", "yes"], "yes", score))
+                      uncertainty.classification_stats(name, Evaluated(y_true, y_pred, ["no", "yes"], "yes", score)))
     return float(formula(np.array([[s.sum() for s in stats]]))[0])
 
 
@@ -55,8 +62,8 @@ def test_each_regression_formula_is_the_metric_itself(name: str, reference) -> N
 
 def test_the_spread_of_accuracy_is_the_binomial_one() -> None:
     y_true, y_pred, _ = _binary(n=20_000)
-    reps = metric_replicates("classification", ["accuracy"], y_true, y_pred, classes=["no", "yes"],
-                             positive="yes")["accuracy"]
+    rows = Evaluated(y_true, y_pred, classes=["no", "yes"], positive="yes")
+    reps = metric_replicates("classification", ["accuracy"], rows)["accuracy"]
     p = sk.accuracy_score(y_true, y_pred)
     assert np.std(reps) == pytest.approx(math.sqrt(p * (1 - p) / len(y_true)), rel=0.1)
     assert np.mean(reps) == pytest.approx(p, abs=0.002)
@@ -64,8 +71,8 @@ def test_the_spread_of_accuracy_is_the_binomial_one() -> None:
 
 def test_the_spread_of_roc_auc_is_delongs() -> None:
     y_true, _, score = _binary(n=2000)
-    reps = metric_replicates("classification", ["roc_auc"], y_true, y_true, classes=["no", "yes"], positive="yes",
-                             score=score)["roc_auc"]
+    rows = Evaluated(y_true, y_true, classes=["no", "yes"], positive="yes", score=score)
+    reps = metric_replicates("classification", ["roc_auc"], rows)["roc_auc"]
     rng = np.random.default_rng(5)
     direct = []
     for _ in range(150):  # the plain row bootstrap, recomputing the AUC each time
@@ -80,8 +87,8 @@ def test_paired_intervals_are_narrower_than_unpaired_for_the_same_rows() -> None
     flipped = y_pred.copy()
     flip = rng.random(len(y_pred)) < 0.01
     flipped[flip] = np.where(flipped[flip] == "yes", "no", "yes")
-    a = metric_replicates("classification", ["accuracy"], y_true, y_pred, classes=["no", "yes"], positive="yes")
-    b = metric_replicates("classification", ["accuracy"], y_true, flipped, classes=["no", "yes"], positive="yes")
+    a = metric_replicates("classification", ["accuracy"], Evaluated(y_true, y_pred, ["no", "yes"], "yes"))
+    b = metric_replicates("classification", ["accuracy"], Evaluated(y_true, flipped, ["no", "yes"], "yes"))
     delta = sk.accuracy_score(y_true, flipped) - sk.accuracy_score(y_true, y_pred)
     paired = change_interval(delta, b["accuracy"], a["accuracy"], paired=True, n_candidate=5000, n_baseline=5000)
     unpaired = change_interval(delta, b["accuracy"], a["accuracy"], paired=False, n_candidate=5000, n_baseline=5000)
@@ -94,10 +101,9 @@ def test_paired_intervals_are_narrower_than_unpaired_for_the_same_rows() -> None
 
 def test_replicates_are_seeded_same_rows_same_numbers() -> None:
     y_true, y_pred, score = _binary(n=3000)
-    one = metric_replicates("classification", ["f1", "roc_auc"], y_true, y_pred, classes=["no", "yes"],
-                            positive="yes", score=score)
-    two = metric_replicates("classification", ["f1", "roc_auc"], y_true, y_pred, classes=["no", "yes"],
-                            positive="yes", score=score)
+    rows = Evaluated(y_true, y_pred, classes=["no", "yes"], positive="yes", score=score)
+    one = metric_replicates("classification", ["f1", "roc_auc"], rows)
+    two = metric_replicates("classification", ["f1", "roc_auc"], rows)
     assert all(np.array_equal(one[k], two[k]) for k in one)
 
 
