@@ -75,8 +75,23 @@ def data_server() -> Iterator[DataServer]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under ``tests/e2e/`` is marked ``e2e`` (``-m "not e2e"`` runs unit and integration)."""
+    """Every test under ``tests/e2e/`` is marked ``e2e`` (``-m "not e2e"`` runs unit and integration). Files are
+    put longest first, so the two workers finish together instead of one waiting on a long file handed out last
+    (xdist hands out whole files in this order: ``--no-loadscope-reorder``)."""
     e2e = TESTS / "e2e"
     for item in items:
         if e2e in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+    items[:] = _longest_files_first(items)
+
+
+def _longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """A file with a test marked ``e2e`` or ``slow`` comes before every file without one; within each group, the
+    file with more tests comes first; otherwise collection order holds (the sort is stable)."""
+    count: dict[Path, int] = {}
+    long: set[Path] = set()
+    for item in items:
+        count[item.path] = count.get(item.path, 0) + 1
+        if item.get_closest_marker("slow") or item.get_closest_marker("e2e"):
+            long.add(item.path)
+    return sorted(items, key=lambda item: (item.path not in long, -count[item.path]))
