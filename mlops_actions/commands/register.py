@@ -146,7 +146,7 @@ def check_all(root: Path, gh: GitHubPort, merge: Merge, options: RegisterOptions
                                    [f.name for f in result_folders(options.results, missing_ok=True)])
     found = ReportFindings(deployed=current_state(deployments.get(policy.baseline, ())), deployments=deployments,
                            policy=policy)
-    reports = build_reports(root, ReportOptions(results=options.results), found)
+    reports = build_reports(root, ReportOptions(results=options.results, disparity_intervals=False), found)
     shown = _evidence(gh, pr.number)
     edited = edited_metrics(options.results, reports)
     approvals = Approvals(gh)

@@ -28,7 +28,8 @@ from mlops_actions.training.artifact import artifact_sha256
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """What the user said: the ``report`` command line's flags (typed) and the branches the Actions run is for."""
+    """What the user said: the ``report`` command line's flags (typed) and the branches the Actions run is for
+    (``register`` asks for the verdict only)."""
 
     results: Path
     base: str | None = None
@@ -39,6 +40,9 @@ class ReportOptions:
     base_results: Path | None = None
     train_base: bool = False
     fork: bool = False  # the results are a fork's artifact: read its JSON files only (evaluation.fork_results)
+    # False: the verdict only (register): the disparities' bootstrap draws the comment's interval columns and
+    # decides nothing (gates and the evidence digest read the estimates), so register skips its 1,000 replicates
+    disparity_intervals: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
     candidate = res.load_candidate(folder, root, artifact_sha256=artifact_sha256)
     spec = load_spec(root, candidate.name)
     frame = res.load_predictions(folder, root)  # read once: fairness, intervals and pictures all need it
-    request = res.FairnessRequest(spec, candidate.task, policy.min_group_size)
+    request = res.FairnessRequest(spec, candidate.task, policy.min_group_size, intervals=options.disparity_intervals)
     view, balance, notes = res.fairness_for(folder, request, root, frame)
     problem = (found.base_problems or {}).get(candidate.name)
     base_results = options.base_results or found.base_results

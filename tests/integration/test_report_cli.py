@@ -332,3 +332,17 @@ def test_runs_without_a_token_and_never_loads_the_github_client(repo: Path) -> N
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("GITHUB_", "GH_"))}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "0 []"
+
+
+def test_registers_verdict_only_assessment_shows_the_same_numbers_without_the_disparity_intervals(repo: Path) -> None:
+    """``register`` skips the disparities' bootstrap: the numbers reviewers saw (evidence) and the verdict
+    are the report's own, only the interval columns are left empty."""
+    from mlops_actions.registry.assessment import ReportOptions, build_reports
+    from mlops_actions.registry.evidence import numbers_of
+
+    full = build_reports(repo, ReportOptions(results=repo / "mlops-out"))
+    verdict_only = build_reports(repo, ReportOptions(results=repo / "mlops-out", disparity_intervals=False))
+    assert [bool(m.fairness.summary_ci) for m in full if m.fairness] == [True]  # the report does draw them
+    assert [m.fairness.summary_ci for m in verdict_only if m.fairness] == [{}]
+    assert [numbers_of(m) for m in verdict_only] == [numbers_of(m) for m in full]
+    assert [m.verdict for m in verdict_only] == [m.verdict for m in full] == ["pass"]

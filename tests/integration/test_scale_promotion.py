@@ -2,7 +2,7 @@
 content-creating requests is kept by pacing, never met (the emulator refuses the 31st write within a quarter second
 and counts zero refusals), and a run cut off half way is finished by a rerun with nothing made twice.
 
-``MLOPS_SCALE_MODELS=1000`` runs the issue's size (default 24: the same code paths, in seconds)."""
+``MLOPS_SCALE_MODELS=1000`` runs the issue's size (default 16: the same code paths, in seconds)."""
 
 from __future__ import annotations
 
