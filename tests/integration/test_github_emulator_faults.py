@@ -67,12 +67,12 @@ def test_drop_after_apply_on_post(gh: GitHubEmulator) -> None:
 
 
 def test_primary_rate_limit_exhausted_until_reset(gh: GitHubEmulator) -> None:
-    gh.add_fault({"method": "GET", "path": PULL, "kind": "primary_rate_limit", "reset_in": 1})
+    gh.add_fault({"method": "GET", "path": PULL, "kind": "primary_rate_limit", "reset_in": 0.3})
     answer = get(gh, PULL)
     assert answer.status_code == 403 and answer.json()["message"].startswith("API rate limit exceeded")
     assert answer.headers["x-ratelimit-remaining"] == "0"
     reset = int(answer.headers["x-ratelimit-reset"])
-    assert 0 < reset - time.time() <= 2.5
+    assert 0.2 < reset - time.time() <= 1.35  # whole seconds: the next one at least 0.3 s ahead
     assert get(gh, f"/repos/{REPO}").status_code == 403  # every request, not only the faulty path
     time.sleep(max(reset - time.time(), 0) + 0.05)
     again = get(gh, PULL)
