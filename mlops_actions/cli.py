@@ -7,6 +7,7 @@ that returns an exit code. Commands import their heavy dependencies lazily, so `
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import sys
@@ -180,7 +181,7 @@ def _add_fairness(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--y-pred", required=True, metavar="COL", help="column of predicted labels (or values)")
     p.add_argument("--sensitive", required=True, type=_csv_list, metavar="COL[,COL]",
                    help="sensitive feature column(s); several give intersectional groups")
-    p.add_argument("--control", type=_csv_list, default=[], metavar="COL[,COL]",
+    p.add_argument("--control", type=_csv_list, default=(), metavar="COL[,COL]",
                    help="control feature column(s): the same measures within each stratum")
     p.add_argument("--pos-label", default=None, metavar="V",
                    help="the positive outcome (needed unless labels are 0/1); compared as text with the "
@@ -676,9 +677,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """The parser ``main`` reads the command line with: built once per process (parsing never changes it;
+    tests and the demo call ``main`` thousands of times), where ``build_parser`` gives a fresh one."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run one command. ``env`` replaces ``os.environ`` (the demo and tests pass their own)."""
-    args = build_parser().parse_args(argv)
+    args = _parser().parse_args(argv)
     env = dict(os.environ if env is None else env)
 
     def call() -> int:
