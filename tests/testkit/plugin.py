@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit import EXAMPLE, TESTS, DataServer, git
+from testkit import EXAMPLE, TESTS, DataServer, git, scratch
 
 _real_connect = socket.socket.connect
 _real_create_connection = socket.create_connection
@@ -72,6 +72,13 @@ def data_server() -> Iterator[DataServer]:
     yield srv
     srv.httpd.shutdown()
     srv.httpd.server_close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Scratch folders in memory when the machine allows (``testkit.scratch``); xdist's workers inherit the
+    ``TMPDIR`` set here, and a ``--basetemp`` given (as xdist gives its workers) is left alone."""
+    if not config.option.basetemp:
+        scratch.in_memory()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
