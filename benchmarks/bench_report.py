@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def bench_render(models: int, groups: int) -> None:
-    from reportkit import model
+    from testkit.reportkit import model
 
     from mlops_actions.reporting.comment import ReportContext, github_length, render_comment, render_summary
 
