@@ -36,9 +36,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def bench_render(models: int, groups: int) -> None:
-    from testkit.reportkit import model
-
     from mlops_actions.reporting.comment import ReportContext, github_length, render_comment, render_summary
+    from testkit.reportkit import model
 
     gates = [{"metric": "accuracy", "min": 0.7}, {"metric": "accuracy", "max_regression": 0.01},
              {"fairness": "demographic_parity_difference", "max": 0.1, "action": "warn"}]

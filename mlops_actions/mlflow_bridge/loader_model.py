@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 
@@ -50,7 +51,9 @@ class LoadedModel(PythonModel):
             raise ValueError(f"the model decides at threshold {self.threshold} on the probability of "
                              f"{self.positive!r}, but its classes are {self.classes}")
 
-    def predict(self, context, model_input, params=None):  # no type hints: MLflow reads them as a schema
+    # A DataFrame hint is one MLflow infers no schema from and validates nothing against (as without a hint),
+    # and it keeps MLflow from warning, on every load, that the hints are missing
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         if self.threshold is None:
             return self.model.predict(model_input)
         import numpy as np  # the spec's threshold on the positive class's probability, as training applied it

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import mlflow
+import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 
@@ -37,7 +38,9 @@ class SkopsModel(PythonModel):
             raise ValueError(f"{path} holds types that were not trusted at export: {', '.join(refused)}")
         self.model = sio.load(path, trusted=untrusted)
 
-    def predict(self, context, model_input, params=None):  # no type hints: MLflow reads them as a schema
+    # A DataFrame hint is one MLflow infers no schema from and validates nothing against (as without a hint),
+    # and it keeps MLflow from warning, on every load, that the hints are missing
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         import numpy as np
 
         if self.threshold is None:
@@ -48,8 +51,9 @@ class SkopsModel(PythonModel):
         # the spec's threshold on the positive class's probability, as training applied it
         classes = list(self.codes) if self.codes else [str(c) for c in self.model.classes_]
         score = self.model.predict_proba(model_input)[:, classes.index(self.positive)]
-        negative = next(c for c in classes if c != self.positive)
-        return np.where(score >= self.threshold, self.positive, negative)
+        positive: Any = self.positive  # a label of any type (mypy reads numpy's overloads too narrowly)
+        negative = next(c for c in classes if c != positive)
+        return np.where(score >= self.threshold, positive, negative)
 
 
 mlflow.models.set_model(SkopsModel())
