@@ -271,6 +271,7 @@ def test_spec_changes_paths_and_values() -> None:
     assert spec_changes({"a": 1}, {"a": 1.0}) == ["a: 1 → 1.0"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the benchmark watches files with inotify")
 def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     """bench_plan.py cannot rot: it runs end to end (without dvc) on 12 models and 1 MB of data."""

@@ -84,6 +84,7 @@ def test_five_thousand_models_fill_at_most_max_jobs_and_each_lands_once(big_repo
     assert max(totals) <= sum(totals) / len(totals) + max(costs.values())  # balanced: within one model
 
 
+@pytest.mark.slow  # the 5,000-model repository it shares is built in 2.5 s
 def test_github_allows_256_jobs(big_repo: Path, big_plans: list) -> None:
     include = _matrix(big_repo, big_plans, 256)["include"]
     assert len(include) == 256 and sum(len(e["models"].split()) for e in include) == MODELS
