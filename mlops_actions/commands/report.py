@@ -33,7 +33,7 @@ from mlops_actions.registry.assessment import (
     build_reports,
 )
 from mlops_actions.registry.assessment import load_spec as load_spec  # re-exported: the spec a report reads
-from mlops_actions.registry.records import local_versions
+from mlops_actions.registry.records import local_versions, reader
 from mlops_actions.reporting.comment import (
     CHECK_TEXT_LIMIT,
     COMMENT_LIMIT,
@@ -147,8 +147,9 @@ def with_base_training(root: Path, options: ReportOptions, found: ReportFindings
 
     environment = (found.policy or load_policy(root)).baseline
     sources = BaselineSources(deployed=found.deployed, state_commit=found.state_commit)
+    read_versions = reader(local_versions(root) if found.versions is None else found.versions)
     names = [f.name for f in res.result_folders(options.results, missing_ok=True)
-             if not load_baseline(root, f.name, environment, read_versions=local_versions, sources=sources).exists]
+             if not load_baseline(root, f.name, environment, read_versions=read_versions, sources=sources).exists]
     if not names:
         return found
     done = train_at_base(root, commit, names, scratch, load_model=load_model, train_model=train_model)

@@ -22,7 +22,7 @@ from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import Evidence, ModelReport, Rules, assess
 from mlops_actions.evaluation.baseline import BASE_REF, BaselineSources, load_baseline
 from mlops_actions.registry.promotion import Deployed
-from mlops_actions.registry.records import local_versions
+from mlops_actions.registry.records import VersionRef, local_versions, reader
 from mlops_actions.training.artifact import artifact_sha256
 
 
@@ -58,6 +58,7 @@ class ReportFindings:
     base_results: Path | None = None  # the models trained at the base commit (--train-base)
     base_problems: Mapping[str, str] | None = None  # why a model could not be trained at the base
     notes: tuple[str, ...] = ()
+    versions: tuple[VersionRef, ...] | None = None  # the version tags, read once for all models (None: not yet)
     policy: Policy | None = None  # the rules in force: the base commit's (report) or the merge's (register)
     full_report: bool = True  # write report-full.md when shortened (the fork's comment job uploads none)
 
@@ -78,6 +79,8 @@ def build_reports(root: Path, options: ReportOptions, found: ReportFindings = NO
     policy = found.policy or load_policy(root)
     reasons = found.reasons or {}
     folders = res.result_folders(options.results, missing_ok=True)
+    if folders and found.versions is None:
+        found = replace(found, versions=tuple(local_versions(root)))
 
     def one(folder: Path) -> ModelReport:
         return assess_folder(root, folder, policy, options, found, reasons.get(folder.name, ()))
@@ -101,7 +104,8 @@ def assess_folder(root: Path, folder: Path, policy: Policy, options: ReportOptio
     base_results = options.base_results or found.base_results
     sources = BaselineSources(deployed=found.deployed, base_results=base_results, base_ref=options.base,
                               state_commit=found.state_commit)
-    baseline = load_baseline(root, candidate.name, policy.baseline, read_versions=local_versions, sources=sources)
+    read_versions = local_versions if found.versions is None else reader(found.versions)
+    baseline = load_baseline(root, candidate.name, policy.baseline, read_versions=read_versions, sources=sources)
     base_groups, base_heldout = None, None
     if baseline.kind == BASE_REF and base_results is not None:
         base_folder = base_results / candidate.name

@@ -8,7 +8,7 @@ why (a hand-edited or lightweight tag) and the record is ``None``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -49,6 +49,20 @@ class _RawTag:
 def local_versions(root: Path, model: str | None = None) -> list[VersionRef]:
     """Every version tag in the local repository (of ``model`` only, when given), sorted by model, number."""
     return [check(raw) for raw in _raw_tags(Git(root)) if model is None or raw.model == model]
+
+
+def reader(versions: Iterable[VersionRef]) -> Callable[[Path, str], list[VersionRef]]:
+    """A ``read_versions`` (``evaluation.baseline``) answering from tags already read with ``local_versions(root)``:
+    one ``git for-each-ref`` for a report of many models, not one per model (a thousand models with a thousand
+    versions read every tag a thousand times)."""
+    by_model: dict[str, list[VersionRef]] = {}
+    for version in versions:
+        by_model.setdefault(version.model, []).append(version)
+
+    def read(_root: Path, model: str) -> list[VersionRef]:
+        return list(by_model.get(model, ()))
+
+    return read
 
 
 def latest_version(root: Path, model: str) -> VersionRef | None:

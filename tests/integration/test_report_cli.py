@@ -346,3 +346,30 @@ def test_registers_verdict_only_assessment_shows_the_same_numbers_without_the_di
     assert [m.fairness.summary_ci for m in verdict_only if m.fairness] == [{}]
     assert [numbers_of(m) for m in verdict_only] == [numbers_of(m) for m in full]
     assert [m.verdict for m in verdict_only] == [m.verdict for m in full] == ["pass"]
+
+
+def test_many_models_read_the_version_tags_once_and_each_gets_its_own(example_repo: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ``git for-each-ref`` for the whole report, not one per model (a thousand models with a thousand
+    versions read every tag a thousand times); each model's baseline is still its own latest version."""
+    import json
+
+    from mlops_actions.registry import records
+    from mlops_actions.registry.assessment import ReportOptions, build_reports
+    from testkit.registrykit import register
+
+    register(example_repo, 1)
+    register(example_repo, 2)
+    out = example_repo / "mlops-out"
+    write_results(out, "arrests")
+    other = write_results(out, "arrests-np")  # a second model (no spec here, never registered)
+    for name in ("metrics.json", "record.json"):
+        data = json.loads((other / name).read_text())
+        (other / name).write_text(json.dumps({**data, "model": "arrests-np"}))
+    reads: list[int] = []
+    real = records._raw_tags
+    monkeypatch.setattr(records, "_raw_tags", lambda g: reads.append(1) or real(g))
+    reports = build_reports(example_repo, ReportOptions(results=out))
+    assert [(m.name, m.baseline.kind, m.baseline.version) for m in reports] == [
+        ("arrests", "registered", "v2"), ("arrests-np", "new", None)]
+    assert reads == [1]

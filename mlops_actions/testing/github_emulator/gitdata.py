@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -185,11 +187,34 @@ class MemoryGit:
         return cls(data.get("refs", {}), data.get("tags", {}), data.get("commits", {}), data.get("files", {}))
 
 
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _names_an_object(rev: str) -> bool:
+    """Whether ``rev`` is a full object id (optionally peeled, ``<id>^{commit}``): what it resolves to and
+    reads as never changes, unlike a ref or a short id."""
+    return _OBJECT_ID.fullmatch(rev.removesuffix("^{commit}")) is not None
+
+
 @dataclass
 class RepoGit:
-    """Git data of a real local repository, through git plumbing."""
+    """Git data of a real local repository, through git plumbing. What a full object id names is immutable,
+    so it is read from git once (refs, which move, are read every time)."""
 
     root: Path
+    _known: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+
+    def _once(self, kind: str, rev: str, read: Callable[[], Any]) -> Any:
+        """``read()``, remembered for a full object id when it found something (an object not there yet may
+        be written later)."""
+        if not _names_an_object(rev):
+            return read()
+        if (kind, rev) not in self._known:
+            found = read()
+            if found is None:
+                return None
+            self._known[(kind, rev)] = found
+        return self._known[(kind, rev)]
 
     def _git(self, *args: str, stdin: str | None = None, check: bool = True) -> str | None:
         done = subprocess.run(["git", *args], cwd=self.root, input=stdin, capture_output=True, text=True)
@@ -200,6 +225,9 @@ class RepoGit:
         return done.stdout
 
     def resolve(self, ref: str) -> str | None:
+        return self._once("resolve", ref, lambda: self._resolve(ref))
+
+    def _resolve(self, ref: str) -> str | None:
         out = self._git("rev-parse", "--verify", "--quiet", ref, check=False)
         return out.strip() if out else None
 
@@ -209,6 +237,9 @@ class RepoGit:
         return sorted((ref, sha) for ref, sha in pairs if ref.startswith(prefix))
 
     def object_type(self, sha: str) -> str | None:
+        return self._once("type", sha, lambda: self._object_type(sha))
+
+    def _object_type(self, sha: str) -> str | None:
         out = self._git("cat-file", "-t", sha, check=False)
         return out.strip() if out else None
 
@@ -230,6 +261,9 @@ class RepoGit:
         return (out or "").strip()
 
     def tag(self, sha: str) -> TagObject | None:
+        return self._once("tag", sha, lambda: self._tag(sha))
+
+    def _tag(self, sha: str) -> TagObject | None:
         if self.object_type(sha) != "tag":
             return None
         head, _, message = (self._git("cat-file", "tag", sha) or "").partition("\n\n")
@@ -237,6 +271,9 @@ class RepoGit:
         return TagObject(sha, fields["tag"], message, fields["object"], fields["type"], _person(fields["tagger"]))
 
     def commit(self, rev: str) -> CommitObject | None:
+        return self._once("commit", rev, lambda: self._commit(rev))
+
+    def _commit(self, rev: str) -> CommitObject | None:
         sha = self.resolve(rev + "^{commit}")
         if sha is None:
             return None
