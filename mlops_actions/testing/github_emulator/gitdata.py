@@ -202,7 +202,7 @@ class RepoGit:
     so it is read from git once (refs, which move, are read every time)."""
 
     root: Path
-    _known: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _known: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def _once(self, kind: str, rev: str, read: Callable[[], Any]) -> Any:
         """``read()``, remembered for a full object id when it found something (an object not there yet may
