@@ -113,9 +113,7 @@ def _by_time(dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> Split:
     numeric = _numeric_order(spec, by, raw)
     order = _order_values(raw, by, dataset, numeric)
     if spec.split.test_after is None:
-        positions = np.argsort(order.to_numpy(), kind="stable")
-        n_test = math.ceil(spec.split.test_fraction * dataset.rows)
-        return Split(np.sort(positions[: dataset.rows - n_test]), np.sort(positions[dataset.rows - n_test:]))
+        return _latest_rows(order.to_numpy(), spec.split.test_fraction, by, places)
     cutoff = spec.split.test_after if numeric else _cutoff(spec.split.test_after, places)
     later = (order > cutoff).to_numpy()
     if not later.any():
@@ -124,6 +122,29 @@ def _by_time(dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> Split:
                          place=places.at("split", "by", "test_after"),
                          hint="choose an earlier split.by.test_after, or add newer rows")
     return Split(np.flatnonzero(~later), np.flatnonzero(later))
+
+
+def _latest_rows(order: np.ndarray, fraction: float, by: str, places: SpecPlaces) -> Split:
+    """The latest ``fraction`` of the rows held out, cut between two times: rows of the time at the cut all go
+    to the side that brings the held-out share closer to ``fraction`` (training, on a draw), never to both,
+    so no training row is as late as a held-out one."""
+    positions = np.argsort(order, kind="stable")
+    ordered = order[positions]
+    wanted = len(order) - math.ceil(fraction * len(order))  # rows before the cut
+    i = min(wanted, len(order) - 1)
+    first, after = (int(np.searchsorted(ordered, ordered[i], side=side)) for side in ("left", "right"))
+    shown = _show(pd.Series(ordered[i:i + 1]).iloc[0])  # a Timestamp or a number
+    options = [cut for cut in (first, after) if 0 < cut < len(order)]
+    if not options:
+        raise InputError(f"every row has the same {by} ({shown}): a time-ordered split needs rows of at "
+                         "least two times", place=places.at("split", "by", "column"),
+                         hint="order by a column that varies, or use a random split (drop split.by)")
+    cut = min(options, key=lambda c: (abs(c - wanted), -c))
+    notes = () if cut == wanted else (
+        f"split: the {after - first} row(s) with {by} {shown} all went to the "
+        f"{'training' if cut == after else 'held-out'} side, so that no {by} is on both sides "
+        f"({len(order) - cut} rows held out, not {len(order) - wanted})",)
+    return Split(np.sort(positions[:cut]), np.sort(positions[cut:]), notes)
 
 
 def _numeric_order(spec: ModelSpec, by: str, raw: pd.Series) -> bool:
@@ -204,7 +225,7 @@ def _whole_groups(split: Split, raw: pd.Series) -> Split:
     in_test = np.array([label in held for label in labels])
     moved = int(in_test.sum()) - len(split.test)
     notes = (f"split: {moved} earlier row(s) of held-out groups left the training side (split.group)",) if moved else ()
-    return Split(np.flatnonzero(~in_test), np.flatnonzero(in_test), notes)
+    return Split(np.flatnonzero(~in_test), np.flatnonzero(in_test), (*split.notes, *notes))
 
 
 def _check_sides(split: Split, dataset: Dataset, spec: ModelSpec, places: SpecPlaces) -> None:

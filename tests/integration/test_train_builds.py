@@ -286,7 +286,7 @@ def test_time_ordered_fraction_and_groups_never_straddle(tmp_path: Path, capsys:
     timed_data = load_dataset(root, spec2, places)
     timed = split_rows(timed_data, spec2, places)
     when = pd.to_datetime(timed_data.split_columns["when"])
-    assert when.iloc[timed.train].max() <= when.iloc[timed.test].min() and len(timed.test) == 15
+    assert when.iloc[timed.train].max() < when.iloc[timed.test].min() and len(timed.test) == 15
 
 
 def test_datetime_feature_is_expanded_and_random_split_warns(tmp_path: Path,
