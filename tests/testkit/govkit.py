@@ -139,8 +139,9 @@ class Kit:
             self.gh.add_review(REPO, merged.number, login, state, commit_id=commit or merged.head)
 
     def report(self, merged: Merged, results: str = "pr-out", *, head: str | None = None) -> None:
-        """The PR's report comment with its evidence, as ``report --publish`` makes it (by the bot)."""
-        models = build_reports(self.root, ReportOptions(results=self.root / results),
+        """The PR's report comment with its evidence, as ``report --publish`` makes it (by the bot; the evidence
+        holds no disparity intervals, so they are not computed)."""
+        models = build_reports(self.root, ReportOptions(results=self.root / results, disparity_intervals=False),
                                ReportFindings(deployed={}, deployments={}))
         shown = shown_models(self.root / results, models)
         body = with_evidence("### mlops-actions report\n", head or merged.head, shown)

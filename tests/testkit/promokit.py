@@ -114,7 +114,8 @@ def reviewed(root: Path, results: str) -> dict[str, ev.Shown]:
     from mlops_actions.commands.publish import shown_models
     from mlops_actions.commands.report import ReportFindings, ReportOptions, build_reports
 
-    models = build_reports(root, ReportOptions(results=root / results), ReportFindings(deployed={}, deployments={}))
+    models = build_reports(root, ReportOptions(results=root / results, disparity_intervals=False),
+                           ReportFindings(deployed={}, deployments={}))  # the evidence holds no intervals
     return shown_models(root / results, models)
 
 

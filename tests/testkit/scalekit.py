@@ -120,7 +120,8 @@ def _reviewed(root: Path) -> dict[str, ev.Shown]:
     from mlops_actions.commands.publish import shown_models
     from mlops_actions.registry.assessment import ReportFindings, ReportOptions, build_reports
 
-    models = build_reports(root, ReportOptions(results=root / "pr-out"), ReportFindings(deployed={}, deployments={}))
+    models = build_reports(root, ReportOptions(results=root / "pr-out", disparity_intervals=False),
+                           ReportFindings(deployed={}, deployments={}))  # the evidence holds no intervals
     return shown_models(root / "pr-out", models)
 
 
