@@ -93,9 +93,11 @@ def render_comment(models: Sequence[ModelReport], ctx: ReportContext, limit: int
     than ``MANY_MODELS`` models, or when every model's glance would not fit, it summarises: the models that
     fail or warn and those that changed most, their glances, and where the full report is (the job
     summary)."""
+    if len(models) > MANY_MODELS:  # summarised whatever the glances' length: only the models shown are rendered
+        return _fit(_blocks(models, ctx, marker=True, summarise=True), limit, github_length)
     blocks = _blocks(models, ctx, marker=True)
     glances = sum(github_length(b.text) + 2 for b in blocks if b.kind in ("marker", "overview", "glance"))
-    summarise = len(models) > MANY_MODELS or (len(models) > 1 and glances + NOTE_RESERVE > limit)
+    summarise = len(models) > 1 and glances + NOTE_RESERVE > limit
     return _fit(_blocks(models, ctx, marker=True, summarise=True) if summarise else blocks, limit, github_length)
 
 
