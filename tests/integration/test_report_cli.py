@@ -334,7 +334,7 @@ def test_runs_without_a_token_and_never_loads_the_github_client(repo: Path) -> N
     assert out.stdout.strip() == "0 []"
 
 
-def test_registers_verdict_only_assessment_shows_the_same_numbers_without_the_disparity_intervals(repo: Path) -> None:
+def test_registers_assessment_has_the_reports_numbers_without_the_disparity_intervals(repo: Path) -> None:
     """``register`` skips the disparities' bootstrap: the numbers reviewers saw (evidence) and the verdict
     are the report's own, only the interval columns are left empty."""
     from mlops_actions.registry.assessment import ReportOptions, build_reports
