@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from mlops_actions.cli import main
-from mlops_actions.commands.publish import shown_models, with_evidence
-from mlops_actions.commands.report import ReportFindings, ReportOptions, build_reports
+from mlops_actions.commands.publish import with_evidence
 from mlops_actions.github.client import ClientConfig
 from mlops_actions.github.repo import GitHubRepo
 from mlops_actions.registry import evidence as ev
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from testkit import EXAMPLE
+from testkit.registrykit import reviewed
 
 REPO = "acme/arrests"
 MODELS = ("arrests", "arrests-b")
@@ -139,12 +139,8 @@ class Kit:
             self.gh.add_review(REPO, merged.number, login, state, commit_id=commit or merged.head)
 
     def report(self, merged: Merged, results: str = "pr-out", *, head: str | None = None) -> None:
-        """The PR's report comment with its evidence, as ``report --publish`` makes it (by the bot; the evidence
-        holds no disparity intervals, so they are not computed)."""
-        models = build_reports(self.root, ReportOptions(results=self.root / results, disparity_intervals=False),
-                               ReportFindings(deployed={}, deployments={}))
-        shown = shown_models(self.root / results, models)
-        body = with_evidence("### mlops-actions report\n", head or merged.head, shown)
+        """The PR's report comment with its evidence, as ``report --publish`` makes it (by the bot)."""
+        body = with_evidence("### mlops-actions report\n", head or merged.head, reviewed(self.root, results))
         self.bot.upsert_comment(merged.number, body, "mlops-actions:report")
 
     def forged_report(self, merged: Merged, shown: dict[str, ev.Shown], *, as_user: str = "mlops-bot") -> None:

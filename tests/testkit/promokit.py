@@ -16,9 +16,9 @@ from mlops_actions.cli import main
 from mlops_actions.commands.publish import with_evidence
 from mlops_actions.github.client import ClientConfig
 from mlops_actions.github.repo import GitHubRepo
-from mlops_actions.registry import evidence as ev
 from mlops_actions.testing.github_emulator import GitHubEmulator
 from testkit import EXAMPLE, git
+from testkit.registrykit import reviewed
 
 REPO = "acme/arrests"
 USERS = ["mlops-bot:bot-token:write", "author:author-token:write", "alice:alice-token:write",
@@ -106,17 +106,6 @@ def world(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Wo
                        "mlops-actions:report")
     yield World(root, gh, bot, head, merge, number)
     gh.stop()
-
-
-def reviewed(root: Path, results: str) -> dict[str, ev.Shown]:
-    """The evidence the PR's report records: artifact, fingerprint and the digest of every number it shows
-    (rendered as ``report --publish`` renders it: no deployment yet, so no baseline)."""
-    from mlops_actions.commands.publish import shown_models
-    from mlops_actions.commands.report import ReportFindings, ReportOptions, build_reports
-
-    models = build_reports(root, ReportOptions(results=root / results, disparity_intervals=False),
-                           ReportFindings(deployed={}, deployments={}))  # the evidence holds no intervals
-    return shown_models(root / results, models)
 
 
 def _tags(world: World) -> list[str]:

@@ -19,6 +19,7 @@ from mlops_actions.github.client import ClientConfig
 from mlops_actions.github.repo import GitHubRepo
 from mlops_actions.registry import evidence as ev
 from mlops_actions.testing.github_emulator import GitHubEmulator
+from testkit.registrykit import reviewed
 
 REPO = "acme/fleet"
 USERS = ["mlops-bot:bot-token:write", "author:author-token:write", "alice:alice-token:write"]
@@ -107,22 +108,12 @@ def build_template(top: Path, n: int) -> Template:
     git(root, "checkout", "-q", "main")
     git(root, "merge", "-q", "--no-ff", "feature", "-m", "Merge feature")
     shutil.copytree(root / "pr-out", root / "mlops-out")
-    report, parts = evidence_comments("### mlops-actions report\n", head, _reviewed(root))
+    report, parts = evidence_comments("### mlops-actions report\n", head, reviewed(root))
     return Template(root, tuple(models), head, git(root, "rev-parse", "HEAD"), report, tuple(parts))
 
 
 def _quiet() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLOPS_"))}
-
-
-def _reviewed(root: Path) -> dict[str, ev.Shown]:
-    """The evidence ``report --publish`` records on the PR (no deployment yet, so no baseline)."""
-    from mlops_actions.commands.publish import shown_models
-    from mlops_actions.registry.assessment import ReportFindings, ReportOptions, build_reports
-
-    models = build_reports(root, ReportOptions(results=root / "pr-out", disparity_intervals=False),
-                           ReportFindings(deployed={}, deployments={}))  # the evidence holds no intervals
-    return shown_models(root / "pr-out", models)
 
 
 @dataclass
