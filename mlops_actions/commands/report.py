@@ -33,7 +33,7 @@ from mlops_actions.registry.assessment import (
     build_reports,
 )
 from mlops_actions.registry.assessment import load_spec as load_spec  # re-exported: the spec a report reads
-from mlops_actions.registry.records import local_versions, reader
+from mlops_actions.registry.records import by_model, local_versions, reader
 from mlops_actions.reporting.comment import (
     CHECK_TEXT_LIMIT,
     COMMENT_LIMIT,
@@ -147,7 +147,7 @@ def with_base_training(root: Path, options: ReportOptions, found: ReportFindings
 
     environment = (found.policy or load_policy(root)).baseline
     sources = BaselineSources(deployed=found.deployed, state_commit=found.state_commit)
-    read_versions = reader(local_versions(root) if found.versions is None else found.versions)
+    read_versions = reader(by_model(local_versions(root)) if found.versions is None else found.versions)
     names = [f.name for f in res.result_folders(options.results, missing_ok=True)
              if not load_baseline(root, f.name, environment, read_versions=read_versions, sources=sources).exists]
     if not names:

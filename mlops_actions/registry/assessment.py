@@ -22,7 +22,7 @@ from mlops_actions.evaluation import results as res
 from mlops_actions.evaluation.assess import Evidence, ModelReport, Rules, assess
 from mlops_actions.evaluation.baseline import BASE_REF, BaselineSources, load_baseline
 from mlops_actions.registry.promotion import Deployed
-from mlops_actions.registry.records import VersionRef, local_versions, reader
+from mlops_actions.registry.records import VersionRef, by_model, local_versions, reader
 from mlops_actions.training.artifact import artifact_sha256
 
 
@@ -58,7 +58,7 @@ class ReportFindings:
     base_results: Path | None = None  # the models trained at the base commit (--train-base)
     base_problems: Mapping[str, str] | None = None  # why a model could not be trained at the base
     notes: tuple[str, ...] = ()
-    versions: tuple[VersionRef, ...] | None = None  # the version tags, read once for all models (None: not yet)
+    versions: Mapping[str, Sequence[VersionRef]] | None = None  # model -> its version tags, read once for all
     policy: Policy | None = None  # the rules in force: the base commit's (report) or the merge's (register)
     full_report: bool = True  # write report-full.md when shortened (the fork's comment job uploads none)
 
@@ -80,7 +80,7 @@ def build_reports(root: Path, options: ReportOptions, found: ReportFindings = NO
     reasons = found.reasons or {}
     folders = res.result_folders(options.results, missing_ok=True)
     if folders and found.versions is None:
-        found = replace(found, versions=tuple(local_versions(root)))
+        found = replace(found, versions=by_model(local_versions(root)))
 
     def one(folder: Path) -> ModelReport:
         return assess_folder(root, folder, policy, options, found, reasons.get(folder.name, ()))

@@ -8,7 +8,7 @@ why (a hand-edited or lightweight tag) and the record is ``None``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -51,18 +51,19 @@ def local_versions(root: Path, model: str | None = None) -> list[VersionRef]:
     return [check(raw) for raw in _raw_tags(Git(root)) if model is None or raw.model == model]
 
 
-def reader(versions: Iterable[VersionRef]) -> Callable[[Path, str], list[VersionRef]]:
-    """A ``read_versions`` (``evaluation.baseline``) answering from tags already read with ``local_versions(root)``:
+def by_model(versions: Iterable[VersionRef]) -> dict[str, tuple[VersionRef, ...]]:
+    """``versions`` (``local_versions(root)``) grouped by model, each model's in their order."""
+    grouped: dict[str, list[VersionRef]] = {}
+    for version in versions:
+        grouped.setdefault(version.model, []).append(version)
+    return {model: tuple(found) for model, found in grouped.items()}
+
+
+def reader(grouped: Mapping[str, Sequence[VersionRef]]) -> Callable[[Path, str], list[VersionRef]]:
+    """A ``read_versions`` (``evaluation.baseline``) answering from tags already read and grouped (``by_model``):
     one ``git for-each-ref`` for a report of many models, not one per model (a thousand models with a thousand
     versions read every tag a thousand times)."""
-    by_model: dict[str, list[VersionRef]] = {}
-    for version in versions:
-        by_model.setdefault(version.model, []).append(version)
-
-    def read(_root: Path, model: str) -> list[VersionRef]:
-        return list(by_model.get(model, ()))
-
-    return read
+    return lambda _root, model: list(grouped.get(model, ()))
 
 
 def latest_version(root: Path, model: str) -> VersionRef | None:
